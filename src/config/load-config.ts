@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../errors/index.js';
+import { CONFIG_PATH_TO_ENV, Config, ENV_VARS, type EnvVar, type EnvVarName } from './schema.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+export type ReadFile = (path: string) => string;
+
+/**
+ * Reads the environment into a typed {@link Config}. Throws {@link ConfigError} naming every variable that is
+ * missing or malformed, so start-up stops with one message that lists all of them.
+ *
+ * @example
+ * const config = loadConfig(process.env);
+ */
+export function loadConfig(env: Env, readFile: ReadFile = (p) => readFileSync(p, 'utf8')): Config {
+  const problems: string[] = [];
+  const raw = new Map<EnvVarName, string | string[] | undefined>();
+
+  for (const variable of ENV_VARS as readonly EnvVar[]) {
+    const name = variable.name as EnvVarName;
+    let value = blankToUndefined(env[name]);
+    const fileVar = `${name}_FILE`;
+    const filePath = variable.secret ? blankToUndefined(env[fileVar]) : undefined;
+    if (value !== undefined && filePath !== undefined) {
+      problems.push(`${name} and ${fileVar} are both set: keep one`);
+      continue;
+    }
+    if (filePath !== undefined) {
+      try {
+        value = readFile(filePath);
+      } catch (error) {
+        problems.push(
+          `${fileVar}: cannot read ${filePath} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+        );
+        continue;
+      }
+    }
+    if (value === undefined) value = variable.default;
+    if (value === undefined) {
+      raw.set(name, undefined);
+    } else if (variable.list) {
+      // A file holds one secret per line; the variable separates them with commas.
+      raw.set(
+        name,
+        value
+          .split(filePath !== undefined ? /\r?\n/ : ',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      );
+    } else {
+      raw.set(name, variable.secret ? value.trim() : value);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const get = (name: EnvVarName) => raw.get(name);
+  const candidate = {
+    port: get('PORT'),
+    host: get('HOST'),
+    redisUrl: get('REDIS_URL'),
+    logLevel: get('LOG_LEVEL'),
+    queuePrefix: get('PROMOBOT_QUEUE_PREFIX'),
+    concurrency: get('PROMOBOT_CONCURRENCY'),
+    bodyLimitBytes: get('PROMOBOT_BODY_LIMIT'),
+    dataDir: get('PROMOBOT_DATA_DIR'),
+    policiesDir: get('PROMOBOT_POLICIES'),
+    publicUrl: get('PROMOBOT_PUBLIC_URL'),
+    webhookSecrets: {
+      harbor: get('HARBOR_WEBHOOK_SECRET'),
+      gitea: get('GITEA_WEBHOOK_SECRET'),
+      github: get('GITHUB_WEBHOOK_SECRET'),
+      registry: get('REGISTRY_WEBHOOK_SECRET'),
+    },
+    gitea: { url: get('GITEA_URL'), token: get('GITEA_TOKEN') },
+    github: { apiUrl: get('GITHUB_API_URL'), token: get('GITHUB_TOKEN') },
+    git: { authorName: get('GIT_AUTHOR_NAME'), authorEmail: get('GIT_AUTHOR_EMAIL') },
+    harbor: { url: get('HARBOR_URL'), username: get('HARBOR_USERNAME'), password: get('HARBOR_PASSWORD') },
+    prometheus: {
+      url: get('PROMETHEUS_URL'),
+      bearerToken: get('PROMETHEUS_BEARER_TOKEN'),
+      username: get('PROMETHEUS_USERNAME'),
+      password: get('PROMETHEUS_PASSWORD'),
+      timeoutMs: get('PROMETHEUS_TIMEOUT_MS'),
+    },
+  };
+
+  const parsed = Config.safeParse(candidate);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const path = issue.path.filter((p) => typeof p === 'string').join('.');
+      const variable = CONFIG_PATH_TO_ENV[path] ?? path;
+      const secret = (ENV_VARS as readonly EnvVar[]).find((v) => v.name === variable)?.secret;
+      // Never echo a secret's value back, even a malformed one.
+      problems.push(`${variable}: ${issue.message}${secret ? '' : describeValue(env[variable])}`);
+    }
+    throw new ConfigError(problems);
+  }
+  const config = parsed.data;
+  if ((config.prometheus.username === undefined) !== (config.prometheus.password === undefined)) {
+    throw new ConfigError(['PROMETHEUS_USERNAME and PROMETHEUS_PASSWORD go together: set both or neither']);
+  }
+  if (config.gitea.token !== undefined && config.gitea.url === undefined) {
+    throw new ConfigError(['GITEA_URL: required when GITEA_TOKEN is set']);
+  }
+  return config;
+}
+
+function blankToUndefined(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+function describeValue(value: string | undefined): string {
+  return value === undefined
+    ? ''
+    : ` (got ${JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)})`;
+}

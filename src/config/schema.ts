@@ -1,0 +1,177 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable promobot reads, in one table. `secret: true` variables are also accepted as
+ * `<NAME>_FILE` (a path whose content is the value), and webhook secrets take a list so one can be rotated
+ * without downtime: several values separated by commas (or one per line in the file).
+ *
+ * This table is the source of the configuration reference in README.md.
+ */
+export interface EnvVar {
+  readonly name: string;
+  readonly description: string;
+  readonly default?: string;
+  readonly secret?: boolean;
+  readonly list?: boolean;
+}
+
+export const ENV_VARS = [
+  { name: 'PORT', description: 'HTTP port of `serve`.', default: '8080' },
+  { name: 'HOST', description: 'Address `serve` listens on.', default: '0.0.0.0' },
+  {
+    name: 'REDIS_URL',
+    description: 'Redis for the queue, dedupe keys and locks.',
+    default: 'redis://127.0.0.1:6379',
+  },
+  {
+    name: 'LOG_LEVEL',
+    description: 'pino level: fatal, error, warn, info, debug, trace or silent.',
+    default: 'info',
+  },
+  { name: 'PROMOBOT_QUEUE_PREFIX', description: 'Key prefix of every queue in Redis.', default: 'promobot' },
+  { name: 'PROMOBOT_CONCURRENCY', description: 'Jobs one worker runs at once.', default: '8' },
+  {
+    name: 'PROMOBOT_BODY_LIMIT',
+    description: 'Largest webhook body accepted, in bytes.',
+    default: '1048576',
+  },
+  {
+    name: 'PROMOBOT_DATA_DIR',
+    description: 'Where working copies of deploy repos are kept.',
+    default: '.data',
+  },
+  { name: 'PROMOBOT_POLICIES', description: 'Directory of PromotionPolicy YAML files.', default: 'policies' },
+  {
+    name: 'PROMOBOT_PUBLIC_URL',
+    description: 'URL at which Harbor, Gitea and GitHub reach promobot (for `webhooks sync`).',
+  },
+  {
+    name: 'HARBOR_WEBHOOK_SECRET',
+    description: 'Accepted `Authorization` header values of Harbor deliveries.',
+    secret: true,
+    list: true,
+  },
+  { name: 'GITEA_WEBHOOK_SECRET', description: 'HMAC secrets of Gitea webhooks.', secret: true, list: true },
+  {
+    name: 'GITHUB_WEBHOOK_SECRET',
+    description: 'HMAC secrets of GitHub webhooks.',
+    secret: true,
+    list: true,
+  },
+  {
+    name: 'REGISTRY_WEBHOOK_SECRET',
+    description: 'Accepted `Authorization` header values of registry notifications.',
+    secret: true,
+    list: true,
+  },
+  { name: 'GITEA_URL', description: 'Base URL of Gitea, e.g. https://gitea.example.com.' },
+  {
+    name: 'GITEA_TOKEN',
+    description: 'Gitea token (write:repository, write:issue, read:organization).',
+    secret: true,
+  },
+  { name: 'GITHUB_API_URL', description: 'GitHub REST API base URL.', default: 'https://api.github.com' },
+  {
+    name: 'GITHUB_TOKEN',
+    description: 'GitHub token (contents, pull requests, statuses: write; members: read).',
+    secret: true,
+  },
+  {
+    name: 'GIT_AUTHOR_NAME',
+    description: 'Author and committer name of the bot commits.',
+    default: 'promobot',
+  },
+  {
+    name: 'GIT_AUTHOR_EMAIL',
+    description: 'Author and committer e-mail of the bot commits.',
+    default: 'promobot@localhost',
+  },
+  { name: 'HARBOR_URL', description: 'Harbor base URL (for `doctor` and `webhooks sync`).' },
+  { name: 'HARBOR_USERNAME', description: 'Harbor user (for `webhooks sync`).' },
+  {
+    name: 'HARBOR_PASSWORD',
+    description: 'Harbor password or robot secret (for `webhooks sync`).',
+    secret: true,
+  },
+  { name: 'PROMETHEUS_URL', description: 'Prometheus (or Thanos query) base URL for gates.' },
+  { name: 'PROMETHEUS_BEARER_TOKEN', description: 'Bearer token for Prometheus.', secret: true },
+  { name: 'PROMETHEUS_USERNAME', description: 'Basic-auth user for Prometheus.' },
+  { name: 'PROMETHEUS_PASSWORD', description: 'Basic-auth password for Prometheus.', secret: true },
+  { name: 'PROMETHEUS_TIMEOUT_MS', description: 'Timeout of one Prometheus query.', default: '10000' },
+] as const satisfies readonly EnvVar[];
+
+export type EnvVarName = (typeof ENV_VARS)[number]['name'];
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const httpUrl = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''));
+const redisUrl = z.url({ protocol: /^rediss?$/ });
+const nonEmpty = z.string().min(1);
+const secretList = z.array(nonEmpty).default([]);
+
+/** The typed configuration every part of promobot receives; nothing else reads `process.env`. */
+export const Config = z.object({
+  port,
+  host: nonEmpty,
+  redisUrl,
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  queuePrefix: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" and "-" only'),
+  concurrency: positiveInt,
+  bodyLimitBytes: positiveInt,
+  dataDir: nonEmpty,
+  policiesDir: nonEmpty,
+  publicUrl: httpUrl.optional(),
+  webhookSecrets: z.object({
+    harbor: secretList,
+    gitea: secretList,
+    github: secretList,
+    registry: secretList,
+  }),
+  gitea: z.object({ url: httpUrl.optional(), token: nonEmpty.optional() }),
+  github: z.object({ apiUrl: httpUrl, token: nonEmpty.optional() }),
+  git: z.object({
+    authorName: nonEmpty,
+    authorEmail: z.string().regex(/^[^\s@<>]+@[^\s@<>]+$/, 'an e-mail address like bot@example.com'),
+  }),
+  harbor: z.object({ url: httpUrl.optional(), username: nonEmpty.optional(), password: nonEmpty.optional() }),
+  prometheus: z.object({
+    url: httpUrl.optional(),
+    bearerToken: nonEmpty.optional(),
+    username: nonEmpty.optional(),
+    password: nonEmpty.optional(),
+    timeoutMs: positiveInt,
+  }),
+});
+export type Config = z.infer<typeof Config>;
+
+/** Which variable each config path comes from, so a schema error names the variable. */
+export const CONFIG_PATH_TO_ENV: Record<string, EnvVarName> = {
+  port: 'PORT',
+  host: 'HOST',
+  redisUrl: 'REDIS_URL',
+  logLevel: 'LOG_LEVEL',
+  queuePrefix: 'PROMOBOT_QUEUE_PREFIX',
+  concurrency: 'PROMOBOT_CONCURRENCY',
+  bodyLimitBytes: 'PROMOBOT_BODY_LIMIT',
+  dataDir: 'PROMOBOT_DATA_DIR',
+  policiesDir: 'PROMOBOT_POLICIES',
+  publicUrl: 'PROMOBOT_PUBLIC_URL',
+  'webhookSecrets.harbor': 'HARBOR_WEBHOOK_SECRET',
+  'webhookSecrets.gitea': 'GITEA_WEBHOOK_SECRET',
+  'webhookSecrets.github': 'GITHUB_WEBHOOK_SECRET',
+  'webhookSecrets.registry': 'REGISTRY_WEBHOOK_SECRET',
+  'gitea.url': 'GITEA_URL',
+  'gitea.token': 'GITEA_TOKEN',
+  'github.apiUrl': 'GITHUB_API_URL',
+  'github.token': 'GITHUB_TOKEN',
+  'git.authorName': 'GIT_AUTHOR_NAME',
+  'git.authorEmail': 'GIT_AUTHOR_EMAIL',
+  'harbor.url': 'HARBOR_URL',
+  'harbor.username': 'HARBOR_USERNAME',
+  'harbor.password': 'HARBOR_PASSWORD',
+  'prometheus.url': 'PROMETHEUS_URL',
+  'prometheus.bearerToken': 'PROMETHEUS_BEARER_TOKEN',
+  'prometheus.username': 'PROMETHEUS_USERNAME',
+  'prometheus.password': 'PROMETHEUS_PASSWORD',
+  'prometheus.timeoutMs': 'PROMETHEUS_TIMEOUT_MS',
+};

@@ -1,0 +1,51 @@
+/**
+ * Two kinds of failure, and nothing in between.
+ *
+ * - {@link TransientError}: the world may heal (network, 5xx, 429, a push race). The job is retried with backoff.
+ * - {@link PermanentError}: retrying cannot help (a policy denies it, a bad tag, a missing repo). The job fails at
+ *   once, and `advice` tells the user what to change.
+ */
+export class PromobotError extends Error {
+  readonly advice: string | undefined;
+
+  constructor(message: string, options: { cause?: unknown; advice?: string } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.advice = options.advice;
+  }
+}
+
+export class TransientError extends PromobotError {
+  /** How long the other side asked us to wait (Retry-After), when it said. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(message: string, options: { cause?: unknown; advice?: string; retryAfterMs?: number } = {}) {
+    super(message, options);
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+export class PermanentError extends PromobotError {}
+
+/** A configuration value is missing or malformed; start-up stops with this message. */
+export class ConfigError extends PromobotError {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+export function isTransient(error: unknown): error is TransientError {
+  return error instanceof TransientError;
+}
+
+export function isPermanent(error: unknown): error is PermanentError {
+  return error instanceof PermanentError;
+}
+
+/** The message of anything thrown, for logs and replies. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
