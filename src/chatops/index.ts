@@ -1,0 +1,4 @@
+export * from './command.js';
+export * from './command-lines.js';
+export * from './damerau-levenshtein.js';
+export * from './parse-commands.js';
