@@ -1,0 +1,16 @@
+/**
+ * Delay before retry number `attempt` (1-based): exponential from `baseMs`, capped at `maxMs`, with full jitter
+ * so writers that lost the same race do not collide again in lockstep. `random` is injectable for tests.
+ */
+export function backoffDelay(
+  attempt: number,
+  options: { baseMs: number; maxMs: number },
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.floor(random() * ceiling);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,197 @@
+import type { Redis } from 'ioredis';
+import { PermanentError, TransientError } from '../errors/index.js';
+import type { Logger } from '../logger/index.js';
+import { backoffDelay, sleep } from './backoff.js';
+import { createFileTree, type FileTree } from './file-tree.js';
+import { findLastCommits, type CommitQuery, type TrailerCommit } from './find-last-commits.js';
+import { formatCommitMessage } from './format-commit-message.js';
+import { basicAuthHeader, gitEnv } from './git-env.js';
+import { acquireRepoLock } from './repo-lock.js';
+import { PushRejectedError } from './run-git.js';
+import { DeployRepoOptions } from './schema.js';
+import type { Trailers } from './trailers.js';
+import { createWorkingCopy } from './working-copy.js';
+import { repoKey, workingCopyDir } from './working-copy-dir.js';
+
+/** What `apply` wants committed: the message (subject, then an optional body) and its trailers. */
+export interface CommitSpec {
+  message: string;
+  trailers?: Trailers;
+}
+
+/** Edits the tree of the current remote tip; null when there is nothing to change. May run more than once. */
+export type ApplyChanges = (
+  tree: FileTree,
+  context: { attempt: number; base: string },
+) => Promise<CommitSpec | null>;
+
+export interface TransactResult {
+  /** The commit that holds the change: the one pushed, or the remote tip when there was nothing to commit. */
+  commit: string;
+  /** How many times `apply` ran (1 unless a push lost a race). */
+  attempts: number;
+  pushed: boolean;
+}
+
+export interface TransactOptions {
+  /** Runs after the push (or the no-op) while the lock is still held, e.g. to acknowledge coalesced changes. */
+  onSettled?: (result: TransactResult) => Promise<void>;
+}
+
+export interface DeployRepo {
+  /** Stable id of the repo and branch, for Redis keys. */
+  readonly key: string;
+  /** The working copy folder. */
+  readonly dir: string;
+  /**
+   * Under the repo lock: brings the working copy to the remote tip, runs `apply`, commits what it wrote and pushes.
+   * A push that loses a race is never forced: the tip is fetched and `apply` runs again on it, with jittered
+   * backoff, up to `maxAttempts`; then `TransientError`. Refusals no retry can fix are `PermanentError`s with advice.
+   */
+  transact(apply: ApplyChanges, options?: TransactOptions): Promise<TransactResult>;
+  /** The newest commits on the branch whose trailers match, newest first (for rollbacks and rebuilding state). */
+  findLastCommits(query: CommitQuery): Promise<TrailerCommit[]>;
+}
+
+export interface DeployRepoDeps {
+  redis: Redis;
+  logger: Logger;
+  /** Source of `PATH` and `HOME` for git; the process environment by default. */
+  baseEnv?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The writer of one deploy repo branch: a persistent working copy under `<dataDir>/repos/`, a Redis lock shared by
+ * every worker, and commits attributed to the configured author and committer.
+ *
+ * @example
+ * const repo = createDeployRepo({ url, branch: 'main', dataDir, author }, { redis, logger });
+ * await repo.transact(async (tree) => {
+ *   const text = await tree.read('chat-ui/dev/deployment.yaml');
+ *   if (text === null) return null;
+ *   await tree.write('chat-ui/dev/deployment.yaml', text.replace(':1a2b3c4', ':3f9c2ab'));
+ *   return { message: 'promote(chat-ui): dev 1a2b3c4 → 3f9c2ab', trailers: { 'Promobot-App': 'chat-ui' } };
+ * });
+ */
+export function createDeployRepo(input: DeployRepoOptions, deps: DeployRepoDeps): DeployRepo {
+  const parsed = DeployRepoOptions.safeParse(input);
+  if (!parsed.success) {
+    // Messages only: the input holds the token.
+    const problems = parsed.error.issues
+      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+      .join('; ');
+    throw new PermanentError(`invalid deploy repo options: ${problems}`);
+  }
+  const options = parsed.data;
+  const auth = options.auth;
+  const key = repoKey(options.url, options.branch);
+  const dir = workingCopyDir(options.dataDir, options.url, options.branch);
+  const logger = deps.logger.child({ deployRepo: key, branch: options.branch });
+  const secrets = auth === undefined ? [] : [auth.token, basicAuthHeader(auth).slice('Basic '.length)];
+  const env = gitEnv({
+    base: deps.baseEnv ?? process.env,
+    url: options.url,
+    author: options.author,
+    ...(auth === undefined ? {} : { auth }),
+    ...(options.committer === undefined ? {} : { committer: options.committer }),
+  });
+  const workingCopy = createWorkingCopy({
+    dir,
+    url: options.url,
+    branch: options.branch,
+    env,
+    secrets,
+    timeoutMs: options.commandTimeoutMs,
+    logger,
+  });
+
+  const withLock = async <T>(work: (lease: { readonly lost: boolean }) => Promise<T>): Promise<T> => {
+    const lease = await acquireRepoLock({
+      redis: deps.redis,
+      key: `${options.lock.prefix}:git-lock:${key}`,
+      ttlMs: options.lock.ttlMs,
+      waitMs: options.lock.waitMs,
+      logger,
+    });
+    try {
+      return await work(lease);
+    } finally {
+      await lease
+        .release()
+        .catch((error: unknown) => logger.warn({ err: error }, 'deploy repo lock release failed'));
+    }
+  };
+
+  const transactLocked = async (apply: ApplyChanges, lease: { readonly lost: boolean }) => {
+    const started = performance.now();
+    let base = await workingCopy.sync();
+    for (let attempt = 1; ; attempt += 1) {
+      const tree = await createFileTree(dir);
+      await workingCopy.beginEdit();
+      let pushed = false;
+      try {
+        const spec = await apply(tree, { attempt, base });
+        const message = spec === null ? null : commitMessage(spec);
+        const commit = message === null ? null : await workingCopy.commit(tree.touched, message);
+        if (commit === null) {
+          await workingCopy.discard(tree.touched);
+          logger.debug({ attempt }, 'nothing to commit');
+          return { commit: base, attempts: attempt, pushed: false };
+        }
+        if (lease.lost)
+          throw new TransientError('lost the deploy repo lock before pushing; the job is retried');
+        await workingCopy.push();
+        pushed = true;
+        logger.info(
+          { commit, attempts: attempt, ms: Math.round(performance.now() - started) },
+          'deploy repo change pushed',
+        );
+        return { commit, attempts: attempt, pushed: true };
+      } catch (error) {
+        if (pushed) throw error;
+        const touched = [...tree.touched];
+        if (!(error instanceof PushRejectedError)) {
+          await workingCopy.discard(touched).catch(() => undefined);
+          throw error;
+        }
+        if (attempt >= options.maxAttempts) {
+          await workingCopy.discard(touched).catch(() => undefined);
+          throw new TransientError(
+            `push to ${options.branch} lost the race ${attempt} times; the job is retried`,
+            {
+              advice: 'Many writers push to this branch at once; promobot retries with backoff.',
+            },
+          );
+        }
+        const delay = backoffDelay(attempt, { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs });
+        logger.debug({ attempt, delay }, 'push rejected: the branch moved; re-applying on the new tip');
+        await sleep(delay);
+        base = await workingCopy.fetch();
+        await workingCopy.discard(touched);
+      }
+    }
+  };
+
+  return {
+    key,
+    dir,
+    transact(apply, transactOptions = {}) {
+      return withLock(async (lease) => {
+        const result = await transactLocked(apply, lease);
+        await transactOptions.onSettled?.(result);
+        return result;
+      });
+    },
+    findLastCommits(query) {
+      return withLock(async () => {
+        await workingCopy.fetch();
+        return findLastCommits(workingCopy.run, `refs/remotes/origin/${options.branch}`, query);
+      });
+    },
+  };
+}
+
+function commitMessage(spec: CommitSpec): string {
+  const [subject = '', ...body] = spec.message.replace(/\r\n/g, '\n').split('\n');
+  return formatCommitMessage(subject, body.join('\n'), spec.trailers ?? {});
+}

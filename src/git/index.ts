@@ -1,0 +1,30 @@
+/**
+ * The one writer of deploy repos: persistent working copies, a Redis lock per repo, commits with trailers, pushes
+ * that retry on a lost race and never force, and the coalescing of pending changes.
+ */
+export {
+  createDeployRepo,
+  type ApplyChanges,
+  type CommitSpec,
+  type DeployRepo,
+  type DeployRepoDeps,
+  type TransactOptions,
+  type TransactResult,
+} from './deploy-repo.js';
+export type { FileTree } from './file-tree.js';
+export { CommitQuery, type TrailerCommit } from './find-last-commits.js';
+export { formatCommitMessage } from './format-commit-message.js';
+export { parseTrailers } from './parse-trailers.js';
+export { PROMOBOT_TRAILERS, TrailerKey, TrailerValue, Trailers } from './trailers.js';
+export {
+  createPendingChanges,
+  type PendingChanges,
+  type PendingChangesOptions,
+  type PendingEntry,
+  type PutOutcome,
+} from './pending-changes.js';
+export { landPending, type LandResult } from './land-pending.js';
+export { DeployRepoOptions, GitAuth, GitIdentity } from './schema.js';
+export { classifyGitError, type GitFailure } from './classify-git-error.js';
+export { safeRelativePath } from './safe-path.js';
+export { repoKey, workingCopyDir } from './working-copy-dir.js';

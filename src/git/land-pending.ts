@@ -1,0 +1,38 @@
+import type { ApplyChanges, CommitSpec, DeployRepo, TransactResult } from './deploy-repo.js';
+import type { FileTree } from './file-tree.js';
+import type { PendingChanges, PendingEntry } from './pending-changes.js';
+
+export interface LandResult<T> extends TransactResult {
+  /** The entries this call committed (or found already in the tree) and acknowledged; empty when none were left. */
+  landed: PendingEntry<T>[];
+}
+
+/**
+ * The coalescing caller pattern: under the repo lock, take everything pending, let `build` edit the tree for all
+ * of it and describe the commit, push, then acknowledge what landed — still under the lock, so the next holder
+ * never re-applies it. Each attempt takes a fresh snapshot, so changes that arrive during a lost push race ride
+ * along. With nothing pending (another worker landed this job's change), nothing is committed.
+ */
+export async function landPending<T>(
+  repo: DeployRepo,
+  pending: PendingChanges<T>,
+  build: (
+    tree: FileTree,
+    entries: PendingEntry<T>[],
+    context: { attempt: number; base: string },
+  ) => Promise<CommitSpec | null>,
+): Promise<LandResult<T>> {
+  let used: PendingEntry<T>[] = [];
+  const apply: ApplyChanges = async (tree, context) => {
+    used = await pending.snapshot();
+    if (used.length === 0) return null;
+    return build(tree, used, context);
+  };
+  const result = await repo.transact(apply, {
+    // Acknowledged also when nothing changed: the tree already holds these values.
+    onSettled: async () => {
+      await pending.ack(used);
+    },
+  });
+  return { ...result, landed: used };
+}

@@ -1,0 +1,66 @@
+import { simpleGit } from 'simple-git';
+import { PermanentError, TransientError } from '../errors/index.js';
+import { scrubSecrets, type Logger } from '../logger/index.js';
+import { classifyGitError } from './classify-git-error.js';
+
+/** A push lost the race with another writer; the caller fetches, re-applies and pushes again. */
+export class PushRejectedError extends TransientError {}
+
+export interface GitRunnerOptions {
+  cwd: string;
+  env: Record<string, string>;
+  /** Strings scrubbed from every message: the token and the header derived from it. */
+  secrets: readonly string[];
+  branch: string;
+  timeoutMs: number;
+  logger: Logger;
+}
+
+/** Runs one git command; resolves with its stdout. */
+export type RunGit = (operation: string, args: readonly string[]) => Promise<string>;
+
+/**
+ * The one place promobot spawns git (through simple-git): a fixed environment, a progress timeout, and failures
+ * turned into {@link PushRejectedError}, {@link PermanentError} (with advice) or {@link TransientError}, their
+ * messages scrubbed of credentials.
+ */
+export function createGitRunner(options: GitRunnerOptions): RunGit {
+  const git = simpleGit({
+    baseDir: options.cwd,
+    maxConcurrentProcesses: 1,
+    trimmed: false,
+    // simple-git strips every GIT_* variable it is not told about; these are exactly the ones gitEnv sets.
+    allowEnvironment: Object.keys(options.env),
+    unsafe: { allowUnsafeConfigEnvCount: true, allowUnsafeConfigPaths: true },
+    timeout: { block: options.timeoutMs },
+    errors(error, result) {
+      if (result.exitCode === 0 && error === undefined) return undefined;
+      const text = [Buffer.concat(result.stdErr).toString(), Buffer.concat(result.stdOut).toString()]
+        .filter((part) => part.trim() !== '')
+        .join('\n');
+      const detail = error instanceof Error ? error.message : '';
+      return Buffer.from(text || detail || `exit code ${result.exitCode}`);
+    },
+  }).env(options.env);
+
+  return async (operation, args) => {
+    const started = performance.now();
+    try {
+      const out = await git.raw([...args]);
+      options.logger.debug(
+        { git: operation, ms: Math.round(performance.now() - started) },
+        'git command finished',
+      );
+      return out;
+    } catch (error) {
+      const raw = error instanceof Error ? error.message : String(error);
+      const output = scrubSecrets(raw, options.secrets).trim();
+      const failure = classifyGitError(output, { operation, branch: options.branch });
+      const message = `git ${operation} failed: ${output}`;
+      options.logger.debug({ git: operation, failure: failure.kind, output }, 'git command failed');
+      if (failure.kind === 'rejected') throw new PushRejectedError(message);
+      if (failure.kind === 'permanent') throw new PermanentError(message, { advice: failure.advice });
+      throw new TransientError(message);
+    }
+  };
+}
