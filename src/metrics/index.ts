@@ -1,0 +1,1 @@
+export { createMetrics, type DeliveryOutcome, type JobOutcome, type Metrics } from './create-metrics.js';

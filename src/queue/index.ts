@@ -1,0 +1,15 @@
+export { JobData, JobId } from './job-data.js';
+export { jobIdFor } from './job-id.js';
+export { EVENTS_QUEUE, DEDUPE_WINDOW_SECONDS, JOB_ATTEMPTS, BACKOFF_TYPE } from './queue-names.js';
+export { retryDelay, type RetryDelayOptions } from './retry-delay.js';
+export { QueueUnavailableError } from './queue-unavailable-error.js';
+export {
+  createEventProducer,
+  type EventJob,
+  type EventProducer,
+  type EventProducerOptions,
+  type EnqueueResult,
+  type QueueCounts,
+} from './create-event-producer.js';
+export { createEventWorker, type EventWorker, type EventWorkerOptions } from './create-event-worker.js';
+export type { EventHandler, HandlerRegistry, JobContext } from './handler-registry.js';

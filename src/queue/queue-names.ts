@@ -1,0 +1,16 @@
+/** The one queue normalized events travel on; its keys live under the configured prefix. */
+export const EVENTS_QUEUE = 'events';
+
+/**
+ * How long a finished job (and so its id) is kept. A redelivery within this window maps to the existing job and
+ * enqueues nothing, even after the first one completed or failed. bullmq prunes by age lazily, when later jobs
+ * finish, so ids live at least this long. Three days covers sender retries and a person pressing "redeliver" on
+ * the next working day; jobs are a few kilobytes each.
+ */
+export const DEDUPE_WINDOW_SECONDS = 3 * 24 * 60 * 60;
+
+/** Attempts of a job whose handler keeps failing with a transient error. */
+export const JOB_ATTEMPTS = 8;
+
+/** Name of the backoff strategy the worker implements (see `retryDelay`). */
+export const BACKOFF_TYPE = 'promobot';
