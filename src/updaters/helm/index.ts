@@ -1,0 +1,1 @@
+export { helmUpdater, locateHelmValues } from './helm-updater.js';

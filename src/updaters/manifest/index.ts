@@ -1,0 +1,1 @@
+export { locateManifestImages, manifestUpdater } from './manifest-updater.js';

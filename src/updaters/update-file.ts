@@ -1,0 +1,73 @@
+import { checkDigest, checkTag } from '../images/index.js';
+import type { FileUpdate } from './file-update.js';
+import { helmUpdater } from './helm/index.js';
+import { kustomizeUpdater } from './kustomize/index.js';
+import { manifestUpdater } from './manifest/index.js';
+import { markerUpdater } from './marker/index.js';
+import type { ImageChange, Located, Updater } from './types.js';
+import { mergeEdits, parseYamlSource, spliceEdits } from './yaml/index.js';
+
+/**
+ * Every format, in priority order: when two formats would edit the same bytes differently, the earlier one wins
+ * (a plain `image:` value is better understood by the manifest format than by a marker on its line).
+ */
+export function updaters(): Updater[] {
+  return [manifestUpdater(), kustomizeUpdater(), helmUpdater(), markerUpdater()];
+}
+
+/**
+ * Applies every format that finds the image in one file, without editing any byte range twice, and checks the
+ * result: it must parse and every format must find nothing more to change (the edit reads back as meant). A file
+ * that is not valid YAML, or whose edit would not read back, is `skipped` with the reason and never thrown about.
+ *
+ * Throws only on a change no file should ever receive (a tag outside the OCI grammar, `latest`, a malformed
+ * digest): callers check the tag against the app's rules with `checkTag` first; this is the last line of defence.
+ */
+export function updateFile(
+  path: string,
+  text: string,
+  change: ImageChange,
+  formats: readonly Updater[] = updaters(),
+): FileUpdate {
+  assertWritable(change);
+  const located: Located[] = [];
+  for (const format of formats) {
+    const found = format.locate(text, change, path);
+    if (found === null) {
+      const parsed = parseYamlSource(text);
+      return {
+        path,
+        status: 'skipped',
+        reason: parsed.ok ? 'the file could not be read as YAML' : parsed.reason,
+      };
+    }
+    located.push(found);
+  }
+  const references = located.reduce((sum, found) => sum + found.references, 0);
+  const { edits, conflicts } = mergeEdits(located.map((found) => found.edits));
+  const problems = [...located.flatMap((found) => found.problems), ...conflicts];
+  if (edits.length === 0) {
+    return references === 0 && problems.length === 0
+      ? { path, status: 'absent' }
+      : { path, status: 'current', references, problems };
+  }
+  const after = spliceEdits(text, edits);
+  const readBack = formats.map((format) => format.locate(after, change, path));
+  if (readBack.some((found) => found === null || found.edits.length > 0)) {
+    return {
+      path,
+      status: 'skipped',
+      reason: 'the edited file would not read back with the new tag; left unchanged',
+    };
+  }
+  return { path, status: 'changed', before: text, text: after, edits, references, problems };
+}
+
+function assertWritable(change: ImageChange): void {
+  const tag = checkTag(change.tag, { allow: '' });
+  if (!tag.ok) throw new TypeError(`refusing to write: ${tag.reason}`);
+  if (change.digest !== undefined) {
+    const digest = checkDigest(change.digest);
+    if (!digest.ok) throw new TypeError(`refusing to write: ${digest.reason}`);
+  }
+}
