@@ -2,3 +2,4 @@ export * from './command.js';
 export * from './command-lines.js';
 export * from './damerau-levenshtein.js';
 export * from './parse-commands.js';
+export * from './authorize.js';
