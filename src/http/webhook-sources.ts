@@ -9,7 +9,10 @@ export interface WebhookSource {
   readonly source: Source;
   /** Media types (without parameters) the sender uses. */
   readonly contentTypes: readonly string[];
-  /** Headers that must be present; an inner list means "one of these". */
+  /**
+   * Headers that must be present (400 when absent); an inner list means "one of these". The credential header is
+   * not among them: a missing signature is a 401 like a wrong one.
+   */
   readonly requiredHeaders: readonly (string | readonly string[])[];
   /** The variable whose secrets authenticate this sender, named in 401 answers. */
   readonly secretVariable: EnvVarName;
@@ -29,7 +32,7 @@ export const WEBHOOK_SOURCES: Readonly<Record<Source, WebhookSource>> = {
   harbor: {
     source: 'harbor',
     contentTypes: ['application/json', 'application/cloudevents+json'],
-    requiredHeaders: ['authorization'],
+    requiredHeaders: [],
     secretVariable: 'HARBOR_WEBHOOK_SECRET',
     credential: 'Authorization header',
     authenticate: async (secrets, headers) => verifyAuthorization(secrets, header(headers, 'authorization')),
@@ -42,7 +45,7 @@ export const WEBHOOK_SOURCES: Readonly<Record<Source, WebhookSource>> = {
   registry: {
     source: 'registry',
     contentTypes: ['application/vnd.docker.distribution.events.v2+json', 'application/json'],
-    requiredHeaders: ['authorization'],
+    requiredHeaders: [],
     secretVariable: 'REGISTRY_WEBHOOK_SECRET',
     credential: 'Authorization header',
     authenticate: async (secrets, headers) => verifyAuthorization(secrets, header(headers, 'authorization')),
@@ -53,7 +56,7 @@ export const WEBHOOK_SOURCES: Readonly<Record<Source, WebhookSource>> = {
     source: 'gitea',
     // Gitea can also post forms; promobot asks for JSON so the signature covers exactly what it parses.
     contentTypes: ['application/json'],
-    requiredHeaders: ['x-gitea-delivery', 'x-gitea-signature', ['x-gitea-event-type', 'x-gitea-event']],
+    requiredHeaders: ['x-gitea-delivery', ['x-gitea-event-type', 'x-gitea-event']],
     secretVariable: 'GITEA_WEBHOOK_SECRET',
     credential: 'X-Gitea-Signature',
     authenticate: async (secrets, headers, body) =>
@@ -64,7 +67,7 @@ export const WEBHOOK_SOURCES: Readonly<Record<Source, WebhookSource>> = {
   github: {
     source: 'github',
     contentTypes: ['application/json'],
-    requiredHeaders: ['x-github-delivery', 'x-github-event', 'x-hub-signature-256'],
+    requiredHeaders: ['x-github-delivery', 'x-github-event'],
     secretVariable: 'GITHUB_WEBHOOK_SECRET',
     credential: 'X-Hub-Signature-256',
     authenticate: (secrets, headers, body) =>
