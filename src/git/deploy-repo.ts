@@ -134,13 +134,13 @@ export function createDeployRepo(input: DeployRepoOptions, deps: DeployRepoDeps)
         const message = spec === null ? null : commitMessage(spec);
         const commit = message === null ? null : await workingCopy.commit(tree.touched, message);
         if (commit === null) {
-          await workingCopy.discard(tree.touched);
+          if (spec === null) await workingCopy.discard(tree.touched);
           logger.debug({ attempt }, 'nothing to commit');
           return { commit: base, attempts: attempt, pushed: false };
         }
         if (lease.lost)
           throw new TransientError('lost the deploy repo lock before pushing; the job is retried');
-        await workingCopy.push();
+        await workingCopy.push(commit);
         pushed = true;
         logger.info(
           { commit, attempts: attempt, ms: Math.round(performance.now() - started) },

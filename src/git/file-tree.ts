@@ -52,8 +52,10 @@ export async function createFileTree(root: string): Promise<TrackedFileTree> {
       if (!inside(real)) throw escape(path);
       return real;
     } catch (error) {
-      if (isMissing(error)) return null;
-      throw error;
+      if (!isMissing(error)) throw error;
+      // Missing is only an answer when the way to it stays inside: a link out of the repo is refused either way.
+      await checkParents(rel);
+      return null;
     }
   };
 

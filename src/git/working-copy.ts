@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PromobotError } from '../errors/index.js';
@@ -25,10 +25,13 @@ export interface WorkingCopy {
   sync(): Promise<string>;
   /** Marks the tree as being edited, so a crash before {@link commit} or {@link discard} is cleaned up next time. */
   beginEdit(): Promise<void>;
-  /** Stages exactly `paths` and commits; null when they hold no change (no empty commit). */
+  /**
+   * Stages exactly `paths` and writes a commit on top of the fetched tip; null when the tree is unchanged (no
+   * empty commit). HEAD does not move: nothing reads it, and the next sync sets everything to the remote tip.
+   */
   commit(paths: Iterable<string>, message: string): Promise<string | null>;
-  /** Pushes HEAD to the branch: a fast-forward or nothing, never a force. */
-  push(): Promise<void>;
+  /** Pushes `commit` to the branch: a fast-forward or nothing, never a force. */
+  push(commit: string): Promise<void>;
   /** Drops edits to `paths` and resets to the remote tip; the tree is clean again. */
   discard(paths: Iterable<string>): Promise<void>;
   /** Runs git in the working copy, for reads such as `log`. */
@@ -100,16 +103,27 @@ export function createWorkingCopy(options: WorkingCopyOptions): WorkingCopy {
     await clone();
   };
 
+  // The remote tip and its tree as of the last fetch, and the commit the index and files are known to match.
+  let tip = { commit: '', tree: '' };
+  let cleanAt: string | null = null;
+
   const fetchOnce = async () => {
+    // Verbose on purpose, here and below: simple-git waits 50 ms longer for a command that printed nothing.
     await git('fetch', [
       'fetch',
-      '--quiet',
+      '--verbose',
       '--no-tags',
       '--no-write-fetch-head',
       'origin',
       `+refs/heads/${branch}:${remoteRef}`,
     ]);
-    return (await git('rev-parse', ['rev-parse', '--verify', `${remoteRef}^{commit}`])).trim();
+    const [commit = '', tree = ''] = (
+      await git('rev-parse', ['rev-parse', `${remoteRef}^{commit}`, `${remoteRef}^{tree}`])
+    )
+      .trim()
+      .split('\n');
+    tip = { commit, tree };
+    return commit;
   };
 
   /** Runs `step`; when the failure comes from the clone itself (not the remote), re-clones and runs it again. */
@@ -132,58 +146,79 @@ export function createWorkingCopy(options: WorkingCopyOptions): WorkingCopy {
     fetch,
     async sync() {
       return withRepair(async () => {
-        const tip = await fetchOnce();
-        await git('reset', ['reset', '--quiet', '--hard', tip]);
-        if (existsSync(marker)) {
+        const commit = await fetchOnce();
+        const dirty = existsSync(marker);
+        // Right after our own push the files already are the tip: skip the reset, the hot path of a burst.
+        if (commit !== cleanAt || dirty) {
+          cleanAt = null;
+          await git('reset', ['reset', '--hard', commit]);
+        }
+        if (dirty) {
           // A previous run died mid-edit: its new files are untracked and survive `reset --hard`.
-          await git('clean', ['clean', '-ffdqx']);
+          await git('clean', ['clean', '-ffdx']);
           await unlink(marker).catch(() => undefined);
         }
-        return tip;
+        cleanAt = commit;
+        return commit;
       });
     },
     async beginEdit() {
       await writeFile(marker, `${process.pid}\n`);
     },
     async commit(paths, message) {
-      const present: string[] = [];
-      const gone: string[] = [];
-      for (const path of paths) (existsSync(join(dir, path)) ? present : gone).push(path);
-      if (present.length > 0) await git('add', ['add', '--all', '--', ...present]);
-      if (gone.length > 0) await git('rm', ['rm', '--cached', '--quiet', '--ignore-unmatch', '--', ...gone]);
-      const staged = await git('diff', ['diff', '--cached', '--name-only', '-z']);
-      if (staged === '') {
+      cleanAt = null;
+      const list = [...paths];
+      // Plumbing instead of `add` + `commit`: stages exactly these paths (a vanished one is removed), and never
+      // stats or scans the rest of a 10,000-file tree.
+      if (list.length > 0)
+        await git('update-index', ['update-index', '--add', '--remove', '--verbose', '--', ...list]);
+      const tree = (await git('write-tree', ['write-tree'])).trim();
+      if (tree === tip.tree) {
+        // Index and files hold exactly the tip: what apply wrote was already there.
         await unlink(marker).catch(() => undefined);
+        cleanAt = tip.commit;
         return null;
       }
-      await git('commit', [
-        'commit',
-        '--quiet',
-        '--no-verify',
-        '--no-gpg-sign',
-        '--cleanup=verbatim',
-        '-m',
-        message,
-      ]);
-      await unlink(marker).catch(() => undefined);
-      return (await git('rev-parse', ['rev-parse', 'HEAD'])).trim();
+      const commit = (
+        await git('commit-tree', ['commit-tree', tree, '-p', tip.commit, '-m', message])
+      ).trim();
+      return commit;
     },
-    async push() {
+    async push(commit) {
       // No `+`, no `--force`: a push that is not a fast-forward is refused by the server and re-derived by us.
-      await git('push', [
-        'push',
-        '--porcelain',
-        '--quiet',
-        '--no-verify',
-        'origin',
-        `HEAD:refs/heads/${branch}`,
-      ]);
+      await git('push', ['push', '--porcelain', '--no-verify', 'origin', `${commit}:refs/heads/${branch}`]);
+      await unlink(marker).catch(() => undefined);
+      cleanAt = commit;
     },
     async discard(paths) {
-      await git('reset', ['reset', '--quiet', '--hard', remoteRef]);
       const list = [...paths];
-      if (list.length > 0) await git('clean', ['clean', '-ffdqx', '--', ...list]);
+      if (list.length === 0 && cleanAt === tip.commit) {
+        // Nothing was written since the tree last matched the tip.
+        await unlink(marker).catch(() => undefined);
+        return;
+      }
+      cleanAt = null;
+      await git('reset', ['reset', '--hard', remoteRef]);
+      if (list.length > 0) {
+        await git('clean', ['clean', '-ffdx', '--', ...list]);
+        await removeEmptyParents(dir, list);
+      }
       await unlink(marker).catch(() => undefined);
+      cleanAt = tip.commit;
     },
   };
+}
+
+/** `git clean` removes files, not the folders a failed apply created for them. */
+async function removeEmptyParents(root: string, paths: readonly string[]): Promise<void> {
+  for (const path of paths) {
+    const segments = path.split('/').slice(0, -1);
+    for (let depth = segments.length; depth > 0; depth -= 1) {
+      const removed = await rmdir(join(root, ...segments.slice(0, depth))).then(
+        () => true,
+        () => false,
+      );
+      if (!removed) break;
+    }
+  }
 }
