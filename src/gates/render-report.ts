@@ -45,10 +45,10 @@ export function renderReport(input: RenderReportInput): string {
       : '';
   lines.push(`### ${STATUS_ICON[state.status]} Gates${where}: ${state.status}`, '');
   lines.push(`**${cell(describeGateState(state))}**`, '');
-  const measuredIn = input.from !== undefined ? ` in ${cell(input.from)}` : '';
+  const measuredIn = input.from !== undefined ? ` · measured in ${cell(input.from)}` : '';
   lines.push(
-    `Round ${state.round} of ${plannedRounds(state)} · ${state.consecutivePasses} of ${state.passes} passes in a row needed · ` +
-      `${state.failures} of ${state.failureLimit} failing rounds allowed${measuredIn}`,
+    `Round ${state.round} of ${plannedRounds(state)}${measuredIn} · passes in a row: ${state.consecutivePasses} of ` +
+      `${state.passes} needed · failing rounds: ${state.failures} (fails at ${state.failureLimit})`,
   );
   if (!evidence) {
     lines.push('', '_No round evaluated yet._');
@@ -77,14 +77,22 @@ export function gatesCommitStatus(state: GateState): {
  * // http://prometheus:9090/graph?g0.expr=up&g0.tab=1&g0.moment_input=2026-01-02%2003%3A04%3A05
  */
 export function graphUrl(prometheusUrl: string, expr: string, at?: string | undefined): string {
-  let url = `${prometheusUrl.replace(/\/+$/, '')}/graph?g0.expr=${encodeURIComponent(expr)}&g0.tab=1`;
+  let url = `${prometheusUrl.replace(/\/+$/, '')}/graph?g0.expr=${encodeQuery(expr)}&g0.tab=1`;
   const time = at === undefined ? Number.NaN : Date.parse(at);
   if (!Number.isNaN(time)) {
     // The UI reads `moment_input` as UTC "YYYY-MM-DD HH:mm:ss".
     const moment = new Date(time).toISOString().slice(0, 19).replace('T', ' ');
-    url += `&g0.moment_input=${encodeURIComponent(moment)}`;
+    url += `&g0.moment_input=${encodeQuery(moment)}`;
   }
   return url;
+}
+
+/** encodeURIComponent leaves `()'*!`; parentheses would end a markdown link, so they are encoded too. */
+function encodeQuery(text: string): string {
+  return encodeURIComponent(text).replace(
+    /[()'*!]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 const STATUS_ICON: Record<GateStatus, string> = { pending: '⏳', success: '✅', failure: '❌' };
