@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { Environment } from '../../src/policy/schema.js';
+import {
+  applyComment,
+  approvalStatus,
+  decideMerge,
+  emptyPromotionState,
+  setCandidate,
+  type MergeInput,
+  type PromotionState,
+} from '../../src/chatops/index.js';
+
+const prod = Environment.parse(
+  parse(`
+name: prod
+path: chat-ui/prod
+update: pull-request
+from: staging
+approvals: { required: 2, approvers: [team:bootcamp/sre, release-lead] }
+gates: [ttft-p95, error-rate]
+`),
+);
+
+function state(approvers: string[], holds: Array<[string, string | null]> = []): PromotionState {
+  let s = setCandidate(emptyPromotionState(), { tag: 'abc1234', headSha: 'h1', at: 't0', actor: 'promobot' });
+  let id = 1;
+  for (const by of approvers) {
+    s = applyComment(s, {
+      commentId: id++,
+      actor: by,
+      at: 't1',
+      commands: [{ command: { name: 'approve', cancel: false }, authorization: { allowed: true } }],
+    }).state;
+  }
+  for (const [by, reason] of holds) {
+    s = applyComment(s, {
+      commentId: id++,
+      actor: by,
+      at: 't2',
+      commands: [{ command: { name: 'hold', reason }, authorization: { allowed: true } }],
+    }).state;
+  }
+  return s;
+}
+
+function input(overrides: Partial<MergeInput>): MergeInput {
+  return {
+    state: state(['alice', 'carol']),
+    environment: prod,
+    gateStatus: 'success',
+    mergeable: true,
+    held: false,
+    ...overrides,
+  };
+}
+
+describe('chatops/decideMerge()', () => {
+  it('merges with enough approvals, green gates, no hold and a mergeable PR, naming the approvers', () => {
+    expect(decideMerge(input({}))).toEqual({ action: 'merge', approvers: ['alice', 'carol'] });
+  });
+
+  it.each<[string, Partial<MergeInput>, string[]]>([
+    ['too few approvals', { state: state(['alice']) }, ['1 of 2 approvals so far']],
+    ['gates not run', { gateStatus: null }, ['the gates have not run yet']],
+    ['gates running', { gateStatus: 'pending' }, ['the gates are still running']],
+    ['gates failed', { gateStatus: 'failure' }, ['the gates failed']],
+    ['a hold', { state: state(['alice', 'carol'], [['carol', 'INC-7']]) }, ['held by @carol: INC-7']],
+    ['an outside hold', { held: true }, ['the promotion is held']],
+    ['a conflict', { mergeable: false }, ['the PR cannot merge as it is (a conflict, or branch protection)']],
+    ['mergeability unknown', { mergeable: null }, ['the host is still checking whether the PR can merge']],
+    [
+      'no candidate',
+      { state: emptyPromotionState() },
+      ['there is no candidate yet', '0 of 2 approvals so far'],
+    ],
+  ])('waits on %s, saying why', (_what, overrides, reasons) => {
+    expect(decideMerge(input(overrides))).toEqual({ action: 'wait', reasons });
+  });
+
+  it('lists every unmet condition at once', () => {
+    expect(
+      decideMerge(input({ state: state([], [['erin', null]]), gateStatus: 'pending', mergeable: null })),
+    ).toEqual({
+      action: 'wait',
+      reasons: [
+        '0 of 2 approvals so far',
+        'the gates are still running',
+        'held by @erin',
+        'the host is still checking whether the PR can merge',
+      ],
+    });
+  });
+
+  it('blocks the merge while held, and merges once the hold is lifted', () => {
+    const held = state(['alice', 'carol'], [['carol', null]]);
+    expect(decideMerge(input({ state: held })).action).toBe('wait');
+    const lifted = applyComment(held, {
+      commentId: 99,
+      actor: 'dave',
+      at: 't3',
+      commands: [{ command: { name: 'unhold' }, authorization: { allowed: true } }],
+    }).state;
+    expect(decideMerge(input({ state: lifted }))).toEqual({ action: 'merge', approvers: ['alice', 'carol'] });
+  });
+
+  it('reports ready instead of merging when people merge', () => {
+    const people = Environment.parse({ ...prod, merger: 'people' });
+    expect(decideMerge(input({ environment: people }))).toEqual({
+      action: 'ready',
+      approvers: ['alice', 'carol'],
+    });
+  });
+
+  it('reports ready when nothing asks the bot to merge (no approvals, no autoMerge)', () => {
+    const manual = Environment.parse({ ...prod, approvals: undefined, gates: [] });
+    expect(decideMerge(input({ environment: manual, state: state([]) }))).toEqual({
+      action: 'ready',
+      approvers: [],
+    });
+    const auto = Environment.parse({ ...manual, autoMerge: true });
+    expect(decideMerge(input({ environment: auto, state: state([]) }))).toEqual({
+      action: 'merge',
+      approvers: [],
+    });
+  });
+
+  it('lets a rollback skip the gates but never the approvals', () => {
+    expect(decideMerge(input({ gateStatus: 'failure', skipGates: true })).action).toBe('merge');
+    expect(decideMerge(input({ state: state(['alice']), gateStatus: null, skipGates: true }))).toEqual({
+      action: 'wait',
+      reasons: ['1 of 2 approvals so far'],
+    });
+  });
+
+  it('does not count approvals of an earlier head', () => {
+    const moved = setCandidate(state(['alice', 'carol']), {
+      tag: 'def5678',
+      headSha: 'h2',
+      at: 't4',
+      actor: 'promobot',
+    });
+    expect(decideMerge(input({ state: moved }))).toEqual({
+      action: 'wait',
+      reasons: ['0 of 2 approvals so far'],
+    });
+  });
+});
+
+describe('chatops/approvalStatus()', () => {
+  it('is pending with "1 of 2 approvals" until enough people approved', () => {
+    expect(approvalStatus(state(['alice']), prod)).toEqual({
+      context: 'promobot/approval',
+      state: 'pending',
+      description: '1 of 2 approvals',
+    });
+  });
+
+  it('is success with enough approvals', () => {
+    expect(approvalStatus(state(['alice', 'carol']), prod)).toEqual({
+      context: 'promobot/approval',
+      state: 'success',
+      description: '2 of 2 approvals',
+    });
+  });
+
+  it('stays pending while held, naming who holds it', () => {
+    expect(approvalStatus(state(['alice', 'carol'], [['erin', 'freeze']]), prod)).toEqual({
+      context: 'promobot/approval',
+      state: 'pending',
+      description: '2 of 2 approvals; held by @erin',
+    });
+  });
+
+  it('is success at once when the environment requires no approval', () => {
+    const open = Environment.parse({ ...prod, approvals: undefined });
+    expect(approvalStatus(state([]), open)).toMatchObject({
+      state: 'success',
+      description: 'no approval required',
+    });
+  });
+});
