@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { GateStatus } from '../gates/index.js';
-import { Authorization } from './authorize.js';
+import type { Authorization } from './authorize.js';
 import { Command, formatCommand } from './command.js';
 
 /**
