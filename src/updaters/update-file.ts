@@ -7,16 +7,14 @@ import { markerUpdater } from './marker/index.js';
 import type { ImageChange, Located, Updater } from './types.js';
 import { mergeEdits, parseYamlSource, spliceEdits } from './yaml/index.js';
 
-/**
- * Every format, in priority order: when two formats would edit the same bytes differently, the earlier one wins
- * (a plain `image:` value is better understood by the manifest format than by a marker on its line).
- */
+/** Every format. When two find the same value, they must agree on what it becomes (see {@link updateFile}). */
 export function updaters(): Updater[] {
   return [manifestUpdater(), kustomizeUpdater(), helmUpdater(), markerUpdater()];
 }
 
 /**
- * Applies every format that finds the image in one file, without editing any byte range twice, and checks the
+ * Applies every format that finds the image in one file, without editing any byte range twice (a value two formats
+ * find is edited once when they agree; the file is skipped when they do not), and checks the
  * result: it must parse and every format must find nothing more to change (the edit reads back as meant). A file
  * that is not valid YAML, or whose edit would not read back, is `skipped` with the reason and never thrown about.
  *
@@ -45,7 +43,12 @@ export function updateFile(
   }
   const references = located.reduce((sum, found) => sum + found.references, 0);
   const { edits, conflicts } = mergeEdits(located.map((found) => found.edits));
-  const problems = [...located.flatMap((found) => found.problems), ...conflicts];
+  if (conflicts.length > 0) {
+    // Two formats read the same value differently (a tag-only marker on a full `image:` reference): the file says
+    // two things, and guessing which was meant could deploy the wrong thing.
+    return { path, status: 'skipped', reason: `formats disagree: ${conflicts.join('; ')}` };
+  }
+  const problems = located.flatMap((found) => found.problems);
   if (edits.length === 0) {
     return references === 0 && problems.length === 0
       ? { path, status: 'absent' }

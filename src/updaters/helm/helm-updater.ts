@@ -1,4 +1,4 @@
-import { isMap, isPair, isScalar, visit, type Document, type Scalar, type YAMLMap } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, visit, type Document, type Scalar, type YAMLMap } from 'yaml';
 import { sameRepository } from '../../images/index.js';
 import { pinnedDigest } from '../pinned-digest.js';
 import { toUpdater } from '../to-updater.js';
@@ -35,7 +35,7 @@ export function locateHelmValues(text: string, change: ImageChange): Located | n
             : '';
         if (!sameRepository(`${prefix}${repository.value}`, change.image)) return;
         located.references += 1;
-        locateBlock(source, pair.value, repository, change, located);
+        locateBlock(source, document, pair.value, repository, change, located);
       },
     });
     for (const keyPath of change.helmTagPaths ?? [])
@@ -46,6 +46,7 @@ export function locateHelmValues(text: string, change: ImageChange): Located | n
 
 function locateBlock(
   source: YamlSource,
+  document: Document.Parsed,
   block: YAMLMap,
   repository: Scalar,
   change: ImageChange,
@@ -58,13 +59,13 @@ function locateBlock(
       located.problems.push(`could not add a tag to the image block of ${String(repository.value)}`);
     else located.edits.push(insertion);
   } else {
-    setScalar(source, tag.value, change.tag, `the tag of ${String(repository.value)}`, located);
+    setScalar(source, document, tag.value, change.tag, `the tag of ${String(repository.value)}`, located);
   }
   const digest = getPair(block, 'digest');
   if (digest !== undefined) {
     const value = pinnedDigest(change) ?? '';
     if (!(value === '' && isScalar(digest.value) && !digest.value.value)) {
-      setScalar(source, digest.value, value, `the digest of ${String(repository.value)}`, located);
+      setScalar(source, document, digest.value, value, `the digest of ${String(repository.value)}`, located);
     }
   }
 }
@@ -83,15 +84,24 @@ function locateKeyPath(
   }
   if (node === undefined) return;
   located.references += 1;
-  setScalar(source, node, change.tag, keyPath, located);
+  setScalar(source, document, node, change.tag, keyPath, located);
 }
 
-function setScalar(source: YamlSource, node: unknown, value: string, what: string, located: Located): void {
+function setScalar(
+  source: YamlSource,
+  document: Document.Parsed,
+  value: unknown,
+  text: string,
+  what: string,
+  located: Located,
+): void {
+  // `tag: *shared` changes the anchored value; two references to it become one edit when merged.
+  const node = isAlias(value) ? value.resolve(document) : value;
   if (!isScalar(node)) {
     located.problems.push(`${what} is not a single value`);
     return;
   }
-  const result = editScalar(source, node, value, 'helm');
+  const result = editScalar(source, node, text, 'helm');
   if (result.kind === 'edit') located.edits.push(result.edit);
   if (result.kind === 'unsupported') located.problems.push(result.reason);
 }

@@ -23,7 +23,8 @@ export function locateManifestImages(text: string, change: ImageChange): Located
         const target = isAlias(pair.value) ? pair.value.resolve(document) : pair.value;
         if (!isScalar(target) || typeof target.value !== 'string' || seen.has(target)) return;
         seen.add(target);
-        const next = retagImage(target.value, {
+        // A block scalar (`image: |`) carries a line break; match on the reference so it is reported, not missed.
+        const next = retagImage(target.value.trim(), {
           image: change.image,
           tag: change.tag,
           digest: pinnedDigest(change),

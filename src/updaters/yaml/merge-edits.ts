@@ -9,7 +9,7 @@ export interface MergedEdits {
 /**
  * Joins the edits of several formats so no byte range is edited twice: an edit identical to one already taken (two
  * formats found the same value, e.g. an `image:` line that also carries a marker) is dropped silently; one that
- * overlaps differently is dropped and reported. Earlier edits win, so the order of formats is the priority.
+ * overlaps differently is dropped and reported as a conflict.
  */
 export function mergeEdits(groups: readonly (readonly ValueEdit[])[]): MergedEdits {
   const taken: ValueEdit[] = [];
@@ -24,7 +24,7 @@ export function mergeEdits(groups: readonly (readonly ValueEdit[])[]): MergedEdi
       clash.replacement === edit.replacement
     )) {
       conflicts.push(
-        `line ${edit.line}: ${edit.format} would write ${JSON.stringify(edit.after)} where ${clash.format} writes ${JSON.stringify(clash.after)}; kept ${clash.format}`,
+        `line ${edit.line}: ${clash.format} writes ${JSON.stringify(clash.after)} where ${edit.format} writes ${JSON.stringify(edit.after)}`,
       );
     }
   }
