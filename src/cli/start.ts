@@ -1,0 +1,26 @@
+import { parseArgs } from 'node:util';
+import { createMetrics } from '../metrics/index.js';
+import type { Command } from './index.js';
+import { runUntilStopped, startServe } from './serve.js';
+import { startWorker } from './worker.js';
+
+export const startCommand: Command = {
+  name: 'start',
+  summary: 'Run serve and worker in one process',
+  async run(argv, io) {
+    const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } } });
+    if (values.help) {
+      io.stdout(
+        'Usage: promobot start\n\nServes webhooks and runs jobs in one process; SIGTERM drains both.\n',
+      );
+      return 0;
+    }
+    const config = io.config();
+    const logger = io.logger(config).child({ role: 'start' });
+    // One registry for both halves, so /metrics shows deliveries and jobs together.
+    const metrics = createMetrics();
+    const worker = await startWorker({ config, logger, metrics, handlers: io.handlers });
+    const serve = await startServe({ config, logger, metrics, worker: worker.worker });
+    return runUntilStopped(io, logger, [worker, serve]);
+  },
+};

@@ -1,0 +1,74 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureBytes } from '../support/fixtures.js';
+import { freePort, startRedis, type RedisServer } from '../support/redis-server.js';
+import { giteaHeaders, post } from './deliveries.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+const MAIN = join(ROOT, 'src', 'main.ts');
+
+let redis: RedisServer;
+
+beforeAll(async () => {
+  redis = await startRedis({ appendOnly: false });
+});
+
+afterAll(async () => {
+  await redis?.close();
+});
+
+describe('promobot (the bin)', () => {
+  it('lists its commands on --help and exits 0', () => {
+    const result = spawnSync(TSX, [MAIN, '--help'], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/serve\s+Take webhook deliveries/);
+    expect(result.stdout).toMatch(/start\s+Run serve and worker in one process/);
+  });
+
+  it('exits 2 naming the variable when the configuration is wrong', () => {
+    const result = spawnSync(TSX, [MAIN, 'serve'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, PORT: 'eighty' },
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/PORT: .*"eighty"/);
+  });
+
+  it('start serves a delivery, then drains and exits 0 on SIGTERM', async () => {
+    const port = await freePort();
+    const child = spawn(TSX, [MAIN, 'start'], {
+      env: {
+        PATH: process.env.PATH,
+        REDIS_URL: redis.url,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        GITEA_WEBHOOK_SECRET: 'gitea-test-secret',
+        PROMOBOT_QUEUE_PREFIX: 'cli',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 20_000;
+    while (!out.includes('serving webhooks')) {
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error(`promobot did not start:\n${out}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const body = fixtureBytes('gitea/push.json');
+    const answer = await post(`http://127.0.0.1:${port}/webhooks/gitea`, body, giteaHeaders('push', body));
+    expect(answer.status).toBe(202);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(await ready.json()).toMatchObject({ redis: 'ok', worker: 'ok' });
+
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(out).toContain('"msg":"stopped"');
+    expect(out).not.toContain('gitea-test-secret');
+  });
+});
