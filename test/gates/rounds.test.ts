@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import {
+  GateState,
+  initialGateState,
+  nextGateState,
+  nextRoundAt,
+  type GateStep,
+  type Verdict,
+} from '../../src/gates/index.js';
+
+const MINUTE = 60_000;
+const gating = { interval: '1m', passes: 3, failureLimit: 2, maxInconclusive: '5m' };
+
+/** Plays outcomes one a minute from t=0 and returns every step. */
+function play(outcomes: Verdict[], options: { roundTrip?: boolean } = {}): GateStep[] {
+  let state = initialGateState(gating, 0);
+  return outcomes.map((outcome, i) => {
+    // Each round reads the state back as it would come from Redis.
+    if (options.roundTrip) state = GateState.parse(JSON.parse(JSON.stringify(state)));
+    const step = nextGateState(state, { outcome, reason: `${outcome} #${i + 1}` }, (i + 1) * MINUTE);
+    state = step.state;
+    return step;
+  });
+}
+
+describe('gates/nextGateState()', () => {
+  it('succeeds after `passes` passing rounds in a row, saying which round it is', () => {
+    const steps = play(['pass', 'pass', 'pass']);
+
+    expect(steps.map((s) => [s.status, s.description])).toEqual([
+      ['pending', 'round 1 of 3: 1 of 3 passes in a row'],
+      ['pending', 'round 2 of 3: 2 of 3 passes in a row'],
+      ['success', 'gates passed 3 rounds in a row (round 3)'],
+    ]);
+    expect(steps[2]?.done).toBe(true);
+  });
+
+  it('restarts the run of passes after an inconclusive round: inconclusive never counts as pass', () => {
+    const steps = play(['pass', 'pass', 'inconclusive', 'pass', 'pass', 'pass']);
+
+    expect(steps[2]?.description).toBe(
+      'round 3 of 6: 0 of 3 passes in a row; last inconclusive: inconclusive #3',
+    );
+    expect(steps.map((s) => s.status)).toEqual([
+      'pending',
+      'pending',
+      'pending',
+      'pending',
+      'pending',
+      'success',
+    ]);
+  });
+
+  it('fails after `failureLimit` failing rounds, even when not consecutive', () => {
+    const steps = play(['fail', 'pass', 'fail']);
+
+    expect(steps.map((s) => s.status)).toEqual(['pending', 'pending', 'failure']);
+    expect(steps[2]?.description).toBe('gates failed 2 of 3 rounds: fail #3');
+  });
+
+  it('fails once rounds have stayed inconclusive for maxInconclusive, saying why', () => {
+    const steps = play([
+      'pass',
+      'inconclusive',
+      'inconclusive',
+      'inconclusive',
+      'inconclusive',
+      'inconclusive',
+      'inconclusive',
+    ]);
+
+    expect(steps.map((s) => s.status)).toEqual([
+      'pending',
+      'pending',
+      'pending',
+      'pending',
+      'pending',
+      'pending',
+      'failure',
+    ]);
+    expect(steps[6]?.description).toBe('gates inconclusive for 5m: inconclusive #7');
+  });
+
+  it('measures inconclusive time from the start of the current run only', () => {
+    const steps = play([
+      'inconclusive',
+      'inconclusive',
+      'inconclusive',
+      'fail',
+      'inconclusive',
+      'inconclusive',
+    ]);
+    expect(steps.every((s) => s.status === 'pending')).toBe(true);
+  });
+
+  it('never changes a finished state', () => {
+    const [, , done] = play(['pass', 'pass', 'pass']);
+    const after = nextGateState(done!.state, { outcome: 'fail', reason: 'late' }, 10 * MINUTE);
+
+    expect(after.state).toEqual(done!.state);
+    expect(after).toMatchObject({ status: 'success', done: true });
+  });
+
+  it('ignores an outcome for a round already counted, so a retried job cannot count twice', () => {
+    const first = nextGateState(
+      initialGateState(gating, 0),
+      { outcome: 'fail', reason: 'x', round: 1 },
+      MINUTE,
+    );
+    const again = nextGateState(first.state, { outcome: 'fail', reason: 'x', round: 1 }, MINUTE + 5);
+
+    expect(again.state).toEqual(first.state);
+    expect(again.state.failures).toBe(1);
+  });
+
+  it('keeps a state that survives JSON, as it does in Redis', () => {
+    const steps = play(['pass', 'inconclusive', 'pass', 'pass', 'pass'], { roundTrip: true });
+    expect(steps.at(-1)?.status).toBe('success');
+  });
+
+  it('keeps the description within the 140 characters of a commit status', () => {
+    const long = nextGateState(
+      initialGateState(gating, 0),
+      { outcome: 'inconclusive', reason: `error-rate: ${'model="x" '.repeat(40)}` },
+      MINUTE,
+    );
+    expect([...long.description]).toHaveLength(140);
+    expect(long.description.endsWith('…')).toBe(true);
+  });
+
+  it('says when the next round is due', () => {
+    const state = initialGateState(gating, 1_000);
+    expect(nextRoundAt(state)).toBe(1_000);
+    expect(nextRoundAt(nextGateState(state, { outcome: 'pass', reason: '' }, 5_000).state)).toBe(
+      5_000 + MINUTE,
+    );
+  });
+
+  it('describes the wait before the first round', () => {
+    expect(
+      nextGateState(initialGateState(gating, 0), { outcome: 'pass', reason: '', round: 7 }, 0).description,
+    ).toBe('waiting for round 1 of 3');
+  });
+});
