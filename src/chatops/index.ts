@@ -5,3 +5,4 @@ export * from './parse-commands.js';
 export * from './authorize.js';
 export * from './promotion-state.js';
 export * from './decide-merge.js';
+export * from './render.js';

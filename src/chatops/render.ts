@@ -1,0 +1,317 @@
+import type { Environment } from '../policy/schema.js';
+import { COMMAND_NAMES, formatCommand, type CommandName } from './command.js';
+import { requiredApprovals, type MergeDecision } from './decide-merge.js';
+import type { CommandProblem } from './parse-commands.js';
+import { PromotionState, currentApprovals, type CommandResult } from './promotion-state.js';
+
+/**
+ * Everything ChatOps writes for people: the status comment on a promotion PR, replies to commands, `/help`, and the
+ * merge-commit trailers. Plain functions from data to Markdown; posting them is the caller's business.
+ */
+
+/** Finds the bot's status comment again among a PR's comments. */
+export const STATUS_COMMENT_MARKER = '<!-- promobot:chatops-status -->';
+/** Newest audit entries shown; the hidden state keeps more. */
+export const AUDIT_ROWS_SHOWN = 20;
+
+const STATE_BLOCK = /<!-- promobot:chatops-state ([A-Za-z0-9_-]+) -->/;
+
+/** Free text from people, made safe for a Markdown table cell: no HTML, no line breaks, no cell separators. */
+function escapeText(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\|/g, '\\|')
+    .replace(/[\r\n]+/g, ' ');
+}
+
+/** `text` as an inline code span, whatever backticks it holds (CommonMark: a longer fence, padded). */
+export function inlineCode(text: string): string {
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${text.replace(/[\r\n]+/g, ' ')}${pad}${fence}`;
+}
+
+/** `2026-11-21T10:01:00Z` → `2026-11-21 10:01 UTC`; anything unparseable as it is. */
+function formatTime(at: string): string {
+  const time = Date.parse(at);
+  if (Number.isNaN(time)) return escapeText(at);
+  return `${new Date(time).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+function approvalsCount(state: PromotionState, environment: Environment): string {
+  const required = requiredApprovals(environment);
+  const count = currentApprovals(state).length;
+  return required === 0 ? `${count} (none required)` : `${count} of ${required}`;
+}
+
+const GATE_ICON = { success: '✅', failure: '❌', pending: '⏳' } as const;
+
+function decisionLine(decision: MergeDecision): string {
+  switch (decision.action) {
+    case 'merge':
+      return 'merging';
+    case 'ready':
+      return 'ready: everything passes, people merge this one';
+    case 'wait':
+      return `waiting: ${decision.reasons.map(escapeText).join('; ')}`;
+  }
+}
+
+/** The summary lines shared by the status comment and the `/status` reply. */
+export function renderSummary(
+  state: PromotionState,
+  environment: Environment,
+  decision?: MergeDecision,
+): string {
+  const lines: string[] = [];
+  const candidate = state.candidate;
+  lines.push(
+    candidate === null
+      ? '- **Candidate**: none yet'
+      : `- **Candidate**: ${inlineCode(candidate.tag)} at ${inlineCode(candidate.headSha.slice(0, 7))}, since ${formatTime(candidate.since)}`,
+  );
+  const approvals = currentApprovals(state);
+  const who = approvals.map((a) => `@${a.by}${a.via === 'review' ? ' (review)' : ''}`).join(', ');
+  lines.push(`- **Approvals**: ${approvalsCount(state, environment)}${who === '' ? '' : `: ${who}`}`);
+  lines.push(
+    state.holds.length === 0
+      ? '- **Holds**: none'
+      : `- **Holds**: ${state.holds
+          .map(
+            (h) => `⏸ @${h.by}${h.reason === null ? '' : `: ${escapeText(h.reason)}`} (${formatTime(h.at)})`,
+          )
+          .join('; ')}`,
+  );
+  if (environment.gates.length > 0 || state.gates !== null) {
+    lines.push(
+      state.gates === null
+        ? `- **Gates** (${environment.gates.join(', ')}): not run yet`
+        : `- **Gates**: ${GATE_ICON[state.gates.status]} ${state.gates.status}: ${escapeText(state.gates.summary)}`,
+    );
+  }
+  if (decision) lines.push(`- **Merge**: ${decisionLine(decision)}`);
+  return lines.join('\n');
+}
+
+function auditTable(state: PromotionState): string {
+  if (state.audit.length === 0) return '';
+  const rows = state.audit
+    .slice(-AUDIT_ROWS_SHOWN)
+    .map((e) =>
+      [
+        formatTime(e.at),
+        `@${escapeText(e.actor)}`,
+        escapeText(e.action),
+        e.outcome,
+        escapeText(e.detail),
+      ].join(' | '),
+    )
+    .map((row) => `| ${row} |`);
+  const hidden = state.audit.length - rows.length;
+  return [
+    `<details><summary>Decisions (${state.audit.length})</summary>`,
+    '',
+    '| When | Who | What | Outcome | Detail |',
+    '|---|---|---|---|---|',
+    ...rows,
+    ...(hidden > 0 ? ['', `${hidden} older decisions are kept in the bot's state.`] : []),
+    '',
+    '</details>',
+  ].join('\n');
+}
+
+/**
+ * The bot's one status comment on a promotion PR, updated in place: candidate, approvals ("1 of 2"), holds, gates,
+ * the merge decision and the audit list of decisions (who, what, when). It ends with the state itself, hidden, so
+ * that the bot can rebuild it from the PR after losing Redis ({@link readStatusComment}).
+ */
+export function renderStatusComment(input: {
+  state: PromotionState;
+  environment: Environment;
+  /** `chat-ui`, for the heading. */
+  app?: string;
+  decision?: MergeDecision;
+}): string {
+  const { state, environment } = input;
+  const title = input.app === undefined ? environment.name : `${input.app} → ${environment.name}`;
+  const encoded = Buffer.from(JSON.stringify(state), 'utf8').toString('base64url');
+  return [
+    STATUS_COMMENT_MARKER,
+    `### promobot: ${escapeText(title)}`,
+    '',
+    renderSummary(state, environment, input.decision),
+    '',
+    auditTable(state),
+    '',
+    'Commands: `/approve`, `/hold [reason]`, `/unhold`, `/gates`, `/status`, `/help` (one per line, in a new comment).',
+    `<!-- promobot:chatops-state ${encoded} -->`,
+  ]
+    .filter((part, i, all) => !(part === '' && all[i - 1] === ''))
+    .join('\n');
+}
+
+/** Is this comment the bot's status comment? */
+export function isStatusComment(body: string): boolean {
+  return body.includes(STATUS_COMMENT_MARKER);
+}
+
+/**
+ * The state hidden in a status comment, or null when there is none or it does not parse (edited by hand, or from
+ * another version): the caller then starts from reviews and comments instead.
+ */
+export function readStatusComment(body: string): PromotionState | null {
+  const match = STATE_BLOCK.exec(body);
+  if (!match?.[1]) return null;
+  try {
+    const parsed = PromotionState.safeParse(JSON.parse(Buffer.from(match[1], 'base64url').toString('utf8')));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+const HELP_ROWS: Record<CommandName, [string, string]> = {
+  approve: ['`/approve`, `/approve cancel`', 'approve the current candidate, or withdraw your approval'],
+  hold: ['`/hold [reason]`', 'stop any merge of this promotion until `/unhold`'],
+  unhold: ['`/unhold`', 'lift every hold'],
+  promote: ['`/promote <env>`', 'open or refresh the promotion into `<env>` from its source environment'],
+  rollback: ['`/rollback [<env>] [to <tag>]`', 'return `<env>` to its previous tag, or to `<tag>`'],
+  gates: ['`/gates`', 'run the gates again now'],
+  status: ['`/status`', 'show candidate, approvals, holds and gates'],
+  help: ['`/help`', 'this text'],
+};
+
+/** The `/help` answer; with an environment, it also says who approves there. */
+export function renderHelp(environment?: Environment): string {
+  const lines = [
+    '**promobot commands**: write each at the start of its own line in a new comment.',
+    '',
+    '| Command | What it does |',
+    '|---|---|',
+    ...COMMAND_NAMES.map((name) => `| ${HELP_ROWS[name][0]} | ${HELP_ROWS[name][1]} |`),
+    '',
+    'Commands inside code blocks, inline code, quotes or HTML comments are ignored, and so are edited comments. ' +
+      'Anything that changes a promotion needs write permission on the deploy repo; `/status` and `/help` are open to all.',
+  ];
+  if (environment) {
+    const approvals = environment.approvals;
+    const required = requiredApprovals(environment);
+    if (required === 0) lines.push('', `${environment.name} needs no approval.`);
+    else {
+      const who =
+        approvals === undefined || approvals.approvers.length === 0
+          ? 'anyone with write permission'
+          : approvals.approvers
+              .map((a) => (a.startsWith('team:') ? `team ${a.slice(5)}` : `@${a}`))
+              .join(', ');
+      const author = approvals?.allowAuthor ? '' : ' The author of a promotion cannot approve it.';
+      lines.push(
+        '',
+        `${environment.name} needs ${required} approval${required === 1 ? '' : 's'} from ${who}.${author}`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+const RESULT_ICON = { accepted: '✅', refused: '❌', unchanged: 'ℹ️' } as const;
+
+function problemLine(problem: CommandProblem): string {
+  switch (problem.kind) {
+    case 'unknown': {
+      const hint =
+        problem.suggestion === null
+          ? 'see `/help`'
+          : problem.suggestion === problem.word.toLowerCase()
+            ? `commands are lowercase: did you mean \`/${problem.suggestion}\`?`
+            : `did you mean \`/${problem.suggestion}\`?`;
+      return `❓ ${inlineCode(problem.text)} (line ${problem.line}): unknown command; ${hint}`;
+    }
+    case 'invalid':
+      return `⚠️ ${inlineCode(problem.text)} (line ${problem.line}): ${escapeText(problem.message)}`;
+    case 'too-many':
+      return `⚠️ ${problem.ignored} more command line${problem.ignored === 1 ? ' was' : 's were'} not read: at most ${problem.limit} per comment`;
+    case 'too-long':
+      return `⚠️ this comment has ${problem.length} characters; promobot reads commands only from comments of up to ${problem.limit}`;
+  }
+}
+
+/**
+ * One reply to one comment: for each command what happened or exactly why not, and what was wrong with lines that
+ * looked like commands. `/status` and `/help` answers are included. With `state` and `environment`, an accepted
+ * `/approve` also says where the count stands ("1 of 2 approvals").
+ */
+export function renderCommandReply(input: {
+  actor: string;
+  results: readonly CommandResult[];
+  problems: readonly CommandProblem[];
+  state?: PromotionState;
+  environment?: Environment;
+  decision?: MergeDecision;
+}): string {
+  const { state, environment } = input;
+  const lines: string[] = [];
+  const extras: string[] = [];
+  for (const result of input.results) {
+    const { command } = result;
+    if (command.name === 'help' && result.outcome === 'accepted') {
+      extras.push(renderHelp(environment));
+      continue;
+    }
+    if (command.name === 'status' && result.outcome === 'accepted') {
+      extras.push(
+        state && environment
+          ? renderSummary(state, environment, input.decision)
+          : 'No promotion is tracked here.',
+      );
+      continue;
+    }
+    let message = escapeText(result.message);
+    if (command.name === 'approve' && result.outcome === 'accepted' && state && environment) {
+      message += ` (approvals: ${approvalsCount(state, environment)})`;
+    }
+    const written = inlineCode(formatCommand(command));
+    lines.push(`${RESULT_ICON[result.outcome]} ${written}: ${message}`);
+  }
+  for (const problem of input.problems) lines.push(problemLine(problem));
+  return [
+    `@${input.actor}`,
+    ...lines.map((line) => `- ${line}`),
+    ...extras.flatMap((extra) => ['', extra]),
+  ].join('\n');
+}
+
+/** A login as it may stand in a trailer: one line, no blanks. */
+function trailerValue(login: string): string {
+  return login.replace(/\s+/g, '');
+}
+
+/**
+ * Git trailers naming who approved, one per approver, for the end of the merge commit message:
+ * `Promobot-Approved-By: alice`. Empty when nobody approved.
+ */
+export function renderMergeTrailers(approvers: readonly string[]): string {
+  return approvers.map((login) => `Promobot-Approved-By: ${trailerValue(login)}`).join('\n');
+}
+
+/** The comment the bot leaves when it merges: who approved and what the gates showed. */
+export function renderMergeComment(input: { state: PromotionState; environment: Environment }): string {
+  const { state, environment } = input;
+  const approvers = currentApprovals(state).map((a) => `@${a.by}`);
+  const tag = state.candidate === null ? 'the candidate' : inlineCode(state.candidate.tag);
+  const lines = [`Merged ${tag} into ${environment.name}.`];
+  lines.push(
+    `- **Approved by**: ${approvers.length === 0 ? 'nobody (none required)' : approvers.join(', ')}`,
+  );
+  if (state.gates !== null) {
+    lines.push(
+      `- **Gates**: ${GATE_ICON[state.gates.status]} ${state.gates.status}: ${escapeText(state.gates.summary)}`,
+    );
+  } else if (environment.gates.length === 0) {
+    lines.push('- **Gates**: none for this environment');
+  }
+  return lines.join('\n');
+}
