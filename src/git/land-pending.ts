@@ -3,7 +3,10 @@ import type { FileTree } from './file-tree.js';
 import type { PendingChanges, PendingEntry } from './pending-changes.js';
 
 export interface LandResult<T> extends TransactResult {
-  /** The entries this call committed (or found already in the tree) and acknowledged; empty when none were left. */
+  /**
+   * The entries this call committed (or found already in the tree) and acknowledged; empty when none were left,
+   * and then `commit` is empty too when the lock was not even taken.
+   */
   landed: PendingEntry<T>[];
 }
 
@@ -22,6 +25,9 @@ export async function landPending<T>(
     context: { attempt: number; base: string },
   ) => Promise<CommitSpec | null>,
 ): Promise<LandResult<T>> {
+  // Empty means every change put before this call (this job's included) was already acknowledged, which happens
+  // only after its push: nothing to do, and no need to queue for the lock.
+  if ((await pending.snapshot()).length === 0) return { commit: '', attempts: 0, pushed: false, landed: [] };
   let used: PendingEntry<T>[] = [];
   const apply: ApplyChanges = async (tree, context) => {
     used = await pending.snapshot();

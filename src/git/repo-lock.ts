@@ -41,7 +41,7 @@ export async function acquireRepoLock(options: RepoLockOptions): Promise<LockLea
         advice: 'Another worker holds the deploy repo for long; the job is retried.',
       });
     }
-    await sleep(Math.min(remaining, 5 + backoffDelay(attempt, { baseMs: 20, maxMs: 250 })));
+    await sleep(Math.min(remaining, 5 + backoffDelay(attempt, { baseMs: 10, maxMs: 100 })));
   }
 
   let lost = false;
