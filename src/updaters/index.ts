@@ -7,3 +7,4 @@ export { kustomizeUpdater } from './kustomize/index.js';
 export { helmUpdater } from './helm/index.js';
 export { markerUpdater } from './marker/index.js';
 export { pinnedDigest } from './pinned-digest.js';
+export { renderDiff } from './render-diff.js';
