@@ -1,166 +1,300 @@
 import { z } from 'zod';
+import { GATE_PRESETS } from './gate-presets.js';
 
 /**
  * The PromotionPolicy: which apps promobot moves, through which environments of which deploy repo, and what must
  * hold before each step. One or more YAML files under `PROMOBOT_POLICIES`. `policies/schema.json` is generated from
- * this file.
+ * this file, so every `.describe()` here is the help an editor shows: write them for the person editing YAML.
+ *
+ * What a JSON Schema cannot say (environment order, unknown gate names, uniqueness across files) is checked by
+ * `checkPolicy` and `checkPolicySet`.
  */
 
 /** `90s`, `10m`, `1h30m`, `2d`: parsed to milliseconds by `parseDuration`. */
 export const Duration = z
   .string()
   .regex(/^(?:\d+(?:ms|s|m|h|d))+$/, 'a duration like 30s, 10m or 1h30m')
-  .describe('A duration like 30s, 10m or 1h30m.');
+  .describe('A duration like 30s, 10m or 1h30m (units: ms, s, m, h, d).');
 
-const Name = z
-  .string()
-  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'lowercase letters, digits and "-" (a DNS label)');
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const Name = z.string().regex(DNS_LABEL, 'lowercase letters, digits and "-" (a DNS label)');
 
 /** A user login, or `team:<org>/<team>`. */
 export const Approver = z
   .string()
-  .regex(/^(?:team:[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+|[A-Za-z0-9_.-]+)$/, 'a user login or team:<org>/<team>');
+  .regex(/^(?:team:[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+|[A-Za-z0-9_.-]+)$/, 'a user login or team:<org>/<team>')
+  .describe('A user login, or a team as team:<org>/<team>.');
+
+/**
+ * A folder inside the deploy repo: relative, with no `..` segment, so no policy can make the bot write outside
+ * the repo or into another team's folder by climbing up.
+ */
+const RepoPath = z
+  .string()
+  .min(1)
+  .regex(/^(?!\/)(?!(?:.*\/)?\.\.(?:\/|$))[^\\]+$/, 'a relative path inside the deploy repo, without ".."');
 
 export const DeployRepo = z
   .object({
-    scm: z.enum(['gitea', 'github']),
-    /** `owner/name` on the SCM host. */
-    repo: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'owner/name'),
-    branch: z.string().min(1).default('main'),
-    /** Clone URL when it is not the host's usual HTTPS URL (a mirror, a local path in tests). */
-    url: z.string().min(1).optional(),
+    scm: z.enum(['gitea', 'github']).describe('Where the deploy repo is hosted.'),
+    repo: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'owner/name')
+      .describe('The deploy repo as owner/name on the SCM host, e.g. bootcamp/notes-deploy.'),
+    branch: z.string().min(1).default('main').describe('Branch Argo CD syncs from; promotions land here.'),
+    url: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Clone URL when it is not the host's usual HTTPS URL (a mirror, a local path in tests)."),
   })
-  .strict();
+  .strict()
+  .describe('The git repository holding every environment’s manifests.');
 
 export const TagRules = z
   .object({
-    /** Regular expression a tag must match to be written. Default: a git sha, 7 to 40 hex characters. */
-    allow: z.string().default('^[0-9a-f]{7,40}$'),
-    /** Regular expression of tags never written, checked after `allow`. */
-    deny: z.string().optional(),
+    allow: z
+      .string()
+      .default('^[0-9a-f]{7,40}$')
+      .describe(
+        'Regular expression a tag must match to be promoted. Default: a git sha, 7 to 40 hex characters.',
+      ),
+    deny: z
+      .string()
+      .optional()
+      .describe('Regular expression of tags never promoted, checked after allow (e.g. ^latest$).'),
   })
-  .strict();
+  .strict()
+  .describe('Which image tags are promoted at all.');
 
 export const App = z
   .object({
-    name: Name,
-    /** Image without tag: `registry/project/repository`. */
-    image: z.string().regex(/^[a-z0-9.-]+(?::\d+)?\/[a-z0-9._\/-]+$/, 'registry/path without tag or digest'),
+    name: Name.describe(
+      'Name of the app, unique across all policies (a DNS label). Replaces {{app}} in paths.',
+    ),
+    image: z
+      .string()
+      .regex(/^[a-z0-9.-]+(?::\d+)?\/[a-z0-9._/-]+$/, 'registry/path without tag or digest')
+      .describe(
+        'Image without tag or digest: registry/project/repository, e.g. harbor.example.com/bootcamp/chat-ui. ' +
+          'One image belongs to exactly one app across all policies.',
+      ),
     tags: TagRules.default({ allow: '^[0-9a-f]{7,40}$' }),
-    /** Write `repo:tag@sha256:…` instead of only the tag. */
-    pinDigest: z.boolean().default(false),
-    /** Explicit Helm values key path(s) holding this app's tag, e.g. `chatUi.image.tag`. */
-    helmTagPaths: z.array(z.string().min(1)).default([]),
+    pinDigest: z
+      .boolean()
+      .default(false)
+      .describe('Write repository:tag@sha256:… instead of only the tag, when the registry sent a digest.'),
+    helmTagPaths: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'Helm values key paths holding this app’s tag, e.g. chatUi.image.tag, when no image: key names it.',
+      ),
   })
-  .strict();
+  .strict()
+  .describe('One image repository and where it lives in each environment.');
 
 export const Approvals = z
   .object({
-    required: z.number().int().min(0).default(1),
-    /** Users and `team:<org>/<team>`; empty means anyone with write permission on the deploy repo. */
-    approvers: z.array(Approver).default([]),
-    /** May the PR's author approve their own promotion? */
-    allowAuthor: z.boolean().default(false),
+    required: z.number().int().min(0).default(1).describe('How many approvals from approvers the PR needs.'),
+    approvers: z
+      .array(Approver)
+      .default([])
+      .describe(
+        'Users and team:<org>/<team> whose approval counts. Empty: anyone with write permission on the deploy repo.',
+      ),
+    allowAuthor: z
+      .boolean()
+      .default(false)
+      .describe('May the person who caused the promotion (the PR author or the /promote caller) approve it?'),
   })
-  .strict();
+  .strict()
+  .describe('Human approval a pull-request environment needs before it merges.');
 
 export const Gating = z
   .object({
-    /** Time between two rounds of gate evaluation. */
-    interval: Duration.default('1m'),
-    /** Consecutive passing rounds needed for success. */
-    passes: z.number().int().min(1).default(3),
-    /** Failing rounds that make the gate fail. */
-    failureLimit: z.number().int().min(1).default(2),
-    /** How long the gates may stay inconclusive before that counts as failure. */
-    maxInconclusive: Duration.default('15m'),
+    interval: Duration.default('1m').describe('Time between two rounds of gate evaluation.'),
+    passes: z.number().int().min(1).default(3).describe('Consecutive passing rounds needed for success.'),
+    failureLimit: z.number().int().min(1).default(2).describe('Failing rounds that make the gates fail.'),
+    maxInconclusive: Duration.default('15m').describe(
+      'How long the gates may stay inconclusive (no data, too little traffic) before that counts as failure.',
+    ),
   })
-  .strict();
+  .strict()
+  .describe('How the gates are evaluated over time.');
 
 export const Environment = z
   .object({
-    name: Name,
-    /** Folder of this environment in the deploy repo; `{{app}}` and `{{env}}` are replaced. */
-    path: z.string().min(1),
-    update: z.enum(['commit', 'pull-request']),
-    /** The environment whose running tag this one takes. Absent: an entry environment, fed by image pushes. */
-    from: Name.optional(),
-    /** Kubernetes namespace, for gate query templates (`{{namespace}}`). Default: the environment name. */
-    namespace: z.string().min(1).optional(),
-    /** Merge the PR once every required status passes. */
-    autoMerge: z.boolean().default(false),
-    mergeMethod: z.enum(['merge', 'squash', 'rebase']).default('merge'),
-    /** Who merges once everything passes: the bot, or people (the bot only reports). */
-    merger: z.enum(['bot', 'people']).default('bot'),
+    name: Name.describe(
+      'Name of the environment, unique in this policy (a DNS label). Replaces {{env}} in path.',
+    ),
+    path: RepoPath.describe(
+      'Folder of this environment in the deploy repo, relative, without "..". {{app}} and {{env}} are replaced, ' +
+        'e.g. {{app}}/{{env}}.',
+    ),
+    update: z
+      .enum(['commit', 'pull-request'])
+      .describe(
+        'commit: the bot pushes the change directly. pull-request: the bot opens a PR people can review.',
+      ),
+    from: Name.optional().describe(
+      'The environment (listed earlier) whose running tag this one takes. Absent: an entry environment, fed by ' +
+        'image pushes.',
+    ),
+    namespace: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Kubernetes namespace, for gate query templates ({{namespace}}). Default: the environment name.',
+      ),
+    autoMerge: z
+      .boolean()
+      .default(false)
+      .describe('pull-request only: merge the PR once every required status passes.'),
+    mergeMethod: z
+      .enum(['merge', 'squash', 'rebase'])
+      .default('merge')
+      .describe('pull-request only: how the bot merges.'),
+    merger: z
+      .enum(['bot', 'people'])
+      .default('bot')
+      .describe(
+        'pull-request only: who merges once everything passes: the bot, or people (the bot only reports).',
+      ),
     approvals: Approvals.optional(),
-    /** Names of gates (from `spec.gates` or built-in presets) evaluated where the candidate already runs. */
-    gates: z.array(z.string().min(1)).default([]),
+    gates: z
+      .array(Name)
+      .default([])
+      .describe(
+        `Gates that must pass, measured where the candidate already runs (the from environment): names from ` +
+          `spec.gates or built-in presets (${GATE_PRESETS.join(', ')}).`,
+      ),
     gating: Gating.default({ interval: '1m', passes: 3, failureLimit: 2, maxInconclusive: '15m' }),
-    /** How long a candidate must have run upstream before this environment's PR opens. */
-    soak: Duration.optional(),
-    /** After a merge, keep evaluating the gates here this long; on failure open a rollback PR. */
-    watch: Duration.optional(),
+    soak: Duration.optional().describe(
+      "How long the candidate must have run in the from environment before this environment's PR opens.",
+    ),
+    watch: Duration.optional().describe(
+      'After a merge, keep evaluating the gates here this long; on failure open a rollback PR.',
+    ),
     rollback: z
-      .object({ skipGates: z.boolean().default(false), autoMerge: z.boolean().default(false) })
+      .object({
+        skipGates: z.boolean().default(false).describe('Rollback PRs skip the gates.'),
+        autoMerge: z.boolean().default(false).describe('Rollback PRs merge without waiting for people.'),
+      })
       .strict()
-      .default({ skipGates: false, autoMerge: false }),
+      .default({ skipGates: false, autoMerge: false })
+      .describe('How rollback PRs (from watch or /rollback) behave.'),
   })
-  .strict();
+  .strict()
+  .describe('One stage of the promotion path, in order: entry environments first.');
 
 export const Threshold = {
-  max: z.number().optional(),
-  min: z.number().optional(),
-  /** Candidate / baseline must stay at or below this ratio. */
-  maxRatio: z.number().positive().optional(),
-  /** Candidate - baseline must stay at or below this difference. */
-  maxIncrease: z.number().optional(),
+  max: z.number().optional().describe('The value must stay at or below this.'),
+  min: z.number().optional().describe('The value must stay at or above this.'),
+  maxRatio: z
+    .number()
+    .positive()
+    .optional()
+    .describe(
+      'Relative: candidate / baseline must stay at or below this. The baseline is the same query in the target ' +
+        'environment, where the current tag runs.',
+    ),
+  maxIncrease: z
+    .number()
+    .optional()
+    .describe(
+      'Relative: candidate - baseline must stay at or below this. The baseline is the same query in the target ' +
+        'environment, where the current tag runs.',
+    ),
 };
 
 export const Gate = z
   .object({
-    name: Name,
-    /** PromQL template. `{{app}}`, `{{from}}`, `{{to}}`, `{{namespace}}`, `{{fromNamespace}}`, `{{window}}`. */
-    query: z.string().min(1).optional(),
-    /** A built-in preset this gate is based on (`ttft-p95`, `error-rate`, `vllm-ttft-p95`, `vllm-error-rate`). */
-    preset: z.string().min(1).optional(),
-    window: Duration.optional(),
+    name: Name.describe(
+      'Name environments use in their gates list. A preset name here overrides that preset.',
+    ),
+    query: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'PromQL template returning one value per series. Placeholders: {{app}}, {{from}}, {{to}}, {{namespace}}, ' +
+          '{{fromNamespace}}, {{window}}.',
+      ),
+    preset: z
+      .enum(GATE_PRESETS)
+      .optional()
+      .describe('A built-in gate to start from instead of a query; thresholds set here replace its own.'),
+    window: Duration.optional().describe('Range of the query ({{window}}). Default: 5m.'),
     ...Threshold,
   })
-  .strict();
+  .strict()
+  .describe('A named Prometheus check with thresholds: a query or a preset, and at least one threshold.');
 
 export const Traffic = z
   .object({
-    query: z.string().min(1),
-    /** Fewest requests in the window for a round to count at all. */
-    min: z.number().min(0),
+    query: z
+      .string()
+      .min(1)
+      .describe('PromQL template counting requests in the window, same placeholders as gates.'),
+    min: z.number().min(0).describe('Fewest requests in the window for a gate round to count at all.'),
   })
-  .strict();
+  .strict()
+  .describe('Enough traffic: below min, a gate round is inconclusive, never a pass.');
+
+const DEFAULT_COMMIT_MESSAGE = 'promote({{app}}): {{env}} {{fromShort}} → {{toShort}}';
 
 export const PolicySpec = z
   .object({
     deployRepo: DeployRepo,
-    apps: z.array(App).min(1),
-    environments: z.array(Environment).min(1),
-    gates: z.array(Gate).default([]),
+    apps: z
+      .array(App)
+      .min(1)
+      .describe('The apps this policy promotes; each one moves through every environment.'),
+    environments: z
+      .array(Environment)
+      .min(1)
+      .describe('The promotion path, in order: an environment may only take from one listed before it.'),
+    gates: z
+      .array(Gate)
+      .default([])
+      .describe('Gates defined by this policy, referenced by name from environments.'),
     traffic: Traffic.optional(),
     commit: z
       .object({
-        /** Template of the commit subject: `{{app}}`, `{{env}}`, `{{from}}` (old tag), `{{to}}` (new tag). */
-        message: z.string().min(1).default('promote({{app}}): {{env}} {{fromShort}} → {{toShort}}'),
+        message: z
+          .string()
+          .min(1)
+          .default(DEFAULT_COMMIT_MESSAGE)
+          .describe(
+            'Commit subject template: {{app}}, {{env}}, {{from}} and {{to}} (old and new tag), {{fromShort}} and ' +
+              '{{toShort}} (7 characters).',
+          ),
       })
       .strict()
-      .default({ message: 'promote({{app}}): {{env}} {{fromShort}} → {{toShort}}' }),
+      .default({ message: DEFAULT_COMMIT_MESSAGE })
+      .describe('How the bot writes its commits.'),
   })
-  .strict();
+  .strict()
+  .describe('What to promote, where to, and what must hold before each step.');
 
 export const PromotionPolicy = z
   .object({
-    apiVersion: z.literal('promobot.dev/v1alpha1'),
-    kind: z.literal('PromotionPolicy'),
-    metadata: z.object({ name: Name }).strict(),
+    apiVersion: z.literal('promobot.dev/v1alpha1').describe('Version of the policy format.'),
+    kind: z.literal('PromotionPolicy').describe('Always PromotionPolicy.'),
+    metadata: z
+      .object({ name: Name.describe('Name of the policy, unique across all policy files (a DNS label).') })
+      .strict()
+      .describe('Names this policy in logs, PR bodies and messages.'),
     spec: PolicySpec,
   })
-  .strict();
+  .strict()
+  .meta({
+    title: 'PromotionPolicy',
+    description:
+      'Which apps promobot promotes, through which environments of which deploy repo, and what must hold.',
+  });
 
 export type Duration = z.infer<typeof Duration>;
 export type DeployRepo = z.infer<typeof DeployRepo>;
@@ -179,6 +313,7 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_0
 export function parseDuration(text: string): number {
   if (!Duration.safeParse(text).success) throw new Error(`not a duration: ${JSON.stringify(text)}`);
   let total = 0;
-  for (const [, n, unit] of text.matchAll(/(\d+)(ms|s|m|h|d)/g)) total += Number(n) * (UNIT_MS[unit as string] ?? 0);
+  for (const [, n, unit] of text.matchAll(/(\d+)(ms|s|m|h|d)/g))
+    total += Number(n) * (UNIT_MS[unit as string] ?? 0);
   return total;
 }
