@@ -302,7 +302,7 @@ diff --git a/kustomization.yaml b/kustomization.yaml
       );
       expect(run).toMatchObject({
         code: 2,
-        stderr: expect.stringMatching(/not a valid PromotionPolicy:\n  kind:/),
+        stderr: expect.stringMatching(/not a valid PromotionPolicy:\n {2}kind:/),
       });
     });
 
