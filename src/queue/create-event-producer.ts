@@ -85,21 +85,29 @@ export function createEventProducer(options: EventProducerOptions): EventProduce
         // existing id, inside the same Lua script that creates it. Only their `duplicate` flags may both say false.
         const existing = await connection.exists(...jobIds.map(jobKey));
         if (existing === jobIds.length) return { jobIds, duplicate: true };
-        // A FlowProducer writes the whole bulk in one MULTI: a Harbor push with several tags is all or nothing.
-        await flows.addBulk(
-          jobs.map((job) => ({
-            name: job.data.event.type,
-            queueName: EVENTS_QUEUE,
-            data: job.data,
-            opts: {
-              jobId: job.jobId,
-              attempts,
-              backoff: { type: BACKOFF_TYPE },
-              removeOnComplete: { age: DEDUPE_WINDOW_SECONDS },
-              removeOnFail: { age: DEDUPE_WINDOW_SECONDS },
-            },
-          })),
-        );
+        const options = (job: EventJob) => ({
+          jobId: job.jobId,
+          attempts,
+          backoff: { type: BACKOFF_TYPE },
+          removeOnComplete: { age: DEDUPE_WINDOW_SECONDS },
+          removeOnFail: { age: DEDUPE_WINDOW_SECONDS },
+        });
+        const [only] = jobs;
+        if (jobs.length === 1 && only !== undefined) {
+          // One job is one Lua script, atomic by itself, and about twice as fast as a flow.
+          await queue.add(only.data.event.type, only.data, options(only));
+        } else {
+          // A FlowProducer writes the whole bulk in one MULTI (Queue.addBulk pipelines, which is not atomic): a
+          // Harbor push with several tags is all or nothing.
+          await flows.addBulk(
+            jobs.map((job) => ({
+              name: job.data.event.type,
+              queueName: EVENTS_QUEUE,
+              data: job.data,
+              opts: options(job),
+            })),
+          );
+        }
         return { jobIds, duplicate: false };
       } catch (error) {
         throw new QueueUnavailableError(`queue unavailable: ${errorMessage(error)}`, { cause: error });
