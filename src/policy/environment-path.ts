@@ -8,7 +8,7 @@ import type { App, Environment } from './schema.js';
  * environmentPath({ name: 'prod', path: '{{app}}/{{env}}', ... }, { name: 'chat-ui', ... }) // 'chat-ui/prod'
  */
 export function environmentPath(env: Pick<Environment, 'name' | 'path'>, app: Pick<App, 'name'>): string {
-  return env.path.replace(/\{\{\s*(app|env)\s*\}\}/g, (_match, key: string) =>
-    key === 'app' ? app.name : env.name,
-  );
+  return env.path
+    .replace(/\{\{\s*(app|env)\s*\}\}/g, (_match, key: string) => (key === 'app' ? app.name : env.name))
+    .replace(/\/+$/, '');
 }
