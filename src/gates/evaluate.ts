@@ -199,7 +199,10 @@ function judge(
     const b = base?.value ?? null;
     if (!baseline.ok) doubts.push(baseline.reason);
     else if (baseline.points.length === 0) doubts.push('the baseline query returned no series');
-    else if (base === null) doubts.push('no baseline series with these labels');
+    else if (base === null)
+      doubts.push(
+        'no baseline series with these labels (group by labels both environments share, such as model, not namespace)',
+      );
     else if (b === null || !Number.isFinite(sampleNumber(b)))
       doubts.push(`the baseline is ${b ?? 'not a float'}`);
     else {

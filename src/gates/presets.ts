@@ -8,6 +8,7 @@ export const DEFAULT_WINDOW = '5m';
 /** Requests a series needs in the window before a preset judges it; fewer is noise, so the round is inconclusive. */
 export const DEFAULT_MIN_REQUESTS = 100;
 
+/** Is this one of {@link PRESET_NAMES}? */
 export function isPresetName(name: string): name is PresetName {
   return (PRESET_NAMES as readonly string[]).includes(name);
 }
