@@ -1,0 +1,308 @@
+import type { RepoRef } from '../events/index.js';
+import type { Logger } from '../logger/index.js';
+import type { App, Environment, PolicySpec } from '../policy/schema.js';
+import type { CommitStatus, PullRequest, ScmHost } from '../scm/types.js';
+import type { ImageChange } from '../updaters/types.js';
+import {
+  decidePromotions,
+  type OpenPromotion,
+  type PromotionAction,
+  type Running,
+} from './decide-promotions.js';
+import { environmentPath as environmentPathFor } from '../policy/index.js';
+import {
+  parsePromotionBranch,
+  parsePromotionMeta,
+  promotionBranch,
+  type PromotionMeta,
+} from './promotion-meta.js';
+import {
+  renderCommitSubject,
+  renderPullRequestBody,
+  renderPullRequestTitle,
+  shortTag,
+} from './render-pull-request.js';
+
+/** How the reconciler reads and writes the deploy repo (an adapter over `git/` and `updaters/`). */
+export interface DeployRepoPort {
+  /** What each environment runs for `app` on the target branch, and since when. */
+  readRunning(
+    app: App,
+    environments: readonly { name: string; path: string }[],
+  ): Promise<Record<string, Running>>;
+  /**
+   * Brings the bot's `branch` to carry `change` under `path`: a new commit on top of it (created from the target
+   * branch when missing). Returns its head, or `foreign: true` (and writes nothing) when anyone else committed there.
+   */
+  writeBranch(input: {
+    branch: string;
+    path: string;
+    change: ImageChange;
+    message: string;
+    trailers: Record<string, string>;
+  }): Promise<{ headSha: string; foreign: boolean }>;
+  /** Whether anyone but the bot committed to `branch` since it left the target branch. */
+  hasForeignCommits(branch: string): Promise<boolean>;
+}
+
+export interface ReconcileDeps {
+  scm: ScmHost;
+  repo: RepoRef;
+  deployRepo: DeployRepoPort;
+  logger: Logger;
+  now: () => number;
+  /** Asks for this app to be reconciled again at `at` (a delayed job); soak timers and retryable merges use it. */
+  scheduleRecheck: (at: number, reason: string) => Promise<void>;
+  /** Newest pushed image for entry environments in pull-request mode. */
+  pushed?: { tag: string; digest?: string; at: number } | null;
+  /** Whether an environment's PR may be merged now, beyond `promobot/promotion` (gates, approvals, holds). */
+  mergeReadiness?: (
+    pr: PullRequest,
+    env: Environment,
+    meta: PromotionMeta,
+  ) => Promise<{ ready: boolean; why: string }>;
+}
+
+export const PROMOTION_STATUS = 'promobot/promotion';
+const HANDS_OFF_MARKER = '<!-- promobot:hands-off -->';
+
+export interface ReconcileResult {
+  actions: PromotionAction[];
+  merged: number[];
+}
+
+/**
+ * Carries out {@link decidePromotions} for one app against the SCM and the deploy repo. The caller holds the
+ * app's lock, so two reconciles of one app never interleave; every step is safe to redo after a crash.
+ */
+export async function reconcileApp(
+  policyName: string,
+  spec: PolicySpec,
+  app: App,
+  deps: ReconcileDeps,
+): Promise<ReconcileResult> {
+  const { scm, repo, logger } = deps;
+  const base = spec.deployRepo.branch;
+  const environments = spec.environments.map((env) => ({
+    name: env.name,
+    path: environmentPathFor(env, app),
+  }));
+  const running = await deps.deployRepo.readRunning(app, environments);
+
+  const open: OpenPromotion[] = [];
+  const prs = new Map<number, PullRequest>();
+  for (const pr of await scm.listOpenPullRequests(repo, base)) {
+    const branch = parsePromotionBranch(pr.headRef);
+    if (!branch || branch.app !== app.name || branch.kind !== 'promotion') continue;
+    const meta = parsePromotionMeta(pr.body);
+    if (!meta || meta.app !== app.name || meta.env !== branch.env) {
+      logger.warn(
+        { pr: pr.number, branch: pr.headRef },
+        'promotion PR has no valid metadata block; leaving it alone',
+      );
+      continue;
+    }
+    prs.set(pr.number, pr);
+    open.push({ number: pr.number, meta, foreign: await deps.deployRepo.hasForeignCommits(pr.headRef) });
+  }
+
+  const now = deps.now();
+  const actions = decidePromotions({ spec, app, running, pushed: deps.pushed ?? null, open, now });
+  const merged: number[] = [];
+  const envByName = new Map(spec.environments.map((e) => [e.name, e]));
+
+  for (const action of actions) {
+    const log = logger.child({ app: app.name, env: action.env, action: action.kind });
+    const env = envByName.get(action.env);
+    if (!env) continue;
+    switch (action.kind) {
+      case 'open':
+      case 'update': {
+        const meta: PromotionMeta = {
+          v: 1,
+          policy: policyName,
+          app: app.name,
+          env: action.env,
+          ...(action.from !== undefined ? { from: action.from } : {}),
+          tag: action.tag,
+          ...(action.digest !== undefined ? { digest: action.digest } : {}),
+          previousTag: action.previousTag,
+          kind: 'promotion',
+        };
+        const soakingUntil = action.kind === 'update' ? action.soakingUntil : null;
+        const pr = await writePromotion(
+          meta,
+          env,
+          app,
+          spec,
+          deps,
+          action.kind === 'update' ? action.number : null,
+          soakingUntil,
+        );
+        if (pr) {
+          prs.set(pr.number, pr);
+          log.info(
+            { pr: pr.number, tag: action.tag },
+            action.kind === 'open' ? 'promotion PR opened' : 'promotion PR updated',
+          );
+          if (soakingUntil === null && (await tryMerge(pr, env, meta, deps, log))) merged.push(pr.number);
+        }
+        break;
+      }
+      case 'keep': {
+        const pr = prs.get(action.number);
+        const meta = pr ? parsePromotionMeta(pr.body) : null;
+        if (pr && meta && action.soakingUntil === null) {
+          // A soak that has ended turns the promotion status green.
+          await setPromotionStatus(deps, pr.headSha, meta, null);
+          if (await tryMerge(pr, env, meta, deps, log)) merged.push(pr.number);
+        }
+        break;
+      }
+      case 'close': {
+        await scm.createComment(repo, action.number, `Closing: ${action.reason}.`);
+        await scm.closePullRequest(repo, action.number);
+        const pr = prs.get(action.number);
+        if (pr)
+          await scm
+            .deleteBranch(repo, pr.headRef)
+            .catch((error: unknown) => log.warn({ err: error }, 'could not delete the branch'));
+        log.info({ pr: action.number, reason: action.reason }, 'promotion PR closed');
+        break;
+      }
+      case 'hands-off': {
+        const comments = await scm.listComments(repo, action.number);
+        if (!comments.some((c) => c.body.includes(HANDS_OFF_MARKER))) {
+          await scm.createComment(
+            repo,
+            action.number,
+            `Someone else has committed to \`${promotionBranch(action.env, app.name)}\`, so promobot will not update this PR any more: it never overwrites a person's work. Merge or close it yourself; once it is closed, the next candidate opens a new PR.\n\n${HANDS_OFF_MARKER}`,
+          );
+        }
+        log.info({ pr: action.number }, 'promotion PR has foreign commits; left alone');
+        break;
+      }
+      case 'recheck':
+        await deps.scheduleRecheck(action.at, action.reason);
+        break;
+    }
+  }
+  return { actions, merged };
+}
+
+async function writePromotion(
+  meta: PromotionMeta,
+  env: Environment,
+  app: App,
+  spec: PolicySpec,
+  deps: ReconcileDeps,
+  existing: number | null,
+  soakingUntil: number | null,
+): Promise<PullRequest | null> {
+  const { scm, repo } = deps;
+  const branch = promotionBranch(meta.env, meta.app);
+  const subject = renderCommitSubject(spec.commit.message, {
+    app: app.name,
+    env: meta.env,
+    from: meta.previousTag,
+    to: meta.tag,
+  });
+  const written = await deps.deployRepo.writeBranch({
+    branch,
+    path: environmentPathFor(env, app),
+    change: {
+      app: app.name,
+      image: app.image,
+      tag: meta.tag,
+      ...(meta.digest !== undefined ? { digest: meta.digest } : {}),
+      pinDigest: app.pinDigest,
+      helmTagPaths: app.helmTagPaths,
+    },
+    message: subject,
+    trailers: {
+      'Promobot-App': app.name,
+      'Promobot-Environment': meta.env,
+      'Promobot-Tag': meta.tag,
+      ...(meta.digest !== undefined ? { 'Promobot-Digest': meta.digest } : {}),
+      ...(meta.from !== undefined ? { 'Promobot-From': meta.from } : {}),
+    },
+  });
+  if (written.foreign) return null;
+  const title = renderPullRequestTitle(meta);
+  const body = renderPullRequestBody({
+    meta,
+    image: app.image,
+    notes:
+      soakingUntil !== null
+        ? [`⏳ ${shortTag(meta.tag)} soaks in ${meta.from} until ${new Date(soakingUntil).toISOString()}.`]
+        : [],
+  });
+  let pr: PullRequest;
+  if (existing !== null) {
+    pr = await scm.updatePullRequest(repo, existing, { title, body });
+  } else {
+    // Under the app lock no other reconcile opens this PR; a PR left by a crash between push and create is found.
+    pr =
+      (await scm.findOpenPullRequest(repo, branch, spec.deployRepo.branch)) ??
+      (await scm.createPullRequest(repo, { head: branch, base: spec.deployRepo.branch, title, body }));
+    if (pr.body !== body || pr.title !== title)
+      pr = await scm.updatePullRequest(repo, pr.number, { title, body });
+  }
+  const headSha = written.headSha;
+  await setPromotionStatus(deps, headSha, meta, soakingUntil);
+  return { ...pr, headSha };
+}
+
+async function setPromotionStatus(
+  deps: ReconcileDeps,
+  sha: string,
+  meta: PromotionMeta,
+  soakingUntil: number | null,
+) {
+  const status: CommitStatus =
+    soakingUntil === null
+      ? {
+          context: PROMOTION_STATUS,
+          state: 'success',
+          description: `${meta.app} ${shortTag(meta.tag)} from ${meta.from ?? 'image push'}`,
+        }
+      : {
+          context: PROMOTION_STATUS,
+          state: 'pending',
+          description: `soaking in ${meta.from} until ${new Date(soakingUntil).toISOString()}`,
+        };
+  await deps.scm.setCommitStatus(deps.repo, sha, status);
+}
+
+async function tryMerge(
+  pr: PullRequest,
+  env: Environment,
+  meta: PromotionMeta,
+  deps: ReconcileDeps,
+  log: Logger,
+): Promise<boolean> {
+  if (!env.autoMerge || env.merger === 'people') return false;
+  if (deps.mergeReadiness) {
+    const readiness = await deps.mergeReadiness(pr, env, meta);
+    if (!readiness.ready) {
+      log.info({ pr: pr.number, why: readiness.why }, 'promotion PR not ready to merge');
+      return false;
+    }
+  } else if (env.gates.length > 0 || (env.approvals?.required ?? 0) > 0) {
+    // Gates and approvals are decided elsewhere; without that decision the bot never merges such a PR.
+    return false;
+  }
+  const result = await deps.scm.mergePullRequest(deps.repo, pr.number, {
+    method: env.mergeMethod,
+    headSha: pr.headSha,
+    title: renderPullRequestTitle(meta),
+  });
+  if (result.merged || result.alreadyMerged) {
+    log.info({ pr: pr.number }, 'promotion PR merged');
+    return true;
+  }
+  if (result.retryable)
+    await deps.scheduleRecheck(deps.now() + 10_000, `merge of #${pr.number} retried: ${result.reason}`);
+  else log.warn({ pr: pr.number, reason: result.reason }, 'promotion PR could not be merged');
+  return false;
+}
