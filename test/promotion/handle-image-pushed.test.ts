@@ -151,17 +151,19 @@ describe('promotion/handleImagePushed()', () => {
     expect(git(remote.work, 'show', 'HEAD:chat-ui/dev/deployment.yaml')).toContain(`:${NEW}"`);
   });
 
-  it.each([['latest'], ['../x'], ['a b'], ['$(x)'], ['3f9c2ab"\n  evil: true'], ['x'.repeat(10_000)]])(
-    'refuses the hostile tag %j with a reason and leaves the repo untouched',
-    async (tag) => {
-      const before = remote.log('%H');
-      await expect(handleImagePushed(pushed(tag), 'd', logger, deps())).rejects.toBeInstanceOf(
-        PermanentError,
-      );
-      expect(remote.log('%H')).toEqual(before);
-      expect(await redis.keys('*pending*')).toEqual([]);
-    },
-  );
+  it.each([
+    ['latest', 'latest'],
+    ['a path escape', '../x'],
+    ['a space', 'a b'],
+    ['a shell substitution', '$(x)'],
+    ['a YAML breaker', '3f9c2ab"\n  evil: true'],
+    ['a 10 KB tag', 'x'.repeat(10_000)],
+  ])('refuses %s as a tag with a reason and leaves the repo untouched', async (_label, tag) => {
+    const before = remote.log('%H');
+    await expect(handleImagePushed(pushed(tag), 'd', logger, deps())).rejects.toBeInstanceOf(PermanentError);
+    expect(remote.log('%H')).toEqual(before);
+    expect(await redis.keys('*pending*')).toEqual([]);
+  });
 
   it('ignores an image no policy promotes', async () => {
     const outcome = await handleImagePushed(
