@@ -1,14 +1,19 @@
-import { mergeEdits, spliceEdits } from './yaml/index.js';
 import type { ImageChange, Located, UpdateResult, Updater, ValueEdit } from './types.js';
+import { mergeEdits, parseYamlSource, spliceEdits, type YamlSource } from './yaml/index.js';
 
-/** An {@link Updater} from a format's `locate`: `update` applies what `locate` finds, or says null. */
+/** An {@link Updater} from a format's search in parsed YAML: `locate` parses first, `update` applies what it finds. */
 export function toUpdater(
   format: ValueEdit['format'],
-  locate: (text: string, change: ImageChange, path: string) => Located | null,
+  locateIn: (source: YamlSource, change: ImageChange, path: string) => Located,
 ): Updater {
+  const locate = (text: string, change: ImageChange, path: string): Located | null => {
+    const parsed = parseYamlSource(text);
+    return parsed.ok ? locateIn(parsed.source, change, path) : null;
+  };
   return {
     format,
     locate,
+    locateIn,
     update(text: string, change: ImageChange, path: string): UpdateResult | null {
       const located = locate(text, change, path);
       if (located === null || located.edits.length === 0) return null;

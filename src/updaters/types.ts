@@ -3,6 +3,8 @@
  * One folder per format (`manifest/`, `kustomize/`, `helm/`, `marker/`); `updaters/index.ts` lists them.
  */
 
+import type { YamlSource } from './yaml/index.js';
+
 /** The image whose references change, and what they change to. */
 export interface ImageChange {
   /** The app's name in policy (marker comments name it: `# promobot: chat-ui`). */
@@ -56,6 +58,8 @@ export interface Updater {
   readonly format: ValueEdit['format'];
   /** Finds references and the edits they need, without applying them; null when the file does not parse as YAML. */
   locate(text: string, change: ImageChange, path: string): Located | null;
+  /** {@link Updater.locate} in a file already parsed, so several formats share one parse. */
+  locateIn(source: YamlSource, change: ImageChange, path: string): Located;
   /** The new text and what changed, or null when there is nothing to change (no reference, or already current). */
   update(text: string, change: ImageChange, path: string): UpdateResult | null;
 }

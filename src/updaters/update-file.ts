@@ -4,7 +4,7 @@ import { helmUpdater } from './helm/index.js';
 import { kustomizeUpdater } from './kustomize/index.js';
 import { manifestUpdater } from './manifest/index.js';
 import { markerUpdater } from './marker/index.js';
-import type { ImageChange, Located, Updater } from './types.js';
+import type { ImageChange, Updater } from './types.js';
 import { mergeEdits, parseYamlSource, spliceEdits } from './yaml/index.js';
 
 /** Every format. When two find the same value, they must agree on what it becomes (see {@link updateFile}). */
@@ -28,19 +28,9 @@ export function updateFile(
   formats: readonly Updater[] = updaters(),
 ): FileUpdate {
   assertWritable(change);
-  const located: Located[] = [];
-  for (const format of formats) {
-    const found = format.locate(text, change, path);
-    if (found === null) {
-      const parsed = parseYamlSource(text);
-      return {
-        path,
-        status: 'skipped',
-        reason: parsed.ok ? 'the file could not be read as YAML' : parsed.reason,
-      };
-    }
-    located.push(found);
-  }
+  const parsed = parseYamlSource(text);
+  if (!parsed.ok) return { path, status: 'skipped', reason: parsed.reason };
+  const located = formats.map((format) => format.locateIn(parsed.source, change, path));
   const references = located.reduce((sum, found) => sum + found.references, 0);
   const { edits, conflicts } = mergeEdits(located.map((found) => found.edits));
   if (conflicts.length > 0) {
@@ -55,8 +45,12 @@ export function updateFile(
       : { path, status: 'current', references, problems };
   }
   const after = spliceEdits(text, edits);
-  const readBack = formats.map((format) => format.locate(after, change, path));
-  if (readBack.some((found) => found === null || found.edits.length > 0)) {
+  const reparsed = parseYamlSource(after);
+  const readsBack =
+    reparsed.ok &&
+    reparsed.source.documents.length === parsed.source.documents.length &&
+    formats.every((format) => format.locateIn(reparsed.source, change, path).edits.length === 0);
+  if (!readsBack) {
     return {
       path,
       status: 'skipped',

@@ -3,7 +3,7 @@ import { sameRepository } from '../../images/index.js';
 import { pinnedDigest } from '../pinned-digest.js';
 import { toUpdater } from '../to-updater.js';
 import type { ImageChange, Located, Updater } from '../types.js';
-import { editScalar, getPair, insertPairs, parseYamlSource, type YamlSource } from '../yaml/index.js';
+import { editScalar, getPair, insertPairs, type YamlSource } from '../yaml/index.js';
 
 /** Keys that hold a Helm image block: `image`, and names ending in it (`initImage`, `sidecarImage`). */
 const IMAGE_KEY = /image$/i;
@@ -16,10 +16,7 @@ const IMAGE_KEY = /image$/i;
  * A block's `digest` is set when pinning and emptied otherwise (a stale digest would pin the old image); a block
  * without a `digest` key gets none, since a chart that has no such value would silently ignore it.
  */
-export function locateHelmValues(text: string, change: ImageChange): Located | null {
-  const parsed = parseYamlSource(text);
-  if (!parsed.ok) return null;
-  const { source } = parsed;
+export function locateHelmValues(source: YamlSource, change: ImageChange): Located {
   const located: Located = { references: 0, edits: [], problems: [] };
   for (const document of source.documents) {
     visit(document, {
@@ -108,5 +105,5 @@ function setScalar(
 
 /** The Helm values format: image blocks and explicit tag key paths. */
 export function helmUpdater(): Updater {
-  return toUpdater('helm', (text, change) => locateHelmValues(text, change));
+  return toUpdater('helm', (source, change) => locateHelmValues(source, change));
 }

@@ -8,7 +8,6 @@ import {
   getPair,
   insertPairs,
   makeEdit,
-  parseYamlSource,
   removePair,
   renderScalar,
   scalarText,
@@ -24,11 +23,8 @@ import { isKustomization } from './is-kustomization.js';
  * Sets `newTag`, adding it in the entry's own style when missing. When pinning, sets or adds `digest`; otherwise
  * takes an existing `digest` out, since kustomize prefers the digest over `newTag` and the new tag would not deploy.
  */
-export function locateKustomizeImages(text: string, change: ImageChange, path: string): Located | null {
+export function locateKustomizeImages(source: YamlSource, change: ImageChange, path: string): Located {
   if (!isKustomization(path)) return { references: 0, edits: [], problems: [] };
-  const parsed = parseYamlSource(text);
-  if (!parsed.ok) return null;
-  const { source } = parsed;
   const located: Located = { references: 0, edits: [], problems: [] };
   for (const document of source.documents) {
     if (!isMap(document.contents)) continue;

@@ -3,17 +3,14 @@ import { retagImage } from '../../images/index.js';
 import { pinnedDigest } from '../pinned-digest.js';
 import { toUpdater } from '../to-updater.js';
 import type { ImageChange, Located, Updater } from '../types.js';
-import { editScalar, parseYamlSource } from '../yaml/index.js';
+import { editScalar, type YamlSource } from '../yaml/index.js';
 
 /**
  * Every `image:` scalar in every document that names the app's image, wherever it sits: Deployments, StatefulSets,
  * CronJobs, initContainers, Argo Rollouts, KServe and other custom resources, Helm values with a one-string image.
  * `image: *alias` changes the anchored value, once.
  */
-export function locateManifestImages(text: string, change: ImageChange): Located | null {
-  const parsed = parseYamlSource(text);
-  if (!parsed.ok) return null;
-  const { source } = parsed;
+export function locateManifestImages(source: YamlSource, change: ImageChange): Located {
   const located: Located = { references: 0, edits: [], problems: [] };
   const seen = new Set<Scalar>();
   for (const document of source.documents) {
@@ -42,5 +39,5 @@ export function locateManifestImages(text: string, change: ImageChange): Located
 
 /** The plain-manifest format: `image:` values. */
 export function manifestUpdater(): Updater {
-  return toUpdater('manifest', (text, change) => locateManifestImages(text, change));
+  return toUpdater('manifest', (source, change) => locateManifestImages(source, change));
 }

@@ -3,7 +3,7 @@ import { retagImage } from '../../images/index.js';
 import { pinnedDigest } from '../pinned-digest.js';
 import { toUpdater } from '../to-updater.js';
 import type { ImageChange, Located, Updater } from '../types.js';
-import { editScalar, lineStartAt, parseYamlSource } from '../yaml/index.js';
+import { editScalar, lineStartAt, type YamlSource } from '../yaml/index.js';
 import { findMarkers } from './find-markers.js';
 
 /**
@@ -12,12 +12,10 @@ import { findMarkers } from './find-markers.js';
  * promobot: chat-ui:ref` to the full reference (repository as written there, digest when pinning). The marked value
  * is the last value that ends on the comment's line, before the comment.
  */
-export function locateMarkedValues(text: string, change: ImageChange): Located | null {
+export function locateMarkedValues(source: YamlSource, change: ImageChange): Located {
+  const { text } = source;
   const markers = findMarkers(text).filter((marker) => marker.app === change.app);
   if (markers.length === 0) return { references: 0, edits: [], problems: [] };
-  const parsed = parseYamlSource(text);
-  if (!parsed.ok) return null;
-  const { source } = parsed;
   const values: Scalar[] = [];
   const all: Scalar[] = [];
   for (const document of source.documents) {
@@ -62,5 +60,5 @@ export function locateMarkedValues(text: string, change: ImageChange): Located |
 
 /** The marker-comment format. */
 export function markerUpdater(): Updater {
-  return toUpdater('marker', (text, change) => locateMarkedValues(text, change));
+  return toUpdater('marker', (source, change) => locateMarkedValues(source, change));
 }

@@ -29,6 +29,8 @@ export function renderScalar(type: Scalar['type'], value: string): string | null
 /** Whether `value` written plain reads back as the same string under both the YAML 1.2 core and 1.1 schemas. */
 export function isPlainSafe(value: string): boolean {
   if (!PLAIN_SAFE.test(value) || value.endsWith(':')) return false;
+  // No number, boolean, null or timestamp contains a slash: image references need no parse.
+  if (value.includes('/')) return true;
   return readsAs(value, '1.2') && readsAs(value, '1.1');
 }
 
