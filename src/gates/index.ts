@@ -60,3 +60,4 @@ export {
   GATES_STATUS_CONTEXT,
   type RenderReportInput,
 } from './render-report.js';
+export { runGateRound, type RunGateRoundInput, type GateRound } from './run-gate-round.js';

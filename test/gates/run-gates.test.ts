@@ -6,6 +6,7 @@ import {
   presetGate,
   renderReport,
   resolveGates,
+  runGateRound,
   runGates,
   type GateStep,
   type PrometheusClient,
@@ -204,5 +205,38 @@ describe('gates/runGates() against a real Prometheus', () => {
     });
     expect(report).toContain('<!-- promobot:gates -->');
     expect(report).toContain(`${prometheus.url}/graph?g0.expr=`);
+  });
+
+  it('runs one scheduled round: counts it, renders the comment and the status, and says when the next is due', async () => {
+    const state = initialGateState({ interval: '2m', passes: 2, failureLimit: 1, maxInconclusive: '10m' }, 0);
+    const input = {
+      client,
+      gates: presets,
+      app: 'chat-ui',
+      from: { name: 'staging', namespace: 'chat-slow-one' },
+      to: { name: 'prod', namespace: 'chat-prod' },
+      prometheusUrl: 'https://prometheus.example.com',
+    };
+
+    const first = await runGateRound({ ...input, state, now: prometheus.dataEnd });
+
+    expect(first.step).toMatchObject({ status: 'failure', done: true });
+    expect(first.commitStatus).toMatchObject({ context: 'promobot/gates', state: 'failure' });
+    expect(first.commitStatus.description).toMatch(/^gates failed 1 of 1 rounds: ttft-p95: .*qwen-2-7b/);
+    expect(first.report).toContain('https://prometheus.example.com/graph?g0.expr=');
+    expect(first.report).toContain('| model="qwen-2-7b" |');
+    expect(first.nextRoundAt).toBeNull();
+
+    const healthy = await runGateRound({
+      ...input,
+      from: { name: 'staging', namespace: 'chat-staging' },
+      state,
+      now: prometheus.dataEnd,
+    });
+    expect(healthy.commitStatus).toMatchObject({
+      state: 'pending',
+      description: 'round 1 of 2: 1 of 2 passes in a row',
+    });
+    expect(healthy.nextRoundAt).toBe(prometheus.dataEnd + 120_000);
   });
 });
