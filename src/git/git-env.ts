@@ -24,6 +24,8 @@ export function gitEnv(options: GitEnvOptions): Record<string, string> {
   const env: Record<string, string> = {
     PATH: options.base.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     HOME: options.base.HOME ?? '/nonexistent',
+    // The XDG attributes and ignore files are "global" config too.
+    XDG_CONFIG_HOME: '/nonexistent',
     LC_ALL: 'C',
     LANGUAGE: 'C',
     GIT_CONFIG_NOSYSTEM: '1',

@@ -86,6 +86,8 @@ export function createWorkingCopy(options: WorkingCopyOptions): WorkingCopy {
     const started = performance.now();
     try {
       await runner(dirname(dir))('clone', args);
+      // Whatever is there without a .git is no working copy: leftovers of a failed removal.
+      await rm(dir, { recursive: true, force: true });
       await rename(staging, dir);
     } finally {
       await rm(staging, { recursive: true, force: true });
