@@ -41,8 +41,9 @@ export interface PolicyStore {
   current(): readonly PromotionPolicy[];
   /**
    * Reloads whenever the files change, by reading the directory every `intervalMs`. Polling rather than
-   * `fs.watch`: a Kubernetes ConfigMap update swaps a symlinked folder, which file watchers miss. A broken edit
-   * is logged once, not on every tick. Returns a function that stops watching.
+   * `fs.watch`: a Kubernetes ConfigMap update swaps a symlinked folder, which file watchers miss. A change is
+   * applied once two reads in a row agree (so within two intervals); a broken edit is logged once, not on every
+   * tick. Returns a function that stops watching.
    */
   watch(options: WatchOptions): () => void;
   /** Calls `listener` with each newly applied set. Returns a function that unsubscribes. */
@@ -75,8 +76,8 @@ export function createPolicyStore(options: PolicyStoreOptions): PolicyStore {
   };
 
   /** Reads and validates; applies when valid. `quietIfSeen`: the watcher's way to log a broken edit once. */
-  const refresh = async (quietIfSeen: boolean): Promise<ReloadResult> => {
-    const read = await readPolicyFiles(options.dir);
+  const refresh = async (quietIfSeen: boolean, given?: PolicyFiles): Promise<ReloadResult> => {
+    const read = given ?? (await readPolicyFiles(options.dir));
     const fingerprint = fingerprintOf(read.files, read.problems);
     if (policies !== undefined && fingerprint === appliedFingerprint) {
       seenFingerprint = fingerprint;
@@ -128,10 +129,26 @@ export function createPolicyStore(options: PolicyStoreOptions): PolicyStore {
 
     watch: ({ intervalMs, signal }) => {
       let busy = false;
+      let pending: string | undefined;
+      // A change is applied once two reads in a row agree, so a file caught half-written is never applied.
+      const tick = async (): Promise<void> => {
+        const read = await readPolicyFiles(options.dir);
+        const fingerprint = fingerprintOf(read.files, read.problems);
+        if (fingerprint === appliedFingerprint || fingerprint === seenFingerprint) {
+          pending = undefined;
+          return;
+        }
+        if (fingerprint !== pending) {
+          pending = fingerprint;
+          return;
+        }
+        pending = undefined;
+        await refresh(true, read);
+      };
       const timer = setInterval(() => {
         if (busy) return;
         busy = true;
-        serialize(() => refresh(true))
+        serialize(tick)
           .catch((error: unknown) => logger.error({ err: errorMessage(error) }, 'policy reload failed'))
           .finally(() => {
             busy = false;
@@ -154,6 +171,8 @@ export function createPolicyStore(options: PolicyStoreOptions): PolicyStore {
     },
   };
 }
+
+type PolicyFiles = Awaited<ReturnType<typeof readPolicyFiles>>;
 
 function fingerprintOf(
   files: readonly { path: string; text: string }[],

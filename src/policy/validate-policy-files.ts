@@ -41,6 +41,10 @@ export function validatePolicyFiles(files: readonly PolicyFile[]): PolicySet {
   for (const file of files) {
     const parsed = parseYamlDocuments(file.text);
     problems.push(...parsed.problems.map((p) => ({ file: file.path, ...p })));
+    if (parsed.documents.length === 0 && parsed.problems.length === 0) {
+      // Most often a file caught half-written; never read it as "no policies".
+      problems.push({ file: file.path, line: 1, column: 1, message: 'the file holds no policy' });
+    }
     for (const document of parsed.documents) {
       const source: Source = { file: file.path, document };
       const result = PromotionPolicy.safeParse(document.value);
