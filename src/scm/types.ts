@@ -81,7 +81,11 @@ export interface ScmHost {
   getPullRequest(repo: RepoRef, number: number): Promise<PullRequest>;
   listOpenPullRequests(repo: RepoRef, base?: string): Promise<PullRequest[]>;
   createPullRequest(repo: RepoRef, pr: CreatePullRequest): Promise<PullRequest>;
-  updatePullRequest(repo: RepoRef, number: number, change: { title?: string; body?: string }): Promise<PullRequest>;
+  updatePullRequest(
+    repo: RepoRef,
+    number: number,
+    change: { title?: string; body?: string },
+  ): Promise<PullRequest>;
   closePullRequest(repo: RepoRef, number: number): Promise<void>;
   mergePullRequest(
     repo: RepoRef,

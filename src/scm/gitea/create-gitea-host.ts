@@ -1,0 +1,304 @@
+import type { RepoRef } from '../../events/index.js';
+import type { Logger } from '../../logger/index.js';
+import { PermanentError } from '../../errors/index.js';
+import type { CommitStatus, MergeResult, Permission, PullRequest, ScmHost } from '../types.js';
+import { createGiteaClient, type RetryOptions } from './gitea-client.js';
+import {
+  GiteaCombinedStatus,
+  GiteaComment,
+  GiteaPermission,
+  GiteaPullRequest,
+  GiteaReview,
+  GiteaTeam,
+  GiteaTeamSearch,
+  GiteaUser,
+} from './schema.js';
+import { toComment, toCommitStatus, toPullRequest, toReview } from './to-domain.js';
+
+export interface GiteaHostOptions {
+  /** Gitea's root URL, e.g. `https://gitea.example.com`. */
+  baseUrl: string;
+  token: string;
+  logger: Logger;
+  fetch?: typeof fetch;
+  retry?: Partial<RetryOptions>;
+}
+
+const seg = encodeURIComponent;
+
+/**
+ * The {@link ScmHost} for Gitea (REST v1, `Authorization: token …`). Made per use; holds no state but its client.
+ *
+ * @example
+ * const host = createGiteaHost({ baseUrl: config.gitea.url, token: config.gitea.token, logger });
+ * const pr = await host.findOpenPullRequest(repoRef('bootcamp/notes-deploy'), 'promobot/prod/chat-ui', 'main');
+ */
+export function createGiteaHost(options: GiteaHostOptions): ScmHost {
+  const client = createGiteaClient(options);
+  const logger = options.logger.child({ scm: 'gitea' });
+  const repoPath = (repo: RepoRef) => `/repos/${seg(repo.owner)}/${seg(repo.name)}`;
+
+  async function getPullRequest(repo: RepoRef, number: number): Promise<PullRequest> {
+    const { data } = await client.request('GET', `${repoPath(repo)}/pulls/${number}`, {
+      schema: GiteaPullRequest,
+    });
+    return toPullRequest(data as GiteaPullRequest);
+  }
+
+  async function listOpenPullRequests(repo: RepoRef, base?: string): Promise<PullRequest[]> {
+    const items = await client.paginate(`${repoPath(repo)}/pulls`, GiteaPullRequest, {
+      state: 'open',
+      base_branch: base,
+    });
+    return items.map(toPullRequest);
+  }
+
+  async function findOpenPullRequest(repo: RepoRef, head: string, base: string): Promise<PullRequest | null> {
+    // Gitea's list has no `head=` filter; this lookup has no state filter and may answer an old closed PR.
+    const { status, data } = await client.request(
+      'GET',
+      `${repoPath(repo)}/pulls/${seg(base)}/${seg(head)}`,
+      { schema: GiteaPullRequest, pass: [404] },
+    );
+    if (status === 200 && data) {
+      const pr = toPullRequest(data as GiteaPullRequest);
+      if (pr.state === 'open' && !pr.merged) return pr;
+    } else {
+      return null;
+    }
+    // The one it found was closed: an open one for the same branches may still exist beside it.
+    const open = await listOpenPullRequests(repo, base);
+    return open.find((pr) => pr.headRef === head && pr.baseRef === base) ?? null;
+  }
+
+  async function setPullRequestState(repo: RepoRef, number: number, state: 'closed') {
+    const { status, data } = await client.request('PATCH', `${repoPath(repo)}/pulls/${number}`, {
+      body: { state },
+      schema: GiteaPullRequest,
+      pass: [412],
+    });
+    // 412: the PR is merged, and a merged PR's state cannot change; closing it is moot.
+    if (status === 412)
+      logger.info(
+        { repo: repo.fullName, number, reason: client.messageOf(data) },
+        'pull request already merged, not closed',
+      );
+  }
+
+  const host: ScmHost = {
+    kind: 'gitea',
+
+    async whoAmI() {
+      const { data } = await client.request('GET', '/user', { schema: GiteaUser });
+      return { login: (data as GiteaUser).login };
+    },
+
+    findOpenPullRequest,
+    getPullRequest,
+    listOpenPullRequests,
+
+    async createPullRequest(repo, pr) {
+      const { status, data } = await client.request('POST', `${repoPath(repo)}/pulls`, {
+        body: { head: pr.head, base: pr.base, title: pr.title, body: pr.body },
+        schema: GiteaPullRequest,
+        pass: [409],
+      });
+      if (status === 409) {
+        // "pull request already exists for these targets": someone (or an earlier attempt) was first.
+        const existing = await findOpenPullRequest(repo, pr.head, pr.base);
+        if (existing) {
+          logger.info(
+            { repo: repo.fullName, number: existing.number },
+            'pull request already existed, reusing it',
+          );
+          return existing;
+        }
+        throw new PermanentError(`Gitea refused to create the pull request: ${client.messageOf(data)}`);
+      }
+      return toPullRequest(data as GiteaPullRequest);
+    },
+
+    async updatePullRequest(repo, number, change) {
+      const body: Record<string, string> = {};
+      if (change.title !== undefined) body.title = change.title;
+      if (change.body !== undefined) body.body = change.body;
+      // Gitea answers an edit with 201, not 200.
+      const { data } = await client.request('PATCH', `${repoPath(repo)}/pulls/${number}`, {
+        body,
+        schema: GiteaPullRequest,
+      });
+      return toPullRequest(data as GiteaPullRequest);
+    },
+
+    async closePullRequest(repo, number) {
+      await setPullRequestState(repo, number, 'closed');
+    },
+
+    async mergePullRequest(repo, number, mergeOptions): Promise<MergeResult> {
+      const body: Record<string, string> = { do: mergeOptions.method };
+      if (mergeOptions.headSha !== undefined) body.head_commit_id = mergeOptions.headSha;
+      if (mergeOptions.title !== undefined) body.merge_title_field = mergeOptions.title;
+      if (mergeOptions.message !== undefined) body.merge_message_field = mergeOptions.message;
+      const { status, data } = await client.request('POST', `${repoPath(repo)}/pulls/${number}/merge`, {
+        body,
+        pass: [404, 405, 409],
+      });
+      const message = client.messageOf(data);
+      if (status < 300) {
+        const merged = await getPullRequest(repo, number);
+        return { merged: true, sha: merged.mergeCommitSha };
+      }
+      const result = decideMergeFailure(
+        status,
+        message,
+        await getPullRequest(repo, number).catch(() => null),
+      );
+      logger.info({ repo: repo.fullName, number, status, ...result }, 'pull request not merged');
+      return result;
+    },
+
+    async setCommitStatus(repo, sha, status) {
+      await client.request('POST', `${repoPath(repo)}/statuses/${seg(sha)}`, {
+        body: {
+          context: status.context,
+          state: status.state,
+          description: status.description,
+          ...(status.targetUrl === undefined ? {} : { target_url: status.targetUrl }),
+        },
+      });
+    },
+
+    async listCommitStatuses(repo, sha): Promise<CommitStatus[]> {
+      const { data } = await client.request('GET', `${repoPath(repo)}/commits/${seg(sha)}/status`, {
+        schema: GiteaCombinedStatus,
+        query: { limit: 100 },
+      });
+      return ((data as GiteaCombinedStatus).statuses ?? []).map(toCommitStatus);
+    },
+
+    async createComment(repo, number, body) {
+      const { data } = await client.request('POST', `${repoPath(repo)}/issues/${number}/comments`, {
+        body: { body },
+        schema: GiteaComment,
+      });
+      return toComment(data as GiteaComment);
+    },
+
+    async updateComment(repo, commentId, body) {
+      const { data } = await client.request('PATCH', `${repoPath(repo)}/issues/comments/${commentId}`, {
+        body: { body },
+        schema: GiteaComment,
+      });
+      return toComment(data as GiteaComment);
+    },
+
+    async listComments(repo, number) {
+      const { data } = await client.request('GET', `${repoPath(repo)}/issues/${number}/comments`, {
+        schema: GiteaComment.array(),
+      });
+      return (data as GiteaComment[]).map(toComment);
+    },
+
+    async listReviews(repo, number) {
+      const reviews = await client.paginate(`${repoPath(repo)}/pulls/${number}/reviews`, GiteaReview);
+      return reviews.map(toReview);
+    },
+
+    async addReaction(repo, commentId, reaction) {
+      await client.request('POST', `${repoPath(repo)}/issues/comments/${commentId}/reactions`, {
+        body: { content: reaction },
+      });
+    },
+
+    async getPermission(repo, user): Promise<Permission> {
+      const { status, data } = await client.request(
+        'GET',
+        `${repoPath(repo)}/collaborators/${seg(user)}/permission`,
+        { schema: GiteaPermission, pass: [403, 404] },
+      );
+      if (status === 403) {
+        // Gitea lets only site admins and repo admins read another user's permission.
+        throw new PermanentError(
+          `Gitea refused to tell ${user}'s permission on ${repo.fullName}: ${client.messageOf(data)}`,
+          {
+            advice: `give promobot's Gitea user admin access to ${repo.fullName}: Gitea shows other users' permissions to repository admins only`,
+          },
+        );
+      }
+      // 404: no such user; a user that does not exist may do nothing.
+      if (status === 404 || !data) return 'none';
+      const level = (data as { permission: string }).permission;
+      return level === 'owner' ? 'admin' : (level as Permission);
+    },
+
+    async isTeamMember(org, team, user) {
+      const team_ = await findTeam(org, team);
+      if (!team_) {
+        logger.warn({ org, team }, 'team not found in organization');
+        return false;
+      }
+      const { status } = await client.request('GET', `/teams/${team_.id}/members/${seg(user)}`, {
+        pass: [404],
+      });
+      return status === 200;
+    },
+
+    async deleteBranch(repo, branch) {
+      // 404: already gone, which is what was asked.
+      await client.request('DELETE', `${repoPath(repo)}/branches/${seg(branch)}`, { pass: [404] });
+    },
+
+    cloneUrl(repo) {
+      return `${options.baseUrl.replace(/\/+$/, '')}/${repo.owner}/${repo.name}.git`;
+    },
+  };
+
+  async function findTeam(org: string, name: string): Promise<GiteaTeam | undefined> {
+    const wanted = name.toLowerCase();
+    const { data } = await client.request('GET', `/orgs/${seg(org)}/teams/search`, {
+      query: { q: name, limit: 50 },
+      schema: GiteaTeamSearch,
+    });
+    const found = ((data as { data?: GiteaTeam[] | null }).data ?? []).find(
+      (t) => t.name.toLowerCase() === wanted,
+    );
+    if (found) return found;
+    // The search matches substrings and pages; the full list settles it.
+    const all = await client.paginate(`/orgs/${seg(org)}/teams`, GiteaTeam);
+    return all.find((t) => t.name.toLowerCase() === wanted);
+  }
+
+  return host;
+}
+
+/**
+ * What a refused Gitea merge means (routers/api/v1/repo/pull.go MergePullRequest): 404 closed unmerged; 405 with the
+ * PR merged → already merged; 405 "Please try again later" → mergeability still being computed (retry); other 405s
+ * are protection or permission refusals; 409 a conflict or a head that moved.
+ */
+export function decideMergeFailure(
+  status: number,
+  message: string,
+  pr: PullRequest | null,
+): Extract<MergeResult, { merged: false }> {
+  if (pr?.merged) return { merged: false, reason: 'already merged', retryable: false, alreadyMerged: true };
+  if (status === 404)
+    return { merged: false, reason: 'the pull request is closed', retryable: false, alreadyMerged: false };
+  if (status === 405 && /try again later/i.test(message)) {
+    return { merged: false, reason: message, retryable: true, alreadyMerged: false };
+  }
+  if (status === 409) {
+    return {
+      merged: false,
+      reason: message || 'merge conflict or the head moved',
+      retryable: false,
+      alreadyMerged: false,
+    };
+  }
+  return {
+    merged: false,
+    reason: message || `Gitea refused the merge (${status})`,
+    retryable: false,
+    alreadyMerged: false,
+  };
+}
