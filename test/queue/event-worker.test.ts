@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentError, TransientError } from '../../src/errors/index.js';
 import type { DomainEvent } from '../../src/events/index.js';
 import { createLogger } from '../../src/logger/index.js';
+import { createMetrics, type Metrics } from '../../src/metrics/index.js';
 import {
   createEventProducer,
   createEventWorker,
@@ -18,6 +19,7 @@ let redis: RedisServer;
 let producer: EventProducer;
 let worker: EventWorker | undefined;
 let prefix: string;
+let metrics: Metrics;
 let logText = '';
 
 const logger = createLogger({
@@ -60,6 +62,7 @@ function push(): DomainEvent {
 async function setup(handlers: HandlerRegistry): Promise<void> {
   prefix = `w${randomUUID().slice(0, 8)}`;
   producer = createEventProducer({ redisUrl: redis.url, prefix, logger });
+  metrics = createMetrics({ defaultMetrics: false });
   await producer.queue.waitUntilReady();
   worker = createEventWorker({
     redisUrl: redis.url,
@@ -67,6 +70,7 @@ async function setup(handlers: HandlerRegistry): Promise<void> {
     concurrency: 2,
     logger,
     handlers,
+    metrics,
     retry: { baseMs: 20, maxMs: 100 },
   });
   await worker.waitUntilReady();
@@ -104,6 +108,12 @@ describe('queue/createEventWorker()', () => {
     const { jobId } = await enqueue();
     expect(await settled(jobId)).toBe('completed');
     expect(calls).toBe(3);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('promobot_jobs_total{event_type="PushReceived",outcome="retried"} 2');
+    expect(text).toContain('promobot_jobs_total{event_type="PushReceived",outcome="completed"} 1');
+    expect(text).toMatch(
+      /promobot_job_duration_seconds_count\{event_type="PushReceived",outcome="completed"\} 1/,
+    );
   });
 
   it('waits as long as a TransientError asks before retrying', async () => {
