@@ -102,9 +102,8 @@ interface Span {
 function inlineSpans(text: string): { code: Span[]; hidden: Span[] } {
   const code: Span[] = [];
   const hidden: Span[] = [];
-  // Once a run length (or `-->`) was not found after some point, it is not found after any later point either:
-  // remembering that keeps pathological input linear instead of quadratic.
-  const unmatchedRuns = new Set<number>();
+  const nextRun = backtickRunFinder(text);
+  // Once `-->` was not found after some point, it is not found after any later point either.
   let commentUnclosed = false;
   let i = 0;
   while (i < text.length) {
@@ -116,9 +115,8 @@ function inlineSpans(text: string): { code: Span[]; hidden: Span[] } {
     if (ch === '`') {
       let run = 1;
       while (text[i + run] === '`') run += 1;
-      const close = unmatchedRuns.has(run) ? -1 : findRun(text, i + run, run);
+      const close = nextRun(run, i + run);
       if (close < 0) {
-        unmatchedRuns.add(run);
         i += run;
       } else {
         code.push({ start: i, end: close + run });
@@ -142,20 +140,61 @@ function inlineSpans(text: string): { code: Span[]; hidden: Span[] } {
   return { code, hidden };
 }
 
-/** Start of the next backtick run of exactly `length` at or after `from`, or -1. */
-function findRun(text: string, from: number, length: number): number {
-  let i = text.indexOf('`', from);
-  while (i >= 0) {
-    let run = 1;
-    while (text[i + run] === '`') run += 1;
-    if (run === length) return i;
-    i = text.indexOf('`', i + run);
+/**
+ * Finds the next backtick run of exactly `length` starting at or after `from`, for `from` that never decreases
+ * between calls. Runs are indexed once by length, so a comment full of unmatched runs stays linear.
+ */
+function backtickRunFinder(text: string): (length: number, from: number) => number {
+  const starts = new Map<number, number[]>();
+  for (const match of text.matchAll(/`+/g)) {
+    const list = starts.get(match[0].length) ?? [];
+    list.push(match.index);
+    starts.set(match[0].length, list);
+  }
+  const cursor = new Map<number, number>();
+  return (length, from) => {
+    const list = starts.get(length);
+    if (list === undefined) return -1;
+    let at = cursor.get(length) ?? 0;
+    while (at < list.length && (list[at] ?? 0) < from) at += 1;
+    cursor.set(length, at);
+    return list[at] ?? -1;
+  };
+}
+
+/** Index of the span holding `at`, or -1; spans are sorted and disjoint, so a binary search does. */
+function spanAt(spans: readonly Span[], at: number): number {
+  let low = 0;
+  let high = spans.length - 1;
+  while (low <= high) {
+    const mid = (low + high) >> 1;
+    const span = spans[mid] as Span;
+    if (at < span.start) high = mid - 1;
+    else if (at >= span.end) low = mid + 1;
+    else return mid;
   }
   return -1;
 }
 
-function inside(spans: readonly Span[], at: number): boolean {
-  return spans.some((span) => at >= span.start && at < span.end);
+/** `text[start, end)` without the parts inside `hidden`. */
+function visibleText(text: string, start: number, end: number, hidden: readonly Span[]): string {
+  // First span ending after `start`, by binary search: a long paragraph can hold thousands of comments.
+  let low = 0;
+  let high = hidden.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if ((hidden[mid] as Span).end <= start) low = mid + 1;
+    else high = mid;
+  }
+  let visible = '';
+  let at = start;
+  for (let i = low; i < hidden.length; i += 1) {
+    const span = hidden[i] as Span;
+    if (span.start >= end) break;
+    visible += text.slice(at, Math.max(at, span.start));
+    at = Math.max(at, span.end);
+  }
+  return at < end ? visible + text.slice(at, end) : visible;
 }
 
 function paragraphCommandLines(paragraph: readonly ParagraphLine[]): CommandLine[] {
@@ -164,13 +203,12 @@ function paragraphCommandLines(paragraph: readonly ParagraphLine[]): CommandLine
   const { code, hidden } = inlineSpans(joined);
   const found: CommandLine[] = [];
   for (const p of paragraph) {
-    const lead = p.text.length - p.text.trimStart().length;
+    const lead = /^[ \t]*/.exec(p.text)?.[0].length ?? 0;
     if (indentWidth(p.text) > 3 || p.text[lead] !== '/') continue;
     const start = p.offset + lead;
-    if (inside(code, start) || inside(hidden, start)) continue;
-    let visible = '';
-    for (let i = start; i < p.offset + p.text.length; i += 1) if (!inside(hidden, i)) visible += joined[i];
-    found.push({ line: p.line, text: visible.replace(/[ \t]+$/, '') });
+    if (spanAt(code, start) >= 0 || spanAt(hidden, start) >= 0) continue;
+    const text = visibleText(joined, start, p.offset + p.text.length, hidden);
+    found.push({ line: p.line, text: text.replace(/[ \t]+$/, '') });
   }
   return found;
 }

@@ -169,6 +169,8 @@ function parseArguments(name: CommandName, rest: string): LineOutcome {
 
 /** The known command nearest to `word`, when it is near enough to be a typo of it. */
 export function nearestCommand(word: string): CommandName | null {
+  // Longer than any command by more than two edits: nothing can be near.
+  if (word.length > 10) return null;
   const lower = word.toLowerCase();
   let best: { name: CommandName; distance: number } | null = null;
   for (const name of COMMAND_NAMES) {
@@ -180,6 +182,10 @@ export function nearestCommand(word: string): CommandName | null {
   return best.distance <= allowed ? best.name : null;
 }
 
+function isCommandName(word: string): word is CommandName {
+  return (COMMAND_NAMES as readonly string[]).includes(word);
+}
+
 function parseLine(text: string): LineOutcome {
   const match = /^\/(\S+)(.*)$/.exec(text);
   if (!match) return { kind: 'none' };
@@ -187,17 +193,12 @@ function parseLine(text: string): LineOutcome {
   if (!WORD.test(token)) {
     // `/approve.` is a command someone meant; `/usr/bin/env` or `//` is not a command at all.
     const lead = /^[A-Za-z]+/.exec(token)?.[0] ?? '';
-    const name = CommandName.safeParse(lead);
-    if (!name.success || token[lead.length] === '/') return { kind: 'none' };
-    return {
-      kind: 'invalid',
-      name: name.data,
-      message: `put a space between /${name.data} and what follows it`,
-    };
+    if (!isCommandName(lead) || token[lead.length] === '/') return { kind: 'none' };
+    return { kind: 'invalid', name: lead, message: `put a space between /${lead} and what follows it` };
   }
-  const name = CommandName.safeParse(token);
-  if (!name.success) return { kind: 'unknown', word: token, suggestion: nearestCommand(token) };
-  return parseArguments(name.data, rest);
+  // A plain lookup, not a schema parse: a pasted log can hold thousands of unknown words.
+  if (!isCommandName(token)) return { kind: 'unknown', word: token, suggestion: nearestCommand(token) };
+  return parseArguments(token, rest);
 }
 
 /**

@@ -201,6 +201,18 @@ describe('chatops/parseCommands()', () => {
       expect(result.problems).toEqual([{ kind: 'too-many', limit: 10, ignored: 3 }]);
     });
 
+    it.each([
+      ['HTML comments', `/hold ${'<!--x-->'.repeat(8000)}`],
+      ['backtick runs of every length', Array.from({ length: 300 }, (_, i) => '`'.repeat(i + 1)).join(' ')],
+      ['alternating backticks and commands', '`\n/a\n'.repeat(16_000)],
+      ['alternating fences and commands', '```\n/a\n'.repeat(10_000)],
+      ['nested list markers', `${'- '.repeat(30)}x\n`.repeat(1000)],
+    ])('reads a comment of 64 KiB full of %s quickly', (_what, text) => {
+      const started = performance.now();
+      parseCommands(text.slice(0, 65_536));
+      expect(performance.now() - started).toBeLessThan(2_000);
+    });
+
     it('takes no command from a comment that is too long', () => {
       const result = parseCommands(`/approve\n${'x'.repeat(70_000)}`);
       expect(result).toEqual({
@@ -230,6 +242,7 @@ describe('chatops/parseCommands()', () => {
             '/',
           ),
           fc.string(),
+          fc.string({ unit: 'binary' }),
         ),
         { maxLength: 40 },
       );
