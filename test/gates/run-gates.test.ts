@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { Gate, Traffic } from '../../src/policy/schema.js';
 import {
   createPrometheusClient,
   initialGateState,
@@ -238,5 +241,38 @@ describe('gates/runGates() against a real Prometheus', () => {
       description: 'round 1 of 2: 1 of 2 passes in a row',
     });
     expect(healthy.nextRoundAt).toBe(prometheus.dataEnd + 120_000);
+  });
+
+  it('runs gates written in PromQL in a policy, as in the design sketch', async () => {
+    const spec = z.object({ gates: z.array(Gate), traffic: Traffic }).parse(
+      parse(`
+gates:
+  - name: ttft-p95
+    query: histogram_quantile(0.95, sum by (le, model) (rate(chat_first_token_latency_seconds_bucket{namespace="chat-{{from}}"}[5m])))
+    max: 2.0
+  - name: error-rate
+    # "or ... * 0": an error series that never existed reads as 0 errors, not as "no data"
+    query: >-
+      (sum by (model) (rate(chat_requests_total{namespace="chat-{{from}}",status="error"}[5m]))
+        or sum by (model) (rate(chat_requests_total{namespace="chat-{{from}}"}[5m])) * 0)
+      / sum by (model) (rate(chat_requests_total{namespace="chat-{{from}}"}[5m]))
+    max: 0.01
+traffic: { query: 'sum by (model) (increase(chat_requests_total{namespace="chat-{{from}}"}[5m]))', min: 200 }
+`),
+    );
+    const gates = resolveGates({ names: ['ttft-p95', 'error-rate'], ...spec });
+    const evaluated = (from: string) =>
+      runGates({
+        client,
+        gates,
+        app: 'chat-ui',
+        from: { name: from },
+        to: { name: 'prod' },
+        time: prometheus.dataEnd,
+      });
+
+    expect((await evaluated('staging')).outcome).toBe('pass');
+    expect((await evaluated('slow-one')).outcome).toBe('fail');
+    expect((await evaluated('quiet')).outcome).toBe('inconclusive');
   });
 });
