@@ -106,6 +106,15 @@ spec:
     ]);
   });
 
+  it('reports an empty file rather than reading it as no policies', async () => {
+    await writeFile(join(dir, 'a.yaml'), policy('a', 'one'));
+    await writeFile(join(dir, 'b.yaml'), '# nothing yet\n');
+    const { problems } = await loadPolicies(dir);
+    expect(problems).toEqual([
+      { file: join(dir, 'b.yaml'), line: 1, column: 1, message: 'the file holds no policy' },
+    ]);
+  });
+
   it('reports a directory without policy files', async () => {
     expect((await loadPolicies(dir)).problems).toEqual([
       { file: dir, line: 1, column: 1, message: 'no policy files (*.yaml, *.yml) in this directory' },
