@@ -1,0 +1,218 @@
+import { createHmac } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger/index.js';
+import { createGiteaHost } from '../../src/scm/gitea/index.js';
+import { repoRef } from '../../src/scm/types.js';
+import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/index.js';
+import { createTempRepo, git, type TempRepo } from '../support/git.js';
+
+const SECRET = 'gitea-hook-secret';
+
+interface Received {
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+let double: GiteaDouble;
+let deploy: TempRepo;
+let token: string;
+let receiver: Server;
+const received: Received[] = [];
+
+async function api(method: string, path: string, body?: unknown, contentType = 'application/json') {
+  const response = await fetch(`${double.url}/api/v1${path}`, {
+    method,
+    headers: {
+      authorization: `token ${token}`,
+      ...(body === undefined ? {} : { 'content-type': contentType }),
+    },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    body: text === '' ? undefined : (JSON.parse(text) as Record<string, unknown>),
+  };
+}
+
+function eventsOf(name: string): Record<string, unknown>[] {
+  return received
+    .filter((r) => r.headers['x-gitea-event'] === name)
+    .map((r) => JSON.parse(r.body) as Record<string, unknown>);
+}
+
+beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      res.writeHead(202).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhooks/gitea`;
+
+  deploy = createTempRepo({ 'chat-ui/staging/values.yaml': 'tag: 1a2b3c4\n' });
+  git(deploy.work, 'checkout', '--quiet', '-b', 'promobot/staging/chat-ui');
+  writeFileSync(join(deploy.work, 'chat-ui/staging/values.yaml'), 'tag: 3f9c2ab\n');
+  git(deploy.work, 'commit', '--quiet', '-am', 'promote chat-ui to staging');
+  git(deploy.work, 'push', '--quiet', 'origin', 'HEAD:refs/heads/promobot/staging/chat-ui');
+  git(deploy.work, 'checkout', '--quiet', 'main');
+  double = await startGiteaDouble({ webhook: { url: hookUrl, secret: SECRET } });
+  token = double.addUser('promobot').token;
+  double.addUser('alice');
+  await double.addRepo({
+    owner: 'bootcamp',
+    name: 'notes-deploy',
+    bare: deploy.bare,
+    access: { promobot: 'admin', alice: 'write' },
+  });
+});
+
+afterAll(async () => {
+  await double?.close();
+  await new Promise<void>((resolve) => receiver?.close(() => resolve()));
+  deploy?.cleanup();
+});
+
+describe('test/doubles/gitea', () => {
+  describe('the contract', () => {
+    it('refuses a PATCH whose body field has the wrong type, with 400 and the reason', async () => {
+      const answer = await api('PATCH', '/repos/bootcamp/notes-deploy/pulls/1', { title: 42 });
+      expect(answer.status).toBe(400);
+      expect(String(answer.body?.message)).toMatch(/title must be string/);
+      expect(double.violations.splice(0)).toEqual([
+        expect.stringMatching(/PATCH \/repos\/bootcamp\/notes-deploy\/pulls\/1/),
+      ]);
+    });
+
+    it('refuses a body field the contract does not name (the merge style is "do", not "Merge")', async () => {
+      const answer = await api('POST', '/repos/bootcamp/notes-deploy/pulls/1/merge', {
+        do: 'merge',
+        Merge: true,
+      });
+      expect(answer.status).toBe(400);
+      expect(double.violations.splice(0)).toEqual([
+        expect.stringMatching(/must NOT have additional properties/),
+      ]);
+    });
+
+    it('refuses an unknown path, a method the path lacks, and a query parameter Gitea does not have', async () => {
+      expect((await api('GET', '/repos/bootcamp/notes-deploy/pull-requests')).status).toBe(400);
+      expect((await api('PUT', '/repos/bootcamp/notes-deploy/pulls/1')).status).toBe(400);
+      expect(
+        (await api('GET', '/repos/bootcamp/notes-deploy/pulls?head=bootcamp:promobot/staging/chat-ui'))
+          .status,
+      ).toBe(400);
+      const violations = double.violations.splice(0);
+      expect(violations).toHaveLength(3);
+      expect(violations[2]).toMatch(/query parameter "head" is not in the contract/);
+    });
+
+    it('refuses a non-integer PR index and a body that is not JSON', async () => {
+      expect((await api('GET', '/repos/bootcamp/notes-deploy/pulls/one')).status).toBe(400);
+      expect(
+        (
+          await api(
+            'POST',
+            '/repos/bootcamp/notes-deploy/issues/1/comments',
+            'body=hi',
+            'application/x-www-form-urlencoded',
+          )
+        ).status,
+      ).toBe(400);
+      expect(double.violations.splice(0)).toHaveLength(2);
+    });
+
+    it("answers a missing resource with Gitea's not-found shape", async () => {
+      const answer = await api('GET', '/repos/bootcamp/notes-deploy/pulls/999');
+      expect(answer).toEqual({
+        status: 404,
+        body: { message: "The target couldn't be found.", url: `${double.url}/api/swagger`, errors: null },
+      });
+      expect(double.violations).toEqual([]);
+    });
+  });
+
+  describe('webhooks', () => {
+    it('sends pull_request opened, then closed+merged and a push of the base by the merger, all signed', async () => {
+      const host = createGiteaHost({ baseUrl: double.url, token, logger: createLogger({ level: 'silent' }) });
+      const repo = repoRef('bootcamp/notes-deploy');
+      const pr = await host.createPullRequest(repo, {
+        head: 'promobot/staging/chat-ui',
+        base: 'main',
+        title: 'promote',
+        body: '',
+      });
+      const result = await host.mergePullRequest(repo, pr.number, { method: 'merge' });
+      await double.flush();
+
+      expect(result).toMatchObject({ merged: true });
+      const prEvents = eventsOf('pull_request');
+      expect(prEvents.map((e) => e.action)).toEqual(['opened', 'closed']);
+      expect(prEvents[1]).toMatchObject({
+        number: pr.number,
+        pull_request: { merged: true, merge_commit_sha: git(deploy.bare, 'rev-parse', 'main') },
+      });
+      const push = eventsOf('push').at(-1)!;
+      expect(push).toMatchObject({
+        ref: 'refs/heads/main',
+        after: git(deploy.bare, 'rev-parse', 'main'),
+        pusher: { login: 'promobot' },
+      });
+
+      for (const delivery of received) {
+        const expected = createHmac('sha256', SECRET).update(delivery.body).digest('hex');
+        expect(delivery.headers['x-gitea-signature']).toBe(expected);
+        expect(delivery.headers['x-hub-signature-256']).toBe(`sha256=${expected}`);
+        expect(delivery.headers['x-gitea-delivery']).toMatch(/^[0-9a-f-]{36}$/);
+      }
+      expect(
+        received.find((r) => r.headers['x-gitea-event'] === 'pull_request')?.headers['x-gitea-event-type'],
+      ).toBe('pull_request');
+    });
+
+    it('sends issue_comment with is_pull and the PR, and a review as pull_request_approved', async () => {
+      const pr = double.pulls('bootcamp/notes-deploy')[0]!;
+      await double.comment('bootcamp/notes-deploy', pr.index, 'alice', '/promote prod');
+      await double.review('bootcamp/notes-deploy', pr.index, 'alice', 'APPROVED', 'lgtm');
+      await double.flush();
+
+      expect(eventsOf('issue_comment').at(-1)).toMatchObject({
+        action: 'created',
+        is_pull: true,
+        issue: { number: pr.index },
+        comment: { body: '/promote prod', user: { login: 'alice' } },
+      });
+      const review = received.find((r) => r.headers['x-gitea-event'] === 'pull_request_approved')!;
+      expect(review.headers['x-gitea-event-type']).toBe('pull_request_review_approved');
+      expect(JSON.parse(review.body)).toMatchObject({
+        action: 'reviewed',
+        review: { type: 'pull_request_review_approved', content: 'lgtm' },
+      });
+    });
+
+    it('creates hooks inactive unless active: true is sent, with events defaulting to push', async () => {
+      const created = await api('POST', '/repos/bootcamp/notes-deploy/hooks', {
+        type: 'gitea',
+        config: { url: 'http://127.0.0.1:1/hook', content_type: 'json', secret: 's' },
+      });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({ active: false, events: ['push'] });
+      const edited = await api('PATCH', `/repos/bootcamp/notes-deploy/hooks/${String(created.body?.id)}`, {
+        active: true,
+        events: ['pull_request'],
+      });
+      expect(edited.body).toMatchObject({ active: true, events: ['pull_request'] });
+      const listed = await api('GET', '/repos/bootcamp/notes-deploy/hooks');
+      expect(listed.body).toHaveLength(1);
+      expect(double.violations).toEqual([]);
+      expect(double.answerProblems).toEqual([]);
+    });
+  });
+});
