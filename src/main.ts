@@ -6,30 +6,39 @@ import { createLogger } from './logger/index.js';
 import type { HandlerRegistry } from './queue/index.js';
 
 /**
- * The composition root: the one place that reads `process.env`, owns stdout and signals, and decides which
- * handler runs for which event. Later features register their handlers here.
+ * Which handler runs for which event type. Later features register theirs here, e.g.
+ * `ImagePushed: (event, context) => promotion.onImagePushed(event, context)`.
  */
-const handlers: HandlerRegistry = {};
-
-let config: Config | undefined;
-const io: CliIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  config: () => (config ??= loadConfig(process.env)),
-  logger: (c) => createLogger({ level: c.logLevel }),
-  handlers,
-  stopped: new Promise((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  }),
-};
-
-try {
-  process.exitCode = await runCli(process.argv.slice(2), io);
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exitCode = 2;
+function createHandlers(): HandlerRegistry {
+  return {};
 }
+
+/**
+ * The composition root: the one place that reads `process.env`, owns stdout and signals, and wires handlers.
+ * Returns the exit code: 2 with the message when the configuration is wrong.
+ */
+async function main(argv: string[]): Promise<number> {
+  let config: Config | undefined;
+  const io: CliIo = {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    config: () => (config ??= loadConfig(process.env)),
+    logger: (c) => createLogger({ level: c.logLevel }),
+    handlers: createHandlers(),
+    stopped: new Promise((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+      process.once('SIGINT', () => resolve('SIGINT'));
+    }),
+  };
+  try {
+    return await runCli(argv, io);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return 2;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
 // Signal listeners and idle sockets must not keep a finished command alive.
 process.exit();
