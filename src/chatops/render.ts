@@ -11,6 +11,8 @@ import { PromotionState, currentApprovals, type CommandResult } from './promotio
 
 /** Finds the bot's status comment again among a PR's comments. */
 export const STATUS_COMMENT_MARKER = '<!-- promobot:chatops-status -->';
+/** Leaves room below GitHub's 65,536-character limit on a comment. */
+export const MAX_STATUS_COMMENT_LENGTH = 60_000;
 /** Newest audit entries shown; the hidden state keeps more. */
 export const AUDIT_ROWS_SHOWN = 20;
 
@@ -135,7 +137,21 @@ export function renderStatusComment(input: {
   app?: string;
   decision?: MergeDecision;
 }): string {
-  const { state, environment } = input;
+  let state = input.state;
+  let body = statusCommentBody(state, input);
+  // GitHub refuses comments over 65,536 characters: drop the oldest half of the audit until it fits.
+  while (body.length > MAX_STATUS_COMMENT_LENGTH && state.audit.length > 0) {
+    state = { ...state, audit: state.audit.slice(Math.ceil(state.audit.length / 2)) };
+    body = statusCommentBody(state, input);
+  }
+  return body;
+}
+
+function statusCommentBody(
+  state: PromotionState,
+  input: { environment: Environment; app?: string; decision?: MergeDecision },
+): string {
+  const { environment } = input;
   const title = input.app === undefined ? environment.name : `${input.app} → ${environment.name}`;
   const encoded = Buffer.from(JSON.stringify(state), 'utf8').toString('base64url');
   return [

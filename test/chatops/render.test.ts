@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { Environment } from '../../src/policy/schema.js';
 import {
+  MAX_STATUS_COMMENT_LENGTH,
   STATUS_COMMENT_MARKER,
   applyComment,
   applyReview,
@@ -115,6 +116,33 @@ describe('chatops/render', () => {
       expect(readStatusComment('hello')).toBeNull();
       expect(readStatusComment('<!-- promobot:chatops-state eyJ2ZXJzaW9uIjoyfQ -->')).toBeNull();
       expect(readStatusComment('<!-- promobot:chatops-state %%% -->')).toBeNull();
+    });
+
+    it('stays under the host comment limit by dropping the oldest decisions', () => {
+      let state = approvedAndHeld();
+      for (let id = 10; id < 130; id += 1) {
+        state = applyComment(state, {
+          commentId: id,
+          actor: `user-${id}`,
+          at: '2026-11-21T12:00:00Z',
+          commands: [
+            id % 2 === 0
+              ? {
+                  command: { name: 'hold', reason: `r${id} ${'x'.repeat(270)}` },
+                  authorization: { allowed: true },
+                }
+              : { command: { name: 'unhold' }, authorization: { allowed: true } },
+          ],
+        }).state;
+      }
+      expect(state.audit).toHaveLength(100);
+      const big = renderStatusComment({ state, environment: prod });
+      expect(big.length).toBeLessThanOrEqual(MAX_STATUS_COMMENT_LENGTH);
+      const kept = readStatusComment(big);
+      expect(kept?.holds).toEqual(state.holds);
+      expect(kept?.processedCommentIds).toEqual(state.processedCommentIds);
+      expect(kept?.audit.at(-1)).toEqual(state.audit.at(-1));
+      expect(kept?.audit.length).toBeLessThan(state.audit.length);
     });
 
     it('contains no line that promobot would read as a command', () => {
