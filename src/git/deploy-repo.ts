@@ -163,11 +163,12 @@ export function createDeployRepo(input: DeployRepoOptions, deps: DeployRepoDeps)
             },
           );
         }
+        // Clean up before the backoff, so between fetching the new tip and pushing there is as little as possible.
+        await workingCopy.discard(touched);
         const delay = backoffDelay(attempt, { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs });
         logger.debug({ attempt, delay }, 'push rejected: the branch moved; re-applying on the new tip');
         await sleep(delay);
-        base = await workingCopy.fetch();
-        await workingCopy.discard(touched);
+        base = await workingCopy.sync();
       }
     }
   };

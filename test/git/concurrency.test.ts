@@ -80,7 +80,7 @@ async function outsideCommitter(observedTips: string[], until: () => boolean): P
     }
     observedTips.push((await gitAsync('rev-parse', 'HEAD')).stdout.trim());
     // Several pushes a second: far more than people push to a deploy repo, and enough to lose races often.
-    await new Promise((r) => setTimeout(r, 150));
+    await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
   }
   return j;
 }
