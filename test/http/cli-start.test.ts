@@ -2,6 +2,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliIo, type Command } from '../../src/cli/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { createLogger } from '../../src/logger/index.js';
 import { fixtureBytes } from '../support/fixtures.js';
 import { freePort, startRedis, type RedisServer } from '../support/redis-server.js';
 import { giteaHeaders, post } from './deliveries.js';
@@ -70,5 +73,37 @@ describe('promobot (the bin)', () => {
     expect(await exited).toBe(0);
     expect(out).toContain('"msg":"stopped"');
     expect(out).not.toContain('gitea-test-secret');
+  });
+});
+
+describe('cli/runCli()', () => {
+  const io = (out: string[]): CliIo => ({
+    stdout: (text) => out.push(text),
+    stderr: (text) => out.push(text),
+    config: () => loadConfig({}),
+    logger: () => createLogger({ level: 'silent' }),
+    handlers: {},
+    stopped: new Promise(() => undefined),
+  });
+  const recorder = (name: string, calls: string[][]): Command => ({
+    name,
+    summary: `the ${name} command`,
+    run: async (argv) => {
+      calls.push([name, ...argv]);
+      return 0;
+    },
+  });
+
+  it('runs a multi-word command with the arguments after its words', async () => {
+    const calls: string[][] = [];
+    const commands = [recorder('webhooks', calls), recorder('webhooks sync', calls)];
+    expect(await runCli(['webhooks', 'sync', '--dry-run', 'x'], io([]), commands)).toBe(0);
+    expect(calls).toEqual([['webhooks sync', '--dry-run', 'x']]);
+  });
+
+  it('answers an unknown command with 2 and the list of commands', async () => {
+    const out: string[] = [];
+    expect(await runCli(['deploy'], io(out), [recorder('plan', [])])).toBe(2);
+    expect(out.join('')).toMatch(/unknown command "deploy"[\s\S]*plan {2}the plan command/);
   });
 });
