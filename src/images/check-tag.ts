@@ -67,7 +67,7 @@ export function checkTag(tag: string, rules: TagRuleSet = {}): TagCheck {
 
 function compile(source: string): RegExp | null {
   try {
-    return new RegExp(source, 'u');
+    return new RegExp(source);
   } catch {
     return null;
   }

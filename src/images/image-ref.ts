@@ -3,7 +3,7 @@
  * (no `.`, no `:`, not `localhost`) means Docker Hub, and a single-component Docker Hub name lives under `library/`.
  */
 export interface ImageRef {
-  /** Registry host with optional port as matched: `harbor.example.com`, `localhost:5000`, `docker.io`. */
+  /** Registry host with optional port, lowercased: `harbor.example.com`, `localhost:5000`, `docker.io`. */
   readonly registry: string;
   /** Path inside the registry: `bootcamp/chat-ui`, `library/nginx`. */
   readonly path: string;

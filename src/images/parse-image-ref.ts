@@ -61,6 +61,8 @@ export function parseImageRef(text: string): ImageRefResult {
       );
     }
   }
+  // Host names are case-insensitive; paths are not (the grammar above already keeps them lowercase).
+  registry = registry.toLowerCase();
   if (registry === 'index.docker.io') registry = DOCKER_HUB;
   if (registry === DOCKER_HUB && !path.includes('/')) path = `library/${path}`;
   return {

@@ -76,6 +76,17 @@ describe('images/sameRepository()', () => {
   });
 });
 
+describe('images/sameRepository() on registry hosts', () => {
+  it('compares hosts without regard to case, paths with it', () => {
+    expect(sameRepository('Harbor.Example.com/bootcamp/chat-ui', 'harbor.example.com/bootcamp/chat-ui')).toBe(
+      true,
+    );
+    expect(sameRepository('harbor.example.com/Bootcamp/chat-ui', 'harbor.example.com/bootcamp/chat-ui')).toBe(
+      false,
+    );
+  });
+});
+
 describe('images/retagImage()', () => {
   it('keeps the spelling of the repository and drops a digest it was not asked to pin', () => {
     expect(retagImage(`nginx:1.25@${DIGEST}`, { image: 'docker.io/library/nginx', tag: '1.27' })).toBe(

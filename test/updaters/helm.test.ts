@@ -85,6 +85,13 @@ worker:
       expect(result?.text).toBe(before.replace(`&tag ${OLD}`, `&tag ${NEW}`));
     });
 
+    it('follows list indexes in key paths and edits every document', () => {
+      const before = `sidecars:\n  - name: proxy\n    tag: "${OLD}" # the proxy\n---\nimage: {repository: ${IMAGE}, tag: ${OLD}}\n`;
+      const result = update(before, { helmTagPaths: ['sidecars.0.tag', 'sidecars.7.tag', 'sidecars.x.tag'] });
+      expect(result?.text).toBe(before.replaceAll(OLD, NEW));
+      expectOnlyValuesChanged(before, result?.text ?? '', result?.edits ?? []);
+    });
+
     it('is a no-op when the tag is already there', () => {
       expect(update(`image:\n  repository: ${IMAGE}\n  tag: ${NEW}\n`)).toBeNull();
     });

@@ -97,6 +97,13 @@ images:
       expect(update(`images:\n  - name: ${IMAGE}\n    newTag: "${NEW}"\n`)).toBeNull();
     });
 
+    it('changes an anchored tag once when entries share it through aliases', () => {
+      const before = `images:\n  - name: ${IMAGE}\n    newTag: &tag ${OLD} # shared\n  - name: chat-ui\n    newName: ${IMAGE}\n    newTag: *tag\n`;
+      const result = update(before);
+      expect(result?.text).toBe(before.replace(`&tag ${OLD}`, `&tag ${NEW}`));
+      expect(result?.edits).toHaveLength(1);
+    });
+
     it('edits each document of a multi-document file', () => {
       const before = `images:\n  - {name: ${IMAGE}, newTag: ${OLD}}\n---\nimages:\n  - {name: ${IMAGE}, newTag: ${OLD}}\n`;
       expect(update(before)?.edits).toHaveLength(2);

@@ -54,6 +54,23 @@ describe('updaters/marker', () => {
       );
     });
 
+    it('changes the anchored value when the marked value is an alias, in any document', () => {
+      const before = `other: ${OLD}\n---\ntags:\n  front: &front '${OLD}'\nparameters:\n  - {name: a, value: *front} # promobot: chat-ui\n---\nother: ${OLD} # promobot: chat-ui\n`;
+      const result = update(before);
+      expect(result?.text).toBe(
+        before.replace(`'${OLD}'`, `'${NEW}'`).replace(`other: ${OLD} #`, `other: ${NEW} #`),
+      );
+    });
+
+    it('reports a marked alias whose anchor is not in its document, rather than marking its neighbour', () => {
+      const before = `tags:\n  front: &front '${OLD}'\n---\nparameters:\n  - {name: a, value: *front} # promobot: chat-ui\n`;
+      const located = markerUpdater().locate(before, change(), 'x.yaml');
+      expect(located?.edits).toEqual([]);
+      expect(located?.problems.join()).toMatch(
+        /line 5: the value marked for chat-ui is an alias to no single value/,
+      );
+    });
+
     it('is a no-op when the marked value is already the tag', () => {
       expect(update(`tag: ${NEW} # promobot: chat-ui\n`)).toBeNull();
     });

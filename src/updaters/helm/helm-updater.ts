@@ -1,4 +1,14 @@
-import { isAlias, isMap, isPair, isScalar, visit, type Document, type Scalar, type YAMLMap } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  visit,
+  type Document,
+  type Scalar,
+  type YAMLMap,
+} from 'yaml';
 import { sameRepository } from '../../images/index.js';
 import { pinnedDigest } from '../pinned-digest.js';
 import { toUpdater } from '../to-updater.js';
@@ -11,7 +21,8 @@ const IMAGE_KEY = /image$/i;
 /**
  * Helm values: every `image: { registry?, repository, tag }` block whose registry and repository name the app's
  * image (a missing `tag` is added in the block's style), and the explicit key paths of `change.helmTagPaths`
- * (`chatUi.image.tag`), whose value is set to the tag whatever the block around it says.
+ * (`chatUi.image.tag`, with list indexes as numbers: `sidecars.0.tag`), whose value is set to the tag whatever the
+ * block around it says.
  *
  * A block's `digest` is set when pinning and emptied otherwise (a stale digest would pin the old image); a block
  * without a `digest` key gets none, since a chart that has no such value would silently ignore it.
@@ -76,8 +87,11 @@ function locateKeyPath(
 ): void {
   let node: unknown = document.contents;
   for (const key of keyPath.split('.')) {
-    if (!isMap(node)) return;
-    node = getPair(node, key)?.value;
+    // Through aliases, and through lists by index (`sidecars.0.image.tag`).
+    if (isAlias(node)) node = node.resolve(document);
+    if (isSeq(node) && /^\d+$/.test(key)) node = node.items[Number(key)];
+    else if (isMap(node)) node = getPair(node, key)?.value;
+    else return;
   }
   if (node === undefined) return;
   located.references += 1;

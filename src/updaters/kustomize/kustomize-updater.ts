@@ -1,4 +1,4 @@
-import { isMap, isScalar, isSeq, type Pair, type Scalar, type YAMLMap } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, type Document, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import { sameRepository } from '../../images/index.js';
 import { pinnedDigest } from '../pinned-digest.js';
 import { toUpdater } from '../to-updater.js';
@@ -35,7 +35,7 @@ export function locateKustomizeImages(source: YamlSource, change: ImageChange, p
       const named = matchingName(entry, change.image);
       if (named === null) continue;
       located.references += 1;
-      locateEntry(source, entry, named, change, located);
+      locateEntry(source, document, entry, named, change, located);
     }
   }
   return located;
@@ -53,6 +53,7 @@ function matchingName(entry: YAMLMap, image: string): Scalar | null {
 
 function locateEntry(
   source: YamlSource,
+  document: Document.Parsed,
   entry: YAMLMap,
   named: Scalar,
   change: ImageChange,
@@ -65,11 +66,13 @@ function locateEntry(
       missing.push([key, value]);
       return;
     }
-    if (!isScalar(pair.value)) {
+    // `newTag: *shared` changes the anchored value; entries sharing it become one edit when merged.
+    const node = isAlias(pair.value) ? pair.value.resolve(document) : pair.value;
+    if (!isScalar(node)) {
       located.problems.push(`the ${key} of ${String(named.value)} is not a plain value`);
       return;
     }
-    const result = editScalar(source, pair.value, value, 'kustomize');
+    const result = editScalar(source, node, value, 'kustomize');
     if (result.kind === 'edit') located.edits.push(result.edit);
     if (result.kind === 'unsupported') located.problems.push(result.reason);
   };

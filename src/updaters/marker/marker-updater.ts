@@ -17,12 +17,19 @@ export function locateMarkedValues(source: YamlSource, change: ImageChange): Loc
   const markers = findMarkers(text).filter((marker) => marker.app === change.app);
   if (markers.length === 0) return { references: 0, edits: [], problems: [] };
   const values: Scalar[] = [];
+  const aliases: { range: [number, number, number]; target: Scalar | null }[] = [];
   const all: Scalar[] = [];
   for (const document of source.documents) {
     visit(document, {
       Scalar(key, node) {
         all.push(node);
         if (key !== 'key') values.push(node);
+      },
+      Alias(key, node) {
+        // `tag: *shared # promobot: chat-ui` marks the anchored value; the alias's own range finds the line.
+        const target = node.resolve(document);
+        if (key !== 'key' && node.range)
+          aliases.push({ range: node.range, target: isScalar(target) ? target : null });
       },
     });
   }
@@ -34,13 +41,23 @@ export function locateMarkedValues(source: YamlSource, change: ImageChange): Loc
     );
     if (insideValue) continue;
     const lineStart = lineStartAt(text, marker.offset);
-    const onLine = values.filter(
+    const candidates = [
+      ...values.map((node): { range: Scalar['range']; node: Scalar | null } => ({ range: node.range, node })),
+      ...aliases.map(({ range, target }) => ({ range, node: target })),
+    ];
+    const onLine = candidates.filter(
       ({ range }) => range != null && range[1] > lineStart && range[1] <= marker.offset,
     );
-    const target = onLine.sort((a, b) => (b.range?.[0] ?? 0) - (a.range?.[0] ?? 0))[0];
+    const target = onLine.sort((a, b) => (b.range?.[0] ?? 0) - (a.range?.[0] ?? 0))[0]?.node;
     const line = source.lineCounter.linePos(marker.offset).line;
-    if (target === undefined || !isScalar(target)) {
+    if (target === undefined) {
       located.problems.push(`line ${line}: the promobot marker for ${change.app} has no value before it`);
+      continue;
+    }
+    if (target === null) {
+      located.problems.push(
+        `line ${line}: the value marked for ${change.app} is an alias to no single value`,
+      );
       continue;
     }
     located.references += 1;
