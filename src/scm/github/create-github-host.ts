@@ -1,0 +1,422 @@
+import { Octokit } from '@octokit/rest';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import type { z } from 'zod';
+import type { RepoRef } from '../../events/index.js';
+import type { Logger } from '../../logger/index.js';
+import { PermanentError } from '../../errors/index.js';
+import { httpError, parseRetryAfter } from '../http-error.js';
+import type { MergeResult, PullRequest, ScmHost } from '../types.js';
+import { requiredPermission } from './required-permission.js';
+import {
+  GitHubCombinedStatus,
+  GitHubComment,
+  GitHubMembership,
+  GitHubMergeResult,
+  GitHubPermission,
+  GitHubPullRequest,
+  GitHubReview,
+  GitHubUser,
+  Unread,
+} from './schema.js';
+import { toComment, toPermission, toPullRequest, toReview } from './to-domain.js';
+
+export interface GitHubHostOptions {
+  /** REST API base, e.g. `https://api.github.com` or `https://ghe.example.com/api/v3`. */
+  baseUrl: string;
+  token: string;
+  logger: Logger;
+  /** plugin-retry: attempts after the first for 5xx and network failures, and the backoff unit (ms). */
+  retry?: { retries?: number; retryAfterBaseValue?: number };
+  /**
+   * plugin-throttling: rate-limit answers are retried up to `retries` times when GitHub asks for at most
+   * `maxWaitSeconds`; longer waits go to the caller as a TransientError (the queue waits). `enabled: false` also
+   * drops the pacing of writes (1 s apart), which tests against a double do not need.
+   */
+  throttle?: { enabled?: boolean; retries?: number; maxWaitSeconds?: number; retryAfterBaseValue?: number };
+}
+
+const RetryingOctokit = Octokit.plugin(retry, throttling);
+
+interface OctokitFailure {
+  status?: number;
+  message?: string;
+  response?: { headers?: Record<string, string | number | undefined>; data?: unknown };
+}
+
+/**
+ * The {@link ScmHost} for GitHub (and GitHub Enterprise Server) over `@octokit/rest` with the retry and throttling
+ * plugins. Made per use; holds no state but its client.
+ *
+ * @example
+ * const host = createGitHubHost({ baseUrl: config.github.apiUrl, token: config.github.token, logger });
+ */
+export function createGitHubHost(options: GitHubHostOptions): ScmHost {
+  const logger = options.logger.child({ scm: 'github' });
+  const throttle = { retries: 2, maxWaitSeconds: 60, ...options.throttle };
+  const onLimit =
+    (kind: string) =>
+    (retryAfter: number, request: { method: string; url: string }, _o: unknown, retryCount: number) => {
+      const again = retryCount < throttle.retries && retryAfter <= throttle.maxWaitSeconds;
+      logger.warn(
+        { kind, retryAfter, retryCount, method: request.method, url: request.url, again },
+        'github rate limit hit',
+      );
+      return again;
+    };
+  const octokit = new RetryingOctokit({
+    auth: options.token,
+    baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    userAgent: 'promobot',
+    log: {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (message: string) => logger.warn({ octokit: message }, 'octokit warning'),
+      error: (message: string) => logger.error({ octokit: message }, 'octokit error'),
+    },
+    retry: {
+      retries: options.retry?.retries ?? 3,
+      ...(options.retry?.retryAfterBaseValue === undefined
+        ? {}
+        : { retryAfterBaseValue: options.retry.retryAfterBaseValue }),
+      // Only 5xx (and network failures) are worth repeating here: 405/409 are merge verdicts, 429 is the throttler's.
+      doNotRetry: [400, 401, 403, 404, 405, 409, 410, 412, 422, 429, 451],
+    },
+    throttle: {
+      enabled: throttle.enabled ?? true,
+      ...(throttle.retryAfterBaseValue === undefined
+        ? {}
+        : { retryAfterBaseValue: throttle.retryAfterBaseValue }),
+      onRateLimit: onLimit('primary'),
+      onSecondaryRateLimit: onLimit('secondary'),
+    },
+  });
+
+  /** Runs one call; failures become Transient/PermanentError, answers are zod-parsed. */
+  async function call<S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S,
+    run: () => Promise<{ data: unknown }>,
+  ): Promise<z.infer<S>> {
+    let data: unknown;
+    try {
+      ({ data } = await run());
+    } catch (error) {
+      throw toError(method, path, error);
+    }
+    const parsed = schema.safeParse(data);
+    if (!parsed.success) {
+      throw new PermanentError(`GitHub's answer to ${method} ${path} does not have the expected shape`, {
+        cause: parsed.error,
+      });
+    }
+    return parsed.data;
+  }
+
+  function toError(method: string, path: string, error: unknown) {
+    const failure = error as OctokitFailure;
+    const headers = failure.response?.headers ?? {};
+    let retryAfterMs = parseRetryAfter(
+      headers['retry-after'] === undefined ? undefined : String(headers['retry-after']),
+    );
+    if (
+      retryAfterMs === undefined &&
+      String(headers['x-ratelimit-remaining']) === '0' &&
+      headers['x-ratelimit-reset'] !== undefined
+    ) {
+      retryAfterMs = Math.max(0, Number(headers['x-ratelimit-reset']) * 1000 - Date.now());
+    }
+    return httpError({
+      host: 'GitHub',
+      action: `${method} ${path}`,
+      status: typeof failure.status === 'number' && failure.status > 0 ? failure.status : undefined,
+      message: failure.message ?? String(error),
+      retryAfterMs,
+      scope: requiredPermission(method, path),
+      cause: error,
+    });
+  }
+
+  const statusOf = (error: unknown): number | undefined => {
+    const cause = (error as { cause?: OctokitFailure }).cause;
+    return typeof cause?.status === 'number' ? cause.status : undefined;
+  };
+  const ids = (repo: RepoRef) => ({ owner: repo.owner, repo: repo.name });
+  const where = (repo: RepoRef) => `/repos/${repo.fullName}`;
+
+  async function getPullRequest(repo: RepoRef, number: number): Promise<PullRequest> {
+    const pr = await call('GET', `${where(repo)}/pulls/${number}`, GitHubPullRequest, () =>
+      octokit.rest.pulls.get({ ...ids(repo), pull_number: number }),
+    );
+    return toPullRequest(pr);
+  }
+
+  async function findOpenPullRequest(repo: RepoRef, head: string, base: string): Promise<PullRequest | null> {
+    const found = await call('GET', `${where(repo)}/pulls`, GitHubPullRequest.array(), () =>
+      octokit.rest.pulls.list({
+        ...ids(repo),
+        state: 'open',
+        head: `${repo.owner}:${head}`,
+        base,
+        per_page: 100,
+      }),
+    );
+    const pr = found.find((p) => p.head.ref === head && p.base.ref === base);
+    return pr ? toPullRequest(pr) : null;
+  }
+
+  const host: ScmHost = {
+    kind: 'github',
+
+    async whoAmI() {
+      const user = await call('GET', '/user', GitHubUser, () => octokit.rest.users.getAuthenticated());
+      return { login: user.login };
+    },
+
+    findOpenPullRequest,
+    getPullRequest,
+
+    async listOpenPullRequests(repo, base) {
+      const items = await call('GET', `${where(repo)}/pulls`, GitHubPullRequest.array(), async () => ({
+        data: await octokit.paginate(octokit.rest.pulls.list, {
+          ...ids(repo),
+          state: 'open',
+          ...(base === undefined ? {} : { base }),
+          per_page: 100,
+        }),
+      }));
+      return items.map(toPullRequest);
+    },
+
+    async createPullRequest(repo, pr) {
+      try {
+        const created = await call('POST', `${where(repo)}/pulls`, GitHubPullRequest, () =>
+          octokit.rest.pulls.create({
+            ...ids(repo),
+            head: pr.head,
+            base: pr.base,
+            title: pr.title,
+            body: pr.body,
+          }),
+        );
+        return toPullRequest(created);
+      } catch (error) {
+        // 422 "A pull request already exists for owner:branch": reuse it rather than fail.
+        if (statusOf(error) !== 422) throw error;
+        const existing = await findOpenPullRequest(repo, pr.head, pr.base);
+        if (!existing) throw error;
+        logger.info(
+          { repo: repo.fullName, number: existing.number },
+          'pull request already existed, reusing it',
+        );
+        return existing;
+      }
+    },
+
+    async updatePullRequest(repo, number, change) {
+      const pr = await call('PATCH', `${where(repo)}/pulls/${number}`, GitHubPullRequest, () =>
+        octokit.rest.pulls.update({
+          ...ids(repo),
+          pull_number: number,
+          ...(change.title === undefined ? {} : { title: change.title }),
+          ...(change.body === undefined ? {} : { body: change.body }),
+        }),
+      );
+      return toPullRequest(pr);
+    },
+
+    async closePullRequest(repo, number) {
+      await call('PATCH', `${where(repo)}/pulls/${number}`, GitHubPullRequest, () =>
+        octokit.rest.pulls.update({ ...ids(repo), pull_number: number, state: 'closed' }),
+      );
+    },
+
+    async mergePullRequest(repo, number, mergeOptions): Promise<MergeResult> {
+      try {
+        const result = await call('PUT', `${where(repo)}/pulls/${number}/merge`, GitHubMergeResult, () =>
+          octokit.rest.pulls.merge({
+            ...ids(repo),
+            pull_number: number,
+            merge_method: mergeOptions.method,
+            ...(mergeOptions.headSha === undefined ? {} : { sha: mergeOptions.headSha }),
+            ...(mergeOptions.title === undefined ? {} : { commit_title: mergeOptions.title }),
+            ...(mergeOptions.message === undefined ? {} : { commit_message: mergeOptions.message }),
+          }),
+        );
+        return { merged: true, sha: result.sha ?? null };
+      } catch (error) {
+        const status = statusOf(error);
+        if (status !== 405 && status !== 409) throw error;
+        const message = ((error as { cause?: OctokitFailure }).cause?.message ?? '').trim();
+        const pr = await getPullRequest(repo, number).catch(() => null);
+        const result = decideGitHubMergeFailure(status, message, pr);
+        logger.info({ repo: repo.fullName, number, status, ...result }, 'pull request not merged');
+        return result;
+      }
+    },
+
+    async setCommitStatus(repo, sha, status) {
+      await call('POST', `${where(repo)}/statuses/${sha}`, Unread, () =>
+        octokit.rest.repos.createCommitStatus({
+          ...ids(repo),
+          sha,
+          state: status.state,
+          context: status.context,
+          description: status.description,
+          ...(status.targetUrl === undefined ? {} : { target_url: status.targetUrl }),
+        }),
+      );
+    },
+
+    async listCommitStatuses(repo, sha) {
+      const combined = await call('GET', `${where(repo)}/commits/${sha}/status`, GitHubCombinedStatus, () =>
+        octokit.rest.repos.getCombinedStatusForRef({ ...ids(repo), ref: sha, per_page: 100 }),
+      );
+      return combined.statuses.map((s) => ({
+        context: s.context,
+        state: s.state,
+        description: (s.description ?? '').slice(0, 140),
+        ...(s.target_url ? { targetUrl: s.target_url } : {}),
+      }));
+    },
+
+    async createComment(repo, number, body) {
+      const comment = await call('POST', `${where(repo)}/issues/${number}/comments`, GitHubComment, () =>
+        octokit.rest.issues.createComment({ ...ids(repo), issue_number: number, body }),
+      );
+      return toComment(comment);
+    },
+
+    async updateComment(repo, commentId, body) {
+      const comment = await call('PATCH', `${where(repo)}/issues/comments/${commentId}`, GitHubComment, () =>
+        octokit.rest.issues.updateComment({ ...ids(repo), comment_id: commentId, body }),
+      );
+      return toComment(comment);
+    },
+
+    async listComments(repo, number) {
+      const comments = await call(
+        'GET',
+        `${where(repo)}/issues/${number}/comments`,
+        GitHubComment.array(),
+        async () => ({
+          data: await octokit.paginate(octokit.rest.issues.listComments, {
+            ...ids(repo),
+            issue_number: number,
+            per_page: 100,
+          }),
+        }),
+      );
+      return comments.map(toComment);
+    },
+
+    async listReviews(repo, number) {
+      const reviews = await call(
+        'GET',
+        `${where(repo)}/pulls/${number}/reviews`,
+        GitHubReview.array(),
+        async () => ({
+          data: await octokit.paginate(octokit.rest.pulls.listReviews, {
+            ...ids(repo),
+            pull_number: number,
+            per_page: 100,
+          }),
+        }),
+      );
+      return reviews.map(toReview);
+    },
+
+    async addReaction(repo, commentId, reaction) {
+      await call('POST', `${where(repo)}/issues/comments/${commentId}/reactions`, Unread, () =>
+        octokit.rest.reactions.createForIssueComment({
+          ...ids(repo),
+          comment_id: commentId,
+          content: reaction,
+        }),
+      );
+    },
+
+    async getPermission(repo, user) {
+      try {
+        const answer = await call(
+          'GET',
+          `${where(repo)}/collaborators/${user}/permission`,
+          GitHubPermission,
+          () => octokit.rest.repos.getCollaboratorPermissionLevel({ ...ids(repo), username: user }),
+        );
+        return toPermission(answer.permission);
+      } catch (error) {
+        // 404: not a user; a user that does not exist may do nothing.
+        if (statusOf(error) === 404) return 'none';
+        throw error;
+      }
+    },
+
+    async isTeamMember(org, team, user) {
+      try {
+        const membership = await call(
+          'GET',
+          `/orgs/${org}/teams/${team}/memberships/${user}`,
+          GitHubMembership,
+          () => octokit.rest.teams.getMembershipForUserInOrg({ org, team_slug: team, username: user }),
+        );
+        // A pending invitation is not membership yet.
+        return membership.state === 'active';
+      } catch (error) {
+        if (statusOf(error) === 404) return false;
+        throw error;
+      }
+    },
+
+    async deleteBranch(repo, branch) {
+      try {
+        await call('DELETE', `${where(repo)}/git/refs/heads/${branch}`, Unread, () =>
+          octokit.rest.git.deleteRef({ ...ids(repo), ref: `heads/${branch}` }),
+        );
+      } catch (error) {
+        // 422 "Reference does not exist": already gone, which is what was asked.
+        if (statusOf(error) !== 422 && statusOf(error) !== 404) throw error;
+      }
+    },
+
+    cloneUrl(repo) {
+      return `${webUrl(options.baseUrl)}/${repo.owner}/${repo.name}.git`;
+    },
+  };
+  return host;
+}
+
+/** The web root behind a REST base: api.github.com → github.com; GHES `/api/v3` → its host. */
+export function webUrl(apiBase: string): string {
+  const url = new URL(apiBase);
+  if (url.hostname === 'api.github.com') return 'https://github.com';
+  const path = url.pathname.replace(/\/+$/, '').replace(/\/api\/v3$/, '');
+  return `${url.origin}${path}`;
+}
+
+/**
+ * What a refused GitHub merge means: already merged (the PR says so), mergeability still being computed
+ * (`mergeable: null`, retry), a head that moved (409) or a protection or conflict refusal (405).
+ */
+export function decideGitHubMergeFailure(
+  status: number,
+  message: string,
+  pr: PullRequest | null,
+): Extract<MergeResult, { merged: false }> {
+  if (pr?.merged) return { merged: false, reason: 'already merged', retryable: false, alreadyMerged: true };
+  if (status === 405 && pr !== null && pr.state === 'open' && pr.mergeable === null) {
+    return {
+      merged: false,
+      reason: message || 'mergeability is still being computed',
+      retryable: true,
+      alreadyMerged: false,
+    };
+  }
+  return {
+    merged: false,
+    reason: message || `GitHub refused the merge (${status})`,
+    retryable: false,
+    alreadyMerged: false,
+  };
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+/** GitHub REST answers, as far as promobot reads them (unknown fields are dropped). */
+
+export const GitHubUser = z.object({ login: z.string() });
+
+export const GitHubPullRequest = z.object({
+  number: z.number().int().positive(),
+  state: z.enum(['open', 'closed']),
+  /** Absent from list items (pull-request-simple). */
+  merged: z.boolean().nullish(),
+  merged_at: z.string().nullish(),
+  title: z.string(),
+  body: z.string().nullish(),
+  html_url: z.string(),
+  user: GitHubUser.nullish(),
+  head: z.object({ ref: z.string(), sha: z.string() }),
+  base: z.object({ ref: z.string(), sha: z.string() }),
+  /** null while GitHub computes it; absent from list items. */
+  mergeable: z.boolean().nullish(),
+  merge_commit_sha: z.string().nullish(),
+});
+export type GitHubPullRequest = z.infer<typeof GitHubPullRequest>;
+
+export const GitHubComment = z.object({
+  id: z.number().int().positive(),
+  body: z.string().nullish(),
+  user: GitHubUser.nullish(),
+  created_at: z.string(),
+});
+export type GitHubComment = z.infer<typeof GitHubComment>;
+
+export const GitHubReview = z.object({
+  id: z.number().int().positive(),
+  user: GitHubUser.nullish(),
+  state: z.string(),
+  commit_id: z.string().nullish(),
+  submitted_at: z.string().nullish(),
+});
+export type GitHubReview = z.infer<typeof GitHubReview>;
+
+export const GitHubStatus = z.object({
+  context: z.string(),
+  state: z.enum(['pending', 'success', 'failure', 'error']),
+  description: z.string().nullish(),
+  target_url: z.string().nullish(),
+});
+
+export const GitHubCombinedStatus = z.object({
+  state: z.string(),
+  statuses: z.array(GitHubStatus),
+});
+
+export const GitHubPermission = z.object({
+  permission: z.string(),
+});
+
+export const GitHubMembership = z.object({
+  state: z.enum(['active', 'pending']),
+});
+
+export const GitHubMergeResult = z.object({
+  merged: z.boolean(),
+  sha: z.string().nullish(),
+  message: z.string().nullish(),
+});
+
+/** An answer promobot does not read (a created status, a reaction, an empty 204). */
+export const Unread = z.unknown();
