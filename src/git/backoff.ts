@@ -11,6 +11,7 @@ export function backoffDelay(
   return Math.floor(random() * ceiling);
 }
 
+/** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -51,6 +51,12 @@ export interface DeployRepo {
   transact(apply: ApplyChanges, options?: TransactOptions): Promise<TransactResult>;
   /** The newest commits on the branch whose trailers match, newest first (for rollbacks and rebuilding state). */
   findLastCommits(query: CommitQuery): Promise<TrailerCommit[]>;
+  /**
+   * Under the lock, packs the working copy's loose objects once there are `looseObjects` (default 6,700, git's own
+   * gc threshold) and merges packs when fetches have left many. Commits and fetches never start a gc themselves
+   * (`gc.auto=0`), so a worker calls this now and then, off the hot path.
+   */
+  maintain(options?: { looseObjects?: number }): Promise<void>;
 }
 
 export interface DeployRepoDeps {
@@ -188,6 +194,10 @@ export function createDeployRepo(input: DeployRepoOptions, deps: DeployRepoDeps)
         await workingCopy.fetch();
         return findLastCommits(workingCopy.run, `refs/remotes/origin/${options.branch}`, query);
       });
+    },
+    maintain(maintainOptions = {}) {
+      const looseObjects = Math.max(1, Math.floor(maintainOptions.looseObjects ?? 6_700));
+      return withLock(() => workingCopy.maintain(looseObjects));
     },
   };
 }

@@ -15,6 +15,10 @@ export interface LandResult<T> extends TransactResult {
  * of it and describe the commit, push, then acknowledge what landed — still under the lock, so the next holder
  * never re-applies it. Each attempt takes a fresh snapshot, so changes that arrive during a lost push race ride
  * along. With nothing pending (another worker landed this job's change), nothing is committed.
+ *
+ * Every entry of the snapshot is acknowledged once the commit is pushed, so `build` must skip (not throw on) an
+ * entry it cannot apply: a throw fails the whole batch, and the bad entry would block the next batch too. Validate
+ * values before `put`.
  */
 export async function landPending<T>(
   repo: DeployRepo,

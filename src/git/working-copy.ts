@@ -34,6 +34,8 @@ export interface WorkingCopy {
   push(commit: string): Promise<void>;
   /** Drops edits to `paths` and resets to the remote tip; the tree is clean again. */
   discard(paths: Iterable<string>): Promise<void>;
+  /** Packs loose objects when there are at least `looseObjects`, and merges packs when there are many. */
+  maintain(looseObjects: number): Promise<void>;
   /** Runs git in the working copy, for reads such as `log`. */
   readonly run: RunGit;
 }
@@ -163,6 +165,15 @@ export function createWorkingCopy(options: WorkingCopyOptions): WorkingCopy {
         cleanAt = commit;
         return commit;
       });
+    },
+    async maintain(looseObjects) {
+      if (!existsSync(join(dir, '.git'))) return;
+      const stats = await git('count-objects', ['count-objects', '-v']);
+      const count = (name: string) => Number(new RegExp(`^${name}: (\\d+)`, 'm').exec(stats)?.[1] ?? 0);
+      // Every fetch adds a pack; past a few dozen, reads slow down, so they are merged into one.
+      if (count('packs') > 50) await git('repack', ['repack', '-a', '-d', '-q']);
+      else if (count('count') >= looseObjects) await git('repack', ['repack', '-d', '-q']);
+      await git('prune-packed', ['prune-packed']);
     },
     async beginEdit() {
       await writeFile(marker, `${process.pid}\n`);

@@ -243,6 +243,22 @@ describe('git/deploy-repo', () => {
     });
   });
 
+  describe('maintain()', () => {
+    it('packs the loose objects commits left in the working copy, and the repo keeps working', async () => {
+      const deploy = open();
+      await deploy.transact(bump('1111111'));
+      await deploy.transact(bump('2222222'));
+      const loose = () => Number(/^count: (\d+)/m.exec(git(deploy.dir, 'count-objects', '-v'))?.[1]);
+      const before = loose();
+
+      await deploy.maintain({ looseObjects: 1 });
+
+      expect(before).toBeGreaterThan(0);
+      expect(loose()).toBe(0);
+      expect((await deploy.transact(bump('3f9c2ab'))).pushed).toBe(true);
+    });
+  });
+
   describe('findLastCommits()', () => {
     it('finds the newest commits whose trailers match exactly, ignoring look-alikes in a body', async () => {
       const deploy = open();
