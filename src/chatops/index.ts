@@ -6,3 +6,5 @@ export * from './authorize.js';
 export * from './promotion-state.js';
 export * from './decide-merge.js';
 export * from './render.js';
+export * from './handle-comment.js';
+export * from './handle-review.js';
