@@ -61,6 +61,7 @@ export function updateFile(
 }
 
 function assertWritable(change: ImageChange): void {
+  // The grammar and `latest` only: an empty allow pattern matches any tag; the app's own patterns are the caller's.
   const tag = checkTag(change.tag, { allow: '' });
   if (!tag.ok) throw new TypeError(`refusing to write: ${tag.reason}`);
   if (change.digest !== undefined) {

@@ -82,6 +82,8 @@ images:
     it('takes a stale digest out when not pinning, since kustomize prefers it over newTag', () => {
       const before = `images:\n  - name: ${IMAGE}\n    newTag: ${OLD}\n    digest: ${STALE_DIGEST} # old\n  - name: other\n`;
       expect(update(before)?.text).toBe(`images:\n  - name: ${IMAGE}\n    newTag: ${NEW}\n  - name: other\n`);
+      const windows = crlf(`images:\n  - name: ${IMAGE}\n    digest: ${STALE_DIGEST}\n    newTag: ${OLD}\n`);
+      expect(update(windows)?.text).toBe(crlf(`images:\n  - name: ${IMAGE}\n    newTag: ${NEW}\n`));
       const digestOnly = `images:\n  - name: ${IMAGE}\n    digest: ${STALE_DIGEST}\n`;
       expect(update(digestOnly)?.text).toBe(`images:\n  - name: ${IMAGE}\n    newTag: ${NEW}\n`);
     });
