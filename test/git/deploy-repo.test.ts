@@ -169,6 +169,52 @@ describe('git/deploy-repo', () => {
       ).toBe(false);
     });
 
+    it('refuses a hostile trailer value before anything is committed', async () => {
+      const deploy = open();
+      const before = git(repo.bare, 'rev-parse', 'main');
+      const hostile = bump('3f9c2ab', { 'Promobot-Event': 'x\nPromobot-Environment: prod' });
+
+      await expect(deploy.transact(hostile)).rejects.toThrow(/not one clean line/);
+      expect(git(repo.bare, 'rev-parse', 'main')).toBe(before);
+      expect(git(deploy.dir, 'status', '--porcelain')).toBe('');
+    });
+
+    it('never commits what a crashed run left in the working copy', async () => {
+      await open().transact(async () => null);
+      const dir = open().dir;
+      // A worker died mid-edit: a half-written tracked file and a new file, and the edit marker.
+      writeFileSync(join(dir, 'README.md'), 'half written');
+      writeFileSync(join(dir, 'chat-ui', 'dev', 'stray.yaml'), 'stray: true\n');
+      writeFileSync(join(dir, '.git', 'promobot-editing'), '12345\n');
+
+      const result = await open().transact(bump('3f9c2ab'));
+
+      expect(git(repo.bare, 'show', '--name-only', '--format=', result.commit)).toBe(
+        'chat-ui/dev/deployment.yaml',
+      );
+      expect(readFileSync(join(dir, 'README.md'), 'utf8')).toBe('deploy repo\n');
+      expect(existsSync(join(dir, 'chat-ui', 'dev', 'stray.yaml'))).toBe(false);
+    });
+
+    it('ignores user and system git config: only its own settings apply', async () => {
+      const home = mkdtempSync(join(tmpdir(), 'promobot-home-'));
+      // Were this read, every fetch would go to a repo that does not exist, and commits would need a signature.
+      writeFileSync(
+        join(home, '.gitconfig'),
+        `[url "file:///nonexistent/"]\n\tinsteadOf = ${repo.bare}\n[commit]\n\tgpgSign = true\n[user]\n\tname = Someone Else\n`,
+      );
+      const deploy = createDeployRepo(
+        { url: repo.bare, branch: 'main', dataDir, author },
+        { redis, logger: captureLogs().logger, baseEnv: { PATH: process.env.PATH, HOME: home } },
+      );
+
+      const result = await deploy.transact(bump('3f9c2ab'));
+
+      expect(result.pushed).toBe(true);
+      expect(repo.log('%an')[0]).toBe('promobot');
+      rmSync(home, { recursive: true, force: true });
+    });
+
     it('lists files relative to the root without .git', async () => {
       const deploy = open();
       let listed: string[] = [];

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransientError } from '../../src/errors/index.js';
-import { acquireRepoLock } from '../../src/git/repo-lock.js';
+import { acquireRepoLock } from '../../src/git/index.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { captureLogs } from './helpers/log-capture.js';
 
