@@ -286,6 +286,40 @@ diff --git a/kustomization.yaml b/kustomization.yaml
       });
     });
 
+    it('writes repository:tag@digest for an app that pins digests', async () => {
+      const digest = `sha256:${'e'.repeat(64)}`;
+      const api = 'harbor.example.com/bootcamp/chat-api';
+      const dir = tempDir({ ...tree, 'deploy/chat-api/dev/deployment.yaml': `image: ${api}:1a2b3c4\n` });
+      const run = await plan(
+        dir,
+        '--repo',
+        'deploy',
+        '--policy',
+        'policy.yaml',
+        '--image',
+        `${api}:3f9c2ab@${digest}`,
+      );
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(`-image: ${api}:1a2b3c4\n+image: ${api}:3f9c2ab@${digest}\n`);
+    });
+
+    it('refuses an environment folder that does not exist', async () => {
+      const dir = tempDir({ 'policy.yaml': POLICY, 'deploy/README.md': 'empty\n' });
+      const run = await plan(
+        dir,
+        '--repo',
+        'deploy',
+        '--policy',
+        'policy.yaml',
+        '--image',
+        `${IMAGE}:3f9c2ab`,
+      );
+      expect(run).toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(/environment dev: chat-ui\/dev is not a folder/),
+      });
+    });
+
     it('refuses a policy file the schema rejects', async () => {
       const dir = tempDir({
         ...tree,
