@@ -46,6 +46,8 @@ export interface TestApp {
   logLines(): Record<string, unknown>[];
   /** The raw log text, to search for secrets. */
   logText(): string;
+  /** Waits until the job has completed or failed (a worker must run somewhere) and returns which. */
+  settled(jobId: string, timeoutMs?: number): Promise<'completed' | 'failed'>;
   close(): Promise<void>;
 }
 
@@ -119,6 +121,15 @@ export async function startApp(options: StartAppOptions): Promise<TestApp> {
         .filter(Boolean)
         .map((line) => JSON.parse(line) as Record<string, unknown>),
     logText: () => text,
+    async settled(jobId, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const state = await producer.queue.getJobState(jobId);
+        if (state === 'completed' || state === 'failed') return state;
+        if (Date.now() > deadline) throw new Error(`job ${jobId} is still ${state} after ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
     close() {
       closing ??= (async () => {
         await server.close();
