@@ -1,0 +1,1109 @@
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { branchSha, commitsBetween, deleteBranch, mergeIntoBranch, wouldConflict } from '../bare-git.js';
+import { deliverWebhook, type Delivery } from '../deliver-webhook.js';
+import { createContract, type MatchedOperation, type OpenApiDocument } from '../openapi-contract.js';
+import { serveGit } from '../serve-git.js';
+
+const run = promisify(execFile);
+const GIT_ENV = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
+
+type Json = Record<string, unknown>;
+export type GitHubAccess = 'read' | 'triage' | 'write' | 'maintain' | 'admin';
+
+export interface GitHubUser {
+  id: number;
+  login: string;
+  token: string;
+  /** Classic token scopes: `repo` for repositories, `read:org` for team membership. */
+  scopes: string[];
+}
+
+interface Repo {
+  id: number;
+  owner: string;
+  name: string;
+  bare: string;
+  defaultBranch: string;
+  access: Map<string, GitHubAccess>;
+  refs: Map<string, string>;
+}
+
+export interface GitHubPull {
+  id: number;
+  number: number;
+  repo: Repo;
+  title: string;
+  body: string;
+  head: string;
+  base: string;
+  headSha: string;
+  state: 'open' | 'closed';
+  merged: boolean;
+  mergeCommitSha: string | null;
+  mergedBy: GitHubUser | null;
+  mergedAt: string | null;
+  closedAt: string | null;
+  author: GitHubUser;
+  createdAt: string;
+  updatedAt: string;
+  /** While true GitHub is still computing mergeability: `mergeable: null`, and merging answers 405. */
+  checking: boolean;
+}
+
+interface IssueComment {
+  id: number;
+  repo: Repo;
+  number: number;
+  author: GitHubUser;
+  body: string;
+  createdAt: string;
+  updatedAt: string;
+  reactions: { id: number; user: GitHubUser; content: string; createdAt: string }[];
+}
+
+interface PullReview {
+  id: number;
+  repo: Repo;
+  number: number;
+  reviewer: GitHubUser;
+  state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED';
+  body: string;
+  commitId: string;
+  submittedAt: string;
+}
+
+interface CommitStatus {
+  id: number;
+  repo: Repo;
+  sha: string;
+  context: string;
+  state: string;
+  description: string | null;
+  targetUrl: string | null;
+  creator: GitHubUser;
+  createdAt: string;
+}
+
+interface Hook {
+  id: number;
+  repo: Repo;
+  config: Json;
+  events: string[];
+  active: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface GitHubFaultRule {
+  method?: string;
+  path?: string | RegExp;
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+  times?: number;
+}
+
+export interface GitHubDouble {
+  /** REST base URL for octokit (`baseUrl`); bare repos are served over git HTTP at `/{owner}/{name}.git`. */
+  readonly url: string;
+  readonly violations: string[];
+  readonly answerProblems: string[];
+  readonly requests: { method: string; path: string; status: number }[];
+  readonly deliveries: Delivery[];
+  addUser(login: string, options?: { scopes?: string[]; token?: string }): GitHubUser;
+  addRepo(options: {
+    owner: string;
+    name: string;
+    bare: string;
+    defaultBranch?: string;
+    access?: Record<string, GitHubAccess>;
+  }): Promise<void>;
+  setAccess(fullName: string, login: string, level: GitHubAccess | 'none'): void;
+  addTeam(org: string, slug: string, members: string[], pending?: string[]): void;
+  openPullRequest(
+    fullName: string,
+    pr: { author: string; head: string; base: string; title: string; body?: string },
+  ): Promise<GitHubPull>;
+  comment(fullName: string, number: number, author: string, body: string): Promise<{ id: number }>;
+  review(
+    fullName: string,
+    number: number,
+    reviewer: string,
+    state: PullReview['state'],
+    body?: string,
+  ): Promise<{ id: number }>;
+  syncRefs(): Promise<void>;
+  holdMergeCheck(fullName: string, number: number, held: boolean): void;
+  pull(fullName: string, number: number): GitHubPull | undefined;
+  pulls(fullName: string): GitHubPull[];
+  failNext(rule: GitHubFaultRule): void;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface GitHubDoubleOptions {
+  webhook?: { url: string; secret: string };
+}
+
+class Answer {
+  constructor(
+    readonly status: number,
+    readonly body: unknown = undefined,
+    readonly headers: Record<string, string> = {},
+  ) {}
+}
+
+const DOCS = 'https://docs.github.com/rest';
+const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+const fail = (status: number, message: string, extra: Json = {}) =>
+  new Answer(status, { message, documentation_url: DOCS, status: String(status), ...extra });
+const notFound = () => fail(404, 'Not Found');
+
+function loadDocument(): OpenApiDocument {
+  const require = createRequire(import.meta.url);
+  const path = require.resolve('@octokit/openapi/generated/api.github.com.json');
+  return JSON.parse(readFileSync(path, 'utf8')) as OpenApiDocument;
+}
+
+/**
+ * A stateful api.github.com on a free port: the REST endpoints promobot uses, every request checked against
+ * `@octokit/openapi` (api.github.com), answers built on the description's own examples, pull requests on real bare
+ * git repos, and webhooks with GitHub's headers (`X-GitHub-Event`, `X-GitHub-Delivery`, `X-Hub-Signature-256`).
+ */
+export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Promise<GitHubDouble> {
+  const document = loadDocument();
+  const contract = createContract(document);
+  const examples = (document.components?.examples ?? {}) as Record<string, { value: unknown }>;
+  const example = (name: string, index?: number): Json => {
+    const value = structuredClone(examples[name]?.value);
+    return (index === undefined ? value : (value as unknown[])[index]) as Json;
+  };
+
+  const violations: string[] = [];
+  const answerProblems: string[] = [];
+  const requests: GitHubDouble['requests'] = [];
+  const deliveries: Delivery[] = [];
+  const pending = new Set<Promise<void>>();
+  const faults: (GitHubFaultRule & { left: number })[] = [];
+  const users = new Map<string, GitHubUser>();
+  const repos = new Map<string, Repo>();
+  const pulls: GitHubPull[] = [];
+  const comments: IssueComment[] = [];
+  const reviews: PullReview[] = [];
+  const statuses: CommitStatus[] = [];
+  const hooks: Hook[] = [];
+  const teams: { org: string; slug: string; members: Set<string>; pending: Set<string> }[] = [];
+  const ids = { user: 1, repo: 100, pull: 1000, comment: 5000, status: 9000, hook: 1, reaction: 1 };
+  const numbers = new Map<Repo, number>();
+  let baseUrl = '';
+  let queue: Promise<unknown> = Promise.resolve();
+
+  const repoOf = (fullName: string) => {
+    const repo = repos.get(fullName.toLowerCase());
+    if (!repo) throw new Error(`no repo ${fullName} in the GitHub double`);
+    return repo;
+  };
+  const userOf = (login: string) => {
+    const user = users.get(login.toLowerCase());
+    if (!user) throw new Error(`no user ${login} in the GitHub double`);
+    return user;
+  };
+  const accessOf = (repo: Repo, user: GitHubUser): GitHubAccess | undefined =>
+    user.login.toLowerCase() === repo.owner.toLowerCase()
+      ? 'admin'
+      : repo.access.get(user.login.toLowerCase());
+  const canWrite = (level: GitHubAccess | undefined) =>
+    level === 'write' || level === 'maintain' || level === 'admin';
+
+  // --- rendering, on the description's examples -------------------------------------------------------------
+  const renderUser = (u: GitHubUser): Json => ({
+    ...example('simple-user'),
+    login: u.login,
+    id: u.id,
+    node_id: `U_${u.id}`,
+    avatar_url: `${baseUrl}/avatars/${u.login}`,
+    url: `${baseUrl}/users/${u.login}`,
+    html_url: `${baseUrl}/${u.login}`,
+    type: 'User',
+    site_admin: false,
+  });
+  const ownerUser = (login: string): Json => ({
+    ...renderUser({ id: 1, login, token: '', scopes: [] }),
+    type: 'Organization',
+  });
+  const renderRepo = (r: Repo): Json => {
+    const template = example('pull-request').base as Json;
+    return {
+      ...(template.repo as Json),
+      id: r.id,
+      node_id: `R_${r.id}`,
+      name: r.name,
+      full_name: `${r.owner}/${r.name}`,
+      owner: ownerUser(r.owner),
+      private: true,
+      html_url: `${baseUrl}/${r.owner}/${r.name}`,
+      url: `${baseUrl}/repos/${r.owner}/${r.name}`,
+      clone_url: `${baseUrl}/${r.owner}/${r.name}.git`,
+      default_branch: r.defaultBranch,
+    };
+  };
+  const branch = (r: Repo, ref: string, sha: string) => ({
+    label: `${r.owner}:${ref}`,
+    ref,
+    sha,
+    user: ownerUser(r.owner),
+    repo: renderRepo(r),
+  });
+  const renderPull = async (p: GitHubPull, simple = false): Promise<Json> => {
+    const baseSha = (await branchSha(p.repo.bare, p.base)) ?? p.headSha;
+    const url = `${baseUrl}/repos/${p.repo.owner}/${p.repo.name}/pulls/${p.number}`;
+    const html = `${baseUrl}/${p.repo.owner}/${p.repo.name}/pull/${p.number}`;
+    const common = {
+      ...(simple ? example('pull-request-simple-items', 0) : example('pull-request')),
+      id: p.id,
+      node_id: `PR_${p.id}`,
+      number: p.number,
+      url,
+      html_url: html,
+      diff_url: `${html}.diff`,
+      patch_url: `${html}.patch`,
+      state: p.state,
+      locked: false,
+      title: p.title,
+      body: p.body === '' ? null : p.body,
+      user: renderUser(p.author),
+      labels: [],
+      milestone: null,
+      assignee: null,
+      assignees: [],
+      requested_reviewers: [],
+      requested_teams: [],
+      created_at: p.createdAt,
+      updated_at: p.updatedAt,
+      closed_at: p.closedAt,
+      merged_at: p.mergedAt,
+      merge_commit_sha: p.mergeCommitSha,
+      head: branch(p.repo, p.head, p.headSha),
+      base: branch(p.repo, p.base, baseSha),
+      draft: false,
+      author_association: 'MEMBER',
+      auto_merge: null,
+    };
+    if (simple) return common;
+    const conflicted =
+      p.state === 'open' && !p.checking && (await wouldConflict(p.repo.bare, baseSha, p.headSha));
+    return {
+      ...common,
+      merged: p.merged,
+      mergeable: p.state !== 'open' ? null : p.checking ? null : !conflicted,
+      mergeable_state:
+        p.state !== 'open' ? 'unknown' : p.checking ? 'unknown' : conflicted ? 'dirty' : 'clean',
+      merged_by: p.mergedBy ? renderUser(p.mergedBy) : null,
+      comments: comments.filter((c) => c.repo === p.repo && c.number === p.number).length,
+      review_comments: 0,
+      commits: 1,
+      additions: 1,
+      deletions: 1,
+      changed_files: 1,
+    };
+  };
+  const renderComment = (c: IssueComment): Json => ({
+    ...example('issue-comment'),
+    id: c.id,
+    node_id: `IC_${c.id}`,
+    url: `${baseUrl}/repos/${c.repo.owner}/${c.repo.name}/issues/comments/${c.id}`,
+    html_url: `${baseUrl}/${c.repo.owner}/${c.repo.name}/pull/${c.number}#issuecomment-${c.id}`,
+    issue_url: `${baseUrl}/repos/${c.repo.owner}/${c.repo.name}/issues/${c.number}`,
+    body: c.body,
+    user: renderUser(c.author),
+    created_at: c.createdAt,
+    updated_at: c.updatedAt,
+    author_association: 'MEMBER',
+  });
+  const renderReview = (r: PullReview): Json => ({
+    ...example('pull-request-review-items', 0),
+    id: r.id,
+    node_id: `PRR_${r.id}`,
+    user: renderUser(r.reviewer),
+    body: r.body,
+    state: r.state,
+    html_url: `${baseUrl}/${r.repo.owner}/${r.repo.name}/pull/${r.number}#pullrequestreview-${r.id}`,
+    pull_request_url: `${baseUrl}/repos/${r.repo.owner}/${r.repo.name}/pulls/${r.number}`,
+    submitted_at: r.submittedAt,
+    commit_id: r.commitId,
+    author_association: 'MEMBER',
+  });
+  const renderStatus = (s: CommitStatus): Json => ({
+    ...example('status'),
+    id: s.id,
+    node_id: `S_${s.id}`,
+    url: `${baseUrl}/repos/${s.repo.owner}/${s.repo.name}/statuses/${s.sha}`,
+    state: s.state,
+    description: s.description,
+    target_url: s.targetUrl,
+    context: s.context,
+    created_at: s.createdAt,
+    updated_at: s.createdAt,
+    creator: renderUser(s.creator),
+  });
+  const renderHook = (h: Hook): Json => ({
+    ...example('hook'),
+    id: h.id,
+    name: 'web',
+    active: h.active,
+    events: h.events,
+    config: {
+      content_type: 'json',
+      insecure_ssl: '0',
+      ...h.config,
+      ...(h.config.secret ? { secret: '********' } : {}),
+    },
+    updated_at: h.updatedAt,
+    created_at: h.createdAt,
+    url: `${baseUrl}/repos/${h.repo.owner}/${h.repo.name}/hooks/${h.id}`,
+    test_url: `${baseUrl}/repos/${h.repo.owner}/${h.repo.name}/hooks/${h.id}/test`,
+    ping_url: `${baseUrl}/repos/${h.repo.owner}/${h.repo.name}/hooks/${h.id}/pings`,
+    deliveries_url: `${baseUrl}/repos/${h.repo.owner}/${h.repo.name}/hooks/${h.id}/deliveries`,
+  });
+
+  // --- webhooks -------------------------------------------------------------------------------------------
+  function emit(repo: Repo, event: string, payload: Json) {
+    const body = JSON.stringify(payload);
+    const targets: { url: string; secret: string; hookId: number }[] = [];
+    if (options.webhook) targets.push({ ...options.webhook, hookId: 0 });
+    for (const h of hooks) {
+      if (
+        h.repo === repo &&
+        h.active &&
+        (h.events.includes('*') || h.events.includes(event)) &&
+        typeof h.config.url === 'string'
+      ) {
+        targets.push({
+          url: h.config.url,
+          secret: typeof h.config.secret === 'string' ? h.config.secret : '',
+          hookId: h.id,
+        });
+      }
+    }
+    for (const target of targets) {
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        'user-agent': 'GitHub-Hookshot/double',
+        'x-github-event': event,
+        'x-github-delivery': randomUUID(),
+        'x-github-hook-id': String(target.hookId),
+        'x-github-hook-installation-target-type': 'repository',
+        'x-github-hook-installation-target-id': String(repo.id),
+      };
+      if (target.secret !== '') {
+        headers['x-hub-signature'] = `sha1=${createHmac('sha1', target.secret).update(body).digest('hex')}`;
+        headers['x-hub-signature-256'] =
+          `sha256=${createHmac('sha256', target.secret).update(body).digest('hex')}`;
+      }
+      const delivery = deliverWebhook(target.url, event, headers, body).then((d) => {
+        deliveries.push(d);
+      });
+      pending.add(delivery);
+      void delivery.finally(() => pending.delete(delivery));
+    }
+  }
+  const emitPull = async (action: string, p: GitHubPull, sender: GitHubUser, extra: Json = {}) =>
+    emit(p.repo, 'pull_request', {
+      action,
+      number: p.number,
+      pull_request: await renderPull(p),
+      repository: renderRepo(p.repo),
+      sender: renderUser(sender),
+      ...extra,
+    });
+  async function emitPush(repo: Repo, ref: string, before: string | null, after: string, pusher: GitHubUser) {
+    const zero = '0'.repeat(40);
+    const commits = (await commitsBetween(repo.bare, before, after)).reverse().map((c) => ({
+      id: c.id,
+      tree_id: c.id,
+      distinct: true,
+      message: c.message.trimEnd(),
+      timestamp: c.timestamp,
+      url: `${baseUrl}/${repo.owner}/${repo.name}/commit/${c.id}`,
+      author: { ...c.author, username: c.author.name },
+      committer: { ...c.author, username: c.author.name },
+      added: [],
+      removed: [],
+      modified: [],
+    }));
+    emit(repo, 'push', {
+      ref: `refs/heads/${ref}`,
+      before: before ?? zero,
+      after,
+      repository: renderRepo(repo),
+      pusher: { name: pusher.login, email: `${pusher.login}@users.noreply.example.test` },
+      sender: renderUser(pusher),
+      created: before === null,
+      deleted: false,
+      forced: false,
+      base_ref: null,
+      compare: `${baseUrl}/${repo.owner}/${repo.name}/compare/${(before ?? zero).slice(0, 12)}...${after.slice(0, 12)}`,
+      commits,
+      head_commit: commits.at(-1) ?? null,
+    });
+  }
+
+  async function listRefs(repo: Repo) {
+    const { stdout } = await run(
+      'git',
+      ['for-each-ref', '--format=%(refname:short) %(objectname)', 'refs/heads'],
+      { cwd: repo.bare, env: GIT_ENV },
+    );
+    return new Map(
+      stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' ') as [string, string]),
+    );
+  }
+
+  async function syncRefs() {
+    for (const repo of repos.values()) {
+      const current = await listRefs(repo);
+      const owner = users.get(repo.owner.toLowerCase()) ?? [...users.values()][0];
+      for (const [name, sha] of current) {
+        const before = repo.refs.get(name);
+        if (before === sha) continue;
+        repo.refs.set(name, sha);
+        if (owner) await emitPush(repo, name, before ?? null, sha, owner);
+        for (const p of pulls) {
+          if (p.repo === repo && p.state === 'open' && p.head === name) {
+            p.headSha = sha;
+            p.updatedAt = now();
+            if (owner) await emitPull('synchronize', p, owner, { before: before ?? null, after: sha });
+          }
+        }
+      }
+      for (const name of [...repo.refs.keys()]) {
+        if (current.has(name)) continue;
+        repo.refs.delete(name);
+        // GitHub closes the PRs whose head branch is deleted.
+        for (const p of pulls)
+          if (p.repo === repo && p.state === 'open' && p.head === name)
+            Object.assign(p, { state: 'closed', closedAt: now() });
+      }
+    }
+  }
+
+  async function createPull(
+    repo: Repo,
+    author: GitHubUser,
+    head: string,
+    base: string,
+    title: string,
+    body: string,
+  ) {
+    const headName = head.includes(':') ? head.split(':').slice(1).join(':') : head;
+    const headSha = await branchSha(repo.bare, headName);
+    if (!headSha || !(await branchSha(repo.bare, base))) {
+      return fail(422, 'Validation Failed', {
+        errors: [{ resource: 'PullRequest', field: headSha ? 'base' : 'head', code: 'invalid' }],
+      });
+    }
+    if (pulls.some((p) => p.repo === repo && p.state === 'open' && p.head === headName && p.base === base)) {
+      return fail(422, 'Validation Failed', {
+        errors: [
+          {
+            resource: 'PullRequest',
+            code: 'custom',
+            message: `A pull request already exists for ${repo.owner}:${headName}.`,
+          },
+        ],
+      });
+    }
+    const number = (numbers.get(repo) ?? 0) + 1;
+    numbers.set(repo, number);
+    const at = now();
+    const p: GitHubPull = {
+      id: ids.pull++,
+      number,
+      repo,
+      title,
+      body,
+      head: headName,
+      base,
+      headSha,
+      state: 'open',
+      merged: false,
+      mergeCommitSha: null,
+      mergedBy: null,
+      mergedAt: null,
+      closedAt: null,
+      author,
+      createdAt: at,
+      updatedAt: at,
+      checking: false,
+    };
+    pulls.push(p);
+    await emitPull('opened', p, author);
+    return p;
+  }
+
+  async function addComment(repo: Repo, number: number, author: GitHubUser, body: string) {
+    const p = pulls.find((x) => x.repo === repo && x.number === number);
+    if (!p) return undefined;
+    const at = now();
+    const c: IssueComment = {
+      id: ids.comment++,
+      repo,
+      number,
+      author,
+      body,
+      createdAt: at,
+      updatedAt: at,
+      reactions: [],
+    };
+    comments.push(c);
+    const issue = {
+      ...(await renderPull(p, true)),
+      pull_request: {
+        url: `${baseUrl}/repos/${repo.owner}/${repo.name}/pulls/${number}`,
+        html_url: `${baseUrl}/${repo.owner}/${repo.name}/pull/${number}`,
+        merged_at: p.mergedAt,
+      },
+    };
+    emit(repo, 'issue_comment', {
+      action: 'created',
+      issue,
+      comment: renderComment(c),
+      repository: renderRepo(repo),
+      sender: renderUser(author),
+    });
+    return c;
+  }
+
+  function paged(items: unknown[], query: URLSearchParams, path: string): Answer {
+    const perPage = Math.min(Number(query.get('per_page') ?? 30) || 30, 100);
+    const page = Math.max(Number(query.get('page') ?? 1) || 1, 1);
+    const last = Math.max(1, Math.ceil(items.length / perPage));
+    const links: string[] = [];
+    const at = (n: number) => {
+      const q = new URLSearchParams(query);
+      q.set('page', String(n));
+      q.set('per_page', String(perPage));
+      return `<${baseUrl}${path}?${q.toString()}>`;
+    };
+    if (page < last) links.push(`${at(page + 1)}; rel="next"`, `${at(last)}; rel="last"`);
+    return new Answer(
+      200,
+      items.slice((page - 1) * perPage, page * perPage),
+      links.length > 0 ? { link: links.join(', ') } : {},
+    );
+  }
+
+  async function handle(
+    op: MatchedOperation,
+    user: GitHubUser,
+    query: URLSearchParams,
+    path: string,
+  ): Promise<Answer> {
+    const params = op.params;
+    const body = (op.body ?? {}) as Json;
+    let repo: Repo | undefined;
+    let access: GitHubAccess | undefined;
+    if (op.template.startsWith('/repos/{owner}/{repo}')) {
+      repo = repos.get(`${params.owner}/${params.repo}`.toLowerCase());
+      access = repo ? accessOf(repo, user) : undefined;
+      if (!repo || !access) return notFound();
+      if (!user.scopes.includes('repo')) return fail(403, 'Resource not accessible by personal access token');
+      const writes = op.method !== 'get' && !op.template.includes('/issues/');
+      if (writes && !canWrite(access)) return fail(403, 'Resource not accessible by personal access token');
+    }
+    const pullAt = (n: string | undefined) => pulls.find((p) => p.repo === repo && String(p.number) === n);
+
+    switch (op.operationId) {
+      case 'users/get-authenticated':
+        return new Answer(200, {
+          ...example('private-user'),
+          ...renderUser(user),
+          name: user.login,
+          email: null,
+        });
+      case 'pulls/list': {
+        const state = query.get('state') ?? 'open';
+        const head = query.get('head');
+        const base = query.get('base');
+        const found = pulls
+          .filter(
+            (p) =>
+              p.repo === repo &&
+              (state === 'all' || p.state === state) &&
+              (!base || p.base === base) &&
+              (!head || `${p.repo.owner}:${p.head}`.toLowerCase() === head.toLowerCase()),
+          )
+          .sort((a, b) => b.number - a.number);
+        const answer = paged(found, query, path);
+        return new Answer(
+          200,
+          await Promise.all((answer.body as GitHubPull[]).map((p) => renderPull(p, true))),
+          answer.headers,
+        );
+      }
+      case 'pulls/create': {
+        const created = await createPull(
+          repo!,
+          user,
+          String(body.head),
+          String(body.base),
+          String(body.title ?? ''),
+          String(body.body ?? ''),
+        );
+        return created instanceof Answer ? created : new Answer(201, await renderPull(created));
+      }
+      case 'pulls/get': {
+        const p = pullAt(params.pull_number);
+        return p ? new Answer(200, await renderPull(p)) : notFound();
+      }
+      case 'pulls/update': {
+        const p = pullAt(params.pull_number);
+        if (!p) return notFound();
+        if (typeof body.title === 'string') p.title = body.title;
+        if (typeof body.body === 'string') p.body = body.body;
+        p.updatedAt = now();
+        if (body.state === 'closed' && p.state === 'open') {
+          Object.assign(p, { state: 'closed', closedAt: now() });
+          await emitPull('closed', p, user);
+        } else if (body.state === 'open' && p.state === 'closed' && !p.merged) {
+          Object.assign(p, { state: 'open', closedAt: null });
+          await emitPull('reopened', p, user);
+        } else {
+          await emitPull('edited', p, user);
+        }
+        return new Answer(200, await renderPull(p));
+      }
+      case 'pulls/merge':
+        return merge(repo!, user, pullAt(params.pull_number), body);
+      case 'repos/create-commit-status': {
+        const s: CommitStatus = {
+          id: ids.status++,
+          repo: repo!,
+          sha: params.sha ?? '',
+          context: String(body.context ?? 'default'),
+          state: String(body.state),
+          description: typeof body.description === 'string' ? body.description : null,
+          targetUrl: typeof body.target_url === 'string' ? body.target_url : null,
+          creator: user,
+          createdAt: now(),
+        };
+        statuses.push(s);
+        return new Answer(201, renderStatus(s));
+      }
+      case 'repos/get-combined-status-for-ref': {
+        const sha = (await branchSha(repo!.bare, params.ref ?? '')) ?? params.ref ?? '';
+        const latest = new Map<string, CommitStatus>();
+        for (const s of statuses) if (s.repo === repo && s.sha === sha) latest.set(s.context, s);
+        const list = [...latest.values()];
+        const states = list.map((s) => s.state);
+        // GitHub: any error/failure → failure; any pending, or none at all → pending; else success.
+        const state = states.some((s) => s === 'error' || s === 'failure')
+          ? 'failure'
+          : states.length === 0 || states.includes('pending')
+            ? 'pending'
+            : 'success';
+        return new Answer(200, {
+          ...example('combined-commit-status'),
+          state,
+          sha,
+          total_count: list.length,
+          statuses: list.map((s) => {
+            const { creator: _c, ...simple } = renderStatus(s);
+            return { ...simple, avatar_url: null, required: false };
+          }),
+          repository: {
+            ...(example('combined-commit-status').repository as Json),
+            id: repo!.id,
+            name: repo!.name,
+            full_name: `${repo!.owner}/${repo!.name}`,
+          },
+          commit_url: `${baseUrl}/repos/${repo!.owner}/${repo!.name}/commits/${sha}`,
+          url: `${baseUrl}/repos/${repo!.owner}/${repo!.name}/commits/${sha}/status`,
+        });
+      }
+      case 'issues/create-comment': {
+        const c = await addComment(repo!, Number(params.issue_number), user, String(body.body));
+        return c ? new Answer(201, renderComment(c)) : notFound();
+      }
+      case 'issues/list-comments':
+        return paged(
+          comments
+            .filter((c) => c.repo === repo && String(c.number) === params.issue_number)
+            .map(renderComment),
+          query,
+          path,
+        );
+      case 'issues/update-comment': {
+        const c = comments.find((x) => x.repo === repo && String(x.id) === params.comment_id);
+        if (!c) return notFound();
+        if (c.author !== user && !canWrite(access))
+          return fail(403, 'Resource not accessible by personal access token');
+        c.body = String(body.body);
+        c.updatedAt = now();
+        return new Answer(200, renderComment(c));
+      }
+      case 'reactions/create-for-issue-comment': {
+        const c = comments.find((x) => x.repo === repo && String(x.id) === params.comment_id);
+        if (!c) return notFound();
+        const existing = c.reactions.find((r) => r.user === user && r.content === body.content);
+        const reaction = existing ?? {
+          id: ids.reaction++,
+          user,
+          content: String(body.content),
+          createdAt: now(),
+        };
+        if (!existing) c.reactions.push(reaction);
+        return new Answer(existing ? 200 : 201, {
+          ...example('reaction'),
+          id: reaction.id,
+          node_id: `REA_${reaction.id}`,
+          user: renderUser(user),
+          content: reaction.content,
+          created_at: reaction.createdAt,
+        });
+      }
+      case 'pulls/list-reviews':
+        if (!pullAt(params.pull_number)) return notFound();
+        return paged(
+          reviews.filter((r) => r.repo === repo && String(r.number) === params.pull_number).map(renderReview),
+          query,
+          path,
+        );
+      case 'repos/get-collaborator-permission-level': {
+        const target = users.get((params.username ?? '').toLowerCase());
+        if (!target) return notFound();
+        const level = accessOf(repo!, target);
+        const permission = level === 'maintain' ? 'write' : level === 'triage' ? 'read' : (level ?? 'none');
+        return new Answer(200, {
+          permission,
+          role_name: level ?? 'none',
+          user: {
+            ...renderUser(target),
+            role_name: level ?? 'none',
+            permissions: {
+              admin: level === 'admin',
+              maintain: level === 'maintain',
+              push: canWrite(level),
+              triage: level !== undefined,
+              pull: level !== undefined,
+            },
+          },
+        });
+      }
+      case 'teams/get-membership-for-user-in-org': {
+        if (!user.scopes.includes('read:org'))
+          return fail(403, 'Resource not accessible by personal access token');
+        const team = teams.find(
+          (t) => t.org.toLowerCase() === params.org?.toLowerCase() && t.slug === params.team_slug,
+        );
+        const login = (params.username ?? '').toLowerCase();
+        if (!team || (!team.members.has(login) && !team.pending.has(login))) return notFound();
+        return new Answer(200, {
+          url: `${baseUrl}/teams/1/memberships/${login}`,
+          role: 'member',
+          state: team.members.has(login) ? 'active' : 'pending',
+        });
+      }
+      case 'git/delete-ref': {
+        const ref = params.ref ?? '';
+        if (!ref.startsWith('heads/') || !(await deleteBranch(repo!.bare, ref.slice('heads/'.length))))
+          return fail(422, 'Reference does not exist');
+        await syncRefs();
+        return new Answer(204);
+      }
+      case 'repos/list-webhooks':
+        return paged(hooks.filter((h) => h.repo === repo).map(renderHook), query, path);
+      case 'repos/create-webhook': {
+        if (access !== 'admin') return notFound();
+        const at = now();
+        // GitHub hooks are active unless told otherwise, and listen to push by default.
+        const hook: Hook = {
+          id: ids.hook++,
+          repo: repo!,
+          config: (body.config ?? {}) as Json,
+          events: (body.events as string[] | undefined) ?? ['push'],
+          active: body.active !== false,
+          createdAt: at,
+          updatedAt: at,
+        };
+        hooks.push(hook);
+        return new Answer(201, renderHook(hook));
+      }
+      case 'repos/update-webhook': {
+        const hook = hooks.find((h) => h.repo === repo && String(h.id) === params.hook_id);
+        if (!hook || access !== 'admin') return notFound();
+        if (body.config) hook.config = { ...hook.config, ...(body.config as Json) };
+        if (Array.isArray(body.events)) hook.events = body.events as string[];
+        if (typeof body.active === 'boolean') hook.active = body.active;
+        hook.updatedAt = now();
+        return new Answer(200, renderHook(hook));
+      }
+      default:
+        return fail(501, `the GitHub double does not implement ${op.operationId}`);
+    }
+  }
+
+  async function merge(repo: Repo, user: GitHubUser, p: GitHubPull | undefined, body: Json): Promise<Answer> {
+    if (!p) return notFound();
+    if (p.merged || p.state === 'closed') return fail(405, 'Pull Request is not mergeable');
+    if (p.checking) return fail(405, 'Pull Request is not mergeable');
+    const headSha = (await branchSha(repo.bare, p.head)) ?? p.headSha;
+    if (typeof body.sha === 'string' && body.sha !== headSha)
+      return fail(409, 'Head branch was modified. Review and try the merge again.');
+    const method = String(body.merge_method ?? 'merge');
+    const before = await branchSha(repo.bare, p.base);
+    if (!before) return notFound();
+    const title =
+      typeof body.commit_title === 'string'
+        ? body.commit_title
+        : method === 'squash'
+          ? `${p.title} (#${p.number})`
+          : `Merge pull request #${p.number} from ${repo.owner}/${p.head}`;
+    const message = typeof body.commit_message === 'string' ? `${title}\n\n${body.commit_message}` : title;
+    const outcome = await mergeIntoBranch(repo.bare, p.base, headSha, {
+      style: method === 'squash' ? 'squash' : 'merge',
+      message,
+      author: { name: user.login, email: `${user.login}@users.noreply.example.test` },
+    });
+    if (!outcome.ok)
+      return 'conflict' in outcome
+        ? fail(405, 'Pull Request is not mergeable')
+        : fail(409, 'Base branch was modified. Review and try the merge again.');
+    const at = now();
+    Object.assign(p, {
+      state: 'closed',
+      merged: true,
+      mergeCommitSha: outcome.sha,
+      mergedBy: user,
+      mergedAt: at,
+      closedAt: at,
+      updatedAt: at,
+      headSha,
+    });
+    repo.refs.set(p.base, outcome.sha);
+    await emitPull('closed', p, user);
+    await emitPush(repo, p.base, before, outcome.sha, user);
+    return new Answer(200, { sha: outcome.sha, merged: true, message: 'Pull Request successfully merged' });
+  }
+
+  async function answerApi(
+    method: string,
+    url: URL,
+    headers: Record<string, string | string[] | undefined>,
+    rawBody: string,
+  ) {
+    const path = url.pathname;
+    const check = contract.checkRequest({
+      method,
+      path,
+      query: url.searchParams,
+      contentType: headers['content-type'] as string | undefined,
+      body: rawBody,
+    });
+    let answer: Answer;
+    if (!check.ok) {
+      violations.push(`${method} ${path}${url.search}: ${check.problem}`);
+      answer = fail(400, `contract violation: ${check.problem}`);
+    } else {
+      const fault = faults.find(
+        (f) =>
+          f.left > 0 &&
+          (!f.method || f.method.toUpperCase() === method) &&
+          (!f.path || (typeof f.path === 'string' ? path.includes(f.path) : f.path.test(path))),
+      );
+      const auth = String(headers.authorization ?? '');
+      const token = /^(?:token|bearer) (\S+)$/i.exec(auth)?.[1];
+      const user = token === undefined ? undefined : [...users.values()].find((u) => u.token === token);
+      if (fault) {
+        fault.left -= 1;
+        answer = new Answer(
+          fault.status,
+          fault.body ?? { message: `injected ${fault.status}`, documentation_url: DOCS },
+          fault.headers ?? {},
+        );
+      } else if (!user) {
+        answer = fail(401, 'Bad credentials');
+      } else {
+        await syncRefs();
+        answer = await handle(check.operation, user, url.searchParams, path);
+        if (answer.status < 300) {
+          answerProblems.push(
+            ...contract.checkResponse(
+              check.operation.template,
+              check.operation.method,
+              answer.status,
+              answer.body,
+            ),
+          );
+        }
+      }
+      if (user) answer.headers['x-oauth-scopes'] = user.scopes.join(', ');
+    }
+    requests.push({ method, path: `${path}${url.search}`, status: answer.status });
+    return answer;
+  }
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', baseUrl);
+      const raw = Buffer.concat(chunks);
+      const work = async () => {
+        const gitRepo = /^\/([^/]+)\/([^/]+?)\.git(\/.*)$/.exec(url.pathname);
+        const repo = gitRepo ? repos.get(`${gitRepo[1]}/${gitRepo[2]}`.toLowerCase()) : undefined;
+        if (gitRepo && repo) {
+          await serveGit(req, res, raw, repo.bare, gitRepo[3] ?? '/', url.search.slice(1));
+          return syncRefs();
+        }
+        const answer = await answerApi(
+          (req.method ?? 'GET').toUpperCase(),
+          url,
+          req.headers,
+          raw.toString('utf8'),
+        );
+        const text = answer.body === undefined ? '' : JSON.stringify(answer.body);
+        res.writeHead(answer.status, {
+          ...(text === '' ? {} : { 'content-type': 'application/json; charset=utf-8' }),
+          'x-github-request-id': randomUUID(),
+          ...answer.headers,
+        });
+        res.end(text);
+      };
+      const next = queue.then(work, work).catch((err: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ message: String(err) }));
+      });
+      queue = next;
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const locked = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = queue.then(fn, fn);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+
+  const double: GitHubDouble = {
+    url: baseUrl,
+    violations,
+    answerProblems,
+    requests,
+    deliveries,
+    addUser(login, userOptions = {}) {
+      const user: GitHubUser = {
+        id: ids.user++,
+        login,
+        token: userOptions.token ?? `ghp_${randomBytes(18).toString('hex')}`,
+        scopes: userOptions.scopes ?? ['repo', 'read:org'],
+      };
+      users.set(login.toLowerCase(), user);
+      return user;
+    },
+    async addRepo(repoOptions) {
+      const repo: Repo = {
+        id: ids.repo++,
+        owner: repoOptions.owner,
+        name: repoOptions.name,
+        bare: repoOptions.bare,
+        defaultBranch: repoOptions.defaultBranch ?? 'main',
+        access: new Map(Object.entries(repoOptions.access ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+        refs: new Map(),
+      };
+      repo.refs = await listRefs(repo);
+      repos.set(`${repo.owner}/${repo.name}`.toLowerCase(), repo);
+    },
+    setAccess(fullName, login, level) {
+      const repo = repoOf(fullName);
+      if (level === 'none') repo.access.delete(login.toLowerCase());
+      else repo.access.set(login.toLowerCase(), level);
+    },
+    addTeam(org, slug, members, pendingMembers = []) {
+      teams.push({
+        org,
+        slug,
+        members: new Set(members.map((m) => m.toLowerCase())),
+        pending: new Set(pendingMembers.map((m) => m.toLowerCase())),
+      });
+    },
+    openPullRequest(fullName, pr) {
+      return locked(async () => {
+        await syncRefs();
+        const created = await createPull(
+          repoOf(fullName),
+          userOf(pr.author),
+          pr.head,
+          pr.base,
+          pr.title,
+          pr.body ?? '',
+        );
+        if (created instanceof Answer) throw new Error(`cannot open the PR: ${JSON.stringify(created.body)}`);
+        return created;
+      });
+    },
+    comment(fullName, number, author, body) {
+      return locked(async () => {
+        const c = await addComment(repoOf(fullName), number, userOf(author), body);
+        if (!c) throw new Error(`no PR #${number} in ${fullName}`);
+        return { id: c.id };
+      });
+    },
+    review(fullName, number, reviewer, state, body = '') {
+      return locked(async () => {
+        const repo = repoOf(fullName);
+        const p = pulls.find((x) => x.repo === repo && x.number === number);
+        if (!p) throw new Error(`no PR #${number} in ${fullName}`);
+        const r: PullReview = {
+          id: ids.comment++,
+          repo,
+          number,
+          reviewer: userOf(reviewer),
+          state,
+          body,
+          commitId: p.headSha,
+          submittedAt: now(),
+        };
+        reviews.push(r);
+        emit(repo, 'pull_request_review', {
+          action: 'submitted',
+          review: { ...renderReview(r), state: state.toLowerCase() },
+          pull_request: await renderPull(p, true),
+          repository: renderRepo(repo),
+          sender: renderUser(r.reviewer),
+        });
+        return { id: r.id };
+      });
+    },
+    syncRefs: () => locked(syncRefs),
+    holdMergeCheck(fullName, number, held) {
+      const p = pulls.find((x) => x.repo === repoOf(fullName) && x.number === number);
+      if (p) p.checking = held;
+    },
+    pull: (fullName, number) => pulls.find((p) => p.repo === repoOf(fullName) && p.number === number),
+    pulls: (fullName) => pulls.filter((p) => p.repo === repoOf(fullName)),
+    failNext(rule) {
+      faults.push({ ...rule, left: rule.times ?? 1 });
+    },
+    async flush() {
+      await queue.catch(() => undefined);
+      while (pending.size > 0) await Promise.all([...pending]);
+    },
+    async close() {
+      await double.flush();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  return double;
+}
