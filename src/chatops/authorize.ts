@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Approvals, type Environment } from '../policy/schema.js';
 import type { Permission } from '../scm/types.js';
 import { READ_ONLY_COMMANDS, formatCommand, type Command } from './command.js';
+import { sameLogin } from './same-login.js';
 
 /** What `authorize` asks the code host; the only I/O it does, passed in so the rules stay testable. */
 export interface PermissionLookup {
@@ -43,11 +44,6 @@ const ALLOWED: Authorization = { allowed: true };
 
 function refuse(reason: string): Authorization {
   return { allowed: false, reason };
-}
-
-function sameLogin(a: string, b: string): boolean {
-  // GitHub and Gitea logins are case-insensitive.
-  return a.toLowerCase() === b.toLowerCase();
 }
 
 /** True for promobot itself and for any account the host marks as a bot. */

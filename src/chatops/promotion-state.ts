@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { GateStatus } from '../gates/index.js';
 import type { Authorization } from './authorize.js';
 import { Command, formatCommand } from './command.js';
+import { sameLogin } from './same-login.js';
 
 /**
  * What ChatOps knows about one promotion PR, as plain JSON: it is stored (in Redis, and hidden in the bot's status
@@ -134,10 +135,6 @@ export function emptyPromotionState(): PromotionState {
     gates: null,
     audit: [],
   };
-}
-
-function sameLogin(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
 }
 
 function short(sha: string): string {

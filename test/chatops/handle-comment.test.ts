@@ -167,6 +167,18 @@ describe('chatops/handleComment() on Gitea deliveries', () => {
     }
   });
 
+  it('ignores a GitHub comment the host marks as written by a bot account', async () => {
+    const event: CommentCreated = {
+      ...giteaComment({ id: 18, body: '/approve', login: 'release-automation' }),
+      scm: 'github',
+      authorIsBot: true,
+    };
+    expect(await handleComment(event, candidate(), context(), lookup, 'now')).toEqual({
+      acted: false,
+      reason: 'the comment is by a bot (@release-automation)',
+    });
+  });
+
   it('ignores PRs promobot did not open and repos other than the deploy repo', async () => {
     const event = giteaComment({ id: 16, body: '/approve', login: 'release-lead' });
     expect(await handleComment(event, candidate(), context({ isPromotionPr: false }), lookup, 'now')).toEqual(
