@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,12 +9,13 @@ import { createTempRepo, git, GIT_TEST_ENV, type TempRepo } from '../support/git
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
-const COUNT = 6;
+const COUNT = 10;
 const OUTSIDE = 5;
 
 let server: RedisServer;
 let repo: TempRepo;
 let scratch: string;
+const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   server = await startRedis({ appendOnly: false });
@@ -26,6 +27,7 @@ beforeAll(async () => {
   chmodSync(hook, 0o755);
 });
 afterAll(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
   await server.close();
   repo.cleanup();
   rmSync(scratch, { recursive: true, force: true });
@@ -45,10 +47,11 @@ function startWorker(id: string): Promise<{ id: string; retries: number; commits
     '--count',
     String(COUNT),
   ];
-  const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), args, {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.push(child);
   let out = '';
   let err = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));

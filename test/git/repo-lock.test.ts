@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransientError } from '../../src/errors/index.js';
@@ -58,6 +60,42 @@ describe('git/repo-lock', () => {
     const started = Date.now();
     const lease = await acquireRepoLock({ redis, key, ttlMs: 1_000, waitMs: 5_000, logger });
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    await lease.release();
+  });
+
+  it('is taken over once a holder process is killed and its lease runs out', async () => {
+    const key = 'lock:killed-holder';
+    const root = resolve(import.meta.dirname, '../..');
+    // node itself with the tsx loader, not the tsx CLI: SIGKILL must hit the process that holds the lock.
+    const holder = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(root, 'test/git/helpers/hold-lock.ts'),
+        '--redis',
+        server.url,
+        '--key',
+        key,
+        '--ttl',
+        '600',
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((ready) =>
+      holder.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('held') && ready()),
+    );
+    const held = await redis.get(key);
+    // It keeps renewing while alive: well past its ttl, the lock is still its own.
+    await new Promise((r) => setTimeout(r, 900));
+    expect(await redis.get(key)).toBe(held);
+
+    holder.kill('SIGKILL');
+    const started = Date.now();
+    const lease = await acquireRepoLock({ redis, key, ttlMs: 1_000, waitMs: 5_000, logger });
+
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(await redis.get(key)).not.toBe(held);
     await lease.release();
   });
 
