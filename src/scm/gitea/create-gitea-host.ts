@@ -22,6 +22,8 @@ export interface GiteaHostOptions {
   logger: Logger;
   fetch?: typeof fetch;
   retry?: Partial<RetryOptions>;
+  /** Per request; 30 s unless told. */
+  timeoutMs?: number;
 }
 
 const seg = encodeURIComponent;

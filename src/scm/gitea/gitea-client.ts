@@ -85,6 +85,7 @@ export function createGiteaClient(options: GiteaClientOptions): GiteaClient {
     const response = await doFetch(url, {
       method,
       headers,
+      signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();

@@ -37,6 +37,8 @@ import {
   type ReviewState,
 } from './gitea-model.js';
 import {
+  createEvent,
+  deleteEvent,
   giteaDeliveryHeaders,
   hookWants,
   issueCommentEvent,
@@ -282,6 +284,8 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
         const before = known.get(branch);
         if (before === sha) continue;
         known.set(branch, sha);
+        if (owner && before === undefined)
+          emit(repo, createEvent(branch, sha, render.repo(repo), render.user(owner)));
         if (owner) await emitPush(repo, branch, before ?? null, sha, owner);
         for (const p of pulls) {
           if (p.repo === repo && p.state === 'open' && p.head === branch && p.headSha !== sha) {
@@ -295,6 +299,7 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
         if (current.has(branch)) continue;
         known.delete(branch);
         closePullsOf(repo, branch);
+        if (owner) emit(repo, deleteEvent(branch, render.repo(repo), render.user(owner)));
       }
       knownRefs.set(fullName(repo), known);
     }
@@ -660,6 +665,7 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
         if (!(await deleteBranch(repo!.bare, branch))) return notFound();
         knownRefs.get(fullName(repo!))?.delete(branch);
         closePullsOf(repo!, branch);
+        emit(repo!, deleteEvent(branch, render.repo(repo!), render.user(user)));
         return new HttpAnswer(204);
       }
       case 'repoListHooks':

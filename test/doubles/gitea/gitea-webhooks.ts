@@ -87,6 +87,24 @@ export function pushEvent(
   };
 }
 
+/** A new branch: Gitea sends `create` before the branch's `push`. */
+export function createEvent(branch: string, sha: string, repository: Json, sender: Json): GiteaEvent {
+  return {
+    event: 'create',
+    eventType: 'create',
+    payload: { sha, ref: branch, ref_type: 'branch', repository, sender },
+  };
+}
+
+/** A deleted branch fires only `delete` (no push), even when it closes PRs. */
+export function deleteEvent(branch: string, repository: Json, sender: Json): GiteaEvent {
+  return {
+    event: 'delete',
+    eventType: 'delete',
+    payload: { ref: branch, ref_type: 'branch', pusher_type: 'user', repository, sender },
+  };
+}
+
 /** A comment on a PR: `issue_comment` with `is_pull: true`; since 1.23 the PR itself rides along. */
 export function issueCommentEvent(
   action: 'created' | 'edited' | 'deleted',
