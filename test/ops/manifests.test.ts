@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ENV_VARS, type EnvVar } from '../../src/config/index.js';
+import { ENV_VARS, loadConfig, type EnvVar } from '../../src/config/index.js';
 import { validatePolicyFiles } from '../../src/policy/validate-policy-files.js';
 import { findKustomizations, kustomizeReferences, referenceExists, rel } from './support/kustomize-tree.js';
 import { readYamlDocuments } from './support/read-yaml-documents.js';
@@ -198,6 +198,32 @@ describe('manifests/base', () => {
       .flatMap((g) => g.literals ?? [])
       .map((l) => l.split('=')[0] ?? '');
     expect(generated.filter((n) => !known.has(n) || secretVars.has(n))).toEqual([]);
+  });
+
+  it("gives serve and worker a configuration promobot's own loader accepts, in the example overlay", () => {
+    const literals = (file: string) =>
+      (kustomizations.get(join(ROOT, file))?.configMapGenerator ?? [])
+        .filter((g) => g.name === 'promobot-env')
+        .flatMap((g) => g.literals ?? [])
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]);
+    // envFrom the generated ConfigMap (the overlay merges over the base), then the container's own env.
+    const fromConfigMap = Object.fromEntries([
+      ...literals('base/kustomization.yaml'),
+      ...literals('overlays/example/kustomization.yaml'),
+    ]);
+    for (const name of ['promobot-serve', 'promobot-worker']) {
+      const container = workload('Deployment', name).template.spec.containers[0];
+      const env: Record<string, string> = { ...fromConfigMap };
+      for (const e of container?.env ?? []) env[e.name] = e.value ?? 'from-a-secret-key';
+      const read: string[] = [];
+      const config = loadConfig(env, (path) => {
+        read.push(path);
+        return 'from-a-mounted-file\n';
+      });
+      expect(config.redisUrl, name).toBe('redis://promobot-redis:6379');
+      expect(config.policiesDir, name).toBe('/etc/promobot/policies');
+      expect(read.length, name).toBeGreaterThan(0);
+    }
   });
 
   it('keeps one serve pod through a drain with a PodDisruptionBudget over the serve pods', () => {
