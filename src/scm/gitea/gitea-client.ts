@@ -23,6 +23,8 @@ export interface GiteaClientOptions {
   logger: Logger;
   fetch?: typeof fetch;
   retry?: Partial<RetryOptions>;
+  /** A request that takes longer is abandoned and counts as a network failure (transient); 30 s unless told. */
+  timeoutMs?: number;
 }
 
 /** `data` is the zod-parsed body for a 2xx with a schema, else the raw JSON (or undefined when empty). */
