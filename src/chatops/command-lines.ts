@@ -226,6 +226,7 @@ export function commandLines(markdown: string): CommandLine[] {
   let paragraph: ParagraphLine[] = [];
   let paragraphLength = 0;
   let quoteParagraph = false;
+  let quoteFence: Fence | null = null;
 
   const flush = (): void => {
     found.push(...paragraphCommandLines(paragraph));
@@ -248,6 +249,8 @@ export function commandLines(markdown: string): CommandLine[] {
       case 'normal':
         break;
     }
+    // Any line but a quote line ends the quote, and a code block open inside it with it.
+    if (!QUOTE.test(text)) quoteFence = null;
     if (isBlank(text)) {
       flush();
       quoteParagraph = false;
@@ -275,7 +278,13 @@ export function commandLines(markdown: string): CommandLine[] {
     if (QUOTE.test(text)) {
       flush();
       const content = quoteContent(text);
-      quoteParagraph = !isBlank(content) && fenceOpener(content) === null;
+      if (quoteFence !== null) {
+        if (closesFence(content, quoteFence)) quoteFence = null;
+        quoteParagraph = false;
+        return;
+      }
+      quoteFence = fenceOpener(content);
+      quoteParagraph = quoteFence === null && !isBlank(content);
       return;
     }
     // CommonMark's lazy continuation: a plain line right after a quoted paragraph is rendered inside the quote.

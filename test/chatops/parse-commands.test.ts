@@ -77,6 +77,9 @@ describe('chatops/parseCommands()', () => {
     it('takes commands again after the code block, quote or comment ends', () => {
       expect(names('```\n/hold\n```\n/approve')).toEqual([{ name: 'approve', cancel: false }]);
       expect(names('> /hold\n\n/approve')).toEqual([{ name: 'approve', cancel: false }]);
+      // A code block inside a quote ends with the quote: the next plain line is not a lazy continuation.
+      expect(names('> ```\n> /hold\n/approve')).toEqual([{ name: 'approve', cancel: false }]);
+      expect(names('> ```\n> /hold\n> ```\n> more\n/approve')).toEqual([]);
       expect(names('<!--\n/hold\n-->\n/approve')).toEqual([{ name: 'approve', cancel: false }]);
       expect(names('run `x` and\n/approve')).toEqual([{ name: 'approve', cancel: false }]);
     });
