@@ -22,6 +22,7 @@ async function main(argv: string[]): Promise<number> {
   const io: CliIo = {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
+    env: process.env,
     config: () => (config ??= loadConfig(process.env)),
     logger: (c) => createLogger({ level: c.logLevel }),
     handlers: createHandlers(),

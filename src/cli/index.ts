@@ -3,14 +3,18 @@ import type { Config } from '../config/index.js';
 import { ConfigError, errorMessage } from '../errors/index.js';
 import type { Logger } from '../logger/index.js';
 import type { HandlerRegistry } from '../queue/index.js';
+import { planCommand } from './plan.js';
 import { serveCommand } from './serve.js';
 import { startCommand } from './start.js';
+import { validateCommand } from './validate.js';
 import { workerCommand } from './worker.js';
 
 /** What a command may use of the process; `main.ts` provides the real one, tests their own. */
 export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** The environment, for commands that read a variable before (or instead of) the whole configuration. */
+  readonly env: Readonly<Record<string, string | undefined>>;
   /** The validated configuration; throws `ConfigError` when the environment is wrong. */
   readonly config: () => Config;
   readonly logger: (config: Config) => Logger;
@@ -28,7 +32,13 @@ export interface Command {
 }
 
 /** Every command, in the order `--help` lists them. A new command is one more line here. */
-export const COMMANDS: readonly Command[] = [serveCommand, workerCommand, startCommand];
+export const COMMANDS: readonly Command[] = [
+  serveCommand,
+  workerCommand,
+  startCommand,
+  validateCommand,
+  planCommand,
+];
 
 /** The top-level help text. */
 export function usage(commands: readonly Command[] = COMMANDS): string {

@@ -68,7 +68,7 @@ export function redactUrl(url: string): string {
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'Take webhook deliveries over HTTP and put them on the queue',
+  summary: 'take webhook deliveries over HTTP and put them on the queue',
   async run(argv, io) {
     const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } } });
     if (values.help) {

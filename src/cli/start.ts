@@ -6,7 +6,7 @@ import { startWorker } from './worker.js';
 
 export const startCommand: Command = {
   name: 'start',
-  summary: 'Run serve and worker in one process',
+  summary: 'run serve and worker in one process',
   async run(argv, io) {
     const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } } });
     if (values.help) {

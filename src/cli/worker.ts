@@ -30,7 +30,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Running & { worker:
 
 export const workerCommand: Command = {
   name: 'worker',
-  summary: 'Run queued jobs (no HTTP)',
+  summary: 'run queued jobs (no HTTP)',
   async run(argv, io) {
     const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } } });
     if (values.help) {

@@ -27,8 +27,8 @@ describe('promobot (the bin)', () => {
   it('lists its commands on --help and exits 0', () => {
     const result = spawnSync(TSX, [MAIN, '--help'], { encoding: 'utf8', env: { PATH: process.env.PATH } });
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/serve\s+Take webhook deliveries/);
-    expect(result.stdout).toMatch(/start\s+Run serve and worker in one process/);
+    expect(result.stdout).toMatch(/serve\s+take webhook deliveries/);
+    expect(result.stdout).toMatch(/start\s+run serve and worker in one process/);
   });
 
   it('exits 2 naming the variable when the configuration is wrong', () => {
@@ -80,6 +80,7 @@ describe('cli/runCli()', () => {
   const io = (out: string[]): CliIo => ({
     stdout: (text) => out.push(text),
     stderr: (text) => out.push(text),
+    env: {},
     config: () => loadConfig({}),
     logger: () => createLogger({ level: 'silent' }),
     handlers: {},
