@@ -266,7 +266,13 @@ describe('chatops/parseCommands()', () => {
     });
 
     it('finds no command in text whose every line is inside a fenced code block', () => {
-      const fence = fc.record({ char: fc.constantFrom('`', '~'), length: fc.integer({ min: 3, max: 6 }) });
+      const fence = fc.record({
+        char: fc.constantFrom('`', '~'),
+        length: fc.integer({ min: 3, max: 6 }),
+        indent: fc.integer({ min: 0, max: 3 }),
+        // A backtick fence's info string cannot hold a backtick (that would make the line inline code).
+        info: fc.constantFrom('', 'bash', ' yaml title="x"', '/approve'),
+      });
       const line = fc.oneof(
         fc.constantFrom(
           '/approve',
@@ -276,8 +282,11 @@ describe('chatops/parseCommands()', () => {
           '> /approve',
           '<!--',
           '-->',
+          '   /approve',
+          '`/approve`',
         ),
         fc.string().map((s) => s.replace(/[\r\n]/g, '')),
+        fc.string({ unit: 'binary' }).map((s) => `/${s.replace(/[\r\n]/g, '')}`),
       );
       fc.assert(
         fc.property(
@@ -287,9 +296,10 @@ describe('chatops/parseCommands()', () => {
           fc.boolean(),
           (f, lines, closed, crlf) => {
             const run = f.char.repeat(f.length);
+            const opener = `${' '.repeat(f.indent)}${run}${f.info}`;
             // A line of the fence character at least as long as the opener would close the block early.
             const inside = lines.filter((l) => !new RegExp(`^\\s*\\${f.char}{${f.length},}\\s*$`).test(l));
-            const all = [run, ...inside, ...(closed ? [run] : [])];
+            const all = [opener, ...inside, ...(closed ? [run] : [])];
             expect(parseCommands(all.join(crlf ? '\r\n' : '\n')).commands).toEqual([]);
           },
         ),
