@@ -13,6 +13,8 @@ import type { Trailers } from './trailers.js';
 import { createWorkingCopy } from './working-copy.js';
 import { repoKey, workingCopyDir } from './working-copy-dir.js';
 
+const SKIPPED = Symbol('skipped');
+
 /** What `apply` wants committed: the message (subject, then an optional body) and its trailers. */
 export interface CommitSpec {
   message: string;
@@ -26,9 +28,12 @@ export type ApplyChanges = (
 ) => Promise<CommitSpec | null>;
 
 export interface TransactResult {
-  /** The commit that holds the change: the one pushed, or the remote tip when there was nothing to commit. */
-  commit: string;
-  /** How many times `apply` ran (1 unless a push lost a race). */
+  /**
+   * The commit that holds the change: the one pushed, or the remote tip when there was nothing to commit; null
+   * when `skipIf` called the transaction off before it looked at the repo.
+   */
+  commit: string | null;
+  /** How many times `apply` ran (1 unless a push lost a race; 0 when skipped). */
   attempts: number;
   pushed: boolean;
 }
@@ -36,6 +41,11 @@ export interface TransactResult {
 export interface TransactOptions {
   /** Runs after the push (or the no-op) while the lock is still held, e.g. to acknowledge coalesced changes. */
   onSettled?: (result: TransactResult) => Promise<void>;
+  /**
+   * Asked while waiting for the lock and once it is won: true means another holder already did this work, so the
+   * transaction stops without fetching (a burst of coalesced jobs does not queue up for the lock one by one).
+   */
+  skipIf?: () => Promise<boolean>;
 }
 
 export interface DeployRepo {
@@ -111,15 +121,21 @@ export function createDeployRepo(input: DeployRepoOptions, deps: DeployRepoDeps)
     logger,
   });
 
-  const withLock = async <T>(work: (lease: { readonly lost: boolean }) => Promise<T>): Promise<T> => {
+  const withLock = async <T>(
+    work: (lease: { readonly lost: boolean }) => Promise<T>,
+    giveUpIf?: () => Promise<boolean>,
+  ): Promise<T | typeof SKIPPED> => {
     const lease = await acquireRepoLock({
       redis: deps.redis,
       key: `${options.lock.prefix}:git-lock:${key}`,
       ttlMs: options.lock.ttlMs,
       waitMs: options.lock.waitMs,
       logger,
+      ...(giveUpIf === undefined ? {} : { giveUpIf }),
     });
+    if (lease === null) return SKIPPED;
     try {
+      if (giveUpIf && (await giveUpIf())) return SKIPPED;
       return await work(lease);
     } finally {
       await lease
@@ -182,22 +198,28 @@ export function createDeployRepo(input: DeployRepoOptions, deps: DeployRepoDeps)
   return {
     key,
     dir,
-    transact(apply, transactOptions = {}) {
-      return withLock(async (lease) => {
-        const result = await transactLocked(apply, lease);
-        await transactOptions.onSettled?.(result);
-        return result;
-      });
+    async transact(apply, transactOptions = {}) {
+      const result = await withLock(async (lease) => {
+        const outcome = await transactLocked(apply, lease);
+        await transactOptions.onSettled?.(outcome);
+        return outcome;
+      }, transactOptions.skipIf);
+      if (result === SKIPPED) {
+        logger.debug('transaction skipped: another holder did the work');
+        return { commit: null, attempts: 0, pushed: false };
+      }
+      return result;
     },
-    findLastCommits(query) {
-      return withLock(async () => {
+    async findLastCommits(query) {
+      const found = await withLock(async () => {
         await workingCopy.fetch();
         return findLastCommits(workingCopy.run, `refs/remotes/origin/${options.branch}`, query);
       });
+      return found === SKIPPED ? [] : found;
     },
-    maintain(maintainOptions = {}) {
+    async maintain(maintainOptions = {}) {
       const looseObjects = Math.max(1, Math.floor(maintainOptions.looseObjects ?? 6_700));
-      return withLock(() => workingCopy.maintain(looseObjects));
+      await withLock(() => workingCopy.maintain(looseObjects));
     },
   };
 }

@@ -4,8 +4,8 @@ import type { PendingChanges, PendingEntry } from './pending-changes.js';
 
 export interface LandResult<T> extends TransactResult {
   /**
-   * The entries this call committed (or found already in the tree) and acknowledged; empty when none were left,
-   * and then `commit` is empty too when the lock was not even taken.
+   * The entries this call committed (or found already in the tree) and acknowledged; empty when none were left
+   * (then `commit` is null if the lock was not even taken).
    */
   landed: PendingEntry<T>[];
 }
@@ -29,9 +29,6 @@ export async function landPending<T>(
     context: { attempt: number; base: string },
   ) => Promise<CommitSpec | null>,
 ): Promise<LandResult<T>> {
-  // Empty means every change put before this call (this job's included) was already acknowledged, which happens
-  // only after its push: nothing to do, and no need to queue for the lock.
-  if ((await pending.snapshot()).length === 0) return { commit: '', attempts: 0, pushed: false, landed: [] };
   let used: PendingEntry<T>[] = [];
   const apply: ApplyChanges = async (tree, context) => {
     used = await pending.snapshot();
@@ -39,6 +36,9 @@ export async function landPending<T>(
     return build(tree, used, context);
   };
   const result = await repo.transact(apply, {
+    // Empty means every change put before this call (this job's included) was acknowledged, which happens only
+    // after its push: nothing left to do, so stop waiting for the lock.
+    skipIf: async () => (await pending.size()) === 0,
     // Acknowledged also when nothing changed: the tree already holds these values.
     onSettled: async () => {
       await pending.ack(used);

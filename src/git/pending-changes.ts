@@ -59,6 +59,8 @@ export interface PendingChanges<T> {
   ack(entries: readonly PendingEntry<T>[]): Promise<number>;
   /** The order of the newest change that landed for `key`, or null. */
   landedOrder(key: string): Promise<number | null>;
+  /** How many keys have a change pending. */
+  size(): Promise<number>;
 }
 
 export interface PendingChangesOptions<T> {
@@ -116,6 +118,9 @@ export function createPendingChanges<T>(options: PendingChangesOptions<T>): Pend
       if (entries.length === 0) return 0;
       const args = entries.flatMap((entry) => [entry.key, entry.stamp, String(entry.order)]);
       return (await redis.eval(ACK, 2, pendingKey, landedKey, ...args)) as number;
+    },
+    size() {
+      return redis.hlen(pendingKey);
     },
     async landedOrder(key) {
       const value = await redis.hget(landedKey, key);

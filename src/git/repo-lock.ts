@@ -17,6 +17,11 @@ export interface RepoLockOptions {
   /** Longest wait for the lock before a `TransientError`. */
   waitMs: number;
   logger: Logger;
+  /**
+   * Asked between tries while waiting: when it answers true (the work was done by the holder meanwhile), waiting
+   * stops and the result is null instead of a lease.
+   */
+  giveUpIf?: () => Promise<boolean>;
 }
 
 export interface LockLease {
@@ -27,9 +32,11 @@ export interface LockLease {
 
 /**
  * Takes a Redis lock (`SET key token NX PX ttl`), waiting with jittered backoff up to `waitMs`. The lease renews
- * itself until released; if Redis loses it meanwhile, `lost` turns true.
+ * itself until released; if Redis loses it meanwhile, `lost` turns true. With `giveUpIf`, null when it said so.
  */
-export async function acquireRepoLock(options: RepoLockOptions): Promise<LockLease> {
+export function acquireRepoLock(options: RepoLockOptions & { giveUpIf?: undefined }): Promise<LockLease>;
+export function acquireRepoLock(options: RepoLockOptions): Promise<LockLease | null>;
+export async function acquireRepoLock(options: RepoLockOptions): Promise<LockLease | null> {
   const token = randomBytes(16).toString('hex');
   const deadline = Date.now() + options.waitMs;
   for (let attempt = 1; ; attempt += 1) {
@@ -41,6 +48,7 @@ export async function acquireRepoLock(options: RepoLockOptions): Promise<LockLea
         advice: 'Another worker holds the deploy repo for long; the job is retried.',
       });
     }
+    if (options.giveUpIf && (await options.giveUpIf())) return null;
     await sleep(Math.min(remaining, 5 + backoffDelay(attempt, { baseMs: 10, maxMs: 100 })));
   }
 

@@ -121,7 +121,7 @@ describe('git/deploy-repo', () => {
       expect(result).toMatchObject({ pushed: true, attempts: 2 });
       expect(repo.log()).toEqual(['promote(chat-ui): dev → 3f9c2ab', 'outside', 'seed']);
       for (const tip of tips)
-        execFileSync('git', ['-C', repo.bare, 'merge-base', '--is-ancestor', tip, result.commit]);
+        execFileSync('git', ['-C', repo.bare, 'merge-base', '--is-ancestor', tip, String(result.commit)]);
     });
 
     it('gives up with a TransientError after the configured attempts, leaving the remote as others left it', async () => {
@@ -189,7 +189,7 @@ describe('git/deploy-repo', () => {
 
       const result = await open().transact(bump('3f9c2ab'));
 
-      expect(git(repo.bare, 'show', '--name-only', '--format=', result.commit)).toBe(
+      expect(git(repo.bare, 'show', '--name-only', '--format=', String(result.commit))).toBe(
         'chat-ui/dev/deployment.yaml',
       );
       expect(readFileSync(join(dir, 'README.md'), 'utf8')).toBe('deploy repo\n');
@@ -235,7 +235,7 @@ describe('git/deploy-repo', () => {
         }),
       ).rejects.toThrow('updater crashed');
       const result = await deploy.transact(bump('3f9c2ab'));
-      expect(git(repo.bare, 'show', '--name-only', '--format=', result.commit)).toBe(
+      expect(git(repo.bare, 'show', '--name-only', '--format=', String(result.commit))).toBe(
         'chat-ui/dev/deployment.yaml',
       );
       expect(existsSync(join(deploy.dir, 'half'))).toBe(false);

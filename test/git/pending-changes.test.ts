@@ -148,7 +148,32 @@ describe('git/pending-changes', () => {
       const second = await landPending(deploy, pending, build);
 
       expect(first).toMatchObject({ pushed: true, landed: [{ key: 'app-1' }] });
-      expect(second).toMatchObject({ pushed: false, landed: [] });
+      expect(second).toEqual({ commit: null, attempts: 0, pushed: false, landed: [] });
+      expect(repo.log()).toHaveLength(2);
+    });
+
+    it('stops waiting for the lock once the holder landed its change, without fetching', async () => {
+      const pending = pendingFor(deploy.key);
+      await pending.put('app-1', { tag: 'v1' }, 1);
+      await pending.put('app-2', { tag: 'v1' }, 1);
+      let release = () => undefined as void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let holding = () => undefined as void;
+      const held = new Promise<void>((resolve) => (holding = resolve));
+      const holder = landPending(deploy, pending, async (tree, entries) => {
+        holding();
+        await gate;
+        return build(tree, entries);
+      });
+      await held;
+      // The job that put app-2 arrives while the holder, whose snapshot already has app-2, is still at work.
+      const waiter = landPending(deploy, pending, build);
+      await new Promise((r) => setTimeout(r, 100));
+      release();
+
+      const [first, second] = await Promise.all([holder, waiter]);
+      expect(first.landed.map((e) => e.key)).toEqual(['app-1', 'app-2']);
+      expect(second).toEqual({ commit: null, attempts: 0, pushed: false, landed: [] });
       expect(repo.log()).toHaveLength(2);
     });
   });
