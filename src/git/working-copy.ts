@@ -113,6 +113,7 @@ export function createWorkingCopy(options: WorkingCopyOptions): WorkingCopy {
 
   const fetchOnce = async () => {
     // Verbose on purpose, here and below: simple-git waits 50 ms longer for a command that printed nothing.
+    // The `+` only lets our own remote-tracking ref follow the remote wherever it went; it pushes nothing.
     await git('fetch', [
       'fetch',
       '--verbose',
