@@ -12,7 +12,10 @@ export type GitIdentity = z.infer<typeof GitIdentity>;
 
 /** HTTPS credentials for one deploy repo. The token only ever travels in a per-command header. */
 export const GitAuth = z.object({
-  /** Gitea and GitHub both accept a token as the Basic password; GitHub wants this user for app tokens. */
+  /**
+   * Gitea reads a non-empty Basic password as a token whatever the user name (go-gitea/gitea
+   * services/auth/basic.go); GitHub wants this user name for app installation tokens, so one default fits both.
+   */
   username: z.string().min(1).default('x-access-token'),
   token: z.string().min(1),
 });
