@@ -1,10 +1,40 @@
 import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { basename, dirname } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+
+/** Who is asking, as a double decided from the Basic credentials. */
+export interface GitAccess {
+  login: string;
+  /** False for a read-only user: the push is refused by a pre-receive hook, as Gitea does. */
+  canPush: boolean;
+}
+
+/** Basic credentials → the token (Gitea and GitHub take the token as password, or as user name with any password). */
+export function basicCredentials(header: string | undefined): { user: string; password: string } | undefined {
+  const encoded = /^Basic (\S+)$/i.exec(header ?? '')?.[1];
+  if (!encoded) return undefined;
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0
+    ? { user: decoded, password: '' }
+    : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/** A hooks directory whose pre-receive refuses everything, made once per call (no module state). */
+function refusingHooks(message: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'double-hooks-'));
+  const hook = join(dir, 'pre-receive');
+  writeFileSync(hook, `#!/bin/sh\necho ${JSON.stringify(message)} >&2\nexit 1\n`);
+  chmodSync(hook, 0o755);
+  return dir;
+}
 
 /**
  * Serves a bare repo over git's smart HTTP protocol with the real `git http-backend` (CGI), so clients clone and
- * push through the double's URL. Credentials are accepted as given: the doubles check tokens on their APIs only.
+ * push through the double's URL. The double authenticates first; a user without push rights gets the pre-receive
+ * refusal a real host's hook gives ("pre-receive hook declined"), not an HTTP error.
  */
 export function serveGit(
   req: IncomingMessage,
@@ -13,10 +43,19 @@ export function serveGit(
   bare: string,
   rest: string,
   queryString: string,
+  access: GitAccess,
 ): Promise<void> {
+  const pushing = rest.endsWith('/git-receive-pack');
+  const hooksPath =
+    pushing && !access.canPush
+      ? refusingHooks(`${access.login} is not allowed to push code to this repository`)
+      : undefined;
   return new Promise((resolve) => {
     const child = spawn('git', ['http-backend'], {
       env: {
+        ...(hooksPath === undefined
+          ? {}
+          : { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'core.hooksPath', GIT_CONFIG_VALUE_0: hooksPath }),
         PATH: process.env.PATH ?? '/usr/bin:/bin',
         GIT_CONFIG_GLOBAL: '/dev/null',
         GIT_CONFIG_NOSYSTEM: '1',
@@ -30,7 +69,7 @@ export function serveGit(
         HTTP_CONTENT_ENCODING: req.headers['content-encoding'] ?? '',
         GIT_PROTOCOL: String(req.headers['git-protocol'] ?? ''),
         // A REMOTE_USER turns receive-pack (push) on.
-        REMOTE_USER: 'double',
+        REMOTE_USER: access.login,
         REMOTE_ADDR: '127.0.0.1',
       },
     });

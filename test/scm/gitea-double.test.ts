@@ -1,5 +1,8 @@
 import { createHmac } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -8,7 +11,10 @@ import { createLogger } from '../../src/logger/index.js';
 import { createGiteaHost } from '../../src/scm/gitea/index.js';
 import { repoRef } from '../../src/scm/types.js';
 import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/index.js';
-import { createTempRepo, git, type TempRepo } from '../support/git.js';
+import { createTempRepo, git, GIT_TEST_ENV, type TempRepo } from '../support/git.js';
+
+const run = promisify(execFile);
+const GIT_ENV = { ...GIT_TEST_ENV, GIT_TERMINAL_PROMPT: '0' };
 
 const SECRET = 'gitea-hook-secret';
 
@@ -20,6 +26,8 @@ interface Received {
 let double: GiteaDouble;
 let deploy: TempRepo;
 let token: string;
+let aliceToken: string;
+let bobToken: string;
 let receiver: Server;
 const received: Received[] = [];
 
@@ -65,12 +73,19 @@ beforeAll(async () => {
   git(deploy.work, 'checkout', '--quiet', 'main');
   double = await startGiteaDouble({ webhook: { url: hookUrl, secret: SECRET } });
   token = double.addUser('promobot').token;
-  double.addUser('alice');
+  aliceToken = double.addUser('alice').token;
+  bobToken = double.addUser('bob').token;
+  git(deploy.work, 'checkout', '--quiet', '-b', 'feature', 'main');
+  writeFileSync(join(deploy.work, 'feature.txt'), 'one\n');
+  git(deploy.work, 'add', 'feature.txt');
+  git(deploy.work, 'commit', '--quiet', '-m', 'feature');
+  git(deploy.work, 'push', '--quiet', 'origin', 'HEAD:refs/heads/feature');
+  git(deploy.work, 'checkout', '--quiet', 'main');
   await double.addRepo({
     owner: 'bootcamp',
     name: 'notes-deploy',
     bare: deploy.bare,
-    access: { promobot: 'admin', alice: 'write' },
+    access: { promobot: 'admin', alice: 'write', bob: 'read' },
   });
 });
 
@@ -139,6 +154,57 @@ describe('test/doubles/gitea', () => {
     });
   });
 
+  describe('git over HTTP', () => {
+    const clone = async (login: string, userToken: string) => {
+      const dir = mkdtempSync(join(tmpdir(), 'gitea-double-clone-'));
+      const url = `${double.url.replace('http://', `http://${login}:${userToken}@`)}/bootcamp/notes-deploy.git`;
+      await run('git', ['clone', '--quiet', url, dir], { env: GIT_ENV });
+      return dir;
+    };
+
+    it('lets a writer push; the push reaches the bare repo and fires push and pull_request synchronized', async () => {
+      const pr = await double.openPullRequest('bootcamp/notes-deploy', {
+        author: 'alice',
+        head: 'feature',
+        base: 'main',
+        title: 'feature',
+      });
+      const dir = await clone('alice', aliceToken);
+      await run('git', ['checkout', '--quiet', 'feature'], { cwd: dir, env: GIT_ENV });
+      writeFileSync(join(dir, 'feature.txt'), 'two\n');
+      await run('git', ['commit', '--quiet', '-am', 'second'], { cwd: dir, env: GIT_ENV });
+      await run('git', ['push', '--quiet', 'origin', 'feature'], { cwd: dir, env: GIT_ENV });
+      await double.flush();
+
+      const head = git(deploy.bare, 'rev-parse', 'feature');
+      expect(double.pull('bootcamp/notes-deploy', pr.index)?.headSha).toBe(head);
+      const synced = received.filter((r) => r.headers['x-gitea-event-type'] === 'pull_request_sync');
+      expect(
+        synced.map(
+          (r) => (JSON.parse(r.body) as { pull_request: { head: { sha: string } } }).pull_request.head.sha,
+        ),
+      ).toContain(head);
+      expect(eventsOf('push').some((e) => e.after === head)).toBe(true);
+      await double.syncRefs();
+    });
+
+    it("refuses a reader's push with the pre-receive hook, as Gitea does", async () => {
+      const dir = await clone('bob', bobToken);
+      writeFileSync(join(dir, 'bob.txt'), 'bob was here\n');
+      await run('git', ['add', 'bob.txt'], { cwd: dir, env: GIT_ENV });
+      await run('git', ['commit', '--quiet', '-m', 'bob'], { cwd: dir, env: GIT_ENV });
+      await expect(
+        run('git', ['push', '--quiet', 'origin', 'HEAD:main'], { cwd: dir, env: GIT_ENV }),
+      ).rejects.toThrow(/pre-receive hook declined/);
+    });
+
+    it('challenges anonymous git clients for credentials', async () => {
+      await expect(
+        run('git', ['ls-remote', `${double.url}/bootcamp/notes-deploy.git`], { env: GIT_ENV }),
+      ).rejects.toThrow(/Authentication failed|could not read Username/);
+    });
+  });
+
   describe('webhooks', () => {
     it('sends pull_request opened, then closed+merged and a push of the base by the merger, all signed', async () => {
       const host = createGiteaHost({ baseUrl: double.url, token, logger: createLogger({ level: 'silent' }) });
@@ -153,7 +219,7 @@ describe('test/doubles/gitea', () => {
       await double.flush();
 
       expect(result).toMatchObject({ merged: true });
-      const prEvents = eventsOf('pull_request');
+      const prEvents = eventsOf('pull_request').filter((e) => e.number === pr.number);
       expect(prEvents.map((e) => e.action)).toEqual(['opened', 'closed']);
       expect(prEvents[1]).toMatchObject({
         number: pr.number,

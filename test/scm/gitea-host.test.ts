@@ -37,7 +37,9 @@ function pushBranch(branch: string, file: string, content: string, from = 'main'
 
 /** `git ls-remote` without blocking the event loop the double runs on. */
 async function lsRemote(url: string, ref: string): Promise<string> {
-  const { stdout } = await run('git', ['ls-remote', url, ref], { env: GIT_TEST_ENV });
+  const { stdout } = await run('git', ['ls-remote', url, ref], {
+    env: { ...GIT_TEST_ENV, GIT_TERMINAL_PROMPT: '0' },
+  });
   return stdout.split('\t')[0] ?? '';
 }
 
@@ -413,10 +415,14 @@ describe('scm/gitea', () => {
   });
 
   describe('cloneUrl()', () => {
-    it('points at the repo on Gitea without credentials, and the double serves it over git HTTP', async () => {
+    it('points at the repo on Gitea without credentials, and the double serves it over git HTTP to the token', async () => {
       const url = host.cloneUrl(repo);
       expect(url).toBe(`${double.url}/bootcamp/notes-deploy.git`);
-      expect(await lsRemote(url, 'refs/heads/main')).toBe(git(deploy.bare, 'rev-parse', 'main'));
+      await expect(lsRemote(url, 'refs/heads/main')).rejects.toThrow(
+        /Authentication failed|could not read Username/,
+      );
+      const withToken = url.replace('http://', `http://promobot:${botToken}@`);
+      expect(await lsRemote(withToken, 'refs/heads/main')).toBe(git(deploy.bare, 'rev-parse', 'main'));
     });
   });
 });

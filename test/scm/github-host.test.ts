@@ -273,9 +273,10 @@ describe('scm/github', () => {
     await host.deleteBranch(repo, 'promobot/gone/chat-ui');
   });
 
-  it('serves the clone URL over git HTTP', async () => {
-    const { stdout } = await run('git', ['ls-remote', host.cloneUrl(repo), 'refs/heads/main'], {
-      env: GIT_TEST_ENV,
+  it('serves the clone URL over git HTTP to the token', async () => {
+    const url = host.cloneUrl(repo).replace('http://', `http://x-access-token:${botToken}@`);
+    const { stdout } = await run('git', ['ls-remote', url, 'refs/heads/main'], {
+      env: { ...GIT_TEST_ENV, GIT_TERMINAL_PROMPT: '0' },
     });
     expect(stdout.split('\t')[0]).toBe(git(deploy.bare, 'rev-parse', 'main'));
   });

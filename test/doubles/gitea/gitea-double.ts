@@ -21,7 +21,7 @@ import {
   type MatchedOperation,
   type OpenApiDocument,
 } from '../openapi-contract.js';
-import { serveGit } from '../serve-git.js';
+import { basicCredentials, serveGit } from '../serve-git.js';
 import {
   createRenderer,
   now,
@@ -896,7 +896,26 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
         const gitRepo = /^\/([^/]+)\/([^/]+?)\.git(\/.*)$/.exec(url.pathname);
         const repo = gitRepo ? repos.get(`${gitRepo[1]}/${gitRepo[2]}`.toLowerCase()) : undefined;
         if (gitRepo && repo) {
-          await serveGit(req, res, rawBody, repo.bare, gitRepo[3] ?? '/', url.search.slice(1));
+          const credentials = basicCredentials(req.headers.authorization);
+          const user = [...users.values()].find(
+            (u) => u.token === credentials?.password || u.token === credentials?.user,
+          );
+          if (!user) {
+            // routers/web/repo/githttp.go: anonymous where auth is needed → 401 with a Basic challenge.
+            res.writeHead(401, { 'www-authenticate': 'Basic realm="Gitea"', 'content-type': 'text/plain' });
+            res.end('Unauthorized\n');
+            return undefined;
+          }
+          const level = accessOf(repo, user);
+          if (!level) {
+            res.writeHead(404, { 'content-type': 'text/plain' });
+            res.end('Repository not found\n');
+            return undefined;
+          }
+          await serveGit(req, res, rawBody, repo.bare, gitRepo[3] ?? '/', url.search.slice(1), {
+            login: user.login,
+            canPush: level !== 'read',
+          });
           return syncRefs();
         }
         res.writeHead(404, { 'content-type': 'text/plain' });

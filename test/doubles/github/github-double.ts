@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { branchSha, commitsBetween, deleteBranch, mergeIntoBranch, wouldConflict } from '../bare-git.js';
 import { deliverWebhook, type Delivery } from '../deliver-webhook.js';
 import { createContract, type MatchedOperation, type OpenApiDocument } from '../openapi-contract.js';
-import { serveGit } from '../serve-git.js';
+import { basicCredentials, serveGit } from '../serve-git.js';
 
 const run = promisify(execFile);
 const GIT_ENV = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
@@ -962,7 +962,21 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
         const gitRepo = /^\/([^/]+)\/([^/]+?)\.git(\/.*)$/.exec(url.pathname);
         const repo = gitRepo ? repos.get(`${gitRepo[1]}/${gitRepo[2]}`.toLowerCase()) : undefined;
         if (gitRepo && repo) {
-          await serveGit(req, res, raw, repo.bare, gitRepo[3] ?? '/', url.search.slice(1));
+          const credentials = basicCredentials(req.headers.authorization);
+          const user = [...users.values()].find(
+            (u) => u.token === credentials?.password || u.token === credentials?.user,
+          );
+          const level = user ? accessOf(repo, user) : undefined;
+          if (!user || !level) {
+            // Private repos: GitHub challenges anyone it cannot match to access.
+            res.writeHead(401, { 'www-authenticate': 'Basic realm="GitHub"', 'content-type': 'text/plain' });
+            res.end('Invalid username or token.\n');
+            return undefined;
+          }
+          await serveGit(req, res, raw, repo.bare, gitRepo[3] ?? '/', url.search.slice(1), {
+            login: user.login,
+            canPush: canWrite(level),
+          });
           return syncRefs();
         }
         const answer = await answerApi(
