@@ -185,7 +185,9 @@ describe('test/doubles/gitea', () => {
         ),
       ).toContain(head);
       expect(eventsOf('push').some((e) => e.after === head)).toBe(true);
-      await double.syncRefs();
+
+      expect(await double.merge('bootcamp/notes-deploy', pr.index, 'alice')).toBe(200);
+      expect(git(deploy.bare, 'show', 'main:feature.txt')).toBe('two');
     });
 
     it("refuses a reader's push with the pre-receive hook, as Gitea does", async () => {

@@ -108,6 +108,8 @@ export interface GiteaDouble {
     state: ReviewState,
     body?: string,
   ): Promise<DoubleReview>;
+  /** Merges a PR as `user` through the UI (the same checks and webhooks as the API); answers the HTTP status. */
+  merge(fullName: string, index: number, user: string, style?: 'merge' | 'squash'): Promise<number>;
   /** Notices pushes made straight to the bare repos (push and `synchronized` webhooks), as Gitea's hooks do. */
   syncRefs(): Promise<void>;
   /** While held, merging the PR answers 405 "Please try again later". */
@@ -1011,6 +1013,15 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
         const p = pulls.find((x) => x.repo === repoOf(name) && x.index === index);
         if (!p) throw new Error(`no PR #${index} in ${name}`);
         return addReview(p, userOf(reviewer), state, body);
+      });
+    },
+    merge(name, index, login, style = 'merge') {
+      return locked(async () => {
+        await syncRefs();
+        const repo = repoOf(name);
+        const user = userOf(login);
+        const p = pulls.find((x) => x.repo === repo && x.index === index);
+        return (await merge(repo, accessOf(repo, user) ?? 'read', user, p, { do: style })).status;
       });
     },
     syncRefs: () => locked(syncRefs),

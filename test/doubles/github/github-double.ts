@@ -138,6 +138,8 @@ export interface GitHubDouble {
     state: PullReview['state'],
     body?: string,
   ): Promise<{ id: number }>;
+  /** Merges a PR as `user` through the UI (the same checks and webhooks as the API); answers the HTTP status. */
+  merge(fullName: string, number: number, user: string, method?: 'merge' | 'squash'): Promise<number>;
   syncRefs(): Promise<void>;
   holdMergeCheck(fullName: string, number: number, held: boolean): void;
   pull(fullName: string, number: number): GitHubPull | undefined;
@@ -1097,6 +1099,14 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
           sender: renderUser(r.reviewer),
         });
         return { id: r.id };
+      });
+    },
+    merge(fullName, number, login, method = 'merge') {
+      return locked(async () => {
+        await syncRefs();
+        const repo = repoOf(fullName);
+        const p = pulls.find((x) => x.repo === repo && x.number === number);
+        return (await merge(repo, userOf(login), p, { merge_method: method })).status;
       });
     },
     syncRefs: () => locked(syncRefs),
