@@ -226,6 +226,22 @@ describe('http/webhooks', () => {
       expect(second).toMatchObject({ status: 202, body: { duplicate: true, jobIds: first.body.jobIds } });
     });
 
+    it('makes one job of the same delivery posted ten times at once', async () => {
+      const body = fixtureBytes('gitea/push.json');
+      const headers = giteaHeaders('push', body);
+      const before = await jobCount();
+      const answers = await Promise.all(Array.from({ length: 10 }, () => post(url('gitea'), body, headers)));
+      expect(await jobCount()).toBe(before + 1);
+      for (const answer of answers) {
+        expect(answer).toMatchObject({
+          status: 202,
+          body: { jobIds: [`gitea-${headers['x-gitea-delivery']}`] },
+        });
+      }
+      // Copies that race past the existence check may each say duplicate: false; at least one says it.
+      expect(answers.some((answer) => answer.body.duplicate === false)).toBe(true);
+    });
+
     it('ignores event types it does not act on, with the reason', async () => {
       const body = fixtureBytes('gitea/push.json');
       const answer = await expectNoJob(() => post(url('gitea'), body, giteaHeaders('create', body)));
