@@ -387,7 +387,24 @@ describe('scm/gitea', () => {
       expect(await host.whoAmI()).toEqual({ login: 'promobot' });
     });
 
+    it('gives up on a 500 that persists with a TransientError, after a bounded number of attempts', async () => {
+      const before = double.requests.length;
+      double.failNext({ method: 'GET', path: '/user', status: 500, times: FAST_RETRY.attempts });
+      const error = await host.whoAmI().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TransientError);
+      expect(double.requests.length - before).toBe(FAST_RETRY.attempts);
+      expect(await host.whoAmI()).toEqual({ login: 'promobot' });
+    });
+
+    it('waits as long as Retry-After says before trying again', async () => {
+      double.failNext({ method: 'GET', path: '/user', status: 429, headers: { 'retry-after': '1' } });
+      const started = Date.now();
+      expect(await host.whoAmI()).toEqual({ login: 'promobot' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    });
+
     it('retries a 429 after its Retry-After, then gives up with a TransientError', async () => {
+      const before = double.requests.length;
       double.failNext({
         method: 'GET',
         path: '/user',
@@ -397,7 +414,9 @@ describe('scm/gitea', () => {
       });
       const error = await host.whoAmI().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TransientError);
-      expect(double.requests.filter((r) => r.path === '/user' && r.status === 429)).toHaveLength(3);
+      expect(
+        double.requests.slice(before).filter((r) => r.path === '/user' && r.status === 429),
+      ).toHaveLength(3);
     });
 
     it('hands a long Retry-After to the caller at once instead of blocking', async () => {
