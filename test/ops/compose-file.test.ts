@@ -105,6 +105,16 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('runs nothing as root but the one-shot that hands the token volume to uid 1000', () => {
+    const asRoot = Object.entries(services)
+      .filter(([, s]) => s.user === '0:0' || s.user === 'root' || s.user === '0')
+      .map(([name]) => name);
+    expect(asRoot).toEqual(['gitea-token-volume']);
+    expect(service('gitea-init').depends_on?.['gitea-token-volume']).toEqual({
+      condition: 'service_completed_successfully',
+    });
+  });
+
   it('keeps Redis append-only on a named volume', () => {
     const redis = service('redis');
     expect(redis.command?.join(' ')).toContain('--appendonly yes');

@@ -276,11 +276,13 @@ export async function startGiteaSetupDouble(dir: string): Promise<GiteaSetupDoub
       const git = /^\/([^/]+)\/([^/]+?)\.git(\/.*)$/.exec(url.pathname);
       const repo = git ? state.repos.get(`${git[1]}/${git[2]}`) : undefined;
       if (git && repo) {
-        if (!basicUser(req)) {
+        const pusher = basicUser(req);
+        if (!pusher) {
           res.writeHead(401, { 'www-authenticate': 'Basic realm="Gitea"' });
           return res.end();
         }
-        return void serveGit(req, res, raw, repo.bare, git[3] ?? '/', url.search.slice(1));
+        const access = { login: pusher.name, canPush: true };
+        return void serveGit(req, res, raw, repo.bare, git[3] ?? '/', url.search.slice(1), access);
       }
       return json(res, 404, { message: 'not found' });
     });

@@ -8,6 +8,7 @@ export const COMPOSE_FILE = join(REPO_ROOT, 'docker-compose.yml');
 /** A Compose service, as far as these tests look into it. */
 export interface ComposeService {
   readonly image?: string;
+  readonly user?: string;
   readonly build?: string | { readonly context?: string; readonly dockerfile?: string };
   readonly command?: readonly string[];
   readonly environment?: Readonly<Record<string, string>>;
