@@ -2,6 +2,7 @@ import type { RepoRef } from '../../events/index.js';
 import type { Logger } from '../../logger/index.js';
 import { PermanentError } from '../../errors/index.js';
 import type { CommitStatus, MergeResult, Permission, PullRequest, ScmHost } from '../types.js';
+import { decideMergeFailure } from './decide-merge-failure.js';
 import { createGiteaClient, type RetryOptions } from './gitea-client.js';
 import {
   GiteaCombinedStatus,
@@ -271,36 +272,4 @@ export function createGiteaHost(options: GiteaHostOptions): ScmHost {
   }
 
   return host;
-}
-
-/**
- * What a refused Gitea merge means (routers/api/v1/repo/pull.go MergePullRequest): 404 closed unmerged; 405 with the
- * PR merged → already merged; 405 "Please try again later" → mergeability still being computed (retry); other 405s
- * are protection or permission refusals; 409 a conflict or a head that moved.
- */
-export function decideMergeFailure(
-  status: number,
-  message: string,
-  pr: PullRequest | null,
-): Extract<MergeResult, { merged: false }> {
-  if (pr?.merged) return { merged: false, reason: 'already merged', retryable: false, alreadyMerged: true };
-  if (status === 404)
-    return { merged: false, reason: 'the pull request is closed', retryable: false, alreadyMerged: false };
-  if (status === 405 && /try again later/i.test(message)) {
-    return { merged: false, reason: message, retryable: true, alreadyMerged: false };
-  }
-  if (status === 409) {
-    return {
-      merged: false,
-      reason: message || 'merge conflict or the head moved',
-      retryable: false,
-      alreadyMerged: false,
-    };
-  }
-  return {
-    merged: false,
-    reason: message || `Gitea refused the merge (${status})`,
-    retryable: false,
-    alreadyMerged: false,
-  };
 }

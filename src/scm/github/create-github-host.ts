@@ -7,7 +7,9 @@ import type { Logger } from '../../logger/index.js';
 import { PermanentError } from '../../errors/index.js';
 import { httpError, parseRetryAfter } from '../http-error.js';
 import type { MergeResult, PullRequest, ScmHost } from '../types.js';
+import { decideGitHubMergeFailure } from './decide-github-merge-failure.js';
 import { requiredPermission } from './required-permission.js';
+import { webUrl } from './web-url.js';
 import {
   GitHubCombinedStatus,
   GitHubComment,
@@ -385,38 +387,4 @@ export function createGitHubHost(options: GitHubHostOptions): ScmHost {
     },
   };
   return host;
-}
-
-/** The web root behind a REST base: api.github.com → github.com; GHES `/api/v3` → its host. */
-export function webUrl(apiBase: string): string {
-  const url = new URL(apiBase);
-  if (url.hostname === 'api.github.com') return 'https://github.com';
-  const path = url.pathname.replace(/\/+$/, '').replace(/\/api\/v3$/, '');
-  return `${url.origin}${path}`;
-}
-
-/**
- * What a refused GitHub merge means: already merged (the PR says so), mergeability still being computed
- * (`mergeable: null`, retry), a head that moved (409) or a protection or conflict refusal (405).
- */
-export function decideGitHubMergeFailure(
-  status: number,
-  message: string,
-  pr: PullRequest | null,
-): Extract<MergeResult, { merged: false }> {
-  if (pr?.merged) return { merged: false, reason: 'already merged', retryable: false, alreadyMerged: true };
-  if (status === 405 && pr !== null && pr.state === 'open' && pr.mergeable === null) {
-    return {
-      merged: false,
-      reason: message || 'mergeability is still being computed',
-      retryable: true,
-      alreadyMerged: false,
-    };
-  }
-  return {
-    merged: false,
-    reason: message || `GitHub refused the merge (${status})`,
-    retryable: false,
-    alreadyMerged: false,
-  };
 }

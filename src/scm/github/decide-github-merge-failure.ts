@@ -1,0 +1,27 @@
+import type { MergeResult, PullRequest } from '../types.js';
+
+/**
+ * What a refused GitHub merge means: already merged (the PR says so), mergeability still being computed
+ * (`mergeable: null`, retry), a head that moved (409) or a protection or conflict refusal (405).
+ */
+export function decideGitHubMergeFailure(
+  status: number,
+  message: string,
+  pr: PullRequest | null,
+): Extract<MergeResult, { merged: false }> {
+  if (pr?.merged) return { merged: false, reason: 'already merged', retryable: false, alreadyMerged: true };
+  if (status === 405 && pr !== null && pr.state === 'open' && pr.mergeable === null) {
+    return {
+      merged: false,
+      reason: message || 'mergeability is still being computed',
+      retryable: true,
+      alreadyMerged: false,
+    };
+  }
+  return {
+    merged: false,
+    reason: message || `GitHub refused the merge (${status})`,
+    retryable: false,
+    alreadyMerged: false,
+  };
+}
