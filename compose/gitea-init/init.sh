@@ -129,9 +129,10 @@ ensure_hook() {
   local wanted
   wanted="{\"active\":true,\"branch_filter\":\"*\",\"events\":$HOOK_EVENTS,\"config\":{\"url\":$(json_string "$HOOK_URL"),\"content_type\":\"json\",\"secret\":$(json_string "$HOOK_SECRET")}}"
   api GET "/repos/$ORG/$REPO/hooks"
-  # One hook object per line (each starts with its id), then the id of the one that posts to HOOK_URL.
-  hook_id=$(printf '%s' "$BODY" | sed 's/{"id":/\n{"id":/g' | grep -F "\"url\":\"$HOOK_URL\"" |
-    head -n1 | sed -E 's/^\{"id":([0-9]+).*/\1/' || true)
+  # One hook object per line (each starts with its id), then the id of the one that posts to HOOK_URL. The escaped
+  # newline in the replacement is POSIX sed, so busybox's sed (the image's) splits the same as GNU's.
+  hook_id=$(printf '%s' "$BODY" | sed 's/{"id":/\
+{"id":/g' | grep -F "\"url\":\"$HOOK_URL\"" | head -n1 | sed -E 's/^\{"id":([0-9]+).*/\1/' || true)
   if [ -n "$hook_id" ]; then
     api PATCH "/repos/$ORG/$REPO/hooks/$hook_id" "$wanted"
     [ "$STATUS" = 200 ] || fail "update webhook $hook_id: $STATUS $BODY"

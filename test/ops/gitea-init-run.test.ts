@@ -124,9 +124,19 @@ describe('compose/gitea-init/init.sh against a Gitea double', () => {
     if (hook === undefined) throw new Error('no hook');
     hook.active = false;
     hook.events = ['push'];
+    // Someone else's hook, listed first, stays as it is.
+    const other = {
+      id: 999,
+      active: false,
+      events: ['push'],
+      branchFilter: '',
+      config: { url: 'http://ci.example.com/hook', content_type: 'json', secret: '' },
+    };
+    repo()?.hooks.unshift(other);
     const run = await runInit();
     expect(run.status).toBe(0);
     expect(repo()?.hooks).toEqual([
+      other,
       expect.objectContaining({
         id: hook.id,
         active: true,
