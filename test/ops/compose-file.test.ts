@@ -115,6 +115,11 @@ describe('docker-compose.yml', () => {
     });
   });
 
+  it('has every service described in compose/README.md', () => {
+    const readme = readFileSync(join(REPO_ROOT, 'compose/README.md'), 'utf8');
+    expect(Object.keys(services).filter((name) => !readme.includes(`| \`${name}\` |`))).toEqual([]);
+  });
+
   it('keeps Redis append-only on a named volume', () => {
     const redis = service('redis');
     expect(redis.command?.join(' ')).toContain('--appendonly yes');
