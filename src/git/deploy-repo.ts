@@ -59,6 +59,25 @@ export interface DeployRepo {
    * backoff, up to `maxAttempts`; then `TransientError`. Refusals no retry can fix are `PermanentError`s with advice.
    */
   transact(apply: ApplyChanges, options?: TransactOptions): Promise<TransactResult>;
+  /**
+   * Under the repo lock: `apply` edits the tip of another `branch` (a promotion PR's), created from the target
+   * branch's tip when missing; the result is committed there and pushed as a fast-forward, never forced. When the
+   * branch already has commits that `isForeign` calls someone else's, nothing is written.
+   */
+  transactBranch(
+    branch: string,
+    apply: ApplyChanges,
+    options: { isForeign: (commits: readonly BranchCommit[]) => boolean },
+  ): Promise<BranchTransactResult>;
+  /** Commits on `branch` that are not on the target branch (empty when the branch does not exist). */
+  branchCommits(branch: string): Promise<BranchCommit[]>;
+  /** The files under `dir` on the target branch's tip (every file when `dir` is empty), with the tip. */
+  readTree(dir: string): Promise<TreeSnapshot>;
+  /**
+   * When the target branch's first-parent history last changed how often `text` occurs under `dir`, in epoch
+   * ms; null when it never did. For "since when does this environment run this tag" (soak timers).
+   */
+  changedAt(dir: string, text: string): Promise<number | null>;
   /** The newest commits on the branch whose trailers match, newest first (for rollbacks and rebuilding state). */
   findLastCommits(query: CommitQuery): Promise<TrailerCommit[]>;
   /**
@@ -67,6 +86,27 @@ export interface DeployRepo {
    * (`gc.auto=0`), so a worker calls this now and then, off the hot path.
    */
   maintain(options?: { looseObjects?: number }): Promise<void>;
+}
+
+/** A commit on another branch that is not on the target branch, with who made it. */
+export interface BranchCommit {
+  commit: string;
+  authorEmail: string;
+  committerEmail: string;
+}
+
+export interface BranchTransactResult {
+  /** The branch tip afterwards (the new commit, or the tip as it was when nothing changed). */
+  commit: string;
+  pushed: boolean;
+  /** Set when `isForeign` judged the branch's own commits as someone else's: nothing was written. */
+  foreign: boolean;
+}
+
+/** The files under one folder of the target branch's tip, and that tip. */
+export interface TreeSnapshot {
+  commit: string;
+  files: Map<string, string>;
 }
 
 export interface DeployRepoDeps {
@@ -144,6 +184,21 @@ export function createDeployRepo(input: DeployRepoOptions, deps: DeployRepoDeps)
     }
   };
 
+  const listBranchCommits = async (target: string, tipOfBranch: string): Promise<BranchCommit[]> => {
+    const out = await workingCopy.run('log', [
+      'log',
+      '--format=%H%x00%ae%x00%ce',
+      `${target}..${tipOfBranch}`,
+    ]);
+    return out
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => {
+        const [commit = '', authorEmail = '', committerEmail = ''] = line.split('\0');
+        return { commit, authorEmail, committerEmail };
+      });
+  };
+
   const transactLocked = async (apply: ApplyChanges, lease: { readonly lost: boolean }) => {
     const started = performance.now();
     let base = await workingCopy.sync();
@@ -209,6 +264,79 @@ export function createDeployRepo(input: DeployRepoOptions, deps: DeployRepoDeps)
         return { commit: null, attempts: 0, pushed: false };
       }
       return result;
+    },
+    async transactBranch(branch, apply, branchOptions) {
+      if (branch === options.branch)
+        throw new PermanentError('transactBranch writes other branches than the target');
+      const result = await withLock(async (lease) => {
+        for (let attempt = 1; ; attempt += 1) {
+          const { parent, exists, target } = await workingCopy.checkoutOther(branch);
+          if (exists && branchOptions.isForeign(await listBranchCommits(target, parent))) {
+            return { commit: parent, pushed: false, foreign: true };
+          }
+          const tree = await createFileTree(dir);
+          await workingCopy.beginEdit();
+          const spec = await apply(tree, { attempt, base: parent });
+          const commit = spec === null ? null : await workingCopy.commit(tree.touched, commitMessage(spec));
+          if (commit === null) {
+            await workingCopy.discard(tree.touched);
+            return { commit: parent, pushed: false, foreign: false };
+          }
+          if (lease.lost)
+            throw new TransientError('lost the deploy repo lock before pushing; the job is retried');
+          try {
+            await workingCopy.pushBranch(commit, branch);
+            logger.info({ commit, branch, attempts: attempt }, 'promotion branch pushed');
+            return { commit, pushed: true, foreign: false };
+          } catch (error) {
+            // Someone pushed to the branch meanwhile: look again (their commit may make it foreign).
+            if (!(error instanceof PushRejectedError) || attempt >= options.maxAttempts) throw error;
+            await sleep(backoffDelay(attempt, { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs }));
+          }
+        }
+      });
+      if (result === SKIPPED) throw new TransientError('could not take the deploy repo lock');
+      return result;
+    },
+    async branchCommits(branch) {
+      const result = await withLock(async () => {
+        const { parent, exists, target } = await workingCopy.checkoutOther(branch);
+        return exists ? listBranchCommits(target, parent) : [];
+      });
+      return result === SKIPPED ? [] : result;
+    },
+    async readTree(folder) {
+      const result = await withLock(async () => {
+        const commit = await workingCopy.sync();
+        const tree = await createFileTree(dir);
+        const files = new Map<string, string>();
+        for (const path of await tree.list(folder === '' ? undefined : folder)) {
+          const text = await tree.read(path);
+          if (text !== null) files.set(path, text);
+        }
+        return { commit, files };
+      });
+      if (result === SKIPPED) throw new TransientError('could not take the deploy repo lock');
+      return result;
+    },
+    async changedAt(folder, text) {
+      const result = await withLock(async () => {
+        await workingCopy.fetch();
+        const out = await workingCopy.run('log', [
+          'log',
+          '-1',
+          '--first-parent',
+          '--diff-merges=first-parent',
+          '--format=%ct',
+          `-S${text}`,
+          `refs/remotes/origin/${options.branch}`,
+          '--',
+          folder === '' ? '.' : folder,
+        ]);
+        const seconds = Number(out.trim());
+        return out.trim() === '' || !Number.isFinite(seconds) ? null : seconds * 1000;
+      });
+      return result === SKIPPED ? null : result;
     },
     async findLastCommits(query) {
       const found = await withLock(async () => {

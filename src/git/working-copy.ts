@@ -32,6 +32,14 @@ export interface WorkingCopy {
   commit(paths: Iterable<string>, message: string): Promise<string | null>;
   /** Pushes `commit` to the branch: a fast-forward or nothing, never a force. */
   push(commit: string): Promise<void>;
+  /**
+   * Makes the files another branch's remote tip — or the target's tip when that branch does not exist yet — so
+   * that {@link commit} builds on it and {@link pushBranch} pushes there. The next {@link sync} returns the copy
+   * to the target branch.
+   */
+  checkoutOther(branch: string): Promise<{ parent: string; exists: boolean; target: string }>;
+  /** Pushes `commit` to another branch: a fast-forward (or a new branch), never a force. */
+  pushBranch(commit: string, branch: string): Promise<void>;
   /** Drops edits to `paths` and resets to the remote tip; the tree is clean again. */
   discard(paths: Iterable<string>): Promise<void>;
   /** Packs loose objects when there are at least `looseObjects`, and merges packs when there are many. */
@@ -175,6 +183,44 @@ export function createWorkingCopy(options: WorkingCopyOptions): WorkingCopy {
       if (count('packs') > 50) await git('repack', ['repack', '-a', '-d', '-q']);
       else if (count('count') >= looseObjects) await git('repack', ['repack', '-d', '-q']);
       await git('prune-packed', ['prune-packed']);
+    },
+    async checkoutOther(other) {
+      return withRepair(async () => {
+        const target = await fetchOnce();
+        const otherRef = `refs/remotes/origin/${other}`;
+        const listed = await git('ls-remote', ['ls-remote', '--heads', 'origin', `refs/heads/${other}`]);
+        const exists = listed.trim() !== '';
+        if (exists) {
+          await git('fetch', [
+            'fetch',
+            '--verbose',
+            '--no-tags',
+            '--no-write-fetch-head',
+            'origin',
+            `+refs/heads/${other}:${otherRef}`,
+          ]);
+        }
+        const parentRef = exists ? otherRef : remoteRef;
+        const [commit = '', tree = ''] = (
+          await git('rev-parse', ['rev-parse', `${parentRef}^{commit}`, `${parentRef}^{tree}`])
+        )
+          .trim()
+          .split('\n');
+        // From here until the next sync, commits build on the other branch's tip.
+        tip = { commit, tree };
+        cleanAt = null;
+        await git('reset', ['reset', '--hard', commit]);
+        if (existsSync(marker)) {
+          await git('clean', ['clean', '-ffdx']);
+          await unlink(marker).catch(() => undefined);
+        }
+        return { parent: commit, exists, target };
+      });
+    },
+    async pushBranch(commit, other) {
+      await git('push', ['push', '--porcelain', '--no-verify', 'origin', `${commit}:refs/heads/${other}`]);
+      await unlink(marker).catch(() => undefined);
+      cleanAt = null;
     },
     async beginEdit() {
       await writeFile(marker, `${process.pid}\n`);
