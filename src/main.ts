@@ -3,15 +3,7 @@ import { runCli, type CliIo } from './cli/index.js';
 import { loadConfig, type Config } from './config/index.js';
 import { ConfigError } from './errors/index.js';
 import { createLogger } from './logger/index.js';
-import type { HandlerRegistry } from './queue/index.js';
-
-/**
- * Which handler runs for which event type. Later features register theirs here, e.g.
- * `ImagePushed: (event, context) => promotion.onImagePushed(event, context)`.
- */
-function createHandlers(): HandlerRegistry {
-  return {};
-}
+import { createPromotionRuntime } from './promotion/index.js';
 
 /**
  * The composition root: the one place that reads `process.env`, owns stdout and signals, and wires handlers.
@@ -25,7 +17,8 @@ async function main(argv: string[]): Promise<number> {
     env: process.env,
     config: () => (config ??= loadConfig(process.env)),
     logger: (c) => createLogger({ level: c.logLevel }),
-    handlers: createHandlers(),
+    // Which handler runs for which event: the promotion runtime registers them.
+    jobs: (c, logger) => createPromotionRuntime({ config: c, logger }),
     stopped: new Promise((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'));
       process.once('SIGINT', () => resolve('SIGINT'));

@@ -18,10 +18,18 @@ export interface CliIo {
   /** The validated configuration; throws `ConfigError` when the environment is wrong. */
   readonly config: () => Config;
   readonly logger: (config: Config) => Logger;
-  /** Job handlers by event type, filled in by the composition root. */
-  readonly handlers: HandlerRegistry;
+  /** What the worker runs: handlers by event type and their background parts, made by the composition root. */
+  readonly jobs: (config: Config, logger: Logger) => Promise<JobRuntime>;
   /** Resolves with the signal's name when the process is asked to stop (SIGTERM, SIGINT). */
   readonly stopped: Promise<string>;
+}
+
+/** The job side of a worker: event handlers, and what runs beside them (reconciles, timers). */
+export interface JobRuntime {
+  readonly handlers: HandlerRegistry;
+  /** Called once the event worker takes jobs. */
+  start(): Promise<void>;
+  close(): Promise<void>;
 }
 
 /** One `promobot <name>` command. `run` returns the exit code. */

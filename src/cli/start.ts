@@ -19,8 +19,10 @@ export const startCommand: Command = {
     const logger = io.logger(config).child({ role: 'start' });
     // One registry for both halves, so /metrics shows deliveries and jobs together.
     const metrics = createMetrics();
-    const worker = await startWorker({ config, logger, metrics, handlers: io.handlers });
+    const jobs = await io.jobs(config, logger);
+    const worker = await startWorker({ config, logger, metrics, handlers: jobs.handlers });
+    await jobs.start();
     const serve = await startServe({ config, logger, metrics, worker: worker.worker });
-    return runUntilStopped(io, logger, [worker, serve]);
+    return runUntilStopped(io, logger, [jobs, worker, serve]);
   },
 };

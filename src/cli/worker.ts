@@ -41,7 +41,10 @@ export const workerCommand: Command = {
     }
     const config = io.config();
     const logger = io.logger(config).child({ role: 'worker' });
-    const running = await startWorker({ config, logger, metrics: createMetrics(), handlers: io.handlers });
-    return runUntilStopped(io, logger, [running]);
+    const jobs = await io.jobs(config, logger);
+    const running = await startWorker({ config, logger, metrics: createMetrics(), handlers: jobs.handlers });
+    await jobs.start();
+    // Closed in reverse: the event worker drains first, then the reconciles.
+    return runUntilStopped(io, logger, [jobs, running]);
   },
 };

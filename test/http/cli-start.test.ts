@@ -1,4 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +8,7 @@ import { runCli, type CliIo, type Command } from '../../src/cli/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/logger/index.js';
 import { fixtureBytes } from '../support/fixtures.js';
+import { createTempRepo, type TempRepo } from '../support/git.js';
 import { freePort, startRedis, type RedisServer } from '../support/redis-server.js';
 import { giteaHeaders, post } from './deliveries.js';
 
@@ -14,13 +17,35 @@ const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 const MAIN = join(ROOT, 'src', 'main.ts');
 
 let redis: RedisServer;
+let deploy: TempRepo;
+let home: string;
 
 beforeAll(async () => {
   redis = await startRedis({ appendOnly: false });
+  deploy = createTempRepo({
+    'chat-ui/dev/deployment.yaml': 'image: harbor.example.com/bootcamp/chat-ui:1a2b3c4\n',
+  });
+  home = mkdtempSync(join(tmpdir(), 'promobot-cli-'));
+  mkdirSync(join(home, 'policies'));
+  writeFileSync(
+    join(home, 'policies', 'chat.yaml'),
+    [
+      'apiVersion: promobot.dev/v1alpha1',
+      'kind: PromotionPolicy',
+      'metadata: { name: chat }',
+      'spec:',
+      `  deployRepo: { scm: gitea, repo: bootcamp/notes-deploy, url: ${JSON.stringify(deploy.bare)} }`,
+      '  apps: [{ name: chat-ui, image: harbor.example.com/bootcamp/chat-ui }]',
+      '  environments: [{ name: dev, path: chat-ui/dev, update: commit }]',
+      '',
+    ].join('\n'),
+  );
 });
 
 afterAll(async () => {
   await redis?.close();
+  deploy?.cleanup();
+  if (home) rmSync(home, { recursive: true, force: true });
 });
 
 describe('promobot (the bin)', () => {
@@ -50,6 +75,12 @@ describe('promobot (the bin)', () => {
         HOST: '127.0.0.1',
         GITEA_WEBHOOK_SECRET: 'gitea-test-secret',
         PROMOBOT_QUEUE_PREFIX: 'cli',
+        PROMOBOT_POLICIES: join(home, 'policies'),
+        PROMOBOT_DATA_DIR: join(home, 'data'),
+        HOME: home,
+        // Nothing listens there: the start-up reconcile fails fast and is retried, which this test does not need.
+        GITEA_URL: 'http://127.0.0.1:9',
+        GITEA_TOKEN: 'gitea-token',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -83,7 +114,7 @@ describe('cli/runCli()', () => {
     env: {},
     config: () => loadConfig({}),
     logger: () => createLogger({ level: 'silent' }),
-    handlers: {},
+    jobs: async () => ({ handlers: {}, start: async () => undefined, close: async () => undefined }),
     stopped: new Promise(() => undefined),
   });
   const recorder = (name: string, calls: string[][]): Command => ({

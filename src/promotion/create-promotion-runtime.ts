@@ -1,0 +1,250 @@
+import { Redis } from 'ioredis';
+import type { Config } from '../config/index.js';
+import { ConfigError, PermanentError } from '../errors/index.js';
+import type { ScmKind } from '../events/index.js';
+import { acquireRepoLock, createDeployRepo, createPendingChanges, type DeployRepo } from '../git/index.js';
+import type { Logger } from '../logger/index.js';
+import {
+  createPolicyStore,
+  findByDeployRepo,
+  type PolicyStore,
+  type PromotionPolicy,
+} from '../policy/index.js';
+import type { HandlerRegistry } from '../queue/index.js';
+import { createScmHost, repoRef, type ScmHost } from '../scm/index.js';
+import { EnvironmentChange } from './apply-image-changes.js';
+import { createDeployRepoPort } from './deploy-repo-port.js';
+import { handleImagePushed } from './handle-image-pushed.js';
+import { parsePromotionBranch } from './promotion-meta.js';
+import { reconcileApp } from './reconcile-app.js';
+import { createReconcileQueue, createReconcileWorker, type ReconcileJob } from './reconcile-queue.js';
+
+// Newest push wins: an older event never replaces a newer one (KEYS[1] hash; ARGV: at, tag, digest).
+const RECORD_PUSH = `
+local at = tonumber(redis.call('hget', KEYS[1], 'at') or '-1')
+if tonumber(ARGV[1]) <= at then return 0 end
+redis.call('hset', KEYS[1], 'at', ARGV[1], 'tag', ARGV[2], 'digest', ARGV[3])
+return 1`;
+
+export interface PromotionRuntime {
+  /** Handlers for the events queue. */
+  readonly handlers: HandlerRegistry;
+  readonly policies: PolicyStore;
+  /** Starts the reconcile worker and reconciles every app once, so what was missed while down is caught up. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface PromotionRuntimeOptions {
+  config: Config;
+  logger: Logger;
+  /** Source of PATH and HOME for git; the process environment by default. */
+  gitBaseEnv?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Everything a worker needs to move promotions: the policy store, the SCM hosts, the deploy repo writers, the
+ * reconcile queue and its worker, made per process from the configuration (nothing at module level).
+ */
+export async function createPromotionRuntime(options: PromotionRuntimeOptions): Promise<PromotionRuntime> {
+  const { config } = options;
+  const logger = options.logger.child({ component: 'promotion' });
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', () => undefined);
+  const policies = createPolicyStore({ dir: config.policiesDir, logger });
+  await policies.load();
+  const missing = new Set<string>();
+  for (const policy of policies.current()) {
+    const scm = policy.spec.deployRepo.scm;
+    if (scm === 'gitea' && (!config.gitea.url || !config.gitea.token))
+      missing.add(`GITEA_URL and GITEA_TOKEN: required by policy ${policy.metadata.name}, whose deploy repo is on Gitea`);
+    if (scm === 'github' && !config.github.token)
+      missing.add(`GITHUB_TOKEN: required by policy ${policy.metadata.name}, whose deploy repo is on GitHub`);
+  }
+  if (missing.size > 0) {
+    redis.disconnect();
+    throw new ConfigError([...missing]);
+  }
+  const stopWatching = policies.watch({ intervalMs: 10_000 });
+
+  const hosts = new Map<ScmKind, ScmHost>();
+  const scmFor = (kind: ScmKind): ScmHost => {
+    const known = hosts.get(kind);
+    if (known) return known;
+    let host: ScmHost;
+    if (kind === 'gitea') {
+      if (!config.gitea.url || !config.gitea.token)
+        throw new PermanentError('a policy uses Gitea, but GITEA_URL or GITEA_TOKEN is not set');
+      host = createScmHost('gitea', { baseUrl: config.gitea.url, token: config.gitea.token, logger });
+    } else {
+      if (!config.github.token) throw new PermanentError('a policy uses GitHub, but GITHUB_TOKEN is not set');
+      host = createScmHost('github', { baseUrl: config.github.apiUrl, token: config.github.token, logger });
+    }
+    hosts.set(kind, host);
+    return host;
+  };
+  const tokenFor = (kind: ScmKind) => (kind === 'gitea' ? config.gitea.token : config.github.token);
+
+  const repos = new Map<string, DeployRepo>();
+  const deployRepoFor = (policy: PromotionPolicy): DeployRepo => {
+    const { deployRepo } = policy.spec;
+    const url = deployRepo.url ?? scmFor(deployRepo.scm).cloneUrl(repoRef(deployRepo.repo));
+    const id = `${url}#${deployRepo.branch}`;
+    const known = repos.get(id);
+    if (known) return known;
+    const token = tokenFor(deployRepo.scm);
+    const repo = createDeployRepo(
+      {
+        url,
+        branch: deployRepo.branch,
+        dataDir: config.dataDir,
+        author: { name: config.git.authorName, email: config.git.authorEmail },
+        ...(token !== undefined && /^https?:/.test(url) ? { auth: { token } } : {}),
+        lock: { prefix: config.queuePrefix },
+      },
+      { redis, logger, ...(options.gitBaseEnv ? { baseEnv: options.gitBaseEnv } : {}) },
+    );
+    repos.set(id, repo);
+    return repo;
+  };
+  const pushedKey = (policy: string, app: string) => `${config.queuePrefix}:pushed:${policy}:${app}`;
+
+  const queue = createReconcileQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix });
+  const requestReconcile = (policy: string, app: string, reason: string) =>
+    queue.request({ policy, app, reason });
+
+  const runReconcile = async (job: ReconcileJob, jobLogger: Logger, enqueuedAt: number) => {
+    const policy = policies.current().find((p) => p.metadata.name === job.policy);
+    const app = policy?.spec.apps.find((a) => a.name === job.app);
+    if (!policy || !app) {
+      jobLogger.info('the app is no longer in policy; nothing to reconcile');
+      return;
+    }
+    const lease = await acquireRepoLock({
+      redis,
+      key: `${config.queuePrefix}:app-lock:${job.policy}:${job.app}`,
+      ttlMs: 60_000,
+      waitMs: 10 * 60_000,
+      logger: jobLogger,
+    });
+    try {
+      // A run that started after this request was made saw everything the request is about.
+      const startedKey = `${config.queuePrefix}:reconciled:${job.policy}:${job.app}`;
+      const lastStart = Number((await redis.get(startedKey)) ?? 0);
+      if (lastStart > enqueuedAt) {
+        jobLogger.debug({ lastStart, enqueuedAt }, 'a later reconcile already covered this request');
+        return;
+      }
+      await redis.set(startedKey, String(Date.now()), 'EX', 7 * 24 * 3600);
+      const pushed = await redis.hgetall(pushedKey(job.policy, job.app));
+      const scm = scmFor(policy.spec.deployRepo.scm);
+      const result = await reconcileApp(policy.metadata.name, policy.spec, app, {
+        scm,
+        repo: repoRef(policy.spec.deployRepo.repo),
+        deployRepo: createDeployRepoPort(deployRepoFor(policy), config.git.authorEmail, jobLogger),
+        logger: jobLogger,
+        now: Date.now,
+        scheduleRecheck: (at, reason) => queue.request({ policy: job.policy, app: job.app, reason }, at),
+        pushed: pushed.tag
+          ? { tag: pushed.tag, ...(pushed.digest ? { digest: pushed.digest } : {}), at: Number(pushed.at) }
+          : null,
+      });
+      jobLogger.info(
+        { reason: job.reason, actions: result.actions.map((a) => `${a.kind}:${a.env}`) },
+        'app reconciled',
+      );
+      if (result.merged.length > 0)
+        await requestReconcile(job.policy, job.app, `merged #${result.merged.join(', #')}`);
+    } finally {
+      await lease.release().catch(() => undefined);
+    }
+  };
+  const worker = createReconcileWorker({
+    redisUrl: config.redisUrl,
+    prefix: config.queuePrefix,
+    concurrency: config.concurrency,
+    logger,
+    run: runReconcile,
+  });
+
+  /** Every app of the policies that write `repo` on `scm`. */
+  const reconcileRepo = async (scm: ScmKind, fullName: string, reason: string, onlyApp?: string) => {
+    for (const policy of findByDeployRepo(policies.current(), scm, fullName)) {
+      for (const app of policy.spec.apps) {
+        if (onlyApp === undefined || app.name === onlyApp)
+          await requestReconcile(policy.metadata.name, app.name, reason);
+      }
+    }
+  };
+
+  const handlers: HandlerRegistry = {
+    ImagePushed: async (event, context) => {
+      await handleImagePushed(event, context.deliveryId, context.logger, {
+        policies: () => policies.current(),
+        deployRepoFor,
+        pendingFor: (repo) =>
+          createPendingChanges({
+            redis,
+            repo: repo.key,
+            schema: EnvironmentChange,
+            logger: context.logger,
+            prefix: config.queuePrefix,
+          }),
+        recordPush: async (policy, app, push) => {
+          await redis.eval(
+            RECORD_PUSH,
+            1,
+            pushedKey(policy.metadata.name, app),
+            push.at,
+            push.tag,
+            push.digest ?? '',
+          );
+        },
+        requestReconcile,
+      });
+    },
+    PullRequestChanged: async (event, context) => {
+      const branch = parsePromotionBranch(event.headRef);
+      context.logger.info(
+        { pr: event.number, action: event.action, merged: event.merged },
+        'pull request changed',
+      );
+      // A merged PR of anyone's can change what an environment runs; the bot's own PRs name their app.
+      await reconcileRepo(
+        event.scm,
+        event.repo.fullName,
+        `PR #${event.number} ${event.action}`,
+        event.merged ? undefined : branch?.app,
+      );
+    },
+    PushReceived: async (event) => {
+      for (const policy of findByDeployRepo(policies.current(), event.scm, event.repo.fullName)) {
+        if (event.ref !== `refs/heads/${policy.spec.deployRepo.branch}`) continue;
+        for (const app of policy.spec.apps)
+          await requestReconcile(policy.metadata.name, app.name, `push to ${event.ref}`);
+      }
+    },
+  };
+
+  let closing: Promise<void> | undefined;
+  return {
+    handlers,
+    policies,
+    async start() {
+      await worker.waitUntilReady();
+      for (const policy of policies.current()) {
+        for (const app of policy.spec.apps)
+          await requestReconcile(policy.metadata.name, app.name, 'start-up');
+      }
+    },
+    close() {
+      closing ??= (async () => {
+        stopWatching();
+        await worker.close();
+        await queue.close();
+        redis.disconnect();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * Where a promotion is decided (`decide-promotions.ts`, pure) and carried out: an image push lands in the entry
+ * environments (`handle-image-pushed.ts`), each app is reconciled into its promotion PRs (`reconcile-app.ts`).
+ */
+export {
+  createPromotionRuntime,
+  type PromotionRuntime,
+  type PromotionRuntimeOptions,
+} from './create-promotion-runtime.js';
+export {
+  decidePromotions,
+  type AppSnapshot,
+  type OpenPromotion,
+  type PromotionAction,
+  type Running,
+} from './decide-promotions.js';
+export { handleImagePushed, type ImagePushedDeps, type ImagePushedOutcome } from './handle-image-pushed.js';
+export { reconcileApp, PROMOTION_STATUS, type DeployRepoPort, type ReconcileDeps } from './reconcile-app.js';
+export { createDeployRepoPort } from './deploy-repo-port.js';
+export { EnvironmentChange, applyImageChanges, commitForChanges } from './apply-image-changes.js';
+export {
+  PromotionMeta,
+  parsePromotionMeta,
+  renderPromotionMeta,
+  promotionBranch,
+  parsePromotionBranch,
+} from './promotion-meta.js';
+export {
+  renderPullRequestBody,
+  renderPullRequestTitle,
+  renderCommitSubject,
+  shortTag,
+} from './render-pull-request.js';
+export {
+  createReconcileQueue,
+  createReconcileWorker,
+  RECONCILE_QUEUE,
+  ReconcileJob,
+} from './reconcile-queue.js';
