@@ -144,6 +144,17 @@ describe('test/doubles/gitea', () => {
       expect(double.violations.splice(0)).toHaveLength(2);
     });
 
+    it('answers the version without a token, and a branch with its head commit', async () => {
+      expect(await (await fetch(`${double.url}/api/v1/version`)).json()).toEqual({ version: '1.24.0' });
+      const branch = await api('GET', '/repos/bootcamp/notes-deploy/branches/main');
+      expect(branch.body).toMatchObject({
+        name: 'main',
+        commit: { id: git(deploy.bare, 'rev-parse', 'main') },
+      });
+      expect(double.violations).toEqual([]);
+      expect(double.answerProblems).toEqual([]);
+    });
+
     it("answers a missing resource with Gitea's not-found shape", async () => {
       const answer = await api('GET', '/repos/bootcamp/notes-deploy/pulls/999');
       expect(answer).toEqual({

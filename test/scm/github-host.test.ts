@@ -346,3 +346,16 @@ describe('test/doubles/github', () => {
     expect(double.violations.splice(0)).toHaveLength(3);
   });
 });
+
+describe('test/doubles/github answers', () => {
+  it('describes the repository with the caller’s permissions, in the shape api.github.com documents', async () => {
+    const response = await fetch(`${double.url}/repos/bootcamp/notes-deploy`, {
+      headers: { authorization: `token ${botToken}` },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      full_name: 'bootcamp/notes-deploy',
+      permissions: { push: true, admin: false },
+    });
+  });
+});

@@ -125,6 +125,9 @@ export interface GiteaDouble {
   close(): Promise<void>;
 }
 
+/** What `GET /version` reports: the contract's own version line. */
+const GITEA_VERSION = '1.24.0';
+
 const ALLOWED_REACTIONS = ['+1', '-1', 'laugh', 'hooray', 'confused', 'heart', 'rocket', 'eyes'];
 
 class HttpAnswer {
@@ -670,6 +673,44 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
         emit(repo!, deleteEvent(branch, render.repo(repo!), render.user(user)));
         return new HttpAnswer(204);
       }
+      case 'repoGetBranch': {
+        const name = params.branch ?? '';
+        const sha = await branchSha(repo!.bare, name);
+        if (!sha) return notFound();
+        const [commit] = await commitsBetween(repo!.bare, `${sha}~1`, sha).catch(() =>
+          commitsBetween(repo!.bare, null, sha),
+        );
+        const person = { name: commit?.author.name ?? '', email: commit?.author.email ?? '', username: '' };
+        return new HttpAnswer(200, {
+          name,
+          commit: {
+            id: sha,
+            message: commit?.message ?? '',
+            url: `${baseUrl}/${fullName(repo!)}/commit/${sha}`,
+            author: person,
+            committer: person,
+            verification: null,
+            timestamp: commit?.timestamp ?? now(),
+            added: null,
+            removed: null,
+            modified: null,
+          },
+          protected: false,
+          required_approvals: 0,
+          enable_status_check: false,
+          status_check_contexts: [],
+          user_can_push: access !== 'read',
+          user_can_merge: access !== 'read',
+          effective_branch_protection_name: '',
+        });
+      }
+      case 'repoDeleteHook': {
+        if (access !== 'admin') return new HttpAnswer(403);
+        const at = hooks.findIndex((h) => h.repo === repo && String(h.id) === params.id);
+        if (at < 0) return notFound();
+        hooks.splice(at, 1);
+        return new HttpAnswer(204);
+      }
       case 'repoListHooks':
         return paged(hooks.filter((h) => h.repo === repo).map(render.hook), query, path);
       case 'repoCreateHook': {
@@ -868,6 +909,8 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
         fault.headers ?? {},
       );
     }
+    // The version is public: `doctor` reads it before it knows whether the token works.
+    if (op.operationId === 'getVersion') return new HttpAnswer(200, { version: GITEA_VERSION });
     const auth = req.headers.authorization ?? '';
     // The scheme word `token` is case-sensitive; `Bearer` works too.
     const token = /^token (\S+)$/.exec(auth)?.[1] ?? /^Bearer (\S+)$/.exec(auth)?.[1];

@@ -822,6 +822,24 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
         await syncRefs();
         return new Answer(204);
       }
+      case 'repos/get':
+        return new Answer(200, {
+          ...example('full-repository'),
+          ...renderRepo(repo!),
+          permissions: {
+            admin: access === 'admin',
+            maintain: access === 'maintain' || access === 'admin',
+            push: canWrite(access),
+            triage: true,
+            pull: true,
+          },
+        });
+      case 'repos/delete-webhook': {
+        const at = hooks.findIndex((h) => h.repo === repo && String(h.id) === params.hook_id);
+        if (at < 0 || access !== 'admin') return notFound();
+        hooks.splice(at, 1);
+        return new Answer(204);
+      }
       case 'repos/list-webhooks':
         return paged(hooks.filter((h) => h.repo === repo).map(renderHook), query, path);
       case 'repos/create-webhook': {
