@@ -1,5 +1,5 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ENV_VARS, loadConfig, type EnvVar } from '../../src/config/index.js';
 import { validatePolicyFiles } from '../../src/policy/validate-policy-files.js';
@@ -87,6 +87,31 @@ describe('manifests/', () => {
   it('holds only objects that their Kubernetes schemas accept', async () => {
     expect(objects.length).toBeGreaterThanOrEqual(15);
     const problems = await Promise.all(objects.map(({ object }) => validateK8sObject(object)));
+    expect(problems.flat()).toEqual([]);
+  });
+
+  it('generates ConfigMaps that their schema accepts, from files that exist', async () => {
+    const generated = [...kustomizations].flatMap(([file, k]) =>
+      (k.configMapGenerator ?? []).map((g) => {
+        const entries = [
+          ...(g.literals ?? []).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+          ...(g.files ?? []).map((f) => [basename(f), readFileSync(join(dirname(file), f), 'utf8')]),
+        ];
+        return {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: g.name },
+          data: Object.fromEntries(entries),
+        };
+      }),
+    );
+    expect(generated.map((g) => g.metadata.name).sort()).toEqual([
+      'promobot-env',
+      'promobot-env',
+      'promobot-policies',
+      'promobot-policies',
+    ]);
+    const problems = await Promise.all(generated.map((g) => validateK8sObject(g)));
     expect(problems.flat()).toEqual([]);
   });
 
