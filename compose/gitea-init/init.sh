@@ -24,6 +24,8 @@ HOOK_EVENTS='["push","pull_request","issue_comment","pull_request_review"]'
 ADMIN_PASSWORD=$(tr -d '\r\n' <"${ADMIN_PASSWORD_FILE:-/run/secrets/gitea_admin_password}")
 HOOK_SECRET=$(tr -d '\r\n' <"${HOOK_SECRET_FILE:-/run/secrets/gitea_webhook_secret}")
 
+# The image points TMPDIR at /tmp/gitea, which only its normal entrypoint creates; this container skips that.
+mkdir -p "${TMPDIR:-/tmp}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # Credentials go through a netrc file, not the command line, so `ps` never shows them.
