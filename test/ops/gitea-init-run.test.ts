@@ -23,6 +23,8 @@ describe('compose/gitea-init/init.sh against a Gitea double', () => {
           PATH: `${join(dir, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
           HOME: dir,
           GIT_CONFIG_GLOBAL: '/dev/null',
+          // As in the Gitea image: a TMPDIR that nobody has created yet.
+          TMPDIR: join(dir, 'gitea-tmp'),
           GITEA_DOUBLE_URL: gitea.url,
           GITEA_URL: gitea.url,
           HOOK_URL,
