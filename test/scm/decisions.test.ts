@@ -131,13 +131,21 @@ describe('scm/gitea', () => {
 });
 
 describe('scm/github', () => {
-  it('decides merge refusals from the PR: merged, still computing, or final', () => {
+  it('decides merge refusals: merged, still computing or raced (retry), or final', () => {
     expect(
       decideGitHubMergeFailure(405, 'Pull Request is not mergeable', pr({ merged: true, state: 'closed' })),
     ).toMatchObject({ alreadyMerged: true });
     expect(
       decideGitHubMergeFailure(405, 'Pull Request is not mergeable', pr({ mergeable: null })),
     ).toMatchObject({ retryable: true });
+    expect(
+      decideGitHubMergeFailure(405, 'Base branch was modified. Review and try the merge again.', pr()),
+    ).toMatchObject({ retryable: true });
+    expect(
+      decideGitHubMergeFailure(409, 'Head branch was modified. Review and try the merge again.', pr()),
+    ).toMatchObject({
+      retryable: false,
+    });
     expect(
       decideGitHubMergeFailure(405, 'Pull Request is not mergeable', pr({ mergeable: false })),
     ).toMatchObject({ retryable: false, alreadyMerged: false });

@@ -19,6 +19,7 @@ export function toPullRequest(pr: GiteaPullRequest): PullRequest {
   };
 }
 
+/** Gitea's issue comment → the host-neutral one. */
 export function toComment(comment: GiteaComment): Comment {
   return {
     id: comment.id,
@@ -37,6 +38,7 @@ const REVIEW_STATES = {
   REQUEST_REVIEW: 'pending',
 } as const;
 
+/** Gitea's review → the host-neutral one; a dismissed review says so whatever its verdict was. */
 export function toReview(review: GiteaReview): Review {
   return {
     id: review.id,
@@ -57,6 +59,7 @@ export function toCommitState(state: GiteaCommitStatus['status']): CommitState {
   return state;
 }
 
+/** One Gitea status → the host-neutral one (description cut to GitHub's 140 characters). */
 export function toCommitStatus(status: GiteaCommitStatus): CommitStatus {
   return {
     context: status.context,

@@ -1,8 +1,9 @@
 import type { MergeResult, PullRequest } from '../types.js';
 
 /**
- * What a refused GitHub merge means: already merged (the PR says so), mergeability still being computed
- * (`mergeable: null`, retry), a head that moved (409) or a protection or conflict refusal (405).
+ * What a refused GitHub merge means: already merged (the PR says so); mergeability still being computed
+ * (`mergeable: null`) or a base that moved during the merge (405 "Base branch was modified"), both worth retrying;
+ * a head that moved (409: re-read the PR first) or a protection or conflict refusal (405), both final.
  */
 export function decideGitHubMergeFailure(
   status: number,
@@ -10,7 +11,8 @@ export function decideGitHubMergeFailure(
   pr: PullRequest | null,
 ): Extract<MergeResult, { merged: false }> {
   if (pr?.merged) return { merged: false, reason: 'already merged', retryable: false, alreadyMerged: true };
-  if (status === 405 && pr !== null && pr.state === 'open' && pr.mergeable === null) {
+  const raced = status === 405 && /base branch was modified/i.test(message);
+  if (raced || (status === 405 && pr !== null && pr.state === 'open' && pr.mergeable === null)) {
     return {
       merged: false,
       reason: message || 'mergeability is still being computed',

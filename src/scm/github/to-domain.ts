@@ -1,6 +1,7 @@
 import type { Comment, Permission, PullRequest, Review } from '../types.js';
 import type { GitHubComment, GitHubPullRequest, GitHubReview } from './schema.js';
 
+/** GitHub's pull request (full or list item) → the host-neutral one. */
 export function toPullRequest(pr: GitHubPullRequest): PullRequest {
   return {
     number: pr.number,
@@ -18,6 +19,7 @@ export function toPullRequest(pr: GitHubPullRequest): PullRequest {
   };
 }
 
+/** GitHub's issue comment → the host-neutral one. */
 export function toComment(comment: GitHubComment): Comment {
   return {
     id: comment.id,
@@ -35,6 +37,7 @@ const REVIEW_STATES: Record<string, Review['state']> = {
   PENDING: 'pending',
 };
 
+/** GitHub's review → the host-neutral one. */
 export function toReview(review: GitHubReview): Review {
   return {
     id: review.id,

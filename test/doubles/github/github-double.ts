@@ -897,7 +897,7 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     if (!outcome.ok)
       return 'conflict' in outcome
         ? fail(405, 'Pull Request is not mergeable')
-        : fail(409, 'Base branch was modified. Review and try the merge again.');
+        : fail(405, 'Base branch was modified. Review and try the merge again.');
     const at = now();
     Object.assign(p, {
       state: 'closed',
