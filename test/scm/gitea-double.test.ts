@@ -211,6 +211,21 @@ describe('test/doubles/gitea', () => {
       ).rejects.toThrow(/pre-receive hook declined/);
     });
 
+    it('takes the API token header on git HTTP too', async () => {
+      const { stdout } = await run(
+        'git',
+        [
+          '-c',
+          `http.extraHeader=Authorization: token ${token}`,
+          'ls-remote',
+          `${double.url}/bootcamp/notes-deploy.git`,
+          'refs/heads/main',
+        ],
+        { env: GIT_ENV },
+      );
+      expect(stdout.split('\t')[0]).toBe(git(deploy.bare, 'rev-parse', 'main'));
+    });
+
     it('challenges anonymous git clients for credentials', async () => {
       await expect(
         run('git', ['ls-remote', `${double.url}/bootcamp/notes-deploy.git`], { env: GIT_ENV }),

@@ -942,8 +942,11 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
         const repo = gitRepo ? repos.get(`${gitRepo[1]}/${gitRepo[2]}`.toLowerCase()) : undefined;
         if (gitRepo && repo) {
           const credentials = basicCredentials(req.headers.authorization);
+          // Gitea's git HTTP also takes the API's `Authorization: token X` (its OAuth2 auth method).
+          const headerToken = /^(?:token|Bearer) (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
           const user = [...users.values()].find(
-            (u) => u.token === credentials?.password || u.token === credentials?.user,
+            (u) =>
+              u.token === headerToken || u.token === credentials?.password || u.token === credentials?.user,
           );
           if (!user) {
             // routers/web/repo/githttp.go: anonymous where auth is needed → 401 with a Basic challenge.
