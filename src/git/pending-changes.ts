@@ -16,8 +16,10 @@ export interface PendingEntry<T> {
 /**
  * - `stored`: it is now the pending value for its key.
  * - `duplicate`: exactly this value and order is already pending.
- * - `superseded`: a value with the same or a newer order is pending; this one is dropped.
- * - `stale`: a value with the same or a newer order already landed; this one must never overwrite it.
+ * - `superseded`: a value with a newer order is pending; this one is dropped.
+ * - `stale`: a value with a newer order already landed; this one must never overwrite it.
+ *
+ * Equal orders are not ordered at all (Harbor stamps pushes to the second), so the later arrival wins.
  */
 export type PutOutcome = 'stored' | 'duplicate' | 'superseded' | 'stale';
 
@@ -25,12 +27,12 @@ export type PutOutcome = 'stored' | 'duplicate' | 'superseded' | 'stale';
 // what is pending is read without decoding the value.
 const PUT = `
 local landed = redis.call('hget', KEYS[2], ARGV[1])
-if landed and tonumber(landed) >= tonumber(ARGV[2]) then return 'stale' end
+if landed and tonumber(landed) > tonumber(ARGV[2]) then return 'stale' end
 local current = redis.call('hget', KEYS[1], ARGV[1])
 if current then
   if current == ARGV[3] then return 'duplicate' end
   local order = tonumber(string.match(current, '^([^:]+):'))
-  if order and order >= tonumber(ARGV[2]) then return 'superseded' end
+  if order and order > tonumber(ARGV[2]) then return 'superseded' end
 end
 redis.call('hset', KEYS[1], ARGV[1], ARGV[3])
 return 'stored'`;

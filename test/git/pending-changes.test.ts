@@ -69,9 +69,17 @@ describe('git/pending-changes', () => {
     await pending.ack(await pending.snapshot());
 
     expect(await pending.put('chat-ui/prod', { tag: 'old' }, 100)).toBe('stale');
-    expect(await pending.put('chat-ui/prod', { tag: 'new' }, 200)).toBe('stale');
     expect(await pending.snapshot()).toEqual([]);
     expect(await pending.put('chat-ui/prod', { tag: 'newer' }, 300)).toBe('stored');
+  });
+
+  it('orders equal stamps by arrival, since Harbor stamps pushes only to the second', async () => {
+    const pending = pendingFor();
+    await pending.put('chat-ui/dev', { tag: 'first' }, 100);
+    expect(await pending.put('chat-ui/dev', { tag: 'second' }, 100)).toBe('stored');
+    await pending.ack(await pending.snapshot());
+    expect(await pending.put('chat-ui/dev', { tag: 'third' }, 100)).toBe('stored');
+    expect((await pending.snapshot()).map((e) => e.value.tag)).toEqual(['third']);
   });
 
   it('validates values and orders at the boundary', async () => {
