@@ -57,7 +57,9 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
   for (const policy of policies.current()) {
     const scm = policy.spec.deployRepo.scm;
     if (scm === 'gitea' && (!config.gitea.url || !config.gitea.token))
-      missing.add(`GITEA_URL and GITEA_TOKEN: required by policy ${policy.metadata.name}, whose deploy repo is on Gitea`);
+      missing.add(
+        `GITEA_URL and GITEA_TOKEN: required by policy ${policy.metadata.name}, whose deploy repo is on Gitea`,
+      );
     if (scm === 'github' && !config.github.token)
       missing.add(`GITHUB_TOKEN: required by policy ${policy.metadata.name}, whose deploy repo is on GitHub`);
   }
