@@ -1,8 +1,15 @@
 import { parseArgs } from 'node:util';
+import express, { type Express } from 'express';
 import type { Config } from '../config/index.js';
+import { startHttpServer } from '../http/index.js';
 import type { Logger } from '../logger/index.js';
 import { createMetrics, type Metrics } from '../metrics/index.js';
-import { createEventWorker, type EventWorker, type HandlerRegistry } from '../queue/index.js';
+import {
+  createEventProducer,
+  createEventWorker,
+  type EventWorker,
+  type HandlerRegistry,
+} from '../queue/index.js';
 import type { Command } from './index.js';
 import { runUntilStopped, type Running } from './serve.js';
 
@@ -28,23 +35,93 @@ export async function startWorker(deps: WorkerDeps): Promise<Running & { worker:
   return { worker, close: () => worker.close() };
 }
 
+export interface ProbeAppDeps {
+  readonly metrics: Metrics;
+  /** True while Redis answers. */
+  readonly redisUp: () => Promise<boolean>;
+  readonly worker: { isReady(): boolean };
+}
+
+/**
+ * The worker's own HTTP surface: `/healthz`, `/readyz` (Redis answers and the worker takes jobs) and `/metrics`,
+ * and nothing else, so a worker pod never takes webhook deliveries even when a Service selects it by mistake.
+ */
+export function createProbeApp(deps: ProbeAppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const redis = await deps.redisUp();
+    const worker = deps.worker.isReady() ? 'ok' : 'not ready';
+    const ready = redis && worker === 'ok';
+    res
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? 'ok' : 'not ready', redis: redis ? 'ok' : 'down', worker });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.set('Content-Type', deps.metrics.registry.contentType);
+    res.send(await deps.metrics.registry.metrics());
+  });
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not found' });
+  });
+  return app;
+}
+
+/**
+ * Serves the probes and metrics of a worker on `HOST:PORT`. The producer is only a Redis connection for `/readyz`
+ * and the queue-depth gauge; it never enqueues.
+ */
+export async function startProbes(
+  deps: Omit<WorkerDeps, 'handlers'> & { worker: { isReady(): boolean } },
+): Promise<Running & { url: string }> {
+  const { config, logger, metrics } = deps;
+  const producer = createEventProducer({ redisUrl: config.redisUrl, prefix: config.queuePrefix, logger });
+  metrics.trackQueueDepth(() => producer.counts());
+  const app = createProbeApp({ metrics, redisUp: () => producer.ping(), worker: deps.worker });
+  const server = await startHttpServer(app, config.port, config.host);
+  logger.info({ url: server.url }, 'serving probes and metrics');
+  let closing: Promise<void> | undefined;
+  return {
+    url: server.url,
+    close() {
+      closing ??= (async () => {
+        await server.close();
+        await producer.close();
+      })();
+      return closing;
+    },
+  };
+}
+
 export const workerCommand: Command = {
   name: 'worker',
-  summary: 'run queued jobs (no HTTP)',
+  summary: 'run queued jobs (HTTP: only /healthz, /readyz, /metrics)',
   async run(argv, io) {
     const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } } });
     if (values.help) {
       io.stdout(
-        'Usage: promobot worker\n\nRuns jobs from the queue until SIGTERM, then drains them and exits.\n',
+        [
+          'Usage: promobot worker',
+          '',
+          'Runs jobs from the queue until SIGTERM, then drains them and exits.',
+          'Serves GET /healthz, /readyz and /metrics on HOST:PORT for probes and scraping; no webhook routes.',
+          '',
+        ].join('\n'),
       );
       return 0;
     }
     const config = io.config();
     const logger = io.logger(config).child({ role: 'worker' });
+    const metrics = createMetrics();
     const jobs = await io.jobs(config, logger);
-    const running = await startWorker({ config, logger, metrics: createMetrics(), handlers: jobs.handlers });
+    const running = await startWorker({ config, logger, metrics, handlers: jobs.handlers });
     await jobs.start();
-    // Closed in reverse: the event worker drains first, then the reconciles.
-    return runUntilStopped(io, logger, [jobs, running]);
+    const probes = await startProbes({ config, logger, metrics, worker: running.worker });
+    // Closed in reverse: probes first (the pod turns unready), then the event worker drains, then the reconciles.
+    return runUntilStopped(io, logger, [jobs, running, probes]);
   },
 };
