@@ -61,3 +61,4 @@ export {
   type RenderReportInput,
 } from './render-report.js';
 export { runGateRound, type RunGateRoundInput, type GateRound } from './run-gate-round.js';
+export * from './runtime/index.js';

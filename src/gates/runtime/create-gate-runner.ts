@@ -1,0 +1,268 @@
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { errorMessage, isPermanent, PermanentError } from '../../errors/index.js';
+import type { RepoRef } from '../../events/index.js';
+import type { Logger } from '../../logger/index.js';
+import type { PromotionPolicy } from '../../policy/schema.js';
+import { BACKOFF_TYPE, JOB_ATTEMPTS, retryDelay } from '../../queue/index.js';
+import type { ScmHost } from '../../scm/types.js';
+import type { PrometheusClient } from '../prometheus-client.js';
+import { gatesCommitStatus } from '../render-report.js';
+import { GateState, initialGateState, type GateStatus } from '../rounds.js';
+import { runGateRound } from '../run-gate-round.js';
+import { GATES_QUEUE, GateRoundJob, GateTarget, gateRoundJobId } from './gate-round-job.js';
+import { planEnvironmentGates } from './plan-environment-gates.js';
+import { publishGateRound } from './publish-gate-round.js';
+
+/** How long a head's soak state stays readable after its last round. */
+const STATE_TTL_MS = 14 * 24 * 3600 * 1000;
+/** What the state key holds for a head whose environment has no gates. */
+const NO_GATES = 'none';
+
+export interface GateRunnerDeps {
+  redisUrl: string;
+  /** Key and queue prefix (the configured queue prefix). */
+  prefix: string;
+  logger: Logger;
+  prometheus: PrometheusClient;
+  /** Prometheus as people reach it, for the links in the comment; the client's URL when absent. */
+  prometheusUrl?: string | undefined;
+  /** The policy by name as currently loaded, with the SCM host of its deploy repo; null once it is gone. */
+  resolve: (policyName: string) => { policy: PromotionPolicy; scm: ScmHost } | null;
+  /** Called once a head's soak ends (success or failure), so promotion can merge or report. */
+  onSettled: (policyName: string, app: string) => Promise<void>;
+  /**
+   * Evaluation time of a round's queries (epoch ms); now by default. Tests point it into generated history. It is
+   * also the round's clock for `maxInconclusive`, so the soak's notion of time and the data's agree.
+   */
+  evaluationTime?: (() => number) | undefined;
+  /** Rounds run at once across PRs; default 4. */
+  concurrency?: number | undefined;
+}
+
+/** What a promotion PR's head has from its gates. `none`: its environment has no gates. */
+export type GateRunStatus = 'none' | GateStatus;
+
+export interface GateRunner {
+  /**
+   * Starts the soak of the environment's gates on this PR head: sets `promobot/gates` pending at once and schedules
+   * round 1. Idempotent per (PR, head); a new head starts over from round 1, and the old head's rounds stop.
+   */
+  start(target: GateTarget): Promise<void>;
+  /**
+   * Where the head's soak stands. `pending` for a head nothing was started for (never a pass on missing
+   * knowledge): call `start` first, it is cheap to repeat.
+   */
+  status(repo: RepoRef, pr: number, headSha: string): Promise<GateRunStatus>;
+  waitUntilReady(): Promise<void>;
+  /** Stops the worker and the queue; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+/**
+ * Carries out gate soaks: each round is a delayed bullmq job on the `gates` queue carrying the soak's state, so a
+ * restart resumes where it stopped. A round checks the PR is still open at that head, runs the gates against
+ * Prometheus, updates the status and the one gates comment, stores the state (for `status`), and either schedules
+ * the next round after `gating.interval` or, once the soak is done, calls `onSettled`.
+ *
+ * @example
+ * const gates = createGateRunner({ redisUrl, prefix, logger, prometheus, resolve, onSettled: requestReconcile });
+ * await gates.start({ policy: 'chat', app: 'chat-ui', env: 'prod', repo, pr: pr.number, headSha: pr.headSha });
+ * if ((await gates.status(repo, pr.number, pr.headSha)) === 'success') await merge();
+ */
+export function createGateRunner(deps: GateRunnerDeps): GateRunner {
+  const logger = deps.logger.child({ component: 'gates' });
+  const evaluationTime = deps.evaluationTime ?? Date.now;
+  const redis = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', () => undefined);
+  const queueConnection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
+  queueConnection.on('error', () => undefined);
+  const workerConnection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
+  workerConnection.on('error', () => undefined);
+  const queue = new Queue<GateRoundJob>(GATES_QUEUE, { connection: queueConnection, prefix: deps.prefix });
+
+  const headKey = (repo: RepoRef, pr: number) => `${deps.prefix}:gates:head:${repo.fullName}:${pr}`;
+  const stateKey = (repo: RepoRef, pr: number, sha: string) =>
+    `${deps.prefix}:gates:state:${repo.fullName}:${pr}:${sha}`;
+
+  const readState = async (repo: RepoRef, pr: number, sha: string): Promise<GateState | 'none' | null> => {
+    const raw = await redis.get(stateKey(repo, pr, sha));
+    if (raw === null) return null;
+    if (raw === NO_GATES) return NO_GATES;
+    const parsed = GateState.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : null;
+  };
+  const writeState = (repo: RepoRef, pr: number, sha: string, state: GateState | 'none') =>
+    redis.set(
+      stateKey(repo, pr, sha),
+      state === NO_GATES ? NO_GATES : JSON.stringify(state),
+      'PX',
+      STATE_TTL_MS,
+    );
+
+  const schedule = (job: GateRoundJob, delayMs: number) =>
+    queue.add('round', GateRoundJob.parse(job), {
+      jobId: gateRoundJobId(job),
+      delay: Math.max(0, delayMs),
+      attempts: JOB_ATTEMPTS,
+      backoff: { type: BACKOFF_TYPE },
+      removeOnComplete: { age: 24 * 3600, count: 10_000 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    });
+
+  const resolveOrThrow = (policyName: string) => {
+    const resolved = deps.resolve(policyName);
+    if (!resolved) throw new PermanentError(`no policy named ${JSON.stringify(policyName)} is loaded`);
+    return resolved;
+  };
+
+  const start = async (input: GateTarget): Promise<void> => {
+    const target = GateTarget.parse(input);
+    const { repo, pr, headSha } = target;
+    const log = logger.child({ policy: target.policy, app: target.app, env: target.env, pr, headSha });
+    const { policy, scm } = resolveOrThrow(target.policy);
+    const plan = planEnvironmentGates(policy, target.env);
+    if (!plan) {
+      await writeState(repo, pr, headSha, NO_GATES);
+      return;
+    }
+    const [previousHead, known] = await Promise.all([redis.get(headKey(repo, pr)), readState(repo, pr, headSha)]);
+    if (previousHead === headSha && known !== null && known !== NO_GATES) return;
+
+    // Wall-clock start: it is part of the round job ids, which must differ between two soaks of one head.
+    const state = initialGateState(plan.gating, Date.now());
+    // The state first: a round of this head that finds the head key checks against it.
+    await writeState(repo, pr, headSha, state);
+    await redis.set(headKey(repo, pr), headSha, 'PX', STATE_TTL_MS);
+    await scm.setCommitStatus(repo, headSha, gatesCommitStatus(state));
+    await schedule({ ...target, round: 1, state }, 0);
+    log.info(
+      { previousHead, gates: plan.gates.map((g) => g.name), from: plan.from.name },
+      previousHead !== null && previousHead !== headSha ? 'gates restarted for a new head' : 'gates started',
+    );
+  };
+
+  const runRound = async (job: GateRoundJob, log: Logger): Promise<void> => {
+    const { repo, pr, headSha } = job;
+    const current = await redis.get(headKey(repo, pr));
+    if (current !== headSha) {
+      log.info({ current }, 'the PR has a newer head; this head’s rounds stop');
+      return;
+    }
+    const stored = await readState(repo, pr, headSha);
+    if (stored === null || stored === NO_GATES || stored.startedAt !== job.state.startedAt) {
+      log.info('a newer soak of this head replaced this one');
+      return;
+    }
+    if (stored.round !== job.round - 1 && stored.round !== job.round) {
+      log.debug({ storedRound: stored.round }, 'this round is not the next one of the soak');
+      return;
+    }
+    const resolved = deps.resolve(job.policy);
+    if (!resolved) {
+      log.info('the policy is gone; the rounds stop');
+      return;
+    }
+
+    let state = stored;
+    // stored.round === job.round: this round counted before a crash; only what follows it is redone.
+    if (stored.round === job.round - 1) {
+      const { scm, policy } = resolved;
+      const pull = await scm.getPullRequest(repo, pr);
+      if (pull.state !== 'open' || pull.headSha !== headSha) {
+        log.info({ state: pull.state, head: pull.headSha }, 'the PR is closed or moved on; the rounds stop');
+        return;
+      }
+      const plan = planEnvironmentGates(policy, job.env);
+      if (!plan) {
+        await writeState(repo, pr, headSha, NO_GATES);
+        log.info('the environment no longer has gates');
+        await deps.onSettled(job.policy, job.app);
+        return;
+      }
+      const round = await runGateRound({
+        client: deps.prometheus,
+        gates: plan.gates,
+        app: job.app,
+        from: plan.from,
+        to: plan.to,
+        state: stored,
+        prometheusUrl: deps.prometheusUrl,
+        now: evaluationTime(),
+        logger: log,
+      });
+      // The Prometheus queries take time; a push meanwhile must not see this head's report on its PR.
+      if ((await redis.get(headKey(repo, pr))) !== headSha) {
+        log.info('the PR got a newer head during the round; its result is dropped');
+        return;
+      }
+      await publishGateRound(scm, job, round);
+      await writeState(repo, pr, headSha, round.step.state);
+      state = round.step.state;
+      log.info(
+        { round: state.round, outcome: round.evidence.outcome, status: state.status, reason: round.evidence.reason },
+        'gate round done',
+      );
+    }
+
+    if (state.status !== 'pending') await deps.onSettled(job.policy, job.app);
+    else await schedule({ ...job, round: job.round + 1, state }, state.intervalMs);
+  };
+
+  const processor = async (job: Job<GateRoundJob>) => {
+    const parsed = GateRoundJob.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`gate round job data is malformed: ${parsed.error.message}`);
+    const data = parsed.data;
+    const log = logger.child({
+      jobId: job.id,
+      policy: data.policy,
+      app: data.app,
+      env: data.env,
+      pr: data.pr,
+      headSha: data.headSha,
+      round: data.round,
+    });
+    try {
+      await runRound(data, log);
+    } catch (error) {
+      if (isPermanent(error)) {
+        log.error({ reason: errorMessage(error), advice: error.advice }, 'gate round failed permanently');
+        throw new UnrecoverableError(errorMessage(error));
+      }
+      log.warn({ reason: errorMessage(error), attempt: job.attemptsMade + 1 }, 'gate round failed, will retry');
+      throw error;
+    }
+  };
+
+  const worker = new Worker<GateRoundJob>(GATES_QUEUE, processor, {
+    connection: workerConnection,
+    prefix: deps.prefix,
+    concurrency: deps.concurrency ?? 4,
+    settings: {
+      backoffStrategy: (attempts: number, _type?: string, error?: Error) =>
+        retryDelay(attempts, error, { baseMs: 1000, maxMs: 5 * 60_000 }),
+    },
+  });
+  worker.on('error', (error) => logger.warn({ err: error }, 'gates worker error'));
+
+  let closing: Promise<void> | undefined;
+  return {
+    start,
+    async status(repo, pr, headSha) {
+      const state = await readState(repo, pr, headSha);
+      if (state === null) return 'pending';
+      return state === NO_GATES ? 'none' : state.status;
+    },
+    waitUntilReady: () => worker.waitUntilReady().then(() => undefined),
+    close() {
+      closing ??= (async () => {
+        await worker.close();
+        await queue.close();
+        workerConnection.disconnect();
+        queueConnection.disconnect();
+        redis.disconnect();
+      })();
+      return closing;
+    },
+  };
+}
