@@ -18,3 +18,4 @@ export * from './render.js';
 export * from './handle-comment.js';
 export * from './handle-review.js';
 export * from './same-login.js';
+export * from './runtime/index.js';

@@ -1,0 +1,69 @@
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { ScmKind } from '../../events/index.js';
+import { PromotionState } from '../promotion-state.js';
+
+/** One PR (or issue) of a deploy repo on a code host. */
+export interface PullRequestKey {
+  scm: ScmKind;
+  /** `owner/name`. */
+  repo: string;
+  number: number;
+}
+
+/** What ChatOps keeps per PR in Redis: the state, and which comment is the bot's status comment. */
+export const StoredPromotion = z.object({
+  state: PromotionState,
+  statusCommentId: z.number().int().positive().nullable(),
+});
+export type StoredPromotion = z.infer<typeof StoredPromotion>;
+
+/** How long a claimed comment id is remembered: far longer than any webhook redelivery. */
+const DONE_TTL_SECONDS = 7 * 24 * 3600;
+/** A claim whose handler died frees itself after this, so the queue's retry can handle the comment. */
+const CLAIM_TTL_SECONDS = 300;
+
+export interface ChatopsStore {
+  /** The stored state, or null when Redis has none (new PR, or Redis lost it: rebuild from the status comment). */
+  load(key: PullRequestKey): Promise<StoredPromotion | null>;
+  save(key: PullRequestKey, stored: StoredPromotion): Promise<void>;
+  /** Claims a comment for handling; false when another delivery of it was, or is being, handled. */
+  claimComment(key: PullRequestKey, commentId: number): Promise<boolean>;
+  /** The comment was handled: remember it for good. */
+  completeComment(key: PullRequestKey, commentId: number): Promise<void>;
+  /** Handling failed: free the claim so a retry of the same delivery is not taken for a duplicate. */
+  releaseComment(key: PullRequestKey, commentId: number): Promise<void>;
+  /** The Redis key of the per-PR lock. */
+  lockKey(key: PullRequestKey): string;
+}
+
+/** The Redis side of ChatOps, under `prefix`. States are kept without expiry: a PR may wait for weeks. */
+export function createChatopsStore(redis: Redis, prefix: string): ChatopsStore {
+  const base = (key: PullRequestKey) =>
+    `${prefix}:chatops:${key.scm}:${key.repo.toLowerCase()}:${String(key.number)}`;
+  const commentKey = (key: PullRequestKey, commentId: number) =>
+    `${prefix}:chatops:comment:${key.scm}:${key.repo.toLowerCase()}:${String(commentId)}`;
+  return {
+    async load(key) {
+      const raw = await redis.get(`${base(key)}:state`);
+      if (raw === null) return null;
+      const parsed = StoredPromotion.safeParse(JSON.parse(raw));
+      // A record from another version is as good as none: the status comment still has the state.
+      return parsed.success ? parsed.data : null;
+    },
+    async save(key, stored) {
+      await redis.set(`${base(key)}:state`, JSON.stringify(StoredPromotion.parse(stored)));
+    },
+    async claimComment(key, commentId) {
+      const ok = await redis.set(commentKey(key, commentId), 'claimed', 'EX', CLAIM_TTL_SECONDS, 'NX');
+      return ok === 'OK';
+    },
+    async completeComment(key, commentId) {
+      await redis.set(commentKey(key, commentId), 'done', 'EX', DONE_TTL_SECONDS);
+    },
+    async releaseComment(key, commentId) {
+      await redis.del(commentKey(key, commentId));
+    },
+    lockKey: (key) => `${base(key)}:lock`,
+  };
+}

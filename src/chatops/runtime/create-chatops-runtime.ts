@@ -1,0 +1,463 @@
+import type { Redis } from 'ioredis';
+import { PermanentError } from '../../errors/index.js';
+import type { CommentCreated, RepoRef, ReviewSubmitted, ScmKind } from '../../events/index.js';
+import { acquireRepoLock } from '../../git/index.js';
+import type { Logger } from '../../logger/index.js';
+import type { Environment, PromotionPolicy } from '../../policy/schema.js';
+import { parsePromotionMeta, type PromotionMeta } from '../../promotion/promotion-meta.js';
+import { repoRef, type PullRequest, type ScmHost } from '../../scm/types.js';
+import { isBotActor, type PermissionLookup } from '../authorize.js';
+import { formatCommand, type Command } from '../command.js';
+import { approvalStatus, decideMerge, type MergeDecision, type MergeInput } from '../decide-merge.js';
+import { handleComment, type ChatopsContext } from '../handle-comment.js';
+import { handleReview } from '../handle-review.js';
+import {
+  currentApprovals,
+  emptyPromotionState,
+  setCandidate,
+  type PromotionState,
+} from '../promotion-state.js';
+import { isStatusComment, readStatusComment, renderMergeTrailers, renderStatusComment } from '../render.js';
+import { sameLogin } from '../same-login.js';
+import { createChatopsStore, type PullRequestKey, type StoredPromotion } from './chatops-store.js';
+import { readPromotionPullRequest, type PromotionPullRequest } from './promotion-pull-request.js';
+
+/** The gate verdict for a PR head as the gates module reports it; `none` while no gate has run. */
+export type GateVerdict = 'none' | 'pending' | 'success' | 'failure';
+
+/** What the deploy repo of a comment or review is, to ChatOps. */
+export interface ResolvedRepo {
+  policy: PromotionPolicy;
+  scm: ScmHost;
+  /** The login promobot acts as on this host. */
+  botLogin: string;
+}
+
+export interface ChatopsRuntimeDeps {
+  redis: Redis;
+  /** Key prefix, shared with the queues (`config.queuePrefix`). */
+  prefix: string;
+  logger: Logger;
+  /** The policy whose deploy repo `repoFullName` is on `scm`, its host and the bot's login; null: not ours. */
+  resolve: (scm: ScmKind, repoFullName: string) => ResolvedRepo | null;
+  /** The policy named in a promotion PR's metadata; `mergeReadiness` has only the PR to go on. */
+  policyNamed: (name: string) => PromotionPolicy | undefined;
+  gateStatus: (repo: RepoRef, pr: number, headSha: string) => Promise<GateVerdict>;
+  /** Asks the promotion runtime to reconcile `app` of policy `policy` (by name). */
+  requestReconcile: (policy: string, app: string, reason: string) => Promise<void>;
+  /** Opens or fast-tracks a rollback PR of `app` in `env`, to `toTag` or the tag before the current one. */
+  rollback: (
+    policy: string,
+    app: string,
+    env: string,
+    toTag: string | undefined,
+  ) => Promise<{ pr: number } | { refused: string }>;
+  /** The clock, for audit entries; `Date.now` unless told. */
+  now?: () => number;
+}
+
+export interface MergeReadiness {
+  ready: boolean;
+  why: string;
+}
+
+export interface ChatopsRuntime {
+  /** Acts on one newly created comment (a `CommentCreated` event off the queue). */
+  onComment(event: CommentCreated, logger: Logger): Promise<void>;
+  /** Counts (or withdraws) a native review approval on a promotion PR. */
+  onReview(event: ReviewSubmitted, logger: Logger): Promise<void>;
+  /** The bot pushed a new candidate to the PR: earlier approvals no longer count. */
+  onCandidate(scm: ScmKind, repo: RepoRef, pr: number, headSha: string, tag: string): Promise<void>;
+  /** May promotion merge this PR now (approvals, gates, holds, mergeable)? */
+  mergeReadiness(pr: PullRequest, env: Environment, meta: PromotionMeta): Promise<MergeReadiness>;
+  /** `Promobot-Approved-By:` trailers for the merge commit of this PR; empty when nobody approved. */
+  mergeTrailers(pr: PullRequest): Promise<string>;
+}
+
+/** Everything known about one promotion PR while handling an event, under its lock. */
+interface Loaded {
+  key: PullRequestKey;
+  repo: RepoRef;
+  resolved: ResolvedRepo;
+  promotion: PromotionPullRequest;
+  environment: Environment;
+  stored: StoredPromotion;
+}
+
+const LOCK_TTL_MS = 30_000;
+const LOCK_WAIT_MS = 60_000;
+
+/**
+ * Carries out the pure ChatOps functions against the code host and Redis: the state per PR lives in Redis and,
+ * hidden, in the bot's status comment (rebuilt from there when Redis lost it), every command gets an answer on the
+ * PR, and anything that changes what may merge asks promotion to reconcile. One event per PR at a time (a Redis
+ * lock), so two comments arriving together never lose each other's effect.
+ */
+export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
+  const store = createChatopsStore(deps.redis, deps.prefix);
+  const now = deps.now ?? Date.now;
+  const instant = () => new Date(now()).toISOString();
+
+  const withLock = async <T>(key: PullRequestKey, logger: Logger, run: () => Promise<T>): Promise<T> => {
+    const lease = await acquireRepoLock({
+      redis: deps.redis,
+      key: store.lockKey(key),
+      ttlMs: LOCK_TTL_MS,
+      waitMs: LOCK_WAIT_MS,
+      logger,
+    });
+    try {
+      return await run();
+    } finally {
+      await lease.release().catch(() => undefined);
+    }
+  };
+
+  /** Redis first; then the state hidden in the bot's status comment; then nothing happened yet. */
+  const loadStored = async (
+    key: PullRequestKey,
+    scm: ScmHost,
+    repo: RepoRef,
+    botLogin: string,
+    isPullRequest: boolean,
+    logger: Logger,
+  ): Promise<StoredPromotion> => {
+    const known = await store.load(key);
+    if (known) return known;
+    if (isPullRequest) {
+      const comments = await scm.listComments(repo, key.number);
+      const status = comments.find((c) => sameLogin(c.author, botLogin) && isStatusComment(c.body));
+      const state = status ? readStatusComment(status.body) : null;
+      if (status && state) {
+        logger.info(
+          { pr: key.number, statusComment: status.id },
+          'chatops state rebuilt from the status comment',
+        );
+        return { state, statusCommentId: status.id };
+      }
+      if (status) return { state: emptyPromotionState(), statusCommentId: status.id };
+    }
+    return { state: emptyPromotionState(), statusCommentId: null };
+  };
+
+  /** Approvals are for the PR's head: a head the state has not seen yet is a new candidate. */
+  const withCurrentHead = (state: PromotionState, promotion: PromotionPullRequest, botLogin: string) => {
+    const { pr, meta } = promotion;
+    if (pr.state !== 'open') return state;
+    if (state.candidate?.headSha === pr.headSha && state.candidate.tag === meta.tag) return state;
+    return setCandidate(state, { tag: meta.tag, headSha: pr.headSha, at: instant(), actor: botLogin });
+  };
+
+  const loadPromotion = async (
+    scmKind: ScmKind,
+    repo: RepoRef,
+    resolved: ResolvedRepo,
+    pr: PullRequest,
+    logger: Logger,
+  ): Promise<Loaded | string> => {
+    const promotion = readPromotionPullRequest(pr, resolved.botLogin);
+    if (promotion === null) return `#${pr.number} is not a promotion PR promobot opened`;
+    const environment = resolved.policy.spec.environments.find((e) => e.name === promotion.meta.env);
+    if (!environment) return `the policy has no environment ${promotion.meta.env}`;
+    const key = { scm: scmKind, repo: repo.fullName, number: pr.number };
+    const stored = await loadStored(key, resolved.scm, repo, resolved.botLogin, true, logger);
+    return {
+      key,
+      repo,
+      resolved,
+      promotion,
+      environment,
+      stored: { ...stored, state: withCurrentHead(stored.state, promotion, resolved.botLogin) },
+    };
+  };
+
+  const mergeInput = async (loaded: Loaded): Promise<Omit<MergeInput, 'state' | 'environment'>> => {
+    const { pr, meta } = loaded.promotion;
+    const verdict = await deps.gateStatus(loaded.repo, pr.number, pr.headSha);
+    return {
+      gateStatus: verdict === 'none' ? null : verdict,
+      mergeable: pr.mergeable,
+      held: false,
+      skipGates: meta.kind === 'rollback' && loaded.environment.rollback.skipGates,
+    };
+  };
+
+  /** The gate line of the status comment follows the gates module, which owns the verdict. */
+  const withGates = (state: PromotionState, merge: Omit<MergeInput, 'state' | 'environment'>) => {
+    if (merge.gateStatus === null || state.gates?.status === merge.gateStatus) return state;
+    return { ...state, gates: { status: merge.gateStatus, summary: 'promobot/gates', at: instant() } };
+  };
+
+  /** Saves the state, then brings the status comment and the `promobot/approval` status up to date. */
+  const publish = async (loaded: Loaded, state: PromotionState, logger: Logger): Promise<MergeDecision> => {
+    const { scm } = loaded.resolved;
+    const { pr, meta } = loaded.promotion;
+    const merge = await mergeInput(loaded);
+    const decision = decideMerge({ ...merge, state, environment: loaded.environment });
+    const body = renderStatusComment({
+      state: withGates(state, merge),
+      environment: loaded.environment,
+      app: meta.app,
+      decision,
+    });
+    let statusCommentId = loaded.stored.statusCommentId;
+    // Saved before the comment is written, so a failure below loses no decision, only its display.
+    await store.save(loaded.key, { state, statusCommentId });
+    if (statusCommentId !== null) {
+      try {
+        await scm.updateComment(loaded.repo, statusCommentId, body);
+      } catch (error) {
+        if (!(error instanceof PermanentError)) throw error;
+        logger.warn({ pr: pr.number, statusCommentId }, 'status comment is gone; writing a new one');
+        statusCommentId = null;
+      }
+    }
+    if (statusCommentId === null) {
+      statusCommentId = (await scm.createComment(loaded.repo, pr.number, body)).id;
+      await store.save(loaded.key, { state, statusCommentId });
+    }
+    loaded.stored = { state, statusCommentId };
+    if (pr.state === 'open')
+      await scm.setCommitStatus(loaded.repo, pr.headSha, approvalStatus(state, loaded.environment));
+    return decision;
+  };
+
+  const lookupFor = (scm: ScmHost, repo: RepoRef): PermissionLookup => ({
+    getPermission: (user) => scm.getPermission(repo, user),
+    isTeamMember: (org, team, user) => scm.isTeamMember(org, team, user),
+  });
+
+  /** Carries out an accepted `/promote`, `/rollback` or `/gates`; answers a line for the reply, if any. */
+  const carryOut = async (
+    command: Command,
+    policy: PromotionPolicy,
+    app: string | null,
+    env: string | null,
+    actor: string,
+  ): Promise<string | null> => {
+    const name = policy.metadata.name;
+    const reason = `${formatCommand(command)} by @${actor}`;
+    const apps = app === null ? policy.spec.apps.map((a) => a.name) : [app];
+    switch (command.name) {
+      case 'promote':
+      case 'gates':
+        for (const each of apps) await deps.requestReconcile(name, each, reason);
+        return null;
+      case 'rollback': {
+        const target = command.env ?? env;
+        if (target === null) return `❌ ${formatCommand(command)}: name the environment to roll back`;
+        if (apps.length !== 1 || apps[0] === undefined) {
+          return `❌ ${formatCommand(command)}: policy ${name} has several apps (${apps.join(', ')}); comment /rollback on the promotion PR of the app to roll back`;
+        }
+        const answer = await deps.rollback(name, apps[0], target, command.tag ?? undefined);
+        return 'pr' in answer
+          ? `↩️ ${formatCommand(command)}: rollback PR #${answer.pr} returns ${apps[0]} in ${target} to ${command.tag ?? 'its previous tag'}`
+          : `❌ ${formatCommand(command)}: ${answer.refused}`;
+      }
+      default:
+        return null;
+    }
+  };
+
+  const onComment = async (event: CommentCreated, parent: Logger): Promise<void> => {
+    const logger = parent.child({ component: 'chatops', repo: event.repo.fullName, number: event.number });
+    const resolved = deps.resolve(event.scm, event.repo.fullName);
+    if (resolved === null) {
+      logger.debug('not a deploy repo of any policy; comment ignored');
+      return;
+    }
+    // Before any API call: bots never steer promobot, and its own comments must not loop.
+    if (isBotActor({ login: event.author, isBot: event.authorIsBot }, resolved.botLogin)) {
+      logger.debug({ author: event.author }, 'comment by a bot ignored');
+      return;
+    }
+    const repo = event.repo;
+    const key: PullRequestKey = { scm: event.scm, repo: repo.fullName, number: event.number };
+    if (!(await store.claimComment(key, event.commentId))) {
+      logger.info({ commentId: event.commentId }, 'comment already handled (delivered twice)');
+      return;
+    }
+    try {
+      await withLock(key, logger, () => handleOneComment(event, resolved, key, logger));
+      await store.completeComment(key, event.commentId);
+    } catch (error) {
+      await store.releaseComment(key, event.commentId);
+      throw error;
+    }
+  };
+
+  const handleOneComment = async (
+    event: CommentCreated,
+    resolved: ResolvedRepo,
+    key: PullRequestKey,
+    logger: Logger,
+  ): Promise<void> => {
+    const { scm, policy, botLogin } = resolved;
+    const repo = event.repo;
+    let loaded: Loaded | null = null;
+    let stored: StoredPromotion;
+    if (event.isPullRequest) {
+      const pr = await scm.getPullRequest(repo, event.number);
+      const found = await loadPromotion(event.scm, repo, resolved, pr, logger);
+      if (typeof found === 'string') {
+        logger.debug({ why: found }, 'comment ignored');
+        return;
+      }
+      loaded = found;
+      stored = found.stored;
+    } else {
+      stored = await loadStored(key, scm, repo, botLogin, false, logger);
+    }
+    const context: ChatopsContext = {
+      deployRepo: policy.spec.deployRepo.repo,
+      botLogin,
+      environments: policy.spec.environments,
+      environment: loaded?.environment ?? null,
+      author: loaded?.promotion.requestedBy ?? null,
+      isPromotionPr: loaded !== null,
+    };
+    const merge = loaded ? await mergeInput(loaded) : undefined;
+    const handled = await handleComment(event, stored.state, context, lookupFor(scm, repo), instant(), merge);
+    if (!handled.acted) {
+      logger.debug({ why: handled.reason }, 'comment not acted on');
+      return;
+    }
+    logger.info(
+      {
+        author: event.author,
+        results: handled.results.map((r) => `${formatCommand(r.command)}:${r.outcome}`),
+      },
+      'comment acted on',
+    );
+    // Stored first: the comment now counts as processed even if the answers below fail and are retried.
+    if (!loaded) await store.save(key, { ...stored, state: handled.state });
+    const app =
+      loaded?.promotion.meta.app ??
+      (policy.spec.apps.length === 1 ? (policy.spec.apps[0]?.name ?? null) : null);
+    const extra: string[] = [];
+    for (const command of handled.toCarryOut) {
+      const line = await carryOut(command, policy, app, loaded?.environment.name ?? null, event.author);
+      if (line !== null) extra.push(line);
+    }
+    if (loaded) await publish(loaded, handled.state, logger);
+    await scm.addReaction(repo, event.commentId, handled.reaction);
+    if (handled.replyNeeded || extra.length > 0) {
+      await scm.createComment(repo, event.number, [handled.reply, ...extra.map((l) => `- ${l}`)].join('\n'));
+    }
+    const changed = handled.results.some((r) => r.outcome === 'accepted');
+    if (loaded && changed) {
+      await deps.requestReconcile(
+        policy.metadata.name,
+        loaded.promotion.meta.app,
+        `chatops: comment by @${event.author}`,
+      );
+    }
+  };
+
+  const onReview = async (event: ReviewSubmitted, parent: Logger): Promise<void> => {
+    const logger = parent.child({ component: 'chatops', repo: event.repo.fullName, number: event.number });
+    const resolved = deps.resolve(event.scm, event.repo.fullName);
+    if (resolved === null) return;
+    if (isBotActor({ login: event.reviewer, isBot: false }, resolved.botLogin)) return;
+    const key: PullRequestKey = { scm: event.scm, repo: event.repo.fullName, number: event.number };
+    await withLock(key, logger, async () => {
+      const pr = await resolved.scm.getPullRequest(event.repo, event.number);
+      const loaded = await loadPromotion(event.scm, event.repo, resolved, pr, logger);
+      if (typeof loaded === 'string') {
+        logger.debug({ why: loaded }, 'review ignored');
+        return;
+      }
+      const handled = await handleReview(
+        event,
+        loaded.stored.state,
+        {
+          deployRepo: resolved.policy.spec.deployRepo.repo,
+          botLogin: resolved.botLogin,
+          environments: resolved.policy.spec.environments,
+          environment: loaded.environment,
+          author: loaded.promotion.requestedBy,
+          isPromotionPr: true,
+        },
+        lookupFor(resolved.scm, event.repo),
+        instant(),
+      );
+      if (!handled.acted) return;
+      logger.info({ reviewer: event.reviewer, outcome: handled.outcome }, 'review handled');
+      if (handled.state === loaded.stored.state) return;
+      await publish(loaded, handled.state, logger);
+      if (handled.outcome === 'refused') {
+        await resolved.scm.createComment(
+          event.repo,
+          event.number,
+          `@${event.reviewer}\n- ❌ approving review: ${handled.message}`,
+        );
+      }
+      if (handled.outcome === 'accepted') {
+        await deps.requestReconcile(
+          resolved.policy.metadata.name,
+          loaded.promotion.meta.app,
+          `chatops: review by @${event.reviewer}`,
+        );
+      }
+    });
+  };
+
+  const onCandidate = async (
+    scmKind: ScmKind,
+    repo: RepoRef,
+    number: number,
+    headSha: string,
+    tag: string,
+  ) => {
+    const logger = deps.logger.child({ component: 'chatops', repo: repo.fullName, number });
+    const resolved = deps.resolve(scmKind, repo.fullName);
+    if (resolved === null) return;
+    const key: PullRequestKey = { scm: scmKind, repo: repo.fullName, number };
+    await withLock(key, logger, async () => {
+      const pr = await resolved.scm.getPullRequest(repo, number);
+      const loaded = await loadPromotion(scmKind, repo, resolved, pr, logger);
+      if (typeof loaded === 'string') return;
+      const state = setCandidate(loaded.stored.state, {
+        tag,
+        headSha,
+        at: instant(),
+        actor: resolved.botLogin,
+      });
+      if (state === loaded.stored.state && loaded.stored.statusCommentId !== null) return;
+      await publish(loaded, state, logger);
+    });
+  };
+
+  /** The promotion PR behind `pr`, for the merge questions, where only the PR and its metadata are at hand. */
+  const loadForMerge = async (pr: PullRequest, meta: PromotionMeta | null): Promise<Loaded | string> => {
+    const policy = meta ? deps.policyNamed(meta.policy) : undefined;
+    if (!meta || !policy) return `no policy ${meta?.policy ?? '(no metadata)'} for #${pr.number}`;
+    const { scm, repo } = policy.spec.deployRepo;
+    const resolved = deps.resolve(scm, repo);
+    if (resolved === null) return `the deploy repo ${repo} of policy ${policy.metadata.name} is not resolved`;
+    return loadPromotion(scm, repoRef(repo), resolved, pr, deps.logger.child({ component: 'chatops' }));
+  };
+
+  const mergeReadiness = async (
+    pr: PullRequest,
+    env: Environment,
+    meta: PromotionMeta,
+  ): Promise<MergeReadiness> => {
+    const loaded = await loadForMerge(pr, meta);
+    // Unknown state must never merge: a hold might be in it.
+    if (typeof loaded === 'string') return { ready: false, why: loaded };
+    const { state } = loaded.stored;
+    const decision = decideMerge({ ...(await mergeInput(loaded)), state, environment: env });
+    if (decision.action === 'wait') return { ready: false, why: decision.reasons.join('; ') };
+    const who = decision.approvers.map((a) => `@${a}`).join(', ');
+    return { ready: true, why: who === '' ? 'everything passes' : `approved by ${who}` };
+  };
+
+  const mergeTrailers = async (pr: PullRequest): Promise<string> => {
+    const loaded = await loadForMerge(pr, parsePromotionMeta(pr.body));
+    if (typeof loaded === 'string') return '';
+    return renderMergeTrailers(currentApprovals(loaded.stored.state).map((a) => a.by));
+  };
+
+  return { onComment, onReview, onCandidate, mergeReadiness, mergeTrailers };
+}
