@@ -2,13 +2,16 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger/index.js';
 import type { HandlerRegistry } from '../../src/queue/index.js';
+import { createScmHost, repoRef } from '../../src/scm/index.js';
 import {
   createPromotionRuntime,
   parsePromotionMeta,
   type PromotionRuntime,
 } from '../../src/promotion/index.js';
-import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/index.js';
+import { startGiteaDouble } from '../doubles/gitea/index.js';
+import { startGitHubDouble } from '../doubles/github/index.js';
 import { harborHeaders, harborPushWithTags } from '../http/deliveries.js';
 
 /** The captured Harbor push with a real tag, stamped with its own push time as each real push is. */
@@ -28,11 +31,11 @@ const SECOND = '2222222ccccccc';
 const manifest = (env: string, tag: string) =>
   `# alpine in ${env}\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: alpine\nspec:\n  template:\n    spec:\n      containers:\n        - name: alpine\n          image: ${IMAGE}:${tag}\n`;
 
-const POLICY = `apiVersion: promobot.dev/v1alpha1
+const policy = (scm: string) => `apiVersion: promobot.dev/v1alpha1
 kind: PromotionPolicy
 metadata: { name: alpine }
 spec:
-  deployRepo: { scm: gitea, repo: ${REPO}, branch: main }
+  deployRepo: { scm: ${scm}, repo: ${REPO}, branch: main }
   apps:
     - name: alpine
       image: ${IMAGE}
@@ -60,11 +63,91 @@ async function eventually<T>(
   }
 }
 
-describe('promotion flow against the Gitea double', () => {
+/** What the flow needs of a code host double, the same for Gitea and GitHub. */
+interface Host {
+  readonly url: string;
+  readonly botToken: string;
+  readonly violations: string[];
+  readonly answerProblems: string[];
+  pulls(): {
+    number: number;
+    head: string;
+    state: string;
+    merged: boolean;
+    body: string;
+    title: string;
+    headSha: string;
+  }[];
+  /** The repo hook as `promobot webhooks sync` creates it. */
+  hookBody(url: string, secret: string): Record<string, unknown>;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const EVENTS = ['push', 'pull_request', 'issue_comment', 'pull_request_review'];
+
+async function startGitea(bare: string): Promise<Host> {
+  const double = await startGiteaDouble();
+  const bot = double.addUser('promobot');
+  double.addUser('alice');
+  await double.addRepo({
+    owner: 'bootcamp',
+    name: 'notes-deploy',
+    bare,
+    access: { promobot: 'admin', alice: 'write' },
+  });
+  return {
+    url: double.url,
+    botToken: bot.token,
+    violations: double.violations,
+    answerProblems: double.answerProblems,
+    pulls: () => double.pulls(REPO).map((p) => ({ ...p, number: p.index })),
+    hookBody: (url, secret) => ({
+      type: 'gitea',
+      active: true,
+      events: EVENTS,
+      config: { url, content_type: 'json', secret },
+    }),
+    flush: () => double.flush(),
+    close: () => double.close(),
+  };
+}
+
+async function startGitHub(bare: string): Promise<Host> {
+  const double = await startGitHubDouble();
+  const bot = double.addUser('promobot');
+  double.addUser('alice');
+  await double.addRepo({
+    owner: 'bootcamp',
+    name: 'notes-deploy',
+    bare,
+    access: { promobot: 'admin', alice: 'write' },
+  });
+  return {
+    url: double.url,
+    botToken: bot.token,
+    violations: double.violations,
+    answerProblems: double.answerProblems,
+    pulls: () => double.pulls(REPO),
+    hookBody: (url, secret) => ({
+      name: 'web',
+      active: true,
+      events: EVENTS,
+      config: { url, content_type: 'json', secret },
+    }),
+    flush: () => double.flush(),
+    close: () => double.close(),
+  };
+}
+
+describe.each([
+  { scm: 'gitea' as const, start: startGitea },
+  { scm: 'github' as const, start: startGitHub },
+])('promotion flow against the $scm double', ({ scm, start }) => {
   let redis: RedisServer;
   let deploy: TempRepo;
   let home: string;
-  let gitea: GiteaDouble;
+  let double: Host;
   let app: TestApp;
   let runtime: PromotionRuntime | undefined;
 
@@ -77,17 +160,8 @@ describe('promotion flow against the Gitea double', () => {
     });
     home = mkdtempSync(join(tmpdir(), 'promobot-e2e-'));
     mkdirSync(join(home, 'policies'));
-    writeFileSync(join(home, 'policies', 'alpine.yaml'), POLICY);
-
-    gitea = await startGiteaDouble();
-    const bot = gitea.addUser('promobot');
-    gitea.addUser('alice');
-    await gitea.addRepo({
-      owner: 'bootcamp',
-      name: 'notes-deploy',
-      bare: deploy.bare,
-      access: { promobot: 'admin', alice: 'write' },
-    });
+    writeFileSync(join(home, 'policies', 'alpine.yaml'), policy(scm));
+    double = await start(deploy.bare);
 
     // The handlers exist once the runtime does, and the runtime needs the app's configuration: delegate.
     const handlers: HandlerRegistry = {
@@ -102,20 +176,18 @@ describe('promotion flow against the Gitea double', () => {
         logLevel: 'info',
         policiesDir: join(home, 'policies'),
         dataDir: join(home, 'data'),
-        gitea: { url: gitea.url, token: bot.token },
+        ...(scm === 'gitea'
+          ? { double: { url: double.url, token: double.botToken } }
+          : { github: { apiUrl: double.url, token: double.botToken } }),
         git: { authorName: 'promobot', authorEmail: 'promobot@example.test' },
       },
     });
     // Wired as `promobot webhooks sync` would: a repo hook, active, with the shared secret.
-    const hook = await fetch(`${gitea.url}/api/v1/repos/${REPO}/hooks`, {
+    const api = scm === 'gitea' ? `${double.url}/api/v1` : double.url;
+    const hook = await fetch(`${api}/repos/${REPO}/hooks`, {
       method: 'POST',
-      headers: { authorization: `token ${bot.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        type: 'gitea',
-        active: true,
-        events: ['push', 'pull_request', 'issue_comment', 'pull_request_review'],
-        config: { url: `${app.baseUrl}/webhooks/gitea`, content_type: 'json', secret: TEST_SECRETS.gitea },
-      }),
+      headers: { authorization: `token ${double.botToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(double.hookBody(`${app.baseUrl}/webhooks/${scm}`, TEST_SECRETS[scm])),
     });
     expect(hook.status).toBe(201);
     runtime = await createPromotionRuntime({
@@ -130,14 +202,14 @@ describe('promotion flow against the Gitea double', () => {
     if (process.env.PROMOBOT_E2E_LOG) writeFileSync(process.env.PROMOBOT_E2E_LOG, app?.logText() ?? '');
     await app?.close();
     await runtime?.close();
-    await gitea?.close();
+    await double?.close();
     await redis?.close();
     deploy?.cleanup();
     if (home) rmSync(home, { recursive: true, force: true });
   });
 
   const openProd = () =>
-    gitea.pulls(REPO).filter((p) => p.state === 'open' && p.head === 'promobot/prod/alpine');
+    double.pulls().filter((p) => p.state === 'open' && p.head === 'promobot/prod/alpine');
 
   it('lands a Harbor push in dev, auto-merges staging, and leaves prod waiting; a newer push updates prod in place', async () => {
     const push = await fetch(`${app.baseUrl}/webhooks/harbor`, {
@@ -151,7 +223,7 @@ describe('promotion flow against the Gitea double', () => {
     await eventually('the dev commit', () => (deploy.log('%s')[0]?.includes('dev') ? true : undefined));
     // staging: a PR opened and merged by the bot; prod: a PR opened and waiting.
     const [prod] = await eventually('the prod PR', () => (openProd().length === 1 ? openProd() : undefined));
-    const staging = gitea.pulls(REPO).filter((p) => p.head === 'promobot/staging/alpine');
+    const staging = double.pulls().filter((p) => p.head === 'promobot/staging/alpine');
     expect(staging).toHaveLength(1);
     expect(staging[0]).toMatchObject({ merged: true });
     expect(parsePromotionMeta(prod!.body)).toMatchObject({
@@ -165,7 +237,7 @@ describe('promotion flow against the Gitea double', () => {
     deploy.pull();
     expect(git(deploy.work, 'show', 'HEAD:alpine/staging/deployment.yaml')).toContain(`${IMAGE}:${FIRST}`);
     expect(git(deploy.work, 'show', 'HEAD:alpine/prod/deployment.yaml')).toContain(`${IMAGE}:${OLD}`);
-    const prodNumber = prod!.index;
+    const prodNumber = prod!.number;
 
     // A second build half-way: dev and staging move again, and the same prod PR carries the newer tag.
     const second = await fetch(`${app.baseUrl}/webhooks/harbor`, {
@@ -178,14 +250,19 @@ describe('promotion flow against the Gitea double', () => {
       const open = openProd();
       return open.length === 1 && parsePromotionMeta(open[0]!.body)?.tag === SECOND ? open[0] : undefined;
     });
-    expect(updated.index).toBe(prodNumber);
-    expect(gitea.pulls(REPO).filter((p) => p.head === 'promobot/prod/alpine')).toHaveLength(1);
-    expect(gitea.pulls(REPO).filter((p) => p.head === 'promobot/staging/alpine' && p.merged)).toHaveLength(2);
+    expect(updated.number).toBe(prodNumber);
+    expect(double.pulls().filter((p) => p.head === 'promobot/prod/alpine')).toHaveLength(1);
+    expect(double.pulls().filter((p) => p.head === 'promobot/staging/alpine' && p.merged)).toHaveLength(2);
     // The status is set right after the PR is refreshed.
-    await eventually('the promotion status on the new head', () =>
-      gitea
-        .statuses(REPO, updated.headSha)
-        .some((s) => s.context === 'promobot/promotion' && s.state === 'success')
+    const host = createScmHost(scm as 'gitea', {
+      baseUrl: double.url,
+      token: double.botToken,
+      logger: createLogger({ level: 'silent' }),
+    });
+    await eventually('the promotion status on the new head', async () =>
+      (await host.listCommitStatuses(repoRef(REPO), updated.headSha)).some(
+        (s) => s.context === 'promobot/promotion' && s.state === 'success',
+      )
         ? true
         : undefined,
     );
@@ -198,8 +275,8 @@ describe('promotion flow against the Gitea double', () => {
       `+          image: ${IMAGE}:${SECOND}`,
     ]);
 
-    await gitea.flush();
-    expect(gitea.violations).toEqual([]);
-    expect(gitea.answerProblems).toEqual([]);
+    await double.flush();
+    expect(double.violations).toEqual([]);
+    expect(double.answerProblems).toEqual([]);
   }, 120_000);
 });
