@@ -126,7 +126,10 @@ export function createGateRunner(deps: GateRunnerDeps): GateRunner {
       await writeState(repo, pr, headSha, NO_GATES);
       return;
     }
-    const [previousHead, known] = await Promise.all([redis.get(headKey(repo, pr)), readState(repo, pr, headSha)]);
+    const [previousHead, known] = await Promise.all([
+      redis.get(headKey(repo, pr)),
+      readState(repo, pr, headSha),
+    ]);
     if (previousHead === headSha && known !== null && known !== NO_GATES) return;
 
     // Wall-clock start: it is part of the round job ids, which must differ between two soaks of one head.
@@ -200,7 +203,12 @@ export function createGateRunner(deps: GateRunnerDeps): GateRunner {
       await writeState(repo, pr, headSha, round.step.state);
       state = round.step.state;
       log.info(
-        { round: state.round, outcome: round.evidence.outcome, status: state.status, reason: round.evidence.reason },
+        {
+          round: state.round,
+          outcome: round.evidence.outcome,
+          status: state.status,
+          reason: round.evidence.reason,
+        },
         'gate round done',
       );
     }
@@ -211,7 +219,8 @@ export function createGateRunner(deps: GateRunnerDeps): GateRunner {
 
   const processor = async (job: Job<GateRoundJob>) => {
     const parsed = GateRoundJob.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`gate round job data is malformed: ${parsed.error.message}`);
+    if (!parsed.success)
+      throw new UnrecoverableError(`gate round job data is malformed: ${parsed.error.message}`);
     const data = parsed.data;
     const log = logger.child({
       jobId: job.id,
@@ -229,7 +238,10 @@ export function createGateRunner(deps: GateRunnerDeps): GateRunner {
         log.error({ reason: errorMessage(error), advice: error.advice }, 'gate round failed permanently');
         throw new UnrecoverableError(errorMessage(error));
       }
-      log.warn({ reason: errorMessage(error), attempt: job.attemptsMade + 1 }, 'gate round failed, will retry');
+      log.warn(
+        { reason: errorMessage(error), attempt: job.attemptsMade + 1 },
+        'gate round failed, will retry',
+      );
       throw error;
     }
   };

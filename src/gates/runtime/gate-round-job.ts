@@ -30,7 +30,9 @@ export type GateRoundJob = z.infer<typeof GateRoundJob>;
  * soak's start time is part of it: a head that comes back after another one (a force-push undone) starts a fresh
  * soak whose ids do not collide with the finished jobs of the earlier one.
  */
-export function gateRoundJobId(job: Pick<GateRoundJob, 'repo' | 'pr' | 'headSha' | 'round' | 'state'>): string {
+export function gateRoundJobId(
+  job: Pick<GateRoundJob, 'repo' | 'pr' | 'headSha' | 'round' | 'state'>,
+): string {
   const safe = (text: string) => text.replace(/[^A-Za-z0-9._-]/g, '_');
   return [
     'gates',
