@@ -177,7 +177,7 @@ describe.each([
         policiesDir: join(home, 'policies'),
         dataDir: join(home, 'data'),
         ...(scm === 'gitea'
-          ? { double: { url: double.url, token: double.botToken } }
+          ? { gitea: { url: double.url, token: double.botToken } }
           : { github: { apiUrl: double.url, token: double.botToken } }),
         git: { authorName: 'promobot', authorEmail: 'promobot@example.test' },
       },
