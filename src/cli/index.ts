@@ -7,6 +7,7 @@ import { planCommand } from './plan.js';
 import { serveCommand } from './serve.js';
 import { startCommand } from './start.js';
 import { validateCommand } from './validate.js';
+import { webhooksSyncCommand } from './webhooks-sync.js';
 import { workerCommand } from './worker.js';
 
 /** What a command may use of the process; `main.ts` provides the real one, tests their own. */
@@ -46,6 +47,7 @@ export const COMMANDS: readonly Command[] = [
   startCommand,
   validateCommand,
   planCommand,
+  webhooksSyncCommand,
 ];
 
 /** The top-level help text. */

@@ -1,0 +1,45 @@
+import { parseArgs } from 'node:util';
+import { formatProblem, loadPolicies } from '../policy/index.js';
+import { renderSyncOutcomes, syncWebhooks } from '../setup/index.js';
+import type { Command } from './index.js';
+
+const USAGE = `Usage: promobot webhooks sync [--check]
+
+Registers promobot's webhooks from the configuration and the policies: the Gitea or GitHub repository hook of
+every deploy repo, and the Harbor project webhook policy of every app's project (when HARBOR_URL is set), all at
+PROMOBOT_PUBLIC_URL. A missing hook is created, one that differs is repaired, one that matches is left alone;
+hooks it did not make are never touched. Running it again changes nothing.
+
+  --check   only look: list missing and differing hooks, change nothing (exit 1 when any)
+
+Exit 0 when every hook is as wanted, 1 when one could not be registered (each with its fix).
+`;
+
+export const webhooksSyncCommand: Command = {
+  name: 'webhooks sync',
+  summary: 'register the Gitea, GitHub and Harbor webhooks from config (idempotent)',
+  async run(argv, io) {
+    const { values } = parseArgs({
+      args: argv,
+      options: { check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+    if (values.help) {
+      io.stdout(USAGE);
+      return 0;
+    }
+    const config = io.config();
+    const { policies, problems } = await loadPolicies(config.policiesDir);
+    if (problems.length > 0) {
+      for (const problem of problems) io.stderr(`${formatProblem(problem, problem.file)}\n`);
+      io.stderr('promobot webhooks sync: fix the policies first (`promobot validate`)\n');
+      return 1;
+    }
+    const checkOnly = values.check === true;
+    const outcomes = await syncWebhooks({ config, policies, checkOnly });
+    io.stdout(renderSyncOutcomes(outcomes));
+    const bad = outcomes.some(
+      (o) => o.action === 'failed' || (checkOnly && (o.action === 'missing' || o.action === 'differs')),
+    );
+    return bad ? 1 : 0;
+  },
+};

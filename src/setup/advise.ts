@@ -1,0 +1,45 @@
+import { errorMessage } from '../errors/index.js';
+import type { HookHost } from './hook-model.js';
+import { HttpStatusError, UnexpectedAnswerError, UnreachableError } from './json-client.js';
+
+const URL_VARIABLE: Record<HookHost, string> = {
+  gitea: 'GITEA_URL',
+  github: 'GITHUB_API_URL',
+  harbor: 'HARBOR_URL',
+};
+const CREDENTIAL: Record<HookHost, string> = {
+  gitea: 'GITEA_TOKEN',
+  github: 'GITHUB_TOKEN',
+  harbor: 'HARBOR_USERNAME and HARBOR_PASSWORD',
+};
+
+/**
+ * The exact fix for a failed hook request, from the kind of failure: what to set, grant or start. Pure.
+ *
+ * @example
+ * adviseHookFailure('gitea', 'bootcamp/notes-deploy', error) // "make the token's user an admin of ..."
+ */
+export function adviseHookFailure(host: HookHost, target: string, error: unknown): string {
+  if (error instanceof UnreachableError) {
+    return `check ${URL_VARIABLE[host]} (${error.url.replace(/\/api\/.*$/, '')}) and that this machine can reach it`;
+  }
+  if (error instanceof HttpStatusError) {
+    if (error.status === 401) return `${CREDENTIAL[host]} is not accepted: set a valid one`;
+    if (host === 'harbor' && (error.status === 403 || error.status === 404)) {
+      return `give the Harbor user ${'`HARBOR_USERNAME`'} the project admin (or maintainer) role on ${target}, or a robot account with webhook permission`;
+    }
+    if (error.status === 403 && /scope/i.test(error.detail)) {
+      return `the token lacks a scope (${error.detail}): create a token with write:repository`;
+    }
+    if (error.status === 403 || error.status === 404) {
+      const scope =
+        host === 'github' ? ' (classic token: admin:repo_hook; fine-grained: Webhooks write)' : '';
+      return `make the token's user an admin of ${target}${scope}: only repository admins manage hooks; or run \`promobot webhooks sync\` once with an admin's token`;
+    }
+    if (error.status >= 500) return `${host} answered ${error.status}: retry later, and check its logs`;
+  }
+  if (error instanceof UnexpectedAnswerError) {
+    return `check that ${URL_VARIABLE[host]} points at the ${host} server itself, not a proxy or login page`;
+  }
+  return `see the error: ${errorMessage(error)}`;
+}

@@ -1,0 +1,24 @@
+export { createJsonClient, HttpStatusError, UnexpectedAnswerError, UnreachableError } from './json-client.js';
+export type { JsonAnswer, JsonClient, JsonClientOptions } from './json-client.js';
+export { HookHost, type ExistingHook, type HookClient, type WantedHook } from './hook-model.js';
+export { decideHookChange, hookDifferences, type HookDecision } from './decide-hook-change.js';
+export {
+  wantedWebhooks,
+  harborProject,
+  SCM_HOOK_EVENTS,
+  HARBOR_HOOK_EVENTS,
+  type SetupProblem,
+  type WantedWebhooks,
+} from './wanted-webhooks.js';
+export { createGiteaApi, createGiteaHookClient, GiteaHook } from './gitea-hooks.js';
+export { createGitHubApi, createGitHubHookClient, GitHubHook } from './github-hooks.js';
+export { createHarborApi, createHarborHookClient, HarborWebhookPolicy } from './harbor-hooks.js';
+export { adviseHookFailure } from './advise.js';
+export {
+  syncWebhooks,
+  hookClientsFor,
+  renderSyncOutcomes,
+  type SyncAction,
+  type SyncOutcome,
+  type SyncWebhooksInput,
+} from './sync-webhooks.js';

@@ -1,0 +1,191 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/index.js';
+import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/index.js';
+import { startGitHubDouble, type GitHubDouble } from '../doubles/github/index.js';
+import { createTempRepo, type TempRepo } from '../support/git.js';
+import { startHarborDouble, type HarborDouble } from '../setup/harbor-double.js';
+import { policiesDir, testIo } from './cli-io.js';
+
+const PUBLIC = 'https://promobot.example.com';
+let gitea: GiteaDouble;
+let github: GitHubDouble;
+let harbor: HarborDouble;
+let deploy: TempRepo;
+let env: Record<string, string>;
+
+const policy = (name: string, scm: string, repo: string, image: string, app = 'chat-ui') => `
+apiVersion: promobot.dev/v1alpha1
+kind: PromotionPolicy
+metadata: { name: ${name} }
+spec:
+  deployRepo: { scm: ${scm}, repo: ${repo} }
+  apps: [{ name: ${app}, image: ${image} }]
+  environments: [{ name: dev, path: chat-ui/dev, update: commit }]
+`;
+
+beforeAll(async () => {
+  deploy = createTempRepo({
+    'chat-ui/dev/deployment.yaml': 'image: harbor.local/bootcamp/chat-ui:1a2b3c4\n',
+  });
+  gitea = await startGiteaDouble();
+  const giteaAdmin = gitea.addUser('admin');
+  gitea.addUser('someone');
+  await gitea.addRepo({
+    owner: 'bootcamp',
+    name: 'notes-deploy',
+    bare: deploy.bare,
+    access: { admin: 'admin', someone: 'admin' },
+  });
+  github = await startGitHubDouble();
+  const githubAdmin = github.addUser('admin');
+  await github.addRepo({ owner: 'acme', name: 'deploy', bare: deploy.bare, access: { admin: 'admin' } });
+  harbor = await startHarborDouble({ projects: ['bootcamp', 'acme'], users: { robot: 'robot-secret' } });
+  env = {
+    PROMOBOT_PUBLIC_URL: PUBLIC,
+    PROMOBOT_POLICIES: policiesDir({
+      'chat.yaml': policy('chat', 'gitea', 'bootcamp/notes-deploy', 'harbor.local/bootcamp/chat-ui'),
+      'acme.yaml': policy('acme', 'github', 'acme/deploy', 'harbor.local/acme/acme-ui', 'acme-ui'),
+    }),
+    GITEA_URL: gitea.url,
+    GITEA_TOKEN: giteaAdmin.token,
+    GITEA_WEBHOOK_SECRET: 'gitea-secret,gitea-old-secret',
+    GITHUB_API_URL: github.url,
+    GITHUB_TOKEN: githubAdmin.token,
+    GITHUB_WEBHOOK_SECRET: 'github-secret',
+    HARBOR_URL: harbor.url,
+    HARBOR_USERNAME: 'robot',
+    HARBOR_PASSWORD: 'robot-secret',
+    HARBOR_WEBHOOK_SECRET: 'Bearer harbor-secret',
+  };
+});
+
+afterEach(() => {
+  expect(gitea.violations).toEqual([]);
+  expect(gitea.answerProblems).toEqual([]);
+  expect(github.violations).toEqual([]);
+  expect(github.answerProblems).toEqual([]);
+  expect(harbor.violations).toEqual([]);
+});
+
+afterAll(async () => {
+  await gitea?.close();
+  await github?.close();
+  await harbor?.close();
+  deploy?.cleanup();
+});
+
+describe('promobot webhooks sync', () => {
+  it('creates the Gitea, GitHub and Harbor hooks, active, with the first secret of each', async () => {
+    // Somebody else's hook on the same repo must survive every run untouched.
+    const other = await fetch(`${gitea.url}/api/v1/repos/bootcamp/notes-deploy/hooks`, {
+      method: 'POST',
+      headers: { Authorization: `token ${env.GITEA_TOKEN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        type: 'gitea',
+        active: true,
+        events: ['push'],
+        config: { url: 'https://ci.example.com/hook', content_type: 'json' },
+      }),
+    });
+    expect(other.status).toBe(201);
+
+    const io = testIo(env);
+    expect(await runCli(['webhooks', 'sync'], io)).toBe(0);
+    expect(io.err()).toBe('');
+    expect(io.out()).toMatch(/created +gitea bootcamp\/notes-deploy/);
+    expect(io.out()).toMatch(/created +github acme\/deploy/);
+    expect(io.out()).toMatch(/created +harbor bootcamp/);
+    expect(io.out()).toMatch(/created +harbor acme/);
+
+    const [ci, ours] = gitea.hooks('bootcamp/notes-deploy');
+    expect(ci?.config.url).toBe('https://ci.example.com/hook');
+    expect(ours).toMatchObject({
+      active: true,
+      type: 'gitea',
+      branchFilter: '*',
+      events: ['push', 'pull_request', 'issue_comment', 'pull_request_review'],
+      config: { url: `${PUBLIC}/webhooks/gitea`, content_type: 'json', secret: 'gitea-secret' },
+    });
+
+    const listed = await fetch(`${github.url}/repos/acme/deploy/hooks`, {
+      headers: { Authorization: `Bearer ${env.GITHUB_TOKEN}` },
+    });
+    expect(await listed.json()).toMatchObject([
+      {
+        active: true,
+        events: ['push', 'pull_request', 'issue_comment', 'pull_request_review'],
+        config: { url: `${PUBLIC}/webhooks/github`, content_type: 'json', insecure_ssl: '0' },
+      },
+    ]);
+
+    expect(harbor.policies('bootcamp')).toMatchObject([
+      {
+        name: 'promobot',
+        enabled: true,
+        event_types: ['PUSH_ARTIFACT'],
+        targets: [
+          {
+            type: 'http',
+            address: `${PUBLIC}/webhooks/harbor`,
+            auth_header: 'Bearer harbor-secret',
+            skip_cert_verify: false,
+            payload_format: 'Default',
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('changes nothing on a second run, and says so', async () => {
+    const before = gitea.requests.filter((r) => r.method !== 'GET').length;
+    const io = testIo(env);
+    expect(await runCli(['webhooks', 'sync'], io)).toBe(0);
+    expect(io.out()).toContain('nothing changed: every hook is already registered as wanted');
+    expect(io.out()).not.toMatch(/created|updated/);
+    expect(gitea.requests.filter((r) => r.method !== 'GET').length).toBe(before);
+    expect(gitea.hooks('bootcamp/notes-deploy')).toHaveLength(2);
+    expect(harbor.policies('bootcamp')).toHaveLength(1);
+  });
+
+  it('repairs a hook at its URL that someone deactivated, and leaves the other hook alone', async () => {
+    const ours = gitea.hooks('bootcamp/notes-deploy')[1]!;
+    ours.active = false;
+    ours.events = ['push'];
+    const io = testIo(env);
+    expect(await runCli(['webhooks', 'sync'], io)).toBe(0);
+    expect(io.out()).toMatch(
+      /updated +gitea bootcamp\/notes-deploy \(hook \d+\): was inactive; events lack pull_request/,
+    );
+    expect(gitea.hooks('bootcamp/notes-deploy')[1]).toMatchObject({ active: true });
+    expect(gitea.hooks('bootcamp/notes-deploy')[0]).toMatchObject({
+      active: true,
+      events: ['push'],
+      config: { url: 'https://ci.example.com/hook' },
+    });
+  });
+
+  it('reports what is missing with --check and changes nothing', async () => {
+    const io = testIo({ ...env, PROMOBOT_PUBLIC_URL: 'https://elsewhere.example.com' });
+    expect(await runCli(['webhooks', 'sync', '--check'], io)).toBe(1);
+    expect(io.out()).toMatch(/missing +gitea bootcamp\/notes-deploy/);
+    expect(gitea.hooks('bootcamp/notes-deploy')).toHaveLength(2);
+  });
+
+  it('explains a token that may not manage hooks and exits 1', async () => {
+    const reader = gitea.addUser('reader');
+    gitea.setAccess('bootcamp/notes-deploy', 'reader', 'write');
+    const io = testIo({
+      ...env,
+      PROMOBOT_PUBLIC_URL: 'https://promobot-2.example.com',
+      GITEA_TOKEN: reader.token,
+      HARBOR_URL: '',
+      GITHUB_TOKEN: '',
+    });
+    expect(await runCli(['webhooks', 'sync'], io)).toBe(1);
+    expect(io.out()).toMatch(/FAILED +gitea bootcamp\/notes-deploy: .*403/);
+    expect(io.out()).toContain("fix: make the token's user an admin of bootcamp/notes-deploy");
+    expect(io.out()).toMatch(
+      /FAILED +github acme\/deploy: no credentials for github\n +fix: set GITHUB_TOKEN/,
+    );
+  });
+});
