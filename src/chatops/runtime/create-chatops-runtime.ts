@@ -144,7 +144,8 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
   const withCurrentHead = (state: PromotionState, promotion: PromotionPullRequest, botLogin: string) => {
     const { pr, meta } = promotion;
     if (pr.state !== 'open') return state;
-    if (state.candidate?.headSha === pr.headSha && state.candidate.tag === meta.tag) return state;
+    // The head is what people approve; the tag in the metadata may lag behind a candidate pushed since.
+    if (state.candidate?.headSha === pr.headSha) return state;
     return setCandidate(state, { tag: meta.tag, headSha: pr.headSha, at: instant(), actor: botLogin });
   };
 

@@ -1,0 +1,177 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { APPROVAL_STATUS_CONTEXT, readStatusComment } from '../../src/chatops/index.js';
+import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { REPO, startHarness, type Harness } from './runtime-harness.js';
+
+/**
+ * The ChatOps runtime on the Gitea double: comments and reviews typed in the double's UI arrive as Gitea's webhook
+ * bodies, are normalized as in production and acted on through the real Gitea ScmHost and a real Redis.
+ */
+
+let redisServer: RedisServer;
+let h: Harness;
+
+beforeAll(async () => {
+  redisServer = await startRedis();
+  h = await startHarness('gitea', redisServer);
+}, 30_000);
+
+afterEach(() => {
+  expect(h.double.violations.splice(0)).toEqual([]);
+  expect(h.double.answerProblems.splice(0)).toEqual([]);
+});
+
+afterAll(async () => {
+  await h?.close();
+  await redisServer?.close();
+});
+
+async function say(number: number, login: string, body: string) {
+  const comment = await h.double.comment(REPO.fullName, number, login, body);
+  await h.pump();
+  return comment;
+}
+
+async function statusState(number: number) {
+  const status = (await h.botComments(number)).find((c) => c.body.includes('promobot:chatops-status'));
+  return status ? readStatusComment(status.body) : null;
+}
+
+async function approvers(number: number) {
+  const state = await statusState(number);
+  const head = state?.candidate?.headSha;
+  return (state?.approvals ?? []).filter((a) => a.headSha === head).map((a) => a.by);
+}
+
+async function replies(number: number) {
+  return (await h.botComments(number)).filter((c) => !c.body.includes('promobot:chatops-status'));
+}
+
+describe('chatops runtime on Gitea', () => {
+  it('counts /approve by an approver, shows "1 of 2 approvals" and asks promotion to reconcile', async () => {
+    const { number, headSha } = await h.openPromotion('chat-ui', 'alice');
+    await say(number, 'release-lead', 'LGTM\n/approve');
+    expect(await approvers(number)).toEqual(['release-lead']);
+    const statuses = await h.host.listCommitStatuses(REPO, headSha);
+    expect(statuses.find((s) => s.context === APPROVAL_STATUS_CONTEXT)).toMatchObject({
+      state: 'pending',
+      description: '1 of 2 approvals',
+    });
+    expect(h.reconciles.at(-1)).toEqual({ app: 'chat-ui', reason: 'chatops: comment by @release-lead' });
+    // Accepted: the reaction and the status comment say it; no reply clutters the PR.
+    expect(await replies(number)).toEqual([]);
+  });
+
+  it("refuses /approve by the promotion's requester, replying with the reason, and counts nothing", async () => {
+    const { number } = await h.openPromotion('chat-api', 'alice');
+    await say(number, 'alice', '/approve');
+    expect(await approvers(number)).toEqual([]);
+    const [reply] = await replies(number);
+    expect(reply?.body).toContain(
+      '@alice asked for this promotion and cannot approve it: the policy of prod does not let authors approve',
+    );
+    const audit = (await statusState(number))?.audit.at(-1);
+    expect(audit).toMatchObject({ actor: 'alice', action: '/approve', outcome: 'refused' });
+  });
+
+  it('refuses /approve by a user without access to the deploy repo, with no effect', async () => {
+    const { number } = await h.openPromotion('search');
+    const before = h.reconciles.length;
+    await say(number, 'mallory', '/approve');
+    expect(await approvers(number)).toEqual([]);
+    expect((await replies(number))[0]?.body).toContain(
+      '@mallory has no access to bootcamp/notes-deploy; /approve needs write permission',
+    );
+    expect(h.reconciles.length).toBe(before);
+  });
+
+  it('ignores /approve in a code block, after ">", in an edited comment and from the bot itself', async () => {
+    const { number } = await h.openPromotion('notes');
+    await say(number, 'release-lead', '```\n/approve\n```');
+    await say(number, 'carol', '> /approve');
+    await say(number, 'promobot', '/approve');
+    const plain = await say(number, 'dave', 'looks fine');
+    const edited = await fetch(`${h.double.url}/api/v1/repos/${REPO.fullName}/issues/comments/${plain.id}`, {
+      method: 'PATCH',
+      headers: { authorization: `token ${h.tokens.dave ?? ''}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ body: '/approve' }),
+    });
+    expect(edited.status).toBe(200);
+    const delivered = await h.pump();
+    expect(delivered.map((d) => JSON.parse(d.body) as { action: string }).map((p) => p.action)).toEqual([
+      'edited',
+    ]);
+    // Only the bot's own "/approve" is there: no answer, no status comment, nothing counted.
+    expect((await h.botComments(number)).map((c) => c.body)).toEqual(['/approve']);
+    expect(await statusState(number)).toBeNull();
+  });
+
+  it('acts once on a comment delivered twice', async () => {
+    const { number } = await h.openPromotion('billing');
+    await h.double.comment(REPO.fullName, number, 'carol', '/approve');
+    const [delivery] = await h.pump();
+    if (!delivery) throw new Error('no delivery');
+    await h.dispatch(delivery);
+    expect(await approvers(number)).toEqual(['carol']);
+    const audit = (await statusState(number))?.audit.filter((e) => e.action === '/approve');
+    expect(audit).toHaveLength(1);
+  });
+
+  it('keeps a held promotion unready through approvals and gate success until /unhold, even after Redis is lost', async () => {
+    const { number } = await h.openPromotion('auth');
+    await say(number, 'dave', '/hold waiting for INC-7');
+    await say(number, 'release-lead', '/approve');
+    await say(number, 'carol', '/approve');
+    h.gates = 'success';
+    try {
+      expect(await h.readiness(number)).toEqual({ ready: false, why: 'held by @dave: waiting for INC-7' });
+      await h.redis.flushall();
+      h.restart();
+      expect(await h.readiness(number)).toEqual({ ready: false, why: 'held by @dave: waiting for INC-7' });
+      await say(number, 'carol', '/unhold');
+      expect(await h.readiness(number)).toEqual({ ready: true, why: 'approved by @release-lead, @carol' });
+      const pr = await h.host.getPullRequest(REPO, number);
+      expect(await h.runtime.mergeTrailers(pr)).toBe(
+        'Promobot-Approved-By: release-lead\nPromobot-Approved-By: carol',
+      );
+    } finally {
+      h.gates = 'none';
+    }
+  });
+
+  it('dismisses earlier approvals when a new candidate is pushed to the PR', async () => {
+    const { number } = await h.openPromotion('gateway');
+    await say(number, 'release-lead', '/approve');
+    await say(number, 'carol', '/approve');
+    h.gates = 'success';
+    try {
+      expect(await h.readiness(number)).toMatchObject({ ready: true });
+      const head = await h.pushCandidate('gateway', '4d5e6f7');
+      await h.runtime.onCandidate('gitea', REPO, number, head, '4d5e6f7');
+      expect(await approvers(number)).toEqual([]);
+      expect(await h.readiness(number)).toEqual({ ready: false, why: '0 of 2 approvals so far' });
+      const statuses = await h.host.listCommitStatuses(REPO, head);
+      expect(statuses.find((s) => s.context === APPROVAL_STATUS_CONTEXT)).toMatchObject({
+        state: 'pending',
+        description: '0 of 2 approvals',
+      });
+    } finally {
+      h.gates = 'none';
+    }
+  });
+
+  it('counts an approving review by a member of an approver team', async () => {
+    const { number } = await h.openPromotion('docs');
+    await h.double.review(REPO.fullName, number, 'carol', 'APPROVED');
+    await h.pump();
+    const state = await statusState(number);
+    expect(state?.approvals.map((a) => [a.by, a.via])).toEqual([['carol', 'review']]);
+  });
+
+  it('hands /rollback to promotion and replies with its answer', async () => {
+    const { number } = await h.openPromotion('wiki');
+    await say(number, 'dave', '/rollback to 1a2b3c4');
+    expect(h.rollbacks.at(-1)).toEqual({ app: 'wiki', env: 'prod', toTag: '1a2b3c4' });
+    expect((await replies(number))[0]?.body).toContain('rollback PR #99 returns wiki in prod to 1a2b3c4');
+  });
+});

@@ -1,0 +1,280 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { Redis } from 'ioredis';
+import { parse } from 'yaml';
+import { createChatopsRuntime, type ChatopsRuntime, type GateVerdict } from '../../src/chatops/index.js';
+import { normalizeGitea, normalizeGitHub, type ScmKind } from '../../src/events/index.js';
+import { createLogger } from '../../src/logger/index.js';
+import { PromotionPolicy, type Environment } from '../../src/policy/schema.js';
+import { parsePromotionMeta, renderPullRequestBody } from '../../src/promotion/index.js';
+import { createScmHost, repoRef, type ScmHost } from '../../src/scm/index.js';
+import type { Delivery } from '../doubles/deliver-webhook.js';
+import { startGiteaDouble } from '../doubles/gitea/index.js';
+import { startGitHubDouble } from '../doubles/github/index.js';
+import { createTempRepo, git, type TempRepo } from '../support/git.js';
+import type { RedisServer } from '../support/redis-server.js';
+
+/**
+ * The ChatOps runtime wired as the worker wires it, against a code host double and a real Redis: what the double
+ * sends as webhooks is normalized as in production and handed to `onComment` / `onReview`, as the queue would.
+ */
+
+export const REPO = repoRef('bootcamp/notes-deploy');
+export const logger = createLogger({ level: 'silent' });
+
+export const policyFor = (scm: ScmKind) =>
+  PromotionPolicy.parse(
+    parse(`
+apiVersion: promobot.dev/v1alpha1
+kind: PromotionPolicy
+metadata: { name: chat }
+spec:
+  deployRepo: { scm: ${scm}, repo: ${REPO.fullName}, branch: main }
+  apps:
+    - { name: chat-ui, image: registry.example/bootcamp/chat-ui }
+    - { name: chat-api, image: registry.example/bootcamp/chat-api }
+    - { name: search, image: registry.example/bootcamp/search }
+    - { name: notes, image: registry.example/bootcamp/notes }
+    - { name: billing, image: registry.example/bootcamp/billing }
+    - { name: auth, image: registry.example/bootcamp/auth }
+    - { name: gateway, image: registry.example/bootcamp/gateway }
+    - { name: docs, image: registry.example/bootcamp/docs }
+    - { name: wiki, image: registry.example/bootcamp/wiki }
+  environments:
+    - { name: staging, path: '{{app}}/staging', update: pull-request }
+    - name: prod
+      path: '{{app}}/prod'
+      update: pull-request
+      from: staging
+      autoMerge: true
+      approvals: { required: 2, approvers: [team:bootcamp/sre, release-lead] }
+      gates: [ttft-p95]
+`),
+  );
+
+/** What the tests need of either double. */
+interface Double {
+  readonly url: string;
+  readonly violations: string[];
+  readonly answerProblems: string[];
+  readonly deliveries: Delivery[];
+  comment(fullName: string, number: number, author: string, body: string): Promise<{ id: number }>;
+  review(fullName: string, number: number, reviewer: string, state: 'APPROVED'): Promise<unknown>;
+  syncRefs(): Promise<void>;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Harness {
+  readonly kind: ScmKind;
+  readonly double: Double;
+  readonly host: ScmHost;
+  readonly runtime: ChatopsRuntime;
+  readonly redis: Redis;
+  readonly prod: Environment;
+  /** Tokens of the users, for API calls made as them. */
+  readonly tokens: Record<string, string>;
+  /** What promotion was asked to do. */
+  readonly reconciles: { app: string; reason: string }[];
+  readonly rollbacks: { app: string; env: string; toTag: string | undefined }[];
+  /** What `gateStatus` answers for every PR. */
+  gates: GateVerdict;
+  /** Opens the bot's promotion PR of `app` into prod, asked for by `requestedBy`; returns its number and head. */
+  openPromotion(app: string, requestedBy?: string): Promise<{ number: number; headSha: string }>;
+  /** Pushes a new candidate onto the PR's branch, as the bot does. */
+  pushCandidate(app: string, tag: string): Promise<string>;
+  /** Deliveries the double sent since the last call, normalized and handed to the runtime. */
+  pump(): Promise<Delivery[]>;
+  /** Hands one delivery to the runtime (again). */
+  dispatch(delivery: Delivery): Promise<void>;
+  /** A new runtime over the same Redis, as after a worker restart. */
+  restart(): void;
+  readiness(number: number): Promise<{ ready: boolean; why: string }>;
+  botComments(number: number): Promise<{ id: number; body: string }[]>;
+  close(): Promise<void>;
+}
+
+const USERS = ['promobot', 'alice', 'release-lead', 'carol', 'dave', 'mallory'];
+
+export async function startHarness(kind: ScmKind, redisServer: RedisServer): Promise<Harness> {
+  const receiver: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(202).end());
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const webhook = {
+    url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhooks/${kind}`,
+    secret: 's',
+  };
+  const deploy: TempRepo = createTempRepo({ 'README.md': 'deploy repo\n' });
+  const tokens: Record<string, string> = {};
+  let double: Double;
+  let host: ScmHost;
+  if (kind === 'gitea') {
+    const gitea = await startGiteaDouble({ webhook });
+    for (const login of USERS) tokens[login] = gitea.addUser(login).token;
+    await gitea.addRepo({
+      owner: REPO.owner,
+      name: REPO.name,
+      bare: deploy.bare,
+      access: { promobot: 'admin', alice: 'write', 'release-lead': 'write', carol: 'write', dave: 'write' },
+    });
+    gitea.addTeam('bootcamp', 'sre', ['carol', 'dave']);
+    double = gitea;
+    host = createScmHost('gitea', { baseUrl: gitea.url, token: tokens.promobot ?? '', logger });
+  } else {
+    const github = await startGitHubDouble({ webhook });
+    for (const login of USERS) tokens[login] = github.addUser(login).token;
+    await github.addRepo({
+      owner: REPO.owner,
+      name: REPO.name,
+      bare: deploy.bare,
+      access: {
+        promobot: 'write',
+        alice: 'write',
+        'release-lead': 'write',
+        carol: 'write',
+        dave: 'maintain',
+      },
+    });
+    github.addTeam('bootcamp', 'sre', ['carol', 'dave']);
+    double = github;
+    host = createScmHost('github', {
+      baseUrl: github.url,
+      token: tokens.promobot ?? '',
+      logger,
+      retry: { retryAfterBaseValue: 5 },
+      throttle: { enabled: false },
+    });
+  }
+  const policy = policyFor(kind);
+  const prod = policy.spec.environments.find((e) => e.name === 'prod') as Environment;
+  const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
+  let cursor = double.deliveries.length;
+
+  const harness: Harness = {
+    kind,
+    double,
+    host,
+    redis,
+    prod,
+    tokens,
+    reconciles: [],
+    rollbacks: [],
+    gates: 'none',
+    runtime: undefined as unknown as ChatopsRuntime,
+    async openPromotion(app, requestedBy) {
+      const branch = `promobot/prod/${app}`;
+      git(deploy.work, 'checkout', '--quiet', '-B', branch, 'main');
+      const file = join(deploy.work, `${app}/prod/deployment.yaml`);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, `image: registry.example/bootcamp/${app}:3f9c2ab\n`);
+      git(deploy.work, 'add', '--all');
+      git(deploy.work, 'commit', '--quiet', '-m', `promote(${app}): prod 1a2b3c4 → 3f9c2ab`);
+      git(deploy.work, 'push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`);
+      const headSha = git(deploy.work, 'rev-parse', 'HEAD');
+      git(deploy.work, 'checkout', '--quiet', 'main');
+      await double.syncRefs();
+      const meta = {
+        v: 1 as const,
+        policy: 'chat',
+        app,
+        env: 'prod',
+        from: 'staging',
+        tag: '3f9c2ab',
+        previousTag: '1a2b3c4',
+        kind: 'promotion' as const,
+        ...(requestedBy === undefined ? {} : { requestedBy }),
+      };
+      const pr = await host.createPullRequest(REPO, {
+        head: branch,
+        base: 'main',
+        title: `promote ${app} to prod: 1a2b3c4 → 3f9c2ab`,
+        body: renderPullRequestBody({ meta, image: `registry.example/bootcamp/${app}` }),
+      });
+      await harness.pump();
+      return { number: pr.number, headSha };
+    },
+    async pushCandidate(app, tag) {
+      const branch = `promobot/prod/${app}`;
+      git(deploy.work, 'fetch', '--quiet', 'origin', branch);
+      git(deploy.work, 'checkout', '--quiet', '-B', branch, `origin/${branch}`);
+      writeFileSync(
+        join(deploy.work, `${app}/prod/deployment.yaml`),
+        `image: registry.example/bootcamp/${app}:${tag}\n`,
+      );
+      git(deploy.work, 'commit', '--quiet', '-am', `promote(${app}): prod 1a2b3c4 → ${tag}`);
+      git(deploy.work, 'push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`);
+      const headSha = git(deploy.work, 'rev-parse', 'HEAD');
+      git(deploy.work, 'checkout', '--quiet', 'main');
+      await double.syncRefs();
+      await harness.pump();
+      return headSha;
+    },
+    async dispatch(delivery) {
+      const payload: unknown = JSON.parse(delivery.body);
+      const result =
+        kind === 'gitea'
+          ? normalizeGitea(delivery.headers, payload)
+          : normalizeGitHub(delivery.headers, payload);
+      if (!('events' in result)) return;
+      for (const event of result.events) {
+        if (event.type === 'CommentCreated') await harness.runtime.onComment(event, logger);
+        if (event.type === 'ReviewSubmitted') await harness.runtime.onReview(event, logger);
+      }
+    },
+    async pump() {
+      await double.flush();
+      const fresh = double.deliveries.slice(cursor);
+      cursor = double.deliveries.length;
+      for (const delivery of fresh) await harness.dispatch(delivery);
+      // The bot's own answers are deliveries too; they must be seen (and ignored) like any other.
+      await double.flush();
+      const answers = double.deliveries.slice(cursor);
+      cursor = double.deliveries.length;
+      for (const delivery of answers) await harness.dispatch(delivery);
+      return fresh;
+    },
+    restart() {
+      (harness as { runtime: ChatopsRuntime }).runtime = createChatopsRuntime({
+        redis,
+        prefix: 'test',
+        logger,
+        resolve: (scm, fullName) =>
+          scm === kind && fullName.toLowerCase() === REPO.fullName
+            ? { policy, scm: host, botLogin: 'promobot' }
+            : null,
+        policyNamed: (name) => (name === policy.metadata.name ? policy : undefined),
+        gateStatus: () => Promise.resolve(harness.gates),
+        requestReconcile: (_policy, app, reason) => {
+          harness.reconciles.push({ app, reason });
+          return Promise.resolve();
+        },
+        rollback: (_policy, app, env, toTag) => {
+          harness.rollbacks.push({ app, env, toTag });
+          return Promise.resolve({ pr: 99 });
+        },
+      });
+    },
+    async readiness(number) {
+      const pr = await host.getPullRequest(REPO, number);
+      const meta = parsePromotionMeta(pr.body);
+      if (!meta) throw new Error(`#${number} has no metadata`);
+      return harness.runtime.mergeReadiness(pr, prod, meta);
+    },
+    async botComments(number) {
+      const comments = await host.listComments(REPO, number);
+      return comments.filter((c) => c.author === 'promobot');
+    },
+    async close() {
+      await double.close();
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+      redis.disconnect();
+      deploy.cleanup();
+    },
+  };
+  harness.restart();
+  return harness;
+}
