@@ -21,7 +21,7 @@ const FULL_NAME = 'bootcamp/chat-deploy';
 const repo = repoRef(FULL_NAME);
 
 /** A chat policy whose staging runs in `stagingNamespace` of the generated history; prod is the baseline. */
-function policy(name: string, stagingNamespace: string): PromotionPolicy {
+function policy(name: string, stagingNamespace: string, interval = '200ms'): PromotionPolicy {
   return PromotionPolicy.parse(
     parse(`
 apiVersion: promobot.dev/v1alpha1
@@ -39,12 +39,17 @@ spec:
       from: staging
       namespace: chat-prod
       gates: [ttft-p95, error-rate]
-      gating: { interval: 200ms, passes: 2, failureLimit: 1, maxInconclusive: 15m }
+      gating: { interval: ${interval}, passes: 2, failureLimit: 1, maxInconclusive: 15m }
 `),
   );
 }
 
-const POLICIES = [policy('chat', 'chat-staging'), policy('chat-slow', 'chat-slow-one')];
+const POLICIES = [
+  policy('chat', 'chat-staging'),
+  policy('chat-slow', 'chat-slow-one'),
+  // Rounds far enough apart for a restart to fall between two of them.
+  policy('chat-patient', 'chat-staging', '2s'),
+];
 
 let redis: RedisServer;
 let prometheus: PrometheusServer;
@@ -71,21 +76,8 @@ beforeAll(async () => {
   });
   const logger = createLogger({ level: 'silent' });
   scm = createScmHost('gitea', { baseUrl: double.url, token: bot.token, logger });
-  runner = createGateRunner({
-    redisUrl: redis.url,
-    prefix: 'promobot-test',
-    logger,
-    prometheus: createPrometheusClient({ url: prometheus.url, timeoutMs: 1_000 }),
-    prometheusUrl: 'https://prometheus.example.com',
-    resolve: (name) => {
-      const found = POLICIES.find((p) => p.metadata.name === name);
-      return found ? { policy: found, scm } : null;
-    },
-    onSettled: async (name, app) => {
-      settled.push(`${name}/${app}`);
-    },
-    // The generated history ends a little before now; rounds measure at its end.
-    evaluationTime: () => prometheus.dataEnd,
+  runner = makeRunner('promobot-test', async (name, app) => {
+    settled.push(`${name}/${app}`);
   });
   await runner.waitUntilReady();
 }, 60_000);
@@ -96,6 +88,24 @@ afterAll(async () => {
   await Promise.all([prometheus?.close(), redis?.close(), double?.close()]);
   deploy?.cleanup();
 });
+
+/** A runner on this file's Redis, Prometheus and Gitea double; its own `prefix` keeps its queue apart. */
+function makeRunner(prefix: string, onSettled: (policy: string, app: string) => Promise<void>): GateRunner {
+  return createGateRunner({
+    redisUrl: redis.url,
+    prefix,
+    logger: createLogger({ level: 'silent' }),
+    prometheus: createPrometheusClient({ url: prometheus.url, timeoutMs: 1_000 }),
+    prometheusUrl: 'https://prometheus.example.com',
+    resolve: (name) => {
+      const found = POLICIES.find((p) => p.metadata.name === name);
+      return found ? { policy: found, scm } : null;
+    },
+    onSettled,
+    // The generated history ends a little before now; rounds measure at its end.
+    evaluationTime: () => prometheus.dataEnd,
+  });
+}
 
 /** Pushes a promotion branch with a new tag and opens its PR as the bot. */
 async function openPromotion(tag: string) {
@@ -177,7 +187,12 @@ describe('gates/createGateRunner() with Redis, Prometheus and the Gitea double',
     expect(comments[0]?.body).toContain('ttft-p95');
     expect(comments[0]?.body).toContain('model="llama-3-8b"');
     expect(comments[0]?.body).toContain('https://prometheus.example.com/graph?g0.expr=');
-    expect(comments[0]?.updatedAt).not.toBe(comments[0]?.createdAt);
+    // Created by round 1, edited in place by round 2.
+    const calls = double.requests.map((r) => `${r.method} ${r.path}`);
+    expect(calls.filter((c) => c === `POST /repos/${FULL_NAME}/issues/${pr.number}/comments`)).toHaveLength(
+      1,
+    );
+    expect(calls).toContain(`PATCH /repos/${FULL_NAME}/issues/comments/${comments[0]?.id}`);
     await waitFor('onSettled', () => (settled.includes('chat/chat-ui') ? true : undefined));
     expect(double.violations).toEqual([]);
   });
@@ -249,6 +264,54 @@ describe('gates/createGateRunner() with Redis, Prometheus and the Gitea double',
     expect(comments).toHaveLength(1);
     expect(comments[0]?.body).toContain('success');
     expect(double.violations).toEqual([]);
+  });
+
+  it('resumes a soak after the process restarts, from the round it had reached', async () => {
+    const pr = await openPromotion('8b9c0d1');
+    const calls: string[] = [];
+    const first = makeRunner('promobot-restart', async (name) => {
+      calls.push(`first ${name}`);
+    });
+    await first.waitUntilReady();
+    await first.start(target('chat-patient', pr));
+    await waitFor('round 1', () =>
+      gateStatuses(pr.headSha).some((s) => s.description.startsWith('round 1')) ? true : undefined,
+    );
+    await first.close();
+
+    const second = makeRunner('promobot-restart', async (name) => {
+      calls.push(`second ${name}`);
+    });
+    try {
+      await second.waitUntilReady();
+      await waitFor('success after the restart', async () =>
+        (await second.status(repo, pr.number, pr.headSha)) === 'success' ? true : undefined,
+      );
+      await waitFor('onSettled', () => (calls.length > 0 ? true : undefined));
+      expect(calls).toEqual(['second chat-patient']);
+      expect(gateStatuses(pr.headSha).map((s) => s.state)).toEqual(['pending', 'pending', 'success']);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('calls onSettled again when it failed, without counting the last round twice', async () => {
+    const pr = await openPromotion('9c0d1e2');
+    let calls = 0;
+    const flaky = makeRunner('promobot-flaky', async () => {
+      calls += 1;
+      if (calls === 1) throw new Error('the reconcile queue is unavailable');
+    });
+    try {
+      await flaky.waitUntilReady();
+      await flaky.start(target('chat', pr));
+      await waitFor('the retried onSettled', () => (calls >= 2 ? true : undefined), 10_000);
+
+      expect(gateStatuses(pr.headSha).map((s) => s.state)).toEqual(['pending', 'pending', 'success']);
+      expect(gateComments(pr.number)).toHaveLength(1);
+    } finally {
+      await flaky.close();
+    }
   });
 
   it('says none for an environment without gates', async () => {
