@@ -3,6 +3,7 @@ import type { Config } from '../config/index.js';
 import { ConfigError, errorMessage } from '../errors/index.js';
 import type { Logger } from '../logger/index.js';
 import type { HandlerRegistry } from '../queue/index.js';
+import { doctorCommand } from './doctor.js';
 import { planCommand } from './plan.js';
 import { serveCommand } from './serve.js';
 import { startCommand } from './start.js';
@@ -47,6 +48,7 @@ export const COMMANDS: readonly Command[] = [
   startCommand,
   validateCommand,
   planCommand,
+  doctorCommand,
   webhooksSyncCommand,
 ];
 

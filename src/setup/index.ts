@@ -22,3 +22,9 @@ export {
   type SyncOutcome,
   type SyncWebhooksInput,
 } from './sync-webhooks.js';
+export { CheckStatus, doctorPassed, renderChecklist, type DoctorCheck } from './doctor-check.js';
+export { checkRedis } from './check-redis.js';
+export { checkGitRead, adviseGitRead, type GitReadInput } from './check-git-read.js';
+export { gateQueries, checkGateQueries, type GateQuery } from './check-gate-queries.js';
+export { readScmAccess, judgeScmAccess, type ScmAccess } from './scm-access.js';
+export { runDoctor, type DoctorInput } from './run-doctor.js';

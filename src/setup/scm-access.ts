@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import type { JsonClient } from './json-client.js';
+
+/** Who a token is and what it may do on one repository. */
+export interface ScmAccess {
+  readonly login: string;
+  readonly admin: boolean;
+  readonly push: boolean;
+  readonly pull: boolean;
+  /** Classic GitHub token scopes (`X-OAuth-Scopes`); undefined where the host does not show them. */
+  readonly scopes?: readonly string[];
+}
+
+const User = z.object({ login: z.string().min(1) });
+const Repo = z.object({
+  full_name: z.string(),
+  permissions: z.object({ admin: z.boolean(), push: z.boolean(), pull: z.boolean() }).nullish(),
+});
+
+/**
+ * Reads the token's user (`GET /user`) and its permission on `repo` (`GET /repos/{repo}`, `permissions`): the
+ * same two calls on Gitea and GitHub, and nothing is changed.
+ */
+export async function readScmAccess(api: JsonClient, repo: string): Promise<ScmAccess> {
+  const user = await api.request('GET', '/user', User);
+  const scopesHeader = user.headers.get('x-oauth-scopes');
+  const { data } = await api.request('GET', `/repos/${repo}`, Repo);
+  const permissions = data.permissions ?? { admin: false, push: false, pull: true };
+  return {
+    login: user.data.login,
+    ...permissions,
+    ...(scopesHeader === null
+      ? {}
+      : {
+          scopes: scopesHeader
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        }),
+  };
+}
+
+/**
+ * Pure: what `access` lets promobot do, and what is missing with its fix. Pushing, setting commit statuses and
+ * merging all need write permission on both hosts; a classic GitHub token also needs the `repo` scope.
+ */
+export function judgeScmAccess(
+  host: 'gitea' | 'github',
+  repo: string,
+  access: ScmAccess,
+): { ok: boolean; detail: string; fix?: string } {
+  const level = access.admin ? 'admin' : access.push ? 'write' : access.pull ? 'read' : 'none';
+  const can = access.push ? 'can push, set statuses and merge' : 'can NOT push, set statuses or merge';
+  const detail = `token of ${access.login}, ${level} on ${repo}: ${can}`;
+  if (!access.push) {
+    const fix =
+      host === 'gitea'
+        ? `give ${access.login} write access to ${repo} (Settings → Collaborators, or a team with write), and use a token with write:repository, write:issue, read:organization`
+        : `give ${access.login} write access to ${repo} (Settings → Collaborators and teams)`;
+    return { ok: false, detail, fix };
+  }
+  if (host === 'github' && access.scopes !== undefined && !access.scopes.includes('repo')) {
+    return {
+      ok: false,
+      detail: `${detail}, but the token's scopes are ${access.scopes.join(', ') || 'none'}`,
+      fix: 'create a classic token with the repo and read:org scopes (or a fine-grained one: contents, pull requests, commit statuses: write; members: read)',
+    };
+  }
+  return { ok: true, detail };
+}
