@@ -125,7 +125,8 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     const lease = await acquireRepoLock({
       redis,
       key: `${config.queuePrefix}:app-lock:${job.policy}:${job.app}`,
-      ttlMs: 60_000,
+      // Renewed every third while held; short, so a killed worker blocks the app only briefly.
+      ttlMs: 15_000,
       waitMs: 10 * 60_000,
       logger: jobLogger,
     });
