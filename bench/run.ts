@@ -8,7 +8,12 @@ import { writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { deployBurst } from './deploy-burst.js';
+import { deployScaling } from './deploy-scaling.js';
+import { deployWrite } from './deploy-write.js';
+import { gates } from './gates.js';
 import { intake } from './intake.js';
+import { memory } from './memory.js';
 
 export interface Bench {
   readonly name: string;
@@ -16,7 +21,7 @@ export interface Bench {
   run(): Promise<string>;
 }
 
-const BENCHES: readonly Bench[] = [intake];
+const BENCHES: readonly Bench[] = [intake, deployWrite, deployBurst, deployScaling, gates, memory];
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -1,0 +1,130 @@
+/**
+ * A burst: 100 pushes for 100 different apps sent to the running service within one second, on a 10,000-file
+ * deploy repo. Measures the time from the first POST until every app's tag is on the bare remote and how many
+ * commits that took (coalescing), and checks that every app got exactly its own tag and nothing else moved.
+ */
+import { startRedis } from '../test/support/redis-server.js';
+import { createDeployRepoFixture, devPath, git } from './support/deploy-repo-fixture.js';
+import { harborPush, newTag } from './support/harbor-push.js';
+import { startPromobotService, type PromobotService } from './support/promobot-service.js';
+import { readRef } from './support/remote-ref.js';
+import { ms } from './support/stats.js';
+import type { Bench } from './run.js';
+
+const FILES = 10_000;
+const APPS = 100;
+const SPREAD_MS = 1_000;
+const AIM_MS = 3_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const deployBurst: Bench = {
+  name: 'deploy-burst',
+  async run() {
+    const fixture = createDeployRepoFixture(FILES);
+    const redis = await startRedis();
+    const apps = fixture.apps.slice(0, APPS);
+    let service: PromobotService | undefined;
+    try {
+      service = await startPromobotService({ redisUrl: redis.url, bare: fixture.bare, apps });
+      await service.settle();
+      const start = readRef(fixture.bare);
+      if (start === null) throw new Error('the fixture has no main branch');
+      const tags = new Map(apps.map((app) => [app, newTag()]));
+      const occurAt = Math.floor(Date.now() / 1000);
+
+      // Every tip the remote shows, with when it was first seen.
+      const seen: { commit: string; at: number }[] = [];
+      let watching = true;
+      const watch = (async () => {
+        let last = start;
+        while (watching) {
+          const tip = readRef(fixture.bare);
+          if (tip !== null && tip !== last) {
+            seen.push({ commit: tip, at: performance.now() });
+            last = tip;
+          }
+          await sleep(2);
+        }
+      })();
+
+      const started = performance.now();
+      const answers = await Promise.all(
+        apps.map(async (app, i) => {
+          await sleep((i * SPREAD_MS) / APPS);
+          return service!.postHarbor(harborPush(app, tags.get(app)!, occurAt));
+        }),
+      );
+      const sentIn = performance.now() - started;
+      if (answers.some((status) => status !== 202))
+        throw new Error(`not every push was accepted: ${answers.join(', ')}`);
+
+      // Done when the remote's tip has every tag; checked with git only when the tip moves.
+      const deadline = Date.now() + 60_000;
+      let checked = start;
+      let missing = apps.length;
+      while (missing > 0) {
+        const tip = readRef(fixture.bare);
+        if (tip !== null && tip !== checked) {
+          checked = tip;
+          const changed = new Set(git(fixture.bare, 'diff', '--name-only', start, tip).split('\n'));
+          missing = apps.filter((app) => !changed.has(devPath(app))).length;
+        }
+        if (Date.now() > deadline) throw new Error(`${missing} apps had not landed after 60 s`);
+        if (missing > 0) await sleep(5);
+      }
+      watching = false;
+      await watch;
+      await service.settle();
+
+      // When each app landed: the first tip seen that contains its change.
+      const landedAt = new Map<string, number>();
+      let previous = start;
+      for (const { commit, at } of seen) {
+        for (const path of git(fixture.bare, 'diff', '--name-only', previous, commit).split('\n')) {
+          const app = path.split('/')[0] ?? '';
+          if (tags.has(app) && !landedAt.has(app)) landedAt.set(app, at - started);
+        }
+        previous = commit;
+      }
+      const allLanded = Math.max(...landedAt.values());
+      const commits = Number(git(fixture.bare, 'rev-list', '--count', `${start}..main`));
+      const tips = seen.length;
+
+      // Exactly right: each app's dev file differs only in its own tag, and nothing else moved.
+      const changed = git(fixture.bare, 'diff', '--name-only', start, 'main').split('\n').sort();
+      const expected = apps.map(devPath).sort();
+      const wrongFiles = changed.join('\n') !== expected.join('\n');
+      let wrongTags = 0;
+      for (const app of apps) {
+        const text = git(fixture.bare, 'show', `main:${devPath(app)}`);
+        const refs = text.match(/image: "?localhost\/harbor\/app-\d+:([^"\s]+)/g) ?? [];
+        if (refs.length !== 2 || !refs.every((r) => r.endsWith(`:${tags.get(app)}`))) wrongTags += 1;
+      }
+      const met = allLanded <= AIM_MS;
+      return [
+        '## Burst: 100 apps pushed within 1 s (`bench/deploy-burst.ts`)',
+        '',
+        `${APPS} signed Harbor deliveries for ${APPS} different apps of one ${fixture.files.toLocaleString('en')}-file ` +
+          `deploy repo, POSTed to the running service ${SPREAD_MS / APPS} ms apart (all sent in ${ms(sentIn)} ms, ` +
+          'every one answered 202). Timed from the first POST until the last app\u2019s tag was on the bare remote.',
+        '',
+        '| what | value |',
+        '|---|---:|',
+        `| all ${APPS} landed after | ${ms(allLanded)} ms |`,
+        `| first app landed after | ${ms(Math.min(...landedAt.values()))} ms |`,
+        `| commits it took | ${commits} |`,
+        `| branch tips seen moving | ${tips} |`,
+        `| apps whose dev Deployment holds exactly its tag (both image refs) | ${APPS - wrongTags} / ${APPS} |`,
+        `| files changed besides those ${APPS} | ${wrongFiles ? 'some (see the run)' : 'none'} |`,
+        '',
+        `Aim: all landed within ${AIM_MS / 1000} s — ${met ? 'met' : '**not met**'} in this run.`,
+        '',
+      ].join('\n');
+    } finally {
+      await service?.close();
+      await redis.close();
+      fixture.cleanup();
+    }
+  },
+};
