@@ -6,7 +6,7 @@ import { z } from 'zod';
 /**
  * A small Harbor (API v2.0) for the webhook policy endpoints `webhooks sync` and `doctor` use, written from
  * Harbor's swagger (api/v2.0/swagger.yaml: `WebhookPolicy`, `WebhookTargetObject`): list, create (201 with
- * `Location`, empty body), update (PUT, 200 empty), and `GET /ping`. Requests with a body the schema does not
+ * `Location`, empty body), update (PUT, 200 empty), and `GET /ping` and `GET /users/current`. Requests with a body the schema does not
  * allow, or without Basic auth, are refused and recorded in `violations`.
  */
 export interface HarborDouble {
@@ -73,13 +73,18 @@ export async function startHarborDouble(options: {
       res.writeHead(200, { 'Content-Type': 'text/plain' }).end('Pong');
       return;
     }
-    const match = /^\/api\/v2\.0\/projects\/([^/]+)\/webhook\/policies(?:\/(\d+))?$/.exec(url.pathname);
-    if (!match) return send(res, 404, errors('NOT_FOUND', `no route ${req.method} ${url.pathname}`));
     const [user, password] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64')
       .toString()
       .split(':');
-    if (!user || options.users[user] !== password)
-      return send(res, 401, errors('UNAUTHORIZED', 'unauthorized'));
+    const signedIn = user !== undefined && user !== '' && options.users[user] === password;
+    if (req.method === 'GET' && url.pathname === '/api/v2.0/users/current') {
+      return signedIn
+        ? send(res, 200, { user_id: 3, username: user })
+        : send(res, 401, errors('UNAUTHORIZED', 'unauthorized'));
+    }
+    const match = /^\/api\/v2\.0\/projects\/([^/]+)\/webhook\/policies(?:\/(\d+))?$/.exec(url.pathname);
+    if (!match) return send(res, 404, errors('NOT_FOUND', `no route ${req.method} ${url.pathname}`));
+    if (!signedIn) return send(res, 401, errors('UNAUTHORIZED', 'unauthorized'));
     const project = decodeURIComponent(match[1]!);
     if (req.headers['x-is-resource-name'] !== 'true' && !/^\d+$/.test(project)) {
       violations.push(`${req.method} ${url.pathname}: a project name needs X-Is-Resource-Name: true`);

@@ -1,0 +1,177 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/index.js';
+import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/index.js';
+import { createTempRepo, type TempRepo } from '../support/git.js';
+import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
+import { freePort, startRedis, type RedisServer } from '../support/redis-server.js';
+import { startHarborDouble, type HarborDouble } from '../setup/harbor-double.js';
+import { policiesDir, testIo } from './cli-io.js';
+
+let redis: RedisServer;
+let prometheus: PrometheusServer;
+let gitea: GiteaDouble;
+let harbor: HarborDouble;
+let deploy: TempRepo;
+let env: Record<string, string>;
+let readerToken: string;
+
+const policy = (gateQuery: string) => `
+apiVersion: promobot.dev/v1alpha1
+kind: PromotionPolicy
+metadata: { name: chat }
+spec:
+  deployRepo: { scm: gitea, repo: bootcamp/notes-deploy }
+  apps: [{ name: chat-ui, image: harbor.local/bootcamp/chat-ui }]
+  environments:
+    - { name: staging, path: chat-ui/staging, update: commit, namespace: chat-staging }
+    - { name: prod, path: chat-ui/prod, update: pull-request, from: staging, gates: [request-rate] }
+  gates:
+    - name: request-rate
+      query: '${gateQuery}'
+      max: 1000
+`;
+
+const GOOD_QUERY = 'sum(rate(chat_requests_total{namespace="{{fromNamespace}}"}[5m]))';
+
+beforeAll(async () => {
+  redis = await startRedis({ appendOnly: false });
+  prometheus = await startPrometheus({
+    families: [
+      {
+        type: 'counter',
+        name: 'chat_requests',
+        series: [{ labels: { namespace: 'chat-staging', status: 'ok' }, rate: 5 }],
+      },
+    ],
+    durationSeconds: 1800,
+  });
+  deploy = createTempRepo({
+    'chat-ui/staging/deployment.yaml': 'image: harbor.local/bootcamp/chat-ui:1a2b3c4\n',
+  });
+  gitea = await startGiteaDouble();
+  const bot = gitea.addUser('promobot');
+  readerToken = gitea.addUser('reader').token;
+  await gitea.addRepo({
+    owner: 'bootcamp',
+    name: 'notes-deploy',
+    bare: deploy.bare,
+    access: { promobot: 'admin', reader: 'read' },
+  });
+  harbor = await startHarborDouble({ projects: ['bootcamp'], users: { robot: 'robot-secret' } });
+  env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: deploy.root,
+    REDIS_URL: redis.url,
+    PROMOBOT_PUBLIC_URL: 'https://promobot.example.com',
+    PROMOBOT_POLICIES: policiesDir({ 'chat.yaml': policy(GOOD_QUERY) }),
+    GITEA_URL: gitea.url,
+    GITEA_TOKEN: bot.token,
+    GITEA_WEBHOOK_SECRET: 'gitea-secret',
+    HARBOR_URL: harbor.url,
+    HARBOR_USERNAME: 'robot',
+    HARBOR_PASSWORD: 'robot-secret',
+    HARBOR_WEBHOOK_SECRET: 'Bearer harbor-secret',
+    PROMETHEUS_URL: prometheus.url,
+  };
+  expect(await runCli(['webhooks', 'sync'], testIo(env))).toBe(0);
+}, 60_000);
+
+afterEach(() => {
+  expect(gitea.violations).toEqual([]);
+  expect(gitea.answerProblems).toEqual([]);
+  expect(harbor.violations).toEqual([]);
+});
+
+afterAll(async () => {
+  await gitea?.close();
+  await harbor?.close();
+  await prometheus?.close();
+  await redis?.close();
+  deploy?.cleanup();
+});
+
+async function doctor(overrides: Record<string, string> = {}) {
+  const io = testIo({ ...env, ...overrides });
+  const code = await runCli(['doctor'], io);
+  return { code, out: io.out() };
+}
+
+describe('promobot doctor', () => {
+  it('passes a good set-up, changing nothing, and exits 0', async () => {
+    const writes = gitea.requests.filter((r) => r.method !== 'GET').length;
+    const { code, out } = await doctor();
+    expect(out).not.toContain('[FAIL]');
+    expect(out).toMatch(/\[ok\] +redis:\/\/127\.0\.0\.1:\d+: answers PING/);
+    expect(out).toContain(
+      'token of promobot, admin on bootcamp/notes-deploy: can push, set statuses and merge',
+    );
+    expect(out).toMatch(/bootcamp\/notes-deploy read \(main\): git can read .*; main is at [0-9a-f]{12}/);
+    expect(out).toMatch(/chat\/chat-ui\/prod gate request-rate: valid, 1 series now/);
+    expect(out).toMatch(/\[ok\] +gitea bootcamp\/notes-deploy: registered/);
+    expect(out).toMatch(/\[ok\] +harbor bootcamp: registered/);
+    expect(out).toMatch(/all \d+ checks passed/);
+    expect(code).toBe(0);
+    expect(gitea.requests.filter((r) => r.method !== 'GET').length).toBe(writes);
+  });
+
+  it('reports a wrong token with the fix, for the API and for git, and exits 1', async () => {
+    const { code, out } = await doctor({ GITEA_TOKEN: 'not-a-token' });
+    expect(code).toBe(1);
+    expect(out).toMatch(/\[FAIL\] bootcamp\/notes-deploy token: GET .*\/user answered 401/);
+    expect(out).toContain(`fix: GITEA_TOKEN is not accepted by ${gitea.url}: create a token`);
+    expect(out).toMatch(/\[FAIL\] bootcamp\/notes-deploy read \(main\): git ls-remote failed/);
+    expect(out).toContain('fix: git refused the credentials: set GITEA_TOKEN to a token that can read');
+  });
+
+  it('reports a token that cannot push to the deploy repo, and exits 1', async () => {
+    const { code, out } = await doctor({ GITEA_TOKEN: readerToken });
+    expect(code).toBe(1);
+    expect(out).toContain(
+      '[FAIL] bootcamp/notes-deploy token: token of reader, read on bootcamp/notes-deploy: can NOT push, set statuses or merge',
+    );
+    expect(out).toContain('fix: give reader write access to bootcamp/notes-deploy');
+    // Reading is fine: the failure is exactly the push permission.
+    expect(out).toMatch(/\[ok\] +bootcamp\/notes-deploy read \(main\)/);
+  });
+
+  it('reports an unreachable Prometheus, skips the gate queries, and exits 1', async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const { code, out } = await doctor({ PROMETHEUS_URL: closed });
+    expect(code).toBe(1);
+    expect(out).toContain(`[FAIL] ${closed}: Prometheus unreachable`);
+    expect(out).toContain(`fix: check PROMETHEUS_URL (${closed}) and that this machine can reach it`);
+    expect(out).toMatch(/\[skip\] chat\/chat-ui\/prod gate request-rate: not checked/);
+  });
+
+  it('reports a gate query with a syntax error with the parser message, and exits 1', async () => {
+    const broken = policiesDir({ 'chat.yaml': policy('sum(rate(chat_requests_total[5m])') });
+    const { code, out } = await doctor({ PROMOBOT_POLICIES: broken });
+    expect(code).toBe(1);
+    expect(out).toMatch(
+      /\[FAIL\] chat\/chat-ui\/prod gate request-rate: syntax error: Prometheus error bad_data/,
+    );
+    expect(out).toContain('fix: correct the PromQL in the policy');
+  });
+
+  it('warns about a valid query that has no data now, without failing', async () => {
+    const empty = policiesDir({
+      'chat.yaml': policy('sum(rate(chat_requests_total{namespace="nowhere"}[5m]))'),
+    });
+    const { code, out } = await doctor({ PROMOBOT_POLICIES: empty });
+    expect(out).toMatch(/\[warn\] chat\/chat-ui\/prod gate request-rate: valid, but returns no data now/);
+    expect(code).toBe(0);
+  });
+
+  it('reports an unreachable Redis and missing hooks with their fixes', async () => {
+    const { code, out } = await doctor({
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      PROMOBOT_PUBLIC_URL: 'https://other.example.com',
+    });
+    expect(code).toBe(1);
+    expect(out).toMatch(/\[FAIL\] redis:\/\/127\.0\.0\.1:\d+: no answer/);
+    expect(out).toContain('fix: start Redis, or set REDIS_URL');
+    expect(out).toMatch(
+      /\[FAIL\] gitea bootcamp\/notes-deploy: no hook at promobot's URL\n +fix: run `promobot webhooks sync`/,
+    );
+  });
+});
