@@ -60,7 +60,12 @@ export interface ReconcileDeps {
     pr: PullRequest,
     env: Environment,
     meta: PromotionMeta,
-  ) => Promise<{ ready: boolean; why: string }>;
+  ) => Promise<{ ready: boolean; why: string; trailers?: string }>;
+  /**
+   * A promotion PR now carries a candidate on `pr.headSha` (opened, updated, or found as it was): gates start
+   * their rounds for that head, and approvals given for an older head stop counting. Idempotent per head.
+   */
+  onCandidate?: (pr: PullRequest, env: Environment, meta: PromotionMeta) => Promise<void>;
 }
 
 export const PROMOTION_STATUS = 'promobot/promotion';
@@ -145,7 +150,10 @@ export async function reconcileApp(
             { pr: pr.number, tag: action.tag },
             action.kind === 'open' ? 'promotion PR opened' : 'promotion PR updated',
           );
-          if (soakingUntil === null && (await tryMerge(pr, env, meta, deps, log))) merged.push(pr.number);
+          if (soakingUntil === null) {
+            await deps.onCandidate?.(pr, env, meta);
+            if (await tryMerge(pr, env, meta, deps, log)) merged.push(pr.number);
+          }
         }
         break;
       }
@@ -155,6 +163,7 @@ export async function reconcileApp(
         if (pr && meta && action.soakingUntil === null) {
           // A soak that has ended turns the promotion status green.
           await setPromotionStatus(deps, pr.headSha, meta, null);
+          await deps.onCandidate?.(pr, env, meta);
           if (await tryMerge(pr, env, meta, deps, log)) merged.push(pr.number);
         }
         break;
@@ -281,13 +290,18 @@ async function tryMerge(
   deps: ReconcileDeps,
   log: Logger,
 ): Promise<boolean> {
-  if (!env.autoMerge || env.merger === 'people') return false;
+  // The bot merges when the environment says so (autoMerge), or once its required approvals are in — unless
+  // people merge there. Gates, holds and approvals are all in `mergeReadiness`.
+  const approvalsRequired = (env.approvals?.required ?? 0) > 0;
+  if (env.merger === 'people' || (!env.autoMerge && !approvalsRequired)) return false;
+  let trailers: string | undefined;
   if (deps.mergeReadiness) {
     const readiness = await deps.mergeReadiness(pr, env, meta);
     if (!readiness.ready) {
       log.info({ pr: pr.number, why: readiness.why }, 'promotion PR not ready to merge');
       return false;
     }
+    trailers = readiness.trailers;
   } else if (env.gates.length > 0 || (env.approvals?.required ?? 0) > 0) {
     // Gates and approvals are decided elsewhere; without that decision the bot never merges such a PR.
     return false;
@@ -296,6 +310,7 @@ async function tryMerge(
     method: env.mergeMethod,
     headSha: pr.headSha,
     title: renderPullRequestTitle(meta),
+    ...(trailers ? { message: trailers } : {}),
   });
   if (result.merged || result.alreadyMerged) {
     log.info({ pr: pr.number }, 'promotion PR merged');
