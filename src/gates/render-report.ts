@@ -98,7 +98,8 @@ function encodeQuery(text: string): string {
 const STATUS_ICON: Record<GateStatus, string> = { pending: '⏳', success: '✅', failure: '❌' };
 const VERDICT_ICON: Record<Verdict, string> = { pass: '✅', fail: '❌', inconclusive: '❔' };
 
-function renderGate(gate: GateEvaluation, prometheusUrl: string, at: string): string[] {
+/** One gate's section of a report: heading, links to Prometheus, the query, and its table of series. */
+export function renderGate(gate: GateEvaluation, prometheusUrl: string, at: string): string[] {
   const lines = [`#### ${VERDICT_ICON[gate.verdict]} ${cell(gate.gate)}: ${gate.verdict}`, ''];
   const links = [`[query](${graphUrl(prometheusUrl, gate.query, at)})`];
   if (gate.baselineQuery) links.push(`[baseline](${graphUrl(prometheusUrl, gate.baselineQuery, at)})`);
@@ -136,7 +137,7 @@ function show(value: SampleText | null): string {
 }
 
 /** Text safe inside a markdown table cell: no HTML, no table breaks, no formatting. */
-function cell(text: string): string {
+export function cell(text: string): string {
   return text
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')

@@ -12,7 +12,13 @@ import { GateState, initialGateState, type GateStatus } from '../rounds.js';
 import { runGateRound } from '../run-gate-round.js';
 import { GATES_QUEUE, GateRoundJob, GateTarget, gateRoundJobId } from './gate-round-job.js';
 import { planEnvironmentGates } from './plan-environment-gates.js';
+import { createWatchRounds } from './create-watch-rounds.js';
 import { publishGateRound } from './publish-gate-round.js';
+import { WatchRoundJob, watchRoundJobId, type WatchFailure, type WatchTarget } from './watch-round-job.js';
+import type { WatchStatus } from './watch-state.js';
+
+const ROUND_JOB = 'round';
+const WATCH_JOB = 'watch';
 
 /** How long a head's soak state stays readable after its last round. */
 const STATE_TTL_MS = 14 * 24 * 3600 * 1000;
@@ -36,6 +42,11 @@ export interface GateRunnerDeps {
    * also the round's clock for `maxInconclusive`, so the soak's notion of time and the data's agree.
    */
   evaluationTime?: (() => number) | undefined;
+  /**
+   * Called when a post-promotion watch fails (part of `watch`): promotion opens the rollback PR to the previous tag
+   * with `failure.report` as evidence, and merges it when the environment's `rollback.autoMerge` says so.
+   */
+  onWatchFailed?: ((failure: WatchFailure) => Promise<void>) | undefined;
   /** Rounds run at once across PRs; default 4. */
   concurrency?: number | undefined;
 }
@@ -54,6 +65,15 @@ export interface GateRunner {
    * knowledge): call `start` first, it is cheap to repeat.
    */
   status(repo: RepoRef, pr: number, headSha: string): Promise<GateRunStatus>;
+  /**
+   * After a merge into an environment with `watch`: keeps evaluating its gates there (absolute thresholds only) for
+   * that long, with the `promobot/watch` status on the merge commit and one watch comment on the PR; on failure calls
+   * `onWatchFailed`. Resolves false when the environment is not watched. Idempotent per merge commit; a later merge
+   * into the same environment replaces the watch.
+   */
+  watch(target: WatchTarget): Promise<boolean>;
+  /** Where the watch of that merge stands; null when none was started. */
+  watchStatus(target: WatchTarget): Promise<WatchStatus | null>;
   waitUntilReady(): Promise<void>;
   /** Stops the worker and the queue; safe to call more than once. */
   close(): Promise<void>;
@@ -79,7 +99,10 @@ export function createGateRunner(deps: GateRunnerDeps): GateRunner {
   queueConnection.on('error', () => undefined);
   const workerConnection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
   workerConnection.on('error', () => undefined);
-  const queue = new Queue<GateRoundJob>(GATES_QUEUE, { connection: queueConnection, prefix: deps.prefix });
+  const queue = new Queue<GateRoundJob | WatchRoundJob>(GATES_QUEUE, {
+    connection: queueConnection,
+    prefix: deps.prefix,
+  });
 
   const headKey = (repo: RepoRef, pr: number) => `${deps.prefix}:gates:head:${repo.fullName}:${pr}`;
   const stateKey = (repo: RepoRef, pr: number, sha: string) =>
@@ -100,15 +123,28 @@ export function createGateRunner(deps: GateRunnerDeps): GateRunner {
       STATE_TTL_MS,
     );
 
+  const jobOptions = (jobId: string, delayMs: number) => ({
+    jobId,
+    delay: Math.max(0, delayMs),
+    attempts: JOB_ATTEMPTS,
+    backoff: { type: BACKOFF_TYPE },
+    removeOnComplete: { age: 24 * 3600, count: 10_000 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  });
   const schedule = (job: GateRoundJob, delayMs: number) =>
-    queue.add('round', GateRoundJob.parse(job), {
-      jobId: gateRoundJobId(job),
-      delay: Math.max(0, delayMs),
-      attempts: JOB_ATTEMPTS,
-      backoff: { type: BACKOFF_TYPE },
-      removeOnComplete: { age: 24 * 3600, count: 10_000 },
-      removeOnFail: { age: 7 * 24 * 3600 },
-    });
+    queue.add(ROUND_JOB, GateRoundJob.parse(job), jobOptions(gateRoundJobId(job), delayMs));
+  const watchRounds = createWatchRounds({
+    redis,
+    prefix: deps.prefix,
+    logger,
+    prometheus: deps.prometheus,
+    prometheusUrl: deps.prometheusUrl,
+    resolve: deps.resolve,
+    onWatchFailed: deps.onWatchFailed,
+    evaluationTime,
+    schedule: (job, delayMs) =>
+      queue.add(WATCH_JOB, WatchRoundJob.parse(job), jobOptions(watchRoundJobId(job), delayMs)),
+  });
 
   const resolveOrThrow = (policyName: string) => {
     const resolved = deps.resolve(policyName);
@@ -217,7 +253,16 @@ export function createGateRunner(deps: GateRunnerDeps): GateRunner {
     else await schedule({ ...job, round: job.round + 1, state }, state.intervalMs);
   };
 
-  const processor = async (job: Job<GateRoundJob>) => {
+  const processor = async (job: Job<GateRoundJob | WatchRoundJob>) => {
+    if (job.name === WATCH_JOB) {
+      const parsedWatch = WatchRoundJob.safeParse(job.data);
+      if (!parsedWatch.success)
+        throw new UnrecoverableError(`watch round job data is malformed: ${parsedWatch.error.message}`);
+      const { policy, app, env, pr, mergeSha, round } = parsedWatch.data;
+      const log = logger.child({ jobId: job.id, policy, app, env, pr, mergeSha, round });
+      await withRetryLogging(() => watchRounds.runRound(parsedWatch.data, log), log, job.attemptsMade);
+      return;
+    }
     const parsed = GateRoundJob.safeParse(job.data);
     if (!parsed.success)
       throw new UnrecoverableError(`gate round job data is malformed: ${parsed.error.message}`);
@@ -265,6 +310,8 @@ export function createGateRunner(deps: GateRunnerDeps): GateRunner {
       if (state === null) return 'pending';
       return state === NO_GATES ? 'none' : state.status;
     },
+    watch: watchRounds.watch,
+    watchStatus: watchRounds.status,
     waitUntilReady: () => worker.waitUntilReady().then(() => undefined),
     close() {
       closing ??= (async () => {
@@ -277,4 +324,18 @@ export function createGateRunner(deps: GateRunnerDeps): GateRunner {
       return closing;
     },
   };
+}
+
+/** Runs a round; a permanent error ends the job for good, any other is retried with backoff. */
+async function withRetryLogging(run: () => Promise<void>, log: Logger, attemptsMade: number): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    if (isPermanent(error)) {
+      log.error({ reason: errorMessage(error), advice: error.advice }, 'round failed permanently');
+      throw new UnrecoverableError(errorMessage(error));
+    }
+    log.warn({ reason: errorMessage(error), attempt: attemptsMade + 1 }, 'round failed, will retry');
+    throw error;
+  }
 }
