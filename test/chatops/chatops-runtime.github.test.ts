@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { APPROVAL_STATUS_CONTEXT, readStatusComment } from '../../src/chatops/index.js';
+import { normalizeGitHub, type CommentCreated } from '../../src/events/index.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { REPO, startHarness, type Harness } from './runtime-harness.js';
+import { REPO, logger, startHarness, type Harness } from './runtime-harness.js';
 
 /**
  * The same ChatOps runtime on the GitHub double: GitHub's `issue_comment` and `pull_request_review` bodies,
@@ -126,5 +127,29 @@ describe('chatops runtime on GitHub', () => {
     const head = await h.pushCandidate('gateway', '4d5e6f7');
     await h.runtime.onCandidate('github', REPO, number, head, '4d5e6f7');
     expect(await approvers(number)).toEqual([]);
+  });
+
+  it('takes /promote from a comment on an issue of the deploy repo, and nothing else there', async () => {
+    const { number } = await h.openPromotion('docs');
+    await h.double.comment(REPO.fullName, number, 'dave', '/approve\n/promote prod');
+    await h.double.flush();
+    const delivery = h.double.deliveries.at(-1);
+    if (!delivery) throw new Error('no delivery');
+    const normalized = normalizeGitHub(delivery.headers, JSON.parse(delivery.body));
+    if (!('events' in normalized)) throw new Error(normalized.ignored);
+    const comment = normalized.events[0] as CommentCreated;
+    // The normalizer passes PR comments only; the same comment as if on an issue.
+    const before = h.reconciles.length;
+    await h.runtime.onComment({ ...comment, isPullRequest: false }, logger);
+    expect(h.reconciles.slice(before).map((r) => r.reason)).toEqual(
+      h.reconciles.slice(before).map(() => '/promote prod by @dave'),
+    );
+    expect(h.reconciles.length - before).toBe(9);
+    const reply = (await replies(number)).at(-1)?.body;
+    expect(reply).toContain('`/promote prod`: promotion into prod requested');
+    expect(reply).not.toContain('/approve');
+    // The same comment delivered as on the PR is the same comment: already handled.
+    await h.pump();
+    expect(await statusState(number)).toBeNull();
   });
 });

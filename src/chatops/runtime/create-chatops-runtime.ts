@@ -341,8 +341,13 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       if (line !== null) extra.push(line);
     }
     if (loaded) await publish(loaded, handled.state, logger);
-    await scm.addReaction(repo, event.commentId, handled.reaction);
-    if (handled.replyNeeded || extra.length > 0) {
+    await scm.addReaction(repo, event.commentId, handled.reaction).catch((error: unknown) => {
+      // The comment was deleted meanwhile: the reply and the status comment still answer.
+      if (!(error instanceof PermanentError)) throw error;
+      logger.warn({ commentId: event.commentId, err: error }, 'could not react to the comment');
+    });
+    // An issue has no status comment to show what happened: there, every command gets a reply.
+    if (handled.replyNeeded || extra.length > 0 || !loaded) {
       await scm.createComment(repo, event.number, [handled.reply, ...extra.map((l) => `- ${l}`)].join('\n'));
     }
     const changed = handled.results.some((r) => r.outcome === 'accepted');
