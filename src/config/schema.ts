@@ -16,8 +16,13 @@ export interface EnvVar {
 }
 
 export const ENV_VARS = [
-  { name: 'PORT', description: 'HTTP port of `serve`.', default: '8080' },
-  { name: 'HOST', description: 'Address `serve` listens on.', default: '0.0.0.0' },
+  {
+    name: 'PORT',
+    description:
+      'HTTP port of `serve` (webhooks, probes, metrics) and of `worker` (probes and metrics only).',
+    default: '8080',
+  },
+  { name: 'HOST', description: 'Address `serve` and `worker` listen on.', default: '0.0.0.0' },
   {
     name: 'REDIS_URL',
     description: 'Redis for the queue, dedupe keys and locks.',
