@@ -6,7 +6,9 @@ import {
   createGateRunner,
   createPrometheusClient,
   GATES_COMMENT_MARKER,
+  WATCH_COMMENT_MARKER,
   type GateRunner,
+  type WatchFailure,
 } from '../../../src/gates/index.js';
 import { createLogger } from '../../../src/logger/index.js';
 import { PromotionPolicy } from '../../../src/policy/schema.js';
@@ -21,7 +23,12 @@ const FULL_NAME = 'bootcamp/chat-deploy';
 const repo = repoRef(FULL_NAME);
 
 /** A chat policy whose staging runs in `stagingNamespace` of the generated history; prod is the baseline. */
-function policy(name: string, stagingNamespace: string, interval = '200ms'): PromotionPolicy {
+function policy(
+  name: string,
+  stagingNamespace: string,
+  interval = '200ms',
+  prod: { namespace: string; watch?: string } = { namespace: 'chat-prod' },
+): PromotionPolicy {
   return PromotionPolicy.parse(
     parse(`
 apiVersion: promobot.dev/v1alpha1
@@ -37,8 +44,8 @@ spec:
       path: "{{app}}/{{env}}"
       update: pull-request
       from: staging
-      namespace: chat-prod
-      gates: [ttft-p95, error-rate]
+      namespace: ${prod.namespace}
+      gates: [ttft-p95, error-rate]${prod.watch ? `\n      watch: ${prod.watch}` : ''}
       gating: { interval: ${interval}, passes: 2, failureLimit: 1, maxInconclusive: 15m }
 `),
   );
@@ -49,6 +56,9 @@ const POLICIES = [
   policy('chat-slow', 'chat-slow-one'),
   // Rounds far enough apart for a restart to fall between two of them.
   policy('chat-patient', 'chat-staging', '2s'),
+  // Watched after merging: prod healthy, and prod where one model turned slow.
+  policy('chat-watched', 'chat-staging', '200ms', { namespace: 'chat-prod', watch: '1s' }),
+  policy('chat-watched-slow', 'chat-staging', '200ms', { namespace: 'chat-slow-one', watch: '1s' }),
 ];
 
 let redis: RedisServer;
@@ -58,6 +68,7 @@ let deploy: TempRepo;
 let scm: ScmHost;
 let runner: GateRunner;
 const settled: string[] = [];
+const watchFailures: WatchFailure[] = [];
 let branches = 0;
 
 beforeAll(async () => {
@@ -102,17 +113,21 @@ function makeRunner(prefix: string, onSettled: (policy: string, app: string) => 
       return found ? { policy: found, scm } : null;
     },
     onSettled,
+    onWatchFailed: async (failure) => {
+      watchFailures.push(failure);
+    },
     // The generated history ends a little before now; rounds measure at its end.
     evaluationTime: () => prometheus.dataEnd,
   });
 }
 
 /** Pushes a promotion branch with a new tag and opens its PR as the bot. */
-async function openPromotion(tag: string) {
+async function openPromotion(tag: string, file = 'chat-ui/prod/values.yaml') {
   const branch = `promobot/prod/chat-ui-${++branches}`;
   git(deploy.work, 'checkout', '--quiet', '-b', branch, 'main');
-  writeFileSync(join(deploy.work, 'chat-ui/prod/values.yaml'), `tag: ${tag}\n`);
-  git(deploy.work, 'commit', '--quiet', '-am', `promote chat-ui to ${tag}`);
+  writeFileSync(join(deploy.work, file), `tag: ${tag}\n`);
+  git(deploy.work, 'add', file);
+  git(deploy.work, 'commit', '--quiet', '-m', `promote chat-ui to ${tag}`);
   git(deploy.work, 'push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`);
   git(deploy.work, 'checkout', '--quiet', 'main');
   const pr = await double.openPullRequest(FULL_NAME, {
@@ -320,5 +335,77 @@ describe('gates/createGateRunner() with Redis, Prometheus and the Gitea double',
 
     expect(await runner.status(repo, pr.number, pr.headSha)).toBe('none');
     expect(gateStatuses(pr.headSha)).toEqual([]);
+  });
+});
+
+describe('gates/createGateRunner().watch() after a merge', () => {
+  /** Opens a promotion PR and merges it as the bot; the merge commit is what the watch reports on. */
+  async function mergedPromotion(tag: string) {
+    // A file of its own, so merges of earlier tests never conflict with it.
+    const pr = await openPromotion(tag, `chat-ui/prod/${tag}.yaml`);
+    expect(await double.merge(FULL_NAME, pr.number, 'promobot')).toBe(200);
+    const mergeSha = double.pull(FULL_NAME, pr.number)?.mergeCommitSha;
+    if (!mergeSha) throw new Error('the PR has no merge commit');
+    return { ...pr, mergeSha };
+  }
+  const watchTarget = (policyName: string, pr: { number: number; mergeSha: string }) => ({
+    policy: policyName,
+    app: 'chat-ui',
+    env: 'prod',
+    repo,
+    pr: pr.number,
+    mergeSha: pr.mergeSha,
+  });
+  const watchStatuses = (sha: string) =>
+    double.statuses(FULL_NAME, sha).filter((s) => s.context === 'promobot/watch');
+  const watchComments = (pr: number) =>
+    double.comments(FULL_NAME, pr).filter((c) => c.body.startsWith(WATCH_COMMENT_MARKER));
+
+  it('watches healthy prod until the watch ends, and rolls nothing back', async () => {
+    const pr = await mergedPromotion('a1b2c3d');
+    const target = watchTarget('chat-watched', pr);
+    expect(await runner.watch(target)).toBe(true);
+    expect(await runner.watch(target)).toBe(true);
+
+    await waitFor('the end of the watch', async () =>
+      (await runner.watchStatus(target)) === 'healthy' ? true : undefined,
+    );
+    const statuses = watchStatuses(pr.mergeSha);
+    expect(statuses[0]?.state).toBe('pending');
+    expect(statuses.at(-1)).toMatchObject({
+      state: 'success',
+      description: expect.stringContaining('healthy'),
+    });
+    // One watch despite two calls: rounds are numbered 1, 2, 3... once each.
+    const rounds = statuses.map((s) => /round (\d+)/.exec(s.description)?.[1]).filter((r) => r !== undefined);
+    expect(rounds).toEqual([...new Set(rounds)]);
+    expect(watchComments(pr.number)).toHaveLength(1);
+    expect(watchFailures.filter((f) => f.pr === pr.number)).toEqual([]);
+    expect(double.violations).toEqual([]);
+  });
+
+  it('hands a failing watch to promotion with the evidence naming the slow model', async () => {
+    const pr = await mergedPromotion('b2c3d4e');
+    await runner.watch(watchTarget('chat-watched-slow', pr));
+
+    const failure = await waitFor('the watch failure', () => watchFailures.find((f) => f.pr === pr.number));
+    expect(failure).toMatchObject({
+      policy: 'chat-watched-slow',
+      app: 'chat-ui',
+      env: 'prod',
+      mergeSha: pr.mergeSha,
+    });
+    expect(failure.reason).toContain('qwen-2-7b');
+    expect(failure.report).toContain(WATCH_COMMENT_MARKER);
+    expect(failure.report).toContain('ttft-p95');
+    expect(watchStatuses(pr.mergeSha).at(-1)?.state).toBe('failure');
+    expect(await runner.watchStatus(watchTarget('chat-watched-slow', pr))).toBe('failed');
+    expect(double.violations).toEqual([]);
+  });
+
+  it('does not watch an environment without watch', async () => {
+    const pr = await mergedPromotion('c3d4e5f');
+    expect(await runner.watch(watchTarget('chat', pr))).toBe(false);
+    expect(watchStatuses(pr.mergeSha)).toEqual([]);
   });
 });
