@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseTrailers } from '../../src/git/index.js';
 import { createLogger } from '../../src/logger/index.js';
 import type { HandlerRegistry } from '../../src/queue/index.js';
 import { createScmHost, repoRef } from '../../src/scm/index.js';
@@ -220,7 +221,17 @@ describe.each([
     expect(push.status).toBe(202);
 
     // dev: a commit by the bot with the evidence trailers.
-    await eventually('the dev commit', () => (deploy.log('%s')[0]?.includes('dev') ? true : undefined));
+    const devCommit = await eventually('the dev commit', () =>
+      deploy.log('%H %s').find((line) => line.includes('promote(alpine): dev ')),
+    );
+    expect(devCommit).toContain('promote(alpine): dev 0000000 → 1111111');
+    expect(
+      parseTrailers(git(deploy.bare, 'log', '-1', '--format=%B', devCommit.split(' ')[0]!)),
+    ).toMatchObject({
+      'Promobot-App': 'alpine',
+      'Promobot-Environment': 'dev',
+      'Promobot-Tag': FIRST,
+    });
     // staging: a PR opened and merged by the bot; prod: a PR opened and waiting.
     const [prod] = await eventually('the prod PR', () => (openProd().length === 1 ? openProd() : undefined));
     const staging = double.pulls().filter((p) => p.head === 'promobot/staging/alpine');
