@@ -117,6 +117,19 @@ describe('chatops runtime on Gitea', () => {
     expect(audit).toHaveLength(1);
   });
 
+  it('acts once on a comment delivered twice at the same moment, and counts two approvers commenting together', async () => {
+    const { number } = await h.openPromotion('ledger');
+    await h.double.comment(REPO.fullName, number, 'release-lead', '/approve');
+    await h.double.comment(REPO.fullName, number, 'dave', '/approve');
+    await h.double.flush();
+    const [first, second] = h.double.deliveries.slice(-2);
+    if (!first || !second) throw new Error('no deliveries');
+    await Promise.all([h.dispatch(first), h.dispatch(first), h.dispatch(second)]);
+    await h.pump();
+    expect((await approvers(number)).sort()).toEqual(['dave', 'release-lead']);
+    expect((await statusState(number))?.audit.filter((e) => e.action === '/approve')).toHaveLength(2);
+  });
+
   it('keeps a held promotion unready through approvals and gate success until /unhold, even after Redis is lost', async () => {
     const { number } = await h.openPromotion('auth');
     await say(number, 'dave', '/hold waiting for INC-7');

@@ -144,7 +144,7 @@ describe('chatops runtime on GitHub', () => {
     expect(h.reconciles.slice(before).map((r) => r.reason)).toEqual(
       h.reconciles.slice(before).map(() => '/promote prod by @dave'),
     );
-    expect(h.reconciles.length - before).toBe(9);
+    expect(h.reconciles.length - before).toBe(10);
     const reply = (await replies(number)).at(-1)?.body;
     expect(reply).toContain('`/promote prod`: promotion into prod requested');
     expect(reply).not.toContain('/approve');

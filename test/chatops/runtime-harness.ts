@@ -42,6 +42,7 @@ spec:
     - { name: gateway, image: registry.example/bootcamp/gateway }
     - { name: docs, image: registry.example/bootcamp/docs }
     - { name: wiki, image: registry.example/bootcamp/wiki }
+    - { name: ledger, image: registry.example/bootcamp/ledger }
   environments:
     - { name: staging, path: '{{app}}/staging', update: pull-request }
     - name: prod
