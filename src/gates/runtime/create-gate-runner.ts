@@ -13,9 +13,13 @@ import { runGateRound } from '../run-gate-round.js';
 import { GATES_QUEUE, GateRoundJob, GateTarget, gateRoundJobId } from './gate-round-job.js';
 import { planEnvironmentGates } from './plan-environment-gates.js';
 import { createWatchRounds } from './create-watch-rounds.js';
+import { parseStoredJson } from './parse-stored-json.js';
 import { publishGateRound } from './publish-gate-round.js';
 import { WatchRoundJob, watchRoundJobId, type WatchFailure, type WatchTarget } from './watch-round-job.js';
 import type { WatchStatus } from './watch-state.js';
+
+// Deletes KEYS[1] only while it still holds ARGV[1]: a newer head written meanwhile stays.
+const FORGET_HEAD = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`;
 
 const ROUND_JOB = 'round';
 const WATCH_JOB = 'watch';
@@ -112,8 +116,7 @@ export function createGateRunner(deps: GateRunnerDeps): GateRunner {
     const raw = await redis.get(stateKey(repo, pr, sha));
     if (raw === null) return null;
     if (raw === NO_GATES) return NO_GATES;
-    const parsed = GateState.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : null;
+    return parseStoredJson(GateState, raw);
   };
   const writeState = (repo: RepoRef, pr: number, sha: string, state: GateState | 'none') =>
     redis.set(
@@ -210,6 +213,8 @@ export function createGateRunner(deps: GateRunnerDeps): GateRunner {
       const pull = await scm.getPullRequest(repo, pr);
       if (pull.state !== 'open' || pull.headSha !== headSha) {
         log.info({ state: pull.state, head: pull.headSha }, 'the PR is closed or moved on; the rounds stop');
+        // Forget the head, so a later start of it (the PR reopened, a push undone) begins a new soak.
+        await redis.eval(FORGET_HEAD, 1, headKey(repo, pr), headSha);
         return;
       }
       const plan = planEnvironmentGates(policy, job.env);

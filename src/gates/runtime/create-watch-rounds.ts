@@ -5,9 +5,10 @@ import type { ScmHost } from '../../scm/types.js';
 import type { PrometheusClient } from '../prometheus-client.js';
 import { runGates } from '../run-gates.js';
 import { planEnvironmentWatch } from './plan-environment-watch.js';
+import { parseStoredJson } from './parse-stored-json.js';
 import { publishGateRound } from './publish-gate-round.js';
 import { renderWatchReport } from './render-watch-report.js';
-import type { WatchRoundJob} from './watch-round-job.js';
+import type { WatchRoundJob } from './watch-round-job.js';
 import { WatchTarget, type WatchFailure } from './watch-round-job.js';
 import {
   initialWatchState,
@@ -46,8 +47,7 @@ export function createWatchRounds(deps: WatchRoundsDeps) {
   const readState = async (t: WatchTarget): Promise<WatchState | null> => {
     const raw = await deps.redis.get(stateKey(t));
     if (raw === null) return null;
-    const parsed = WatchState.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : null;
+    return parseStoredJson(WatchState, raw);
   };
   const writeState = (t: WatchTarget, state: WatchState) =>
     deps.redis.set(stateKey(t), JSON.stringify(state), 'PX', STATE_TTL_MS);

@@ -329,6 +329,25 @@ describe('gates/createGateRunner() with Redis, Prometheus and the Gitea double',
     }
   });
 
+  it('stops the rounds of a PR closed during the soak', async () => {
+    const pr = await openPromotion('0d1e2f3');
+    await runner.start(target('chat-patient', pr));
+    await waitFor('round 1', () =>
+      gateStatuses(pr.headSha).some((s) => s.description.startsWith('round 1')) ? true : undefined,
+    );
+    await scm.closePullRequest(repo, pr.number);
+
+    // Round 2 comes 2 s after round 1, finds the PR closed and stops there.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(await runner.status(repo, pr.number, pr.headSha)).toBe('pending');
+    expect(gateStatuses(pr.headSha).map((s) => s.description)).toEqual([
+      'waiting for round 1 of 2',
+      'round 1 of 2: 1 of 2 passes in a row',
+    ]);
+    expect(settled).not.toContain('chat-patient/chat-ui');
+    expect(double.violations).toEqual([]);
+  });
+
   it('says none for an environment without gates', async () => {
     const pr = await openPromotion('7a8b9c0');
     await runner.start({ ...target('chat', pr), env: 'staging' });
