@@ -13,7 +13,7 @@ import { ms, ratio, summarize } from './support/stats.js';
 import type { Bench } from './run.js';
 
 const SIZES = [1_000, 10_000, 50_000];
-const PUSHES = 10;
+const PUSHES = 8;
 const POLICY_APPS = 20;
 
 interface SizeRow {

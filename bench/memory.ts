@@ -26,7 +26,7 @@ const HARBOR_AUTH = 'Basic YmVuY2g6bWVtb3J5';
 const PREFIX = 'benchmem';
 const FILES = 10_000;
 const APPS = 20;
-const LANDINGS = 10;
+const LANDINGS = 5;
 const EVENTS = 10_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

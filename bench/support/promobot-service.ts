@@ -49,6 +49,8 @@ export async function startPromobotService(options: {
   bare: string;
   apps: readonly string[];
   name?: string;
+  /** pino level of the service; its lines are kept in memory (`app.logLines()`). Default warn. */
+  logLevel?: 'warn' | 'info';
 }): Promise<PromobotService> {
   const name = options.name ?? 'bench';
   const home = mkdtempSync(join(tmpdir(), 'promobot-bench-home-'));
@@ -82,7 +84,7 @@ export async function startPromobotService(options: {
       redisUrl: options.redisUrl,
       handlers,
       config: {
-        logLevel: 'warn',
+        logLevel: options.logLevel ?? 'warn',
         policiesDir: join(home, 'policies'),
         dataDir: join(home, 'data'),
         gitea: { url: gitea.url, token: bot.token },
