@@ -79,6 +79,8 @@ interface Host {
     title: string;
     headSha: string;
   }[];
+  /** Notices pushes made straight to the bare repo, as the host's hooks do. */
+  syncRefs(): Promise<void>;
   /** The repo hook as `promobot webhooks sync` creates it. */
   hookBody(url: string, secret: string): Record<string, unknown>;
   flush(): Promise<void>;
@@ -109,6 +111,7 @@ async function startGitea(bare: string): Promise<Host> {
       events: EVENTS,
       config: { url, content_type: 'json', secret },
     }),
+    syncRefs: () => double.syncRefs(),
     flush: () => double.flush(),
     close: () => double.close(),
   };
@@ -136,6 +139,7 @@ async function startGitHub(bare: string): Promise<Host> {
       events: EVENTS,
       config: { url, content_type: 'json', secret },
     }),
+    syncRefs: () => double.syncRefs(),
     flush: () => double.flush(),
     close: () => double.close(),
   };
@@ -289,5 +293,49 @@ describe.each([
     await double.flush();
     expect(double.violations).toEqual([]);
     expect(double.answerProblems).toEqual([]);
+  }, 120_000);
+
+  it("never overwrites a person's commit on the bot's branch, and says so once", async () => {
+    const before = openProd();
+    expect(before).toHaveLength(1);
+    // A person pushes a fix of their own onto the prod promotion branch.
+    await git(deploy.work, 'fetch', '--quiet', 'origin');
+    git(deploy.work, 'checkout', '--quiet', '-B', 'person', 'origin/promobot/prod/alpine');
+    writeFileSync(join(deploy.work, 'alpine/prod/NOTES.md'), 'hand-made\n');
+    git(deploy.work, 'add', '--all');
+    git(deploy.work, 'commit', '--quiet', '-m', 'a person edits the promotion branch');
+    git(deploy.work, 'push', '--quiet', 'origin', 'HEAD:promobot/prod/alpine');
+    const personal = git(deploy.work, 'rev-parse', 'HEAD');
+    git(deploy.work, 'checkout', '--quiet', 'main');
+    await double.syncRefs();
+
+    const third = await fetch(`${app.baseUrl}/webhooks/harbor`, {
+      method: 'POST',
+      headers: harborHeaders(),
+      body: harborPush('4444444eeeeeee', 1_800_000_120),
+    });
+    expect(third.status).toBe(202);
+    const host = createScmHost(scm as 'gitea', {
+      baseUrl: double.url,
+      token: double.botToken,
+      logger: createLogger({ level: 'silent' }),
+    });
+    const handsOff = await eventually('the hands-off comment', async () => {
+      const comments = await host.listComments(repoRef(REPO), before[0]!.number);
+      const found = comments.filter((c) => c.body.includes('will not update this PR'));
+      return found.length > 0 ? found : undefined;
+    });
+    // Staging moved on; prod's branch still ends with the person's commit, and the comment was made once.
+    await eventually('staging to take the third build', () =>
+      double.pulls().filter((p) => p.head === 'promobot/staging/alpine' && p.merged).length === 3
+        ? true
+        : undefined,
+    );
+    await git(deploy.work, 'fetch', '--quiet', 'origin');
+    expect(git(deploy.work, 'rev-parse', 'origin/promobot/prod/alpine')).toBe(personal);
+    expect(handsOff).toHaveLength(1);
+    expect(openProd()).toHaveLength(1);
+    await double.flush();
+    expect(double.violations).toEqual([]);
   }, 120_000);
 });
