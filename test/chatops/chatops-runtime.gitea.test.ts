@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { APPROVAL_STATUS_CONTEXT, readStatusComment } from '../../src/chatops/index.js';
+import { git } from '../support/git.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { REPO, startHarness, type Harness } from './runtime-harness.js';
 
@@ -144,9 +145,23 @@ describe('chatops runtime on Gitea', () => {
       await say(number, 'carol', '/unhold');
       expect(await h.readiness(number)).toEqual({ ready: true, why: 'approved by @release-lead, @carol' });
       const pr = await h.host.getPullRequest(REPO, number);
-      expect(await h.runtime.mergeTrailers(pr)).toBe(
-        'Promobot-Approved-By: release-lead\nPromobot-Approved-By: carol',
-      );
+      const trailers = await h.runtime.mergeTrailers(pr);
+      expect(trailers).toBe('Promobot-Approved-By: release-lead\nPromobot-Approved-By: carol');
+      // As promotion merges: the trailers end the merge commit, then the PR says who approved.
+      const merged = await h.host.mergePullRequest(REPO, number, {
+        method: 'merge',
+        headSha: pr.headSha,
+        message: `promote auth\n\n${trailers}`,
+      });
+      expect(merged).toMatchObject({ merged: true });
+      expect(git(h.deployBare, 'log', '-1', '--format=%B', 'main')).toContain(trailers);
+      await h.runtime.onMerged('gitea', REPO, number);
+      await h.runtime.onMerged('gitea', REPO, number);
+      const said = (await replies(number)).filter((c) => c.body.startsWith('Merged'));
+      expect(said.map((c) => c.body)).toEqual([
+        'Merged `3f9c2ab` into prod.\n- **Approved by**: @release-lead, @carol\n- **Gates**: ✅ success: promobot/gates',
+      ]);
+      expect((await statusState(number))?.audit.at(-1)).toMatchObject({ action: 'merge', outcome: 'done' });
     } finally {
       h.gates = 'none';
     }

@@ -77,6 +77,8 @@ export interface Harness {
   readonly prod: Environment;
   /** Tokens of the users, for API calls made as them. */
   readonly tokens: Record<string, string>;
+  /** The deploy repo's bare repository, to read what merged. */
+  readonly deployBare: string;
   /** What promotion was asked to do. */
   readonly reconciles: { app: string; reason: string }[];
   readonly rollbacks: { app: string; env: string; toTag: string | undefined }[];
@@ -162,6 +164,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
     redis,
     prod,
     tokens,
+    deployBare: deploy.bare,
     reconciles: [],
     rollbacks: [],
     gates: 'none',

@@ -14,10 +14,17 @@ import { handleReview } from '../handle-review.js';
 import {
   currentApprovals,
   emptyPromotionState,
+  recordDecision,
   setCandidate,
   type PromotionState,
 } from '../promotion-state.js';
-import { isStatusComment, readStatusComment, renderMergeTrailers, renderStatusComment } from '../render.js';
+import {
+  isStatusComment,
+  readStatusComment,
+  renderMergeComment,
+  renderMergeTrailers,
+  renderStatusComment,
+} from '../render.js';
 import { sameLogin } from '../same-login.js';
 import { createChatopsStore, type PullRequestKey, type StoredPromotion } from './chatops-store.js';
 import { readPromotionPullRequest, type PromotionPullRequest } from './promotion-pull-request.js';
@@ -68,6 +75,11 @@ export interface ChatopsRuntime {
   onReview(event: ReviewSubmitted, logger: Logger): Promise<void>;
   /** The bot pushed a new candidate to the PR: earlier approvals no longer count. */
   onCandidate(scm: ScmKind, repo: RepoRef, pr: number, headSha: string, tag: string): Promise<void>;
+  /**
+   * Promotion merged the PR: says on it who approved and what the gates showed, and records the merge in the audit
+   * list. Once per PR, however often it is called.
+   */
+  onMerged(scm: ScmKind, repo: RepoRef, pr: number): Promise<void>;
   /** May promotion merge this PR now (approvals, gates, holds, mergeable)? */
   mergeReadiness(pr: PullRequest, env: Environment, meta: PromotionMeta): Promise<MergeReadiness>;
   /** `Promobot-Approved-By:` trailers for the merge commit of this PR; empty when nobody approved. */
@@ -434,6 +446,37 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     });
   };
 
+  const onMerged = async (scmKind: ScmKind, repo: RepoRef, number: number) => {
+    const logger = deps.logger.child({ component: 'chatops', repo: repo.fullName, number });
+    const resolved = deps.resolve(scmKind, repo.fullName);
+    if (resolved === null) return;
+    const key: PullRequestKey = { scm: scmKind, repo: repo.fullName, number };
+    await withLock(key, logger, async () => {
+      const pr = await resolved.scm.getPullRequest(repo, number);
+      const loaded = await loadPromotion(scmKind, repo, resolved, pr, logger);
+      if (typeof loaded === 'string' || !pr.merged) return;
+      const { state } = loaded.stored;
+      if (state.audit.some((e) => e.action === 'merge')) return;
+      const approvers = currentApprovals(state).map((a) => `@${a.by}`);
+      const merge = await mergeInput(loaded);
+      const shown = withGates(state, merge);
+      // The comment before the record: after a crash between the two, a second comment beats none.
+      await resolved.scm.createComment(
+        repo,
+        number,
+        renderMergeComment({ state: shown, environment: loaded.environment }),
+      );
+      const recorded = recordDecision(state, {
+        at: instant(),
+        actor: resolved.botLogin,
+        action: 'merge',
+        outcome: 'done',
+        detail: `${pr.mergeCommitSha?.slice(0, 7) ?? 'merged'}; approved by ${approvers.join(', ') || 'nobody'}; gates ${merge.gateStatus ?? 'none'}`,
+      });
+      await publish(loaded, recorded, logger);
+    });
+  };
+
   /** The promotion PR behind `pr`, for the merge questions, where only the PR and its metadata are at hand. */
   const loadForMerge = async (pr: PullRequest, meta: PromotionMeta | null): Promise<Loaded | string> => {
     const policy = meta ? deps.policyNamed(meta.policy) : undefined;
@@ -465,5 +508,5 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     return renderMergeTrailers(currentApprovals(loaded.stored.state).map((a) => a.by));
   };
 
-  return { onComment, onReview, onCandidate, mergeReadiness, mergeTrailers };
+  return { onComment, onReview, onCandidate, onMerged, mergeReadiness, mergeTrailers };
 }
