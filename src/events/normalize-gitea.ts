@@ -135,7 +135,6 @@ export function normalizeGitea(headers: WebhookHeaders, body: unknown): Normaliz
     case 'issue_comment':
     case 'pull_request_comment': {
       const payload = parse('Gitea issue_comment', GiteaIssueCommentPayload, body);
-      if (!payload.is_pull) return { ignored: 'Gitea comment is on an issue, not a pull request' };
       if (payload.action !== 'created') {
         return { ignored: `Gitea comment action ${payload.action} is not acted on (only created)` };
       }
@@ -144,7 +143,8 @@ export function normalizeGitea(headers: WebhookHeaders, body: unknown): Normaliz
         scm: 'gitea',
         repo: repoRef(payload.repository),
         number: payload.issue.number,
-        isPullRequest: true,
+        // Comments on plain issues of the deploy repo carry `/promote` and `/rollback`.
+        isPullRequest: payload.is_pull,
         commentId: payload.comment.id,
         body: payload.comment.body,
         author: payload.comment.user.login,

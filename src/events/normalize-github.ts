@@ -119,8 +119,6 @@ export function normalizeGitHub(headers: WebhookHeaders, body: unknown): Normali
     }
     case 'issue_comment': {
       const payload = parsePayload('GitHub issue_comment', GitHubIssueCommentPayload, body);
-      if (!payload.issue.pull_request)
-        return { ignored: 'GitHub comment is on an issue, not a pull request' };
       if (payload.action !== 'created') {
         return { ignored: `GitHub comment action ${payload.action} is not acted on (only created)` };
       }
@@ -129,7 +127,8 @@ export function normalizeGitHub(headers: WebhookHeaders, body: unknown): Normali
         scm: 'github',
         repo: repoRef(payload.repository),
         number: payload.issue.number,
-        isPullRequest: true,
+        // Comments on plain issues of the deploy repo carry `/promote` and `/rollback`.
+        isPullRequest: payload.issue.pull_request !== undefined && payload.issue.pull_request !== null,
         commentId: payload.comment.id,
         body: payload.comment.body,
         author: payload.comment.user.login,

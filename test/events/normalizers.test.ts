@@ -90,12 +90,9 @@ describe('events/normalizeGitea()', () => {
     }
   });
 
-  it('ignores comments on plain issues', () => {
-    expect(normalizeGitea({ 'x-gitea-event-type': 'issue_comment' }, { ...comment, is_pull: false })).toEqual(
-      {
-        ignored: 'Gitea comment is on an issue, not a pull request',
-      },
-    );
+  it('passes comments on plain issues on, marked as such (for /promote and /rollback)', () => {
+    const result = normalizeGitea({ 'x-gitea-event-type': 'issue_comment' }, { ...comment, is_pull: false });
+    expect(result).toMatchObject({ events: [{ type: 'CommentCreated', isPullRequest: false }] });
   });
 
   it('reads a rejection from the coarse X-Gitea-Event when the finer header is absent', () => {
@@ -155,7 +152,7 @@ describe('events/normalizeGitHub()', () => {
     expect(result).toMatchObject({ events: [{ type: 'CommentCreated', authorIsBot: true, number: 4 }] });
   });
 
-  it('ignores comments on issues', () => {
+  it('passes comments on issues on, marked as such (for /promote and /rollback)', () => {
     const result = normalizeGitHub(
       { 'x-github-event': 'issue_comment' },
       {
@@ -165,7 +162,7 @@ describe('events/normalizeGitHub()', () => {
         repository,
       },
     );
-    expect(result).toEqual({ ignored: 'GitHub comment is on an issue, not a pull request' });
+    expect(result).toMatchObject({ events: [{ type: 'CommentCreated', isPullRequest: false, number: 4 }] });
   });
 
   it('reads a push with its pusher identity', () => {
