@@ -169,13 +169,23 @@ export function createGateRunner(deps: GateRunnerDeps): GateRunner {
       redis.get(headKey(repo, pr)),
       readState(repo, pr, headSha),
     ]);
-    if (previousHead === headSha && known !== null && known !== NO_GATES) return;
+    if (previousHead === headSha && known !== null && known !== NO_GATES) {
+      // Started before; a start that died between storing the state and scheduling left no round to run.
+      const next = { ...target, round: known.round + 1, state: known };
+      if (known.status === 'pending' && !(await queue.getJob(gateRoundJobId(next)))) {
+        await schedule(next, known.round === 0 ? 0 : known.intervalMs);
+        log.warn({ round: next.round }, 'rescheduled a lost gate round');
+      }
+      return;
+    }
 
     // Wall-clock start: it is part of the round job ids, which must differ between two soaks of one head.
     const state = initialGateState(plan.gating, Date.now());
     // The state first: a round of this head that finds the head key checks against it.
     await writeState(repo, pr, headSha, state);
     await redis.set(headKey(repo, pr), headSha, 'PX', STATE_TTL_MS);
+    // Status before round 1 exists, so it never lands after round 1's; a start that fails here is retried and
+    // finds no round scheduled (above).
     await scm.setCommitStatus(repo, headSha, gatesCommitStatus(state));
     await schedule({ ...target, round: 1, state }, 0);
     log.info(

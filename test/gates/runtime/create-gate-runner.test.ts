@@ -348,6 +348,19 @@ describe('gates/createGateRunner() with Redis, Prometheus and the Gitea double',
     expect(double.violations).toEqual([]);
   });
 
+  it('schedules round 1 when a start that failed on the code host is retried', async () => {
+    const pr = await openPromotion('1e2f3a4');
+    double.failNext({ method: 'POST', path: `/statuses/${pr.headSha}`, status: 503, times: 3 });
+    await expect(runner.start(target('chat', pr))).rejects.toThrow();
+
+    await runner.start(target('chat', pr));
+    await waitFor('success', async () =>
+      (await runner.status(repo, pr.number, pr.headSha)) === 'success' ? true : undefined,
+    );
+    expect(gateStatuses(pr.headSha).map((s) => s.state)).toEqual(['pending', 'success']);
+    expect(double.violations).toEqual([]);
+  });
+
   it('says none for an environment without gates', async () => {
     const pr = await openPromotion('7a8b9c0');
     await runner.start({ ...target('chat', pr), env: 'staging' });
