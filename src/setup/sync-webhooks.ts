@@ -7,6 +7,7 @@ import { createGiteaApi, createGiteaHookClient } from './gitea-hooks.js';
 import { createGitHubApi, createGitHubHookClient } from './github-hooks.js';
 import { createHarborApi, createHarborHookClient } from './harbor-hooks.js';
 import type { HookClient, HookHost } from './hook-model.js';
+import { HttpStatusError } from './json-client.js';
 import { wantedWebhooks } from './wanted-webhooks.js';
 
 export type SyncAction = 'created' | 'updated' | 'unchanged' | 'missing' | 'differs' | 'failed';
@@ -22,6 +23,8 @@ export interface SyncOutcome {
   /** For `failed`: what went wrong and the exact fix. */
   readonly message?: string;
   readonly fix?: string;
+  /** For `failed` after an HTTP answer: its status. */
+  readonly httpStatus?: number;
 }
 
 export interface SyncWebhooksInput {
@@ -97,6 +100,7 @@ export async function syncWebhooks(input: SyncWebhooksInput): Promise<SyncOutcom
         action: 'failed',
         message: errorMessage(error),
         fix: adviseHookFailure(hook.host, hook.target, error),
+        ...(error instanceof HttpStatusError ? { httpStatus: error.status } : {}),
       });
     }
   }

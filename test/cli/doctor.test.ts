@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/index.js';
 import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/index.js';
+import { startGitHubDouble, type GitHubDouble } from '../doubles/github/index.js';
 import { createTempRepo, type TempRepo } from '../support/git.js';
 import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
 import { freePort, startRedis, type RedisServer } from '../support/redis-server.js';
@@ -10,6 +11,7 @@ import { policiesDir, testIo } from './cli-io.js';
 let redis: RedisServer;
 let prometheus: PrometheusServer;
 let gitea: GiteaDouble;
+let github: GitHubDouble;
 let harbor: HarborDouble;
 let deploy: TempRepo;
 let env: Record<string, string>;
@@ -57,6 +59,15 @@ beforeAll(async () => {
     bare: deploy.bare,
     access: { promobot: 'admin', reader: 'read' },
   });
+  github = await startGitHubDouble();
+  github.addUser('ghbot');
+  github.addUser('noscope', { scopes: ['read:org'] });
+  await github.addRepo({
+    owner: 'acme',
+    name: 'deploy',
+    bare: deploy.bare,
+    access: { ghbot: 'admin', noscope: 'write' },
+  });
   harbor = await startHarborDouble({ projects: ['bootcamp'], users: { robot: 'robot-secret' } });
   env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -80,11 +91,14 @@ afterEach(() => {
   expect(gitea.violations).toEqual([]);
   expect(gitea.answerProblems).toEqual([]);
   expect(harbor.violations).toEqual([]);
+  expect(github.violations).toEqual([]);
+  expect(github.answerProblems).toEqual([]);
 });
 
 afterAll(async () => {
   await gitea?.close();
   await harbor?.close();
+  await github?.close();
   await prometheus?.close();
   await redis?.close();
   deploy?.cleanup();
@@ -134,6 +148,21 @@ describe('promobot doctor', () => {
     expect(out).toMatch(/\[ok\] +bootcamp\/notes-deploy read \(main\)/);
   });
 
+  it('warns, without failing, when the token may not list hooks (Gitea shows them to admins only)', async () => {
+    gitea.failNext({
+      method: 'GET',
+      path: '/repos/bootcamp/notes-deploy/hooks',
+      status: 403,
+      body: { message: 'forbidden', url: `${gitea.url}/api/swagger` },
+    });
+    const { code, out } = await doctor();
+    expect(out).toMatch(
+      /\[warn\] gitea bootcamp\/notes-deploy: not checked: this token may not list the hooks/,
+    );
+    expect(out).toContain("fix: run `promobot webhooks sync --check` with a repository admin's token");
+    expect(code).toBe(0);
+  });
+
   it('reports an unreachable Prometheus, skips the gate queries, and exits 1', async () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
     const { code, out } = await doctor({ PROMETHEUS_URL: closed });
@@ -172,6 +201,48 @@ describe('promobot doctor', () => {
     expect(out).toContain('fix: start Redis, or set REDIS_URL');
     expect(out).toMatch(
       /\[FAIL\] gitea bootcamp\/notes-deploy: no hook at promobot's URL\n +fix: run `promobot webhooks sync`/,
+    );
+  });
+});
+
+describe('promobot doctor on GitHub', () => {
+  const githubPolicy = `
+apiVersion: promobot.dev/v1alpha1
+kind: PromotionPolicy
+metadata: { name: acme }
+spec:
+  deployRepo: { scm: github, repo: acme/deploy }
+  apps: [{ name: acme-ui, image: harbor.local/acme/acme-ui }]
+  environments: [{ name: dev, path: chat-ui/staging, update: commit }]
+`;
+  const githubEnv = () => ({
+    PROMOBOT_POLICIES: policiesDir({ 'acme.yaml': githubPolicy }),
+    GITHUB_API_URL: github.url,
+    GITHUB_WEBHOOK_SECRET: 'github-secret',
+    HARBOR_URL: '',
+  });
+
+  it("reads the token's login, permission and scopes, and git read access", async () => {
+    const token = github.addUser('ghbot2').token;
+    github.setAccess('acme/deploy', 'ghbot2', 'write');
+    const { out } = await doctor({ ...githubEnv(), GITHUB_TOKEN: token });
+    expect(out).toContain(
+      '[ok]   acme/deploy token: token of ghbot2, write on acme/deploy: can push, set statuses and merge',
+    );
+    expect(out).toMatch(/\[ok\] +acme\/deploy read \(main\): git can read/);
+    expect(out).toMatch(
+      /\[FAIL\] github acme\/deploy: no hook at promobot's URL\n +fix: run `promobot webhooks sync`/,
+    );
+  });
+
+  it('reports a token without the repo scope with the fix, and exits 1', async () => {
+    const token = github.addUser('noscope2', { scopes: ['read:org'] }).token;
+    github.setAccess('acme/deploy', 'noscope2', 'write');
+    const { code, out } = await doctor({ ...githubEnv(), GITHUB_TOKEN: token });
+    expect(code).toBe(1);
+    expect(out).toMatch(/\[FAIL\] acme\/deploy token: GET .*\/repos\/acme\/deploy answered 403/);
+    expect(out).toContain(
+      'fix: the token may not read acme/deploy: use a classic token with the repo and read:org scopes',
     );
   });
 });

@@ -1,0 +1,119 @@
+import type { Config } from '../config/index.js';
+import { errorMessage } from '../errors/index.js';
+import type { PromotionPolicy } from '../policy/index.js';
+import { adviseHookFailure } from './advise.js';
+import { checkGitRead } from './check-git-read.js';
+import type { DoctorCheck } from './doctor-check.js';
+import { createGiteaApi } from './gitea-hooks.js';
+import { createGitHubApi } from './github-hooks.js';
+import { HttpStatusError } from './json-client.js';
+import { judgeScmAccess, readScmAccess } from './scm-access.js';
+
+const TOKEN_VARIABLE = { gitea: 'GITEA_TOKEN', github: 'GITHUB_TOKEN' } as const;
+
+/**
+ * Per deploy repo of the policies: the SCM token (who it is, its permission on the repo, whether it can push, set
+ * statuses and merge) and git read access with that token. Reads only.
+ */
+export async function checkDeployRepos(
+  input: { config: Config; baseEnv: NodeJS.ProcessEnv },
+  policies: readonly PromotionPolicy[],
+  timeoutMs: number,
+): Promise<DoctorCheck[]> {
+  const { config } = input;
+  const checks: DoctorCheck[] = [];
+  const seen = new Set<string>();
+  for (const policy of policies) {
+    const { scm, repo, branch, url } = policy.spec.deployRepo;
+    const key = `${scm} ${repo.toLowerCase()} ${branch}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const tokenVariable = TOKEN_VARIABLE[scm];
+    const token = scm === 'gitea' ? config.gitea.token : config.github.token;
+    const hostUrl = scm === 'gitea' ? config.gitea.url : config.github.apiUrl;
+    const name = `${repo} token`;
+    if (token === undefined || hostUrl === undefined) {
+      checks.push({
+        group: 'SCM tokens',
+        name,
+        status: 'fail',
+        detail: `policy ${policy.metadata.name} keeps its deploy repo on ${scm}, but ${scm === 'gitea' ? 'GITEA_URL or GITEA_TOKEN' : 'GITHUB_TOKEN'} is not set`,
+        fix:
+          scm === 'gitea'
+            ? 'set GITEA_URL and GITEA_TOKEN (a token with write:repository, write:issue, read:organization)'
+            : 'set GITHUB_TOKEN (repo and read:org scopes)',
+      });
+    } else {
+      const api =
+        scm === 'gitea'
+          ? createGiteaApi(hostUrl, token, timeoutMs)
+          : createGitHubApi(hostUrl, token, timeoutMs);
+      try {
+        const verdict = judgeScmAccess(scm, repo, await readScmAccess(api, repo));
+        checks.push({
+          group: 'SCM tokens',
+          name,
+          status: verdict.ok ? 'pass' : 'fail',
+          detail: verdict.detail,
+          ...(verdict.fix === undefined ? {} : { fix: verdict.fix }),
+        });
+      } catch (error) {
+        checks.push({
+          group: 'SCM tokens',
+          name,
+          status: 'fail',
+          detail: errorMessage(error),
+          fix: adviseToken(scm, repo, hostUrl, error),
+        });
+      }
+    }
+    const cloneUrl =
+      url ??
+      (scm === 'gitea' && config.gitea.url !== undefined
+        ? `${config.gitea.url}/${repo}.git`
+        : scm === 'github'
+          ? `${webRoot(config.github.apiUrl)}/${repo}.git`
+          : undefined);
+    if (cloneUrl === undefined) {
+      checks.push({
+        group: 'Deploy repos',
+        name: `${repo} read (${branch})`,
+        status: 'skip',
+        detail: 'no clone URL: GITEA_URL is not set and the policy has no deployRepo.url',
+        fix: 'set GITEA_URL',
+      });
+      continue;
+    }
+    checks.push(
+      await checkGitRead(
+        { repo, url: cloneUrl, branch, token, baseEnv: input.baseEnv, timeoutMs: timeoutMs * 4 },
+        tokenVariable,
+      ),
+    );
+  }
+  return checks;
+}
+
+function adviseToken(scm: 'gitea' | 'github', repo: string, hostUrl: string, error: unknown): string {
+  const variable = TOKEN_VARIABLE[scm];
+  if (error instanceof HttpStatusError && error.status === 401) {
+    return scm === 'gitea'
+      ? `${variable} is not accepted by ${hostUrl}: create a token (Settings → Applications) with write:repository, write:issue, read:organization, read:user and set ${variable}`
+      : `${variable} is not accepted: create a token with the repo and read:org scopes and set ${variable}`;
+  }
+  if (error instanceof HttpStatusError && error.status === 404 && error.url.includes('/repos/')) {
+    return `${repo} does not exist for the token's user: check spec.deployRepo.repo, and give the user access to it`;
+  }
+  if (error instanceof HttpStatusError && error.status === 403) {
+    return scm === 'gitea'
+      ? `the token lacks a scope (${error.detail || 'forbidden'}): create one with write:repository, write:issue, read:organization, read:user and set ${variable}`
+      : `the token may not read ${repo}: use a classic token with the repo and read:org scopes, or a fine-grained one with access to ${repo} (contents, pull requests, commit statuses: write; members: read)`;
+  }
+  return adviseHookFailure(scm, repo, error);
+}
+
+/** `https://api.github.com` → `https://github.com`; a GitHub Enterprise `/api/v3` root → its web root. */
+function webRoot(apiUrl: string): string {
+  if (/^https:\/\/api\.github\.com\/?$/.test(apiUrl)) return 'https://github.com';
+  return apiUrl.replace(/\/api\/v3\/?$/, '');
+}
