@@ -147,6 +147,7 @@ export function createGateRunner(deps: GateRunnerDeps): GateRunner {
     evaluationTime,
     schedule: (job, delayMs) =>
       queue.add(WATCH_JOB, WatchRoundJob.parse(job), jobOptions(watchRoundJobId(job), delayMs)),
+    hasJob: async (job) => (await queue.getJob(watchRoundJobId(job))) !== undefined,
   });
 
   const resolveOrThrow = (policyName: string) => {

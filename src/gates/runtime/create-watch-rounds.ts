@@ -31,6 +31,8 @@ export interface WatchRoundsDeps {
   evaluationTime: () => number;
   /** Adds a round job (idempotent by its id). */
   schedule: (job: WatchRoundJob, delayMs: number) => Promise<unknown>;
+  /** Whether that round's job is in the queue (waiting, delayed, active or kept after it ran). */
+  hasJob: (job: WatchRoundJob) => Promise<boolean>;
 }
 
 /**
@@ -60,7 +62,13 @@ export function createWatchRounds(deps: WatchRoundsDeps) {
     const plan = planEnvironmentWatch(resolved.policy, target.env);
     if (!plan) return false;
     const [current, known] = await Promise.all([deps.redis.get(currentKey(target)), readState(target)]);
-    if (current === target.mergeSha && known !== null) return true;
+    if (current === target.mergeSha && known !== null) {
+      // Started before; a start that died before scheduling left no round to run.
+      const next = { ...target, round: known.round + 1, state: known };
+      if (known.status === 'watching' && !(await deps.hasJob(next)))
+        await deps.schedule(next, known.round === 0 ? 0 : known.intervalMs);
+      return true;
+    }
     const state = initialWatchState(plan.gating, plan.watch, Date.now());
     await writeState(target, state);
     await deps.redis.set(currentKey(target), target.mergeSha, 'PX', STATE_TTL_MS);
