@@ -196,6 +196,22 @@ describe('chatops runtime on Gitea', () => {
     expect(state?.approvals.map((a) => [a.by, a.via])).toEqual([['carol', 'review']]);
   });
 
+  it('does not count an approving review of a head that is no longer the candidate', async () => {
+    const { number } = await h.openPromotion('forum');
+    await h.double.review(REPO.fullName, number, 'carol', 'APPROVED');
+    await h.double.flush();
+    const review = h.double.deliveries.at(-1);
+    if (!review) throw new Error('no delivery');
+    const head = await h.pushCandidate('forum', '4d5e6f7');
+    await h.runtime.onCandidate('gitea', REPO, number, head, '4d5e6f7');
+    // Delivered late, after the push (pushCandidate hands it over), and once more after onCandidate.
+    await h.dispatch(review);
+    expect(await approvers(number)).toEqual([]);
+    const reviewed = (await statusState(number))?.audit.filter((e) => e.action === 'review approved');
+    expect(reviewed?.at(-1)).toMatchObject({ actor: 'carol', outcome: 'unchanged' });
+    expect(reviewed?.at(-1)?.detail).toMatch(/^the review approved [0-9a-f]{7}, not the current head/);
+  });
+
   it('hands /rollback to promotion and replies with its answer', async () => {
     const { number } = await h.openPromotion('wiki');
     await say(number, 'dave', '/rollback to 1a2b3c4');

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { APPROVAL_STATUS_CONTEXT, readStatusComment } from '../../src/chatops/index.js';
 import { normalizeGitHub, type CommentCreated } from '../../src/events/index.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { REPO, logger, startHarness, type Harness } from './runtime-harness.js';
+import { REPO, logger, policyFor, startHarness, type Harness } from './runtime-harness.js';
 
 /**
  * The same ChatOps runtime on the GitHub double: GitHub's `issue_comment` and `pull_request_review` bodies,
@@ -144,7 +144,7 @@ describe('chatops runtime on GitHub', () => {
     expect(h.reconciles.slice(before).map((r) => r.reason)).toEqual(
       h.reconciles.slice(before).map(() => '/promote prod by @dave'),
     );
-    expect(h.reconciles.length - before).toBe(10);
+    expect(h.reconciles.length - before).toBe(policyFor('github').spec.apps.length);
     const reply = (await replies(number)).at(-1)?.body;
     expect(reply).toContain('`/promote prod`: promotion into prod requested');
     expect(reply).not.toContain('/approve');

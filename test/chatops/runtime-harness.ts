@@ -43,6 +43,7 @@ spec:
     - { name: docs, image: registry.example/bootcamp/docs }
     - { name: wiki, image: registry.example/bootcamp/wiki }
     - { name: ledger, image: registry.example/bootcamp/ledger }
+    - { name: forum, image: registry.example/bootcamp/forum }
   environments:
     - { name: staging, path: '{{app}}/staging', update: pull-request }
     - name: prod

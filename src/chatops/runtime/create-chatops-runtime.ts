@@ -372,6 +372,19 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     }
   };
 
+  /**
+   * Gitea's review webhook does not say which commit was reviewed, and null would count as the current head: ask
+   * the host, whose review list does, so a review of an earlier candidate arriving late is not counted.
+   */
+  const withReviewedCommit = async (event: ReviewSubmitted, scm: ScmHost): Promise<ReviewSubmitted> => {
+    if (event.commitId !== null || event.state !== 'approved') return event;
+    const reviews = await scm.listReviews(event.repo, event.number);
+    const latest = reviews
+      .filter((r) => sameLogin(r.reviewer, event.reviewer) && r.state === 'approved' && r.commitId !== null)
+      .at(-1);
+    return latest ? { ...event, commitId: latest.commitId } : event;
+  };
+
   const onReview = async (event: ReviewSubmitted, parent: Logger): Promise<void> => {
     const logger = parent.child({ component: 'chatops', repo: event.repo.fullName, number: event.number });
     const resolved = deps.resolve(event.scm, event.repo.fullName);
@@ -386,7 +399,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
         return;
       }
       const handled = await handleReview(
-        event,
+        await withReviewedCommit(event, resolved.scm),
         loaded.stored.state,
         {
           deployRepo: resolved.policy.spec.deployRepo.repo,
