@@ -32,6 +32,11 @@ export interface SyncWebhooksInput {
   readonly policies: readonly PromotionPolicy[];
   /** Only look: report `missing` and `differs` instead of creating and updating (used by `doctor`). */
   readonly checkOnly?: boolean;
+  /**
+   * Re-send promobot's hooks even when they match, so a new first secret reaches the hosts: no host shows a stored
+   * secret, so a changed secret is the one difference `sync` cannot see.
+   */
+  readonly force?: boolean;
   /** Host clients; by default made from the configuration. */
   readonly clients?: Partial<Record<HookHost, HookClient>>;
 }
@@ -83,7 +88,15 @@ export async function syncWebhooks(input: SyncWebhooksInput): Promise<SyncOutcom
     }
     try {
       const decision = decideHookChange(await client.list(hook.target), hook);
-      if (decision.action === 'keep') {
+      if (decision.action === 'keep' && input.force && !input.checkOnly) {
+        await client.update(decision.id, hook);
+        outcomes.push({
+          ...base,
+          action: 'updated',
+          id: decision.id,
+          differences: ['re-sent with the current secret'],
+        });
+      } else if (decision.action === 'keep') {
         outcomes.push({ ...base, action: 'unchanged', id: decision.id });
       } else if (decision.action === 'create') {
         if (input.checkOnly) outcomes.push({ ...base, action: 'missing' });
@@ -116,7 +129,7 @@ export function renderSyncOutcomes(outcomes: readonly SyncOutcome[]): string {
       case 'created':
         return `created  ${where}${id}`;
       case 'updated':
-        return `updated  ${where}${id}: was ${o.differences?.join('; ')}`;
+        return `updated  ${where}${id}: ${o.differences?.join('; ')}`;
       case 'unchanged':
         return `ok       ${where}${id}`;
       case 'missing':

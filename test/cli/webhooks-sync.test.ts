@@ -154,7 +154,7 @@ describe('promobot webhooks sync', () => {
     const io = testIo(env);
     expect(await runCli(['webhooks', 'sync'], io)).toBe(0);
     expect(io.out()).toMatch(
-      /updated +gitea bootcamp\/notes-deploy \(hook \d+\): was inactive; events lack pull_request/,
+      /updated +gitea bootcamp\/notes-deploy \(hook \d+\): inactive; events lack pull_request/,
     );
     expect(gitea.hooks('bootcamp/notes-deploy')[1]).toMatchObject({ active: true });
     expect(gitea.hooks('bootcamp/notes-deploy')[0]).toMatchObject({
@@ -162,6 +162,17 @@ describe('promobot webhooks sync', () => {
       events: ['push'],
       config: { url: 'https://ci.example.com/hook' },
     });
+  });
+
+  it('re-sends the hooks with the new first secret on --force, for a rotation', async () => {
+    const io = testIo({ ...env, GITEA_WEBHOOK_SECRET: 'rotated,gitea-secret' });
+    expect(await runCli(['webhooks', 'sync', '--force'], io)).toBe(0);
+    expect(io.out()).toMatch(
+      /updated +gitea bootcamp\/notes-deploy \(hook \d+\): re-sent with the current secret/,
+    );
+    expect(gitea.hooks('bootcamp/notes-deploy')[1]?.config.secret).toBe('rotated');
+    expect(gitea.hooks('bootcamp/notes-deploy')[0]?.config.url).toBe('https://ci.example.com/hook');
+    expect(harbor.policies('bootcamp')[0]?.targets[0]?.auth_header).toBe('Bearer harbor-secret');
   });
 
   it('reports what is missing with --check and changes nothing', async () => {
