@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createJsonClient, type JsonClient } from './json-client.js';
+import { createJsonClient, HttpStatusError, type JsonClient } from './json-client.js';
 import type { ExistingHook, HookClient, WantedHook } from './hook-model.js';
 
 /** One target of a Harbor webhook policy (Harbor API v2.0 `WebhookTargetObject`). */
@@ -22,6 +22,8 @@ export const HarborWebhookPolicy = z.object({
 export type HarborWebhookPolicy = z.infer<typeof HarborWebhookPolicy>;
 
 const PAGE = 100;
+/** The name of promobot's webhook policy in each project. */
+const POLICY_NAME = 'promobot';
 /** Harbor answers create and update with an empty body (the new policy's URL is in `Location`). */
 const Empty = z.unknown();
 
@@ -64,7 +66,7 @@ function toExisting(policy: HarborWebhookPolicy, wantedUrl?: string): ExistingHo
 
 function body(wanted: WantedHook) {
   return {
-    name: 'promobot',
+    name: POLICY_NAME,
     description: 'Image pushes to promobot',
     enabled: true,
     event_types: [...wanted.events],
@@ -86,7 +88,7 @@ function body(wanted: WantedHook) {
  */
 export function createHarborHookClient(api: JsonClient): HookClient {
   const path = (project: string) => `/projects/${encodeURIComponent(project)}/webhook/policies`;
-  const list = async (project: string, wantedUrl?: string) => {
+  const listRaw = async (project: string) => {
     const policies: HarborWebhookPolicy[] = [];
     for (let page = 1; ; page += 1) {
       const { data } = await api.request(
@@ -97,8 +99,10 @@ export function createHarborHookClient(api: JsonClient): HookClient {
       policies.push(...(data ?? []));
       if ((data ?? []).length < PAGE) break;
     }
-    return policies.map((policy) => toExisting(policy, wantedUrl));
+    return policies;
   };
+  const list = async (project: string, wantedUrl?: string) =>
+    (await listRaw(project)).map((policy) => toExisting(policy, wantedUrl));
   const find = async (wanted: WantedHook, id?: number) => {
     const found = (await list(wanted.target, wanted.url)).find((hook) =>
       id === undefined ? hook.url === wanted.url : hook.id === id,
@@ -109,7 +113,18 @@ export function createHarborHookClient(api: JsonClient): HookClient {
   return {
     list: (project) => list(project),
     async create(wanted) {
-      const { headers } = await api.request('POST', path(wanted.target), Empty, body(wanted));
+      let headers: Headers;
+      try {
+        ({ headers } = await api.request('POST', path(wanted.target), Empty, body(wanted)));
+      } catch (error) {
+        // Harbor names policies uniquely per project: a policy named `promobot` at another address is ours from
+        // an earlier PROMOBOT_PUBLIC_URL, so it moves to the new one instead of failing.
+        if (!(error instanceof HttpStatusError) || error.status !== 409) throw error;
+        const ours = (await listRaw(wanted.target)).find((policy) => policy.name === POLICY_NAME);
+        if (ours === undefined) throw error;
+        await api.request('PUT', `${path(wanted.target)}/${ours.id}`, Empty, body(wanted));
+        return find(wanted, ours.id);
+      }
       const id = Number(/\/(\d+)\/?$/.exec(headers.get('location') ?? '')?.[1]);
       return find(wanted, Number.isInteger(id) ? id : undefined);
     },

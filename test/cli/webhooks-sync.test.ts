@@ -175,11 +175,26 @@ describe('promobot webhooks sync', () => {
     expect(harbor.policies('bootcamp')[0]?.targets[0]?.auth_header).toBe('Bearer harbor-secret');
   });
 
+  it('moves its own Harbor policy to a new public URL instead of failing on the taken name', async () => {
+    const moved = { ...env, PROMOBOT_PUBLIC_URL: 'https://promobot-new.example.com' };
+    const io = testIo(moved);
+    expect(await runCli(['webhooks', 'sync'], io)).toBe(0);
+    expect(harbor.policies('bootcamp')).toMatchObject([
+      { name: 'promobot', targets: [{ address: 'https://promobot-new.example.com/webhooks/harbor' }] },
+    ]);
+    // Gitea has no such names: the old hook stays (it may be someone's), and a new one is made.
+    expect(gitea.hooks('bootcamp/notes-deploy')).toHaveLength(3);
+    // Back to the original URL for the tests that follow.
+    expect(await runCli(['webhooks', 'sync'], testIo(env))).toBe(0);
+    expect(harbor.policies('bootcamp')).toHaveLength(1);
+  });
+
   it('reports what is missing with --check and changes nothing', async () => {
     const io = testIo({ ...env, PROMOBOT_PUBLIC_URL: 'https://elsewhere.example.com' });
+    const before = gitea.hooks('bootcamp/notes-deploy').length;
     expect(await runCli(['webhooks', 'sync', '--check'], io)).toBe(1);
     expect(io.out()).toMatch(/missing +gitea bootcamp\/notes-deploy/);
-    expect(gitea.hooks('bootcamp/notes-deploy')).toHaveLength(2);
+    expect(gitea.hooks('bootcamp/notes-deploy')).toHaveLength(before);
   });
 
   it('explains a token that may not manage hooks and exits 1', async () => {
