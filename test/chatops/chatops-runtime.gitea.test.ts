@@ -131,6 +131,23 @@ describe('chatops runtime on Gitea', () => {
     expect((await statusState(number))?.audit.filter((e) => e.action === '/approve')).toHaveLength(2);
   });
 
+  it('answers a comment whose reply failed when its delivery is retried, without acting twice', async () => {
+    const { number } = await h.openPromotion('shop');
+    await h.double.comment(REPO.fullName, number, 'alice', '/approve cancel\n/hold');
+    await h.double.flush();
+    const delivery = h.double.deliveries.at(-1);
+    if (!delivery) throw new Error('no delivery');
+    h.double.failNext({ method: 'POST', path: /\/issues\/\d+\/comments$/, status: 500, times: 3 });
+    await expect(h.dispatch(delivery)).rejects.toThrow();
+    await h.dispatch(delivery);
+    await h.pump();
+    expect((await replies(number)).map((c) => c.body)).toEqual([
+      '@alice\n- ℹ️ `/approve cancel`: @alice had not approved this candidate\n- ✅ `/hold`: @alice held the promotion; nothing merges until /unhold',
+    ]);
+    const audit = (await statusState(number))?.audit.filter((e) => e.action === '/hold');
+    expect(audit).toHaveLength(1);
+  });
+
   it('keeps a held promotion unready through approvals and gate success until /unhold, even after Redis is lost', async () => {
     const { number } = await h.openPromotion('auth');
     await say(number, 'dave', '/hold waiting for INC-7');

@@ -44,6 +44,7 @@ spec:
     - { name: wiki, image: registry.example/bootcamp/wiki }
     - { name: ledger, image: registry.example/bootcamp/ledger }
     - { name: forum, image: registry.example/bootcamp/forum }
+    - { name: shop, image: registry.example/bootcamp/shop }
   environments:
     - { name: staging, path: '{{app}}/staging', update: pull-request }
     - name: prod
@@ -58,6 +59,7 @@ spec:
 
 /** What the tests need of either double. */
 interface Double {
+  failNext(rule: { method?: string; path?: string | RegExp; status: number; times?: number }): void;
   readonly url: string;
   readonly violations: string[];
   readonly answerProblems: string[];
@@ -127,7 +129,12 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
     });
     gitea.addTeam('bootcamp', 'sre', ['carol', 'dave']);
     double = gitea;
-    host = createScmHost('gitea', { baseUrl: gitea.url, token: tokens.promobot ?? '', logger });
+    host = createScmHost('gitea', {
+      baseUrl: gitea.url,
+      token: tokens.promobot ?? '',
+      logger,
+      retry: { baseDelayMs: 5 },
+    });
   } else {
     const github = await startGitHubDouble({ webhook });
     for (const login of USERS) tokens[login] = github.addUser(login).token;

@@ -52,7 +52,10 @@ export interface ChatopsRuntimeDeps {
   gateStatus: (repo: RepoRef, pr: number, headSha: string) => Promise<GateVerdict>;
   /** Asks the promotion runtime to reconcile `app` of policy `policy` (by name). */
   requestReconcile: (policy: string, app: string, reason: string) => Promise<void>;
-  /** Opens or fast-tracks a rollback PR of `app` in `env`, to `toTag` or the tag before the current one. */
+  /**
+   * Opens or fast-tracks a rollback PR of `app` in `env`, to `toTag` or the tag before the current one. Must be safe
+   * to call twice for one comment: a comment whose answer failed is handled again.
+   */
   rollback: (
     policy: string,
     app: string,
@@ -214,8 +217,6 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       decision,
     });
     let statusCommentId = loaded.stored.statusCommentId;
-    // Saved before the comment is written, so a failure below loses no decision, only its display.
-    await store.save(loaded.key, { state, statusCommentId });
     if (statusCommentId !== null) {
       try {
         await scm.updateComment(loaded.repo, statusCommentId, body);
@@ -227,11 +228,13 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     }
     if (statusCommentId === null) {
       statusCommentId = (await scm.createComment(loaded.repo, pr.number, body)).id;
-      await store.save(loaded.key, { state, statusCommentId });
     }
-    loaded.stored = { state, statusCommentId };
     if (pr.state === 'open')
       await scm.setCommitStatus(loaded.repo, pr.headSha, approvalStatus(state, loaded.environment));
+    // Saved last: until then a retry of the same event redoes everything (answering twice at worst), rather than
+    // finding the event processed and leaving it unanswered.
+    await store.save(loaded.key, { state, statusCommentId });
+    loaded.stored = { state, statusCommentId };
     return decision;
   };
 
@@ -342,8 +345,6 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       },
       'comment acted on',
     );
-    // Stored first: the comment now counts as processed even if the answers below fail and are retried.
-    if (!loaded) await store.save(key, { ...stored, state: handled.state });
     const app =
       loaded?.promotion.meta.app ??
       (policy.spec.apps.length === 1 ? (policy.spec.apps[0]?.name ?? null) : null);
@@ -352,7 +353,6 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       const line = await carryOut(command, policy, app, loaded?.environment.name ?? null, event.author);
       if (line !== null) extra.push(line);
     }
-    if (loaded) await publish(loaded, handled.state, logger);
     await scm.addReaction(repo, event.commentId, handled.reaction).catch((error: unknown) => {
       // The comment was deleted meanwhile: the reply and the status comment still answer.
       if (!(error instanceof PermanentError)) throw error;
@@ -362,6 +362,9 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     if (handled.replyNeeded || extra.length > 0 || !loaded) {
       await scm.createComment(repo, event.number, [handled.reply, ...extra.map((l) => `- ${l}`)].join('\n'));
     }
+    // The answers first, the state last (see `publish`): a failed answer is retried with the whole comment.
+    if (loaded) await publish(loaded, handled.state, logger);
+    else await store.save(key, { ...stored, state: handled.state });
     const changed = handled.results.some((r) => r.outcome === 'accepted');
     if (loaded && changed) {
       await deps.requestReconcile(
