@@ -6,6 +6,9 @@
  * `PermissionLookup`) → `applyComment` on the per-PR `PromotionState` → `renderCommandReply` and
  * `renderStatusComment`; `handleComment` and `handleReview` run that flow in one call. `decideMerge` and
  * `approvalStatus` turn the state into the merge decision and the `promobot/approval` commit status.
+ *
+ * `createChatopsRuntime` (in `runtime/`) carries that out against the code host and Redis: the worker hands it
+ * `CommentCreated` and `ReviewSubmitted` events, and promotion asks it `mergeReadiness` and `mergeTrailers`.
  */
 export * from './command.js';
 export * from './command-lines.js';
