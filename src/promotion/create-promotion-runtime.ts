@@ -11,6 +11,9 @@ import {
   type PromotionPolicy,
 } from '../policy/index.js';
 import type { HandlerRegistry } from '../queue/index.js';
+import { createChatopsRuntime, type ChatopsRuntime } from '../chatops/index.js';
+import { createGateRunner, createPrometheusClient, type GateRunner } from '../gates/index.js';
+import { openRollback } from './open-rollback.js';
 import { createScmHost, repoRef, type ScmHost } from '../scm/index.js';
 import { EnvironmentChange } from './apply-image-changes.js';
 import { createDeployRepoPort } from './deploy-repo-port.js';
@@ -62,6 +65,14 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
       );
     if (scm === 'github' && !config.github.token)
       missing.add(`GITHUB_TOKEN: required by policy ${policy.metadata.name}, whose deploy repo is on GitHub`);
+  }
+  const gated = policies
+    .current()
+    .filter((p) => p.spec.environments.some((e) => e.gates.length > 0 || e.watch));
+  if (gated.length > 0 && !config.prometheus.url) {
+    missing.add(
+      `PROMETHEUS_URL: required by policy ${gated[0]?.metadata.name}, whose environments have gates`,
+    );
   }
   if (missing.size > 0) {
     redis.disconnect();
@@ -115,6 +126,88 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
   const requestReconcile = (policy: string, app: string, reason: string) =>
     queue.request({ policy, app, reason });
 
+  const resolvePolicy = (name: string) => {
+    const policy = policies.current().find((p) => p.metadata.name === name);
+    return policy ? { policy, scm: scmFor(policy.spec.deployRepo.scm) } : null;
+  };
+
+  const rollback = async (
+    policyName: string,
+    appName: string,
+    env: string,
+    toTag: string | undefined,
+    evidence?: string,
+  ): Promise<{ pr: number } | { refused: string }> => {
+    const resolved = resolvePolicy(policyName);
+    const app = resolved?.policy.spec.apps.find((a) => a.name === appName);
+    if (!resolved || !app) return { refused: `${appName} is not in policy ${policyName} any more` };
+    const result = await openRollback(
+      { policyName, spec: resolved.policy.spec, app, env, toTag, evidence },
+      {
+        scm: resolved.scm,
+        repo: repoRef(resolved.policy.spec.deployRepo.repo),
+        deployRepo: createDeployRepoPort(deployRepoFor(resolved.policy), config.git.authorEmail, logger),
+        logger,
+      },
+    );
+    if ('refused' in result) return result;
+    await requestReconcile(policyName, appName, `rollback PR #${result.pr.number} opened`);
+    return { pr: result.pr.number };
+  };
+
+  const prometheus = config.prometheus.url
+    ? createPrometheusClient({
+        url: config.prometheus.url,
+        bearerToken: config.prometheus.bearerToken,
+        username: config.prometheus.username,
+        password: config.prometheus.password,
+        timeoutMs: config.prometheus.timeoutMs,
+        logger,
+      })
+    : null;
+  const gates: GateRunner | null = prometheus
+    ? createGateRunner({
+        redisUrl: config.redisUrl,
+        prefix: config.queuePrefix,
+        logger,
+        prometheus,
+        prometheusUrl: config.prometheus.url,
+        resolve: resolvePolicy,
+        onSettled: (policy, app) => requestReconcile(policy, app, 'gates settled'),
+        onWatchFailed: async (failure) => {
+          const result = await rollback(failure.policy, failure.app, failure.env, undefined, failure.report);
+          if ('refused' in result)
+            logger.warn(
+              { ...failure, reason: result.refused },
+              'watch failed, and no rollback PR could be opened',
+            );
+        },
+      })
+    : null;
+
+  const botLogins = new Map<ScmKind, string>();
+  const botLogin = async (kind: ScmKind) => {
+    const known = botLogins.get(kind);
+    if (known) return known;
+    const { login } = await scmFor(kind).whoAmI();
+    botLogins.set(kind, login);
+    return login;
+  };
+  const chatops: ChatopsRuntime = createChatopsRuntime({
+    redis,
+    prefix: config.queuePrefix,
+    logger,
+    resolve: (kind, fullName) => {
+      const [policy] = findByDeployRepo(policies.current(), kind, fullName);
+      const login = botLogins.get(kind);
+      return policy && login ? { policy, scm: scmFor(kind), botLogin: login } : null;
+    },
+    policyNamed: (name) => policies.current().find((p) => p.metadata.name === name),
+    gateStatus: async (repo, pr, headSha) => (gates ? gates.status(repo, pr, headSha) : 'pending'),
+    requestReconcile,
+    rollback: (policy, app, env, toTag) => rollback(policy, app, env, toTag),
+  });
+
   const runReconcile = async (job: ReconcileJob, jobLogger: Logger, enqueuedAt: number) => {
     const policy = policies.current().find((p) => p.metadata.name === job.policy);
     const app = policy?.spec.apps.find((a) => a.name === job.app);
@@ -141,6 +234,8 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
       await redis.set(startedKey, String(Date.now()), 'EX', 7 * 24 * 3600);
       const pushed = await redis.hgetall(pushedKey(job.policy, job.app));
       const scm = scmFor(policy.spec.deployRepo.scm);
+      // ChatOps recognises the bot's own comments by its login; learn it before anything is merged.
+      await botLogin(policy.spec.deployRepo.scm);
       const result = await reconcileApp(policy.metadata.name, policy.spec, app, {
         scm,
         repo: repoRef(policy.spec.deployRepo.repo),
@@ -151,7 +246,45 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
         pushed: pushed.tag
           ? { tag: pushed.tag, ...(pushed.digest ? { digest: pushed.digest } : {}), at: Number(pushed.at) }
           : null,
+        onCandidate: async (pr, env, meta) => {
+          const skipGates = meta.kind === 'rollback' && env.rollback.skipGates;
+          if (gates && env.gates.length > 0 && !skipGates)
+            await gates.start({
+              policy: job.policy,
+              app: job.app,
+              env: env.name,
+              repo: repoRef(policy.spec.deployRepo.repo),
+              pr: pr.number,
+              headSha: pr.headSha,
+            });
+          await chatops.onCandidate(
+            policy.spec.deployRepo.scm,
+            repoRef(policy.spec.deployRepo.repo),
+            pr.number,
+            pr.headSha,
+            meta.tag,
+          );
+        },
+        mergeReadiness: async (pr, env, meta) => {
+          const readiness = await chatops.mergeReadiness(pr, env, meta);
+          return readiness.ready ? { ...readiness, trailers: await chatops.mergeTrailers(pr) } : readiness;
+        },
       });
+      for (const number of result.merged) {
+        const repo = repoRef(policy.spec.deployRepo.repo);
+        await chatops.onMerged(policy.spec.deployRepo.scm, repo, number);
+        const merged = await scm.getPullRequest(repo, number);
+        const envName = parsePromotionBranch(merged.headRef)?.env;
+        if (gates && envName && merged.mergeCommitSha)
+          await gates.watch({
+            policy: job.policy,
+            app: job.app,
+            env: envName,
+            repo,
+            pr: number,
+            mergeSha: merged.mergeCommitSha,
+          });
+      }
       jobLogger.info(
         { reason: job.reason, actions: result.actions.map((a) => `${a.kind}:${a.env}`) },
         'app reconciled',
@@ -220,6 +353,14 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
         event.merged ? undefined : branch?.app,
       );
     },
+    CommentCreated: async (event, context) => {
+      await botLogin(event.scm);
+      await chatops.onComment(event, context.logger);
+    },
+    ReviewSubmitted: async (event, context) => {
+      await botLogin(event.scm);
+      await chatops.onReview(event, context.logger);
+    },
     PushReceived: async (event) => {
       for (const policy of findByDeployRepo(policies.current(), event.scm, event.repo.fullName)) {
         if (event.ref !== `refs/heads/${policy.spec.deployRepo.branch}`) continue;
@@ -235,6 +376,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     policies,
     async start() {
       await worker.waitUntilReady();
+      await gates?.waitUntilReady();
       for (const policy of policies.current()) {
         for (const app of policy.spec.apps)
           await requestReconcile(policy.metadata.name, app.name, 'start-up');
@@ -244,6 +386,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
       closing ??= (async () => {
         stopWatching();
         await worker.close();
+        await gates?.close();
         await queue.close();
         redis.disconnect();
       })();

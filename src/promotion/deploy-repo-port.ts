@@ -69,6 +69,18 @@ export function createDeployRepoPort(repo: DeployRepo, botEmail: string, logger:
       );
       return { headSha: result.commit, foreign: result.foreign };
     },
+    async tagHistory(app, env) {
+      const commits = await repo.findLastCommits({
+        trailers: { 'Promobot-App': app, 'Promobot-Environment': env },
+        limit: 50,
+      });
+      const tags: string[] = [];
+      for (const commit of commits) {
+        const tag = commit.trailers['Promobot-Tag'];
+        if (tag && !tags.includes(tag)) tags.push(tag);
+      }
+      return tags;
+    },
     async hasForeignCommits(branch) {
       const commits = await repo.branchCommits(branch);
       return commits.some((c) => !isBot(c.authorEmail) || !isBot(c.committerEmail));

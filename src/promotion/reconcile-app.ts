@@ -43,6 +43,8 @@ export interface DeployRepoPort {
   }): Promise<{ headSha: string; foreign: boolean }>;
   /** Whether anyone but the bot committed to `branch` since it left the target branch. */
   hasForeignCommits(branch: string): Promise<boolean>;
+  /** Tags the bot wrote for `app` in `env`, newest first, from the trailers in the target branch's history. */
+  tagHistory(app: string, env: string): Promise<string[]>;
 }
 
 export interface ReconcileDeps {
@@ -96,10 +98,16 @@ export async function reconcileApp(
 
   const open: OpenPromotion[] = [];
   const prs = new Map<number, PullRequest>();
+  const rollbacks: { pr: PullRequest; meta: PromotionMeta }[] = [];
   for (const pr of await scm.listOpenPullRequests(repo, base)) {
     const branch = parsePromotionBranch(pr.headRef);
-    if (!branch || branch.app !== app.name || branch.kind !== 'promotion') continue;
+    if (!branch || branch.app !== app.name) continue;
     const meta = parsePromotionMeta(pr.body);
+    if (meta && branch.kind === 'rollback' && meta.kind === 'rollback' && meta.env === branch.env) {
+      rollbacks.push({ pr, meta });
+      continue;
+    }
+    if (branch.kind !== 'promotion') continue;
     if (!meta || meta.app !== app.name || meta.env !== branch.env) {
       logger.warn(
         { pr: pr.number, branch: pr.headRef },
@@ -195,6 +203,20 @@ export async function reconcileApp(
         await deps.scheduleRecheck(action.at, action.reason);
         break;
     }
+  }
+  // Rollback PRs: closed once the environment runs their tag, merged under the environment's rollback rules.
+  for (const { pr, meta } of rollbacks) {
+    const env = envByName.get(meta.env);
+    if (!env) continue;
+    const log = logger.child({ app: app.name, env: env.name, action: 'rollback' });
+    if (running[env.name]?.tag === meta.tag) {
+      await scm.createComment(repo, pr.number, `Closing: ${env.name} already runs ${meta.tag}.`);
+      await scm.closePullRequest(repo, pr.number);
+      continue;
+    }
+    await deps.onCandidate?.(pr, env, meta);
+    const rollbackEnv: Environment = { ...env, autoMerge: env.rollback.autoMerge };
+    if (await tryMerge(pr, rollbackEnv, meta, deps, log)) merged.push(pr.number);
   }
   return { actions, merged };
 }

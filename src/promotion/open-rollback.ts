@@ -1,0 +1,113 @@
+import type { RepoRef } from '../events/index.js';
+import type { Logger } from '../logger/index.js';
+import { environmentPath, type App, type PolicySpec } from '../policy/index.js';
+import type { PullRequest, ScmHost } from '../scm/types.js';
+import { promotionBranch, type PromotionMeta } from './promotion-meta.js';
+import type { DeployRepoPort } from './reconcile-app.js';
+import {
+  renderCommitSubject,
+  renderPullRequestBody,
+  renderPullRequestTitle,
+  shortTag,
+} from './render-pull-request.js';
+
+export interface RollbackRequest {
+  policyName: string;
+  spec: PolicySpec;
+  app: App;
+  env: string;
+  /** The tag to return to; the one before the current tag (from the bot's trailers in history) when absent. */
+  toTag?: string | undefined;
+  /** Markdown for the PR body: why (a failed watch's report, who asked). */
+  evidence?: string | undefined;
+}
+
+export type RollbackResult = { pr: PullRequest } | { refused: string };
+
+/**
+ * Opens (or refreshes) the rollback PR of an app in an environment: branch `promobot/rollback/<env>/<app>`, the
+ * earlier tag written by the same updaters, the evidence in the body. Merging it is up to reconcile, under the
+ * environment's approvals (rollbacks may skip gates, never approvals).
+ */
+export async function openRollback(
+  request: RollbackRequest,
+  deps: { scm: ScmHost; repo: RepoRef; deployRepo: DeployRepoPort; logger: Logger },
+): Promise<RollbackResult> {
+  const env = request.spec.environments.find((e) => e.name === request.env);
+  if (!env) return { refused: `there is no environment ${request.env} in policy ${request.policyName}` };
+  const path = environmentPath(env, request.app);
+  const running = (await deps.deployRepo.readRunning(request.app, [{ name: env.name, path }]))[env.name];
+  const current = running?.tag ?? null;
+  let target = request.toTag;
+  if (target === undefined) {
+    const history = await deps.deployRepo.tagHistory(request.app.name, env.name);
+    target = history.find((tag) => tag !== current);
+    if (target === undefined)
+      return {
+        refused: `no earlier tag of ${request.app.name} in ${env.name} is recorded in the deploy repo's history`,
+      };
+  } else if (!(await deps.deployRepo.tagHistory(request.app.name, env.name)).includes(target)) {
+    return {
+      refused: `${target} never ran in ${env.name} (by the deploy repo's history): roll back only to a tag that did`,
+    };
+  }
+  if (target === current) return { refused: `${env.name} already runs ${target}` };
+
+  const meta: PromotionMeta = {
+    v: 1,
+    policy: request.policyName,
+    app: request.app.name,
+    env: env.name,
+    tag: target,
+    previousTag: current,
+    kind: 'rollback',
+  };
+  const branch = promotionBranch(env.name, request.app.name, 'rollback');
+  const written = await deps.deployRepo.writeBranch({
+    branch,
+    path,
+    change: {
+      app: request.app.name,
+      image: request.app.image,
+      tag: target,
+      pinDigest: false,
+      helmTagPaths: request.app.helmTagPaths,
+    },
+    message: renderCommitSubject('rollback({{app}}): {{env}} {{fromShort}} → {{toShort}}', {
+      app: request.app.name,
+      env: env.name,
+      from: current,
+      to: target,
+    }),
+    trailers: {
+      'Promobot-App': request.app.name,
+      'Promobot-Environment': env.name,
+      'Promobot-Tag': target,
+      'Promobot-Rollback': 'true',
+    },
+  });
+  if (written.foreign)
+    return { refused: `someone else has committed to ${branch}; promobot leaves it alone` };
+  const title = renderPullRequestTitle(meta);
+  const body = renderPullRequestBody({
+    meta,
+    image: request.app.image,
+    notes: request.evidence ? ['### Why', '', request.evidence] : [],
+  });
+  const base = request.spec.deployRepo.branch;
+  let pr =
+    (await deps.scm.findOpenPullRequest(deps.repo, branch, base)) ??
+    (await deps.scm.createPullRequest(deps.repo, { head: branch, base, title, body }));
+  if (pr.title !== title || pr.body !== body)
+    pr = await deps.scm.updatePullRequest(deps.repo, pr.number, { title, body });
+  await deps.scm.setCommitStatus(deps.repo, written.headSha, {
+    context: 'promobot/promotion',
+    state: 'success',
+    description: `rollback of ${request.app.name} to ${shortTag(target)}`,
+  });
+  deps.logger.info(
+    { pr: pr.number, app: request.app.name, env: env.name, tag: target },
+    'rollback PR opened',
+  );
+  return { pr: { ...pr, headSha: written.headSha } };
+}
