@@ -136,8 +136,10 @@ export const deployBurst: Bench = {
       // every landing asks for.
       const end = started + allLanded;
       const lines = service.app.logLines().slice(logsBefore);
-      const within = (line: Record<string, unknown>) =>
-        Number(line.time) >= started && Number(line.time) <= end;
+      // The logger stamps ISO times.
+      const timeOf = (line: Record<string, unknown>) =>
+        typeof line.time === 'number' ? line.time : Date.parse(String(line.time));
+      const within = (line: Record<string, unknown>) => timeOf(line) >= started && timeOf(line) <= end;
       const landings = lines.filter((l) => l.msg === 'deploy repo change pushed' && within(l));
       const landingMs = landings.reduce((sum, l) => sum + Number(l.ms ?? 0), 0);
       const reconciles = lines.filter((l) => l.msg === 'app reconciled' && within(l)).length;
