@@ -4,13 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTrailers } from '../../src/git/index.js';
 import { createLogger } from '../../src/logger/index.js';
-import type { HandlerRegistry } from '../../src/queue/index.js';
 import { createScmHost, repoRef } from '../../src/scm/index.js';
-import {
-  createPromotionRuntime,
-  parsePromotionMeta,
-  type PromotionRuntime,
-} from '../../src/promotion/index.js';
+import { parsePromotionMeta } from '../../src/promotion/index.js';
 import { startGiteaDouble } from '../doubles/gitea/index.js';
 import { startGitHubDouble } from '../doubles/github/index.js';
 import { harborHeaders, harborPushWithTags } from '../http/deliveries.js';
@@ -19,7 +14,8 @@ import { harborHeaders, harborPushWithTags } from '../http/deliveries.js';
 function harborPush(tag: string, occurAt: number): string {
   return JSON.stringify({ ...(JSON.parse(harborPushWithTags(tag)) as object), occur_at: occurAt });
 }
-import { startApp, TEST_SECRETS, type TestApp } from '../support/app.js';
+import { TEST_SECRETS, type TestApp } from '../support/app.js';
+import { eventually, startPromobot, type PromobotUnderTest } from './harness.js';
 import { createTempRepo, git, type TempRepo } from '../support/git.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 
@@ -49,20 +45,6 @@ spec:
       from: staging
       approvals: { required: 1 }
 `;
-
-async function eventually<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 45_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** What the flow needs of a code host double, the same for Gitea and GitHub. */
 interface Host {
@@ -154,7 +136,7 @@ describe.each([
   let home: string;
   let double: Host;
   let app: TestApp;
-  let runtime: PromotionRuntime | undefined;
+  let promobot: PromobotUnderTest | undefined;
 
   beforeAll(async () => {
     redis = await startRedis();
@@ -168,15 +150,9 @@ describe.each([
     writeFileSync(join(home, 'policies', 'alpine.yaml'), policy(scm));
     double = await start(deploy.bare);
 
-    // The handlers exist once the runtime does, and the runtime needs the app's configuration: delegate.
-    const handlers: HandlerRegistry = {
-      ImagePushed: (event, context) => runtime!.handlers.ImagePushed!(event, context),
-      PullRequestChanged: (event, context) => runtime!.handlers.PullRequestChanged!(event, context),
-      PushReceived: (event, context) => runtime!.handlers.PushReceived!(event, context),
-    };
-    app = await startApp({
+    promobot = await startPromobot({
       redisUrl: redis.url,
-      handlers,
+      home,
       config: {
         logLevel: 'info',
         policiesDir: join(home, 'policies'),
@@ -187,6 +163,7 @@ describe.each([
         git: { authorName: 'promobot', authorEmail: 'promobot@example.test' },
       },
     });
+    app = promobot.app;
     // Wired as `promobot webhooks sync` would: a repo hook, active, with the shared secret.
     const api = scm === 'gitea' ? `${double.url}/api/v1` : double.url;
     const hook = await fetch(`${api}/repos/${REPO}/hooks`, {
@@ -195,18 +172,11 @@ describe.each([
       body: JSON.stringify(double.hookBody(`${app.baseUrl}/webhooks/${scm}`, TEST_SECRETS[scm])),
     });
     expect(hook.status).toBe(201);
-    runtime = await createPromotionRuntime({
-      config: app.config,
-      logger: app.logger,
-      gitBaseEnv: { PATH: process.env.PATH ?? '', HOME: home },
-    });
-    await runtime.start();
   }, 120_000);
 
   afterAll(async () => {
     if (process.env.PROMOBOT_E2E_LOG) writeFileSync(process.env.PROMOBOT_E2E_LOG, app?.logText() ?? '');
-    await app?.close();
-    await runtime?.close();
+    await promobot?.close();
     await double?.close();
     await redis?.close();
     deploy?.cleanup();
