@@ -28,6 +28,13 @@ export async function landPending<T>(
     entries: PendingEntry<T>[],
     context: { attempt: number; base: string },
   ) => Promise<CommitSpec | null>,
+  options: {
+    /**
+     * The changes this caller put: once every one of them (or something newer for its key) has landed, the caller
+     * stops waiting for the lock, even while other changes are pending. Without it, it waits until nothing is.
+     */
+    mine?: readonly { key: string; order: number }[];
+  } = {},
 ): Promise<LandResult<T>> {
   let used: PendingEntry<T>[] = [];
   const apply: ApplyChanges = async (tree, context) => {
@@ -38,7 +45,16 @@ export async function landPending<T>(
   const result = await repo.transact(apply, {
     // Empty means every change put before this call (this job's included) was acknowledged, which happens only
     // after its push: nothing left to do, so stop waiting for the lock.
-    skipIf: async () => (await pending.size()) === 0,
+    skipIf: async () => {
+      if ((await pending.size()) === 0) return true;
+      if (!options.mine?.length) return false;
+      // In a burst the pending set is never empty: a job whose change already rode along in another's commit
+      // would otherwise hold a worker slot waiting for the lock.
+      for (const { key, order } of options.mine) {
+        if (((await pending.landedOrder(key)) ?? -1) < order) return false;
+      }
+      return true;
+    },
     // Acknowledged also when nothing changed: the tree already holds these values.
     onSettled: async () => {
       await pending.ack(used);

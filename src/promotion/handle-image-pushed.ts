@@ -74,7 +74,7 @@ export async function handleImagePushed(
 
   const repo = deps.deployRepoFor(policy);
   const pending = deps.pendingFor(repo);
-  let stored = 0;
+  const mine: { key: string; order: number }[] = [];
   for (const env of commitEnvs) {
     const change: EnvironmentChange = {
       policy: policy.metadata.name,
@@ -89,22 +89,28 @@ export async function handleImagePushed(
       event: eventId,
       occurredAt: event.occurredAt,
     };
-    const outcome = await pending.put(`${policy.metadata.name}/${app.name}/${env.name}`, change, order);
+    const key = `${policy.metadata.name}/${app.name}/${env.name}`;
+    const outcome = await pending.put(key, change, order);
     if (outcome === 'stale')
       log.info({ env: env.name }, 'a newer push already landed here; this older one is not written');
-    else stored += 1;
+    else mine.push({ key, order });
   }
-  if (stored === 0) return { status: 'stale', landed: [] };
+  if (mine.length === 0) return { status: 'stale', landed: [] };
 
   let applied: AppliedChange[] = [];
-  const result = await landPending(repo, pending, async (tree, pendingEntries) => {
-    applied = await applyImageChanges(
-      tree,
-      pendingEntries.map((e) => e.value),
-      log,
-    );
-    return commitForChanges(applied, policy.spec.commit.message);
-  });
+  const result = await landPending(
+    repo,
+    pending,
+    async (tree, pendingEntries) => {
+      applied = await applyImageChanges(
+        tree,
+        pendingEntries.map((e) => e.value),
+        log,
+      );
+      return commitForChanges(applied, policy.spec.commit.message);
+    },
+    { mine },
+  );
   status = 'landed';
   log.info(
     {
