@@ -3,7 +3,13 @@ import type { ImagePushed } from '../events/index.js';
 import { landPending, type DeployRepo, type PendingChanges } from '../git/index.js';
 import { checkDigest, checkTag } from '../images/index.js';
 import type { Logger } from '../logger/index.js';
-import { entryEnvironments, environmentPath, findAppByImage, type PromotionPolicy } from '../policy/index.js';
+import {
+  downstreamOf,
+  entryEnvironments,
+  environmentPath,
+  findAppByImage,
+  type PromotionPolicy,
+} from '../policy/index.js';
 import {
   applyImageChanges,
   commitForChanges,
@@ -121,8 +127,17 @@ export async function handleImagePushed(
     },
     'entry environments updated',
   );
-  // Everything that landed — this push's change and any other job's riding along — may open downstream PRs.
-  const apps = new Set(result.landed.map((entry) => `${entry.value.policy}\u0000${entry.value.app}`));
+  // Everything that landed — this push's change and any other job's riding along — may open downstream PRs; an
+  // environment nothing promotes from needs no reconcile (and its lock-holding reads).
+  const byName = new Map(deps.policies().map((p) => [p.metadata.name, p]));
+  const apps = new Set(
+    result.landed
+      .filter((entry) => {
+        const landedPolicy = byName.get(entry.value.policy);
+        return landedPolicy !== undefined && downstreamOf(landedPolicy.spec, entry.value.env).length > 0;
+      })
+      .map((entry) => `${entry.value.policy}\u0000${entry.value.app}`),
+  );
   for (const key of apps) {
     const [policyName = '', appName = ''] = key.split('\u0000');
     await deps.requestReconcile(policyName, appName, `entry environment updated to ${event.tag}`);
