@@ -29,7 +29,7 @@ describe('README.md', () => {
 
   it('still opens with the two commands', () => {
     expect(readme().split('\n').slice(0, 6).join('\n')).toMatch(
-      /npm ci && npm start[\s\S]*npm ci && npm test/,
+      /npm ci && cp -n .env.example .env && npm start[\s\S]*npm ci && npm test/,
     );
   });
 });
