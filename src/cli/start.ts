@@ -20,8 +20,9 @@ export const startCommand: Command = {
     // One registry for both halves, so /metrics shows deliveries and jobs together.
     const metrics = createMetrics();
     const jobs = await io.jobs(config, logger);
-    const worker = await startWorker({ config, logger, metrics, handlers: jobs.handlers });
+    // Reconciles and gate rounds run before event jobs are taken, so "taking jobs" means fully up.
     await jobs.start();
+    const worker = await startWorker({ config, logger, metrics, handlers: jobs.handlers });
     const serve = await startServe({ config, logger, metrics, worker: worker.worker });
     return runUntilStopped(io, logger, [jobs, worker, serve]);
   },

@@ -118,8 +118,9 @@ export const workerCommand: Command = {
     const logger = io.logger(config).child({ role: 'worker' });
     const metrics = createMetrics();
     const jobs = await io.jobs(config, logger);
-    const running = await startWorker({ config, logger, metrics, handlers: jobs.handlers });
+    // Reconciles and gate rounds run before event jobs are taken, so "taking jobs" means fully up.
     await jobs.start();
+    const running = await startWorker({ config, logger, metrics, handlers: jobs.handlers });
     const probes = await startProbes({ config, logger, metrics, worker: running.worker });
     // Closed in reverse: probes first (the pod turns unready), then the event worker drains, then the reconciles.
     return runUntilStopped(io, logger, [jobs, running, probes]);

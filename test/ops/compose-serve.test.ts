@@ -80,8 +80,9 @@ describe('promobot configured like the compose stack', () => {
   });
 
   it('starts the worker with the same configuration, and it drains and exits 0 on SIGTERM', async () => {
+    // The worker serves its own probes: in compose it has its own container; here it needs its own port.
     const worker = spawn(TSX, [MAIN, 'worker'], {
-      env: env('promobot-worker'),
+      env: { ...env('promobot-worker'), PORT: String(await freePort()) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
