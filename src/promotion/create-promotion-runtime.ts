@@ -120,6 +120,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     repos.set(id, repo);
     return repo;
   };
+  const requestersKey = (policy: string, app: string) => `${config.queuePrefix}:requested:${policy}:${app}`;
   const pushedKey = (policy: string, app: string) => `${config.queuePrefix}:pushed:${policy}:${app}`;
 
   const queue = createReconcileQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix });
@@ -205,6 +206,9 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     policyNamed: (name) => policies.current().find((p) => p.metadata.name === name),
     gateStatus: async (repo, pr, headSha) => (gates ? gates.status(repo, pr, headSha) : 'pending'),
     requestReconcile,
+    recordRequester: async (policy, app, env, actor) => {
+      await redis.hset(requestersKey(policy, app), env, actor);
+    },
     rollback: (policy, app, env, toTag) => rollback(policy, app, env, toTag),
   });
 
@@ -246,6 +250,13 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
         pushed: pushed.tag
           ? { tag: pushed.tag, ...(pushed.digest ? { digest: pushed.digest } : {}), at: Number(pushed.at) }
           : null,
+        takeRequester: async (env) => {
+          // Taken once, under the app lock: it names the author of the PR written now, not of later candidates.
+          const key = requestersKey(job.policy, job.app);
+          const actor = await redis.hget(key, env);
+          if (actor !== null) await redis.hdel(key, env);
+          return actor ?? undefined;
+        },
         onCandidate: async (pr, env, meta) => {
           const skipGates = meta.kind === 'rollback' && env.rollback.skipGates;
           if (gates && env.gates.length > 0 && !skipGates)

@@ -16,6 +16,11 @@ export const PromotionMeta = z.object({
   digest: z.string().min(1).optional(),
   /** The tag the environment ran when the PR was opened or refreshed. */
   previousTag: z.string().min(1).nullable(),
+  /**
+   * Who asked for this promotion with `/promote` (the PR's author for the no-self-approval rule); absent when it
+   * came from the pipeline alone.
+   */
+  requestedBy: z.string().min(1).optional(),
   /** 'promotion' carries a candidate forward; 'rollback' returns to an earlier tag. */
   kind: z.enum(['promotion', 'rollback']).default('promotion'),
 });

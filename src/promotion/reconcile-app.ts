@@ -68,6 +68,8 @@ export interface ReconcileDeps {
    * their rounds for that head, and approvals given for an older head stop counting. Idempotent per head.
    */
   onCandidate?: (pr: PullRequest, env: Environment, meta: PromotionMeta) => Promise<void>;
+  /** Who asked (`/promote`) for this app's promotion into `env` since the last write, taken once. */
+  takeRequester?: (env: string) => Promise<string | undefined>;
 }
 
 export const PROMOTION_STATUS = 'promobot/promotion';
@@ -131,11 +133,13 @@ export async function reconcileApp(
     switch (action.kind) {
       case 'open':
       case 'update': {
+        const requestedBy = await deps.takeRequester?.(action.env);
         const meta: PromotionMeta = {
           v: 1,
           policy: policyName,
           app: app.name,
           env: action.env,
+          ...(requestedBy !== undefined ? { requestedBy } : {}),
           ...(action.from !== undefined ? { from: action.from } : {}),
           tag: action.tag,
           ...(action.digest !== undefined ? { digest: action.digest } : {}),
@@ -166,8 +170,20 @@ export async function reconcileApp(
         break;
       }
       case 'keep': {
-        const pr = prs.get(action.number);
-        const meta = pr ? parsePromotionMeta(pr.body) : null;
+        let pr = prs.get(action.number);
+        let meta = pr ? parsePromotionMeta(pr.body) : null;
+        const requestedBy = await deps.takeRequester?.(action.env);
+        if (pr && meta && requestedBy !== undefined && meta.requestedBy !== requestedBy) {
+          // `/promote` on a PR that already carries the candidate: it now has an author.
+          meta = { ...meta, requestedBy };
+          const headSha = pr.headSha;
+          pr = {
+            ...(await scm.updatePullRequest(repo, pr.number, {
+              body: renderPullRequestBody({ meta, image: app.image }),
+            })),
+            headSha,
+          };
+        }
         if (pr && meta && action.soakingUntil === null) {
           // A soak that has ended turns the promotion status green.
           await setPromotionStatus(deps, pr.headSha, meta, null);

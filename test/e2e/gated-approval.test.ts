@@ -23,7 +23,7 @@ const TAG = '5555555fffffff';
 const manifest = (tag: string) => `containers:\n  - name: alpine\n    image: ${IMAGE}:${tag}\n`;
 
 // prod is gated on the candidate's TTFT p95 and error rate where it already runs (staging, namespace chat-staging,
-// healthy in the generated history), and needs alice's approval.
+// healthy in the generated history), and needs the approval of alice or bob.
 const POLICY = `apiVersion: promobot.dev/v1alpha1
 kind: PromotionPolicy
 metadata: { name: alpine }
@@ -38,7 +38,7 @@ spec:
       update: pull-request
       from: staging
       namespace: chat-prod
-      approvals: { required: 1, approvers: [alice] }
+      approvals: { required: 1, approvers: [alice, bob] }
       gates: [ttft-p95, error-rate]
       gating: { interval: 300ms, passes: 2, failureLimit: 1, maxInconclusive: 1m }
 `;
@@ -73,11 +73,12 @@ describe('a gated prod promotion, approved in a comment', () => {
     const bot = gitea.addUser('promobot');
     gitea.addUser('alice');
     gitea.addUser('mallory');
+    gitea.addUser('bob');
     await gitea.addRepo({
       owner: 'bootcamp',
       name: 'notes-deploy',
       bare: deploy.bare,
-      access: { promobot: 'admin', alice: 'write', mallory: 'write' },
+      access: { promobot: 'admin', alice: 'write', bob: 'write', mallory: 'write' },
     });
     promobot = await startPromobot({
       redisUrl: redis.url,
@@ -124,7 +125,7 @@ describe('a gated prod promotion, approved in a comment', () => {
     if (home) rmSync(home, { recursive: true, force: true });
   });
 
-  it('shows the gates on the PR, waits for the approver, then merges naming them', async () => {
+  it('shows the gates on the PR, refuses self-approval, waits for an approver, then merges naming them', async () => {
     const push = await fetch(`${promobot.app.baseUrl}/webhooks/harbor`, {
       method: 'POST',
       headers: harborHeaders(),
@@ -150,7 +151,7 @@ describe('a gated prod promotion, approved in a comment', () => {
     expect(evidence[0]!.body).toMatch(/ttft-p95/);
     expect(evidence[0]!.body).toMatch(/llama-3-8b/);
 
-    // Green gates alone do not merge: prod needs alice.
+    // Green gates alone do not merge: prod needs an approver.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(gitea.pull(REPO, prod.index)).toMatchObject({ state: 'open', merged: false });
 
@@ -165,12 +166,30 @@ describe('a gated prod promotion, approved in a comment', () => {
     );
     expect(gitea.pull(REPO, prod.index)).toMatchObject({ merged: false });
 
-    await gitea.comment(REPO, prod.index, 'alice', 'Numbers look fine.\n\n/approve');
+    // alice asks for the promotion herself, so she may not approve it (approvals.allowAuthor is false).
+    await gitea.comment(REPO, prod.index, 'alice', '/promote prod');
+    await eventually('the PR to name its requester', () =>
+      parsePromotionMeta(gitea.pull(REPO, prod.index)?.body ?? '')?.requestedBy === 'alice'
+        ? true
+        : undefined,
+    );
+    await gitea.comment(REPO, prod.index, 'alice', '/approve');
+    await eventually('the self-approval refusal', async () =>
+      (await host.listComments(repoRef(REPO), prod.index)).some((c) =>
+        c.body.includes('@alice asked for this promotion and cannot approve it'),
+      )
+        ? true
+        : undefined,
+    );
+    expect(gitea.pull(REPO, prod.index)).toMatchObject({ merged: false });
+
+    await gitea.comment(REPO, prod.index, 'bob', 'Numbers look fine.\n\n/approve');
     const merged = await eventually('the prod merge', () =>
       gitea.pull(REPO, prod.index)?.merged ? gitea.pull(REPO, prod.index) : undefined,
     );
     const message = git(deploy.bare, 'log', '-1', '--format=%B', merged!.mergeCommitSha!);
-    expect(message).toContain('Promobot-Approved-By: alice');
+    expect(message).toContain('Promobot-Approved-By: bob');
+    expect(message).not.toContain('Promobot-Approved-By: alice');
     deploy.pull();
     expect(git(deploy.work, 'show', 'HEAD:alpine/prod/app.yaml')).toContain(`${IMAGE}:${TAG}`);
 

@@ -52,6 +52,8 @@ export interface ChatopsRuntimeDeps {
   gateStatus: (repo: RepoRef, pr: number, headSha: string) => Promise<GateVerdict>;
   /** Asks the promotion runtime to reconcile `app` of policy `policy` (by name). */
   requestReconcile: (policy: string, app: string, reason: string) => Promise<void>;
+  /** Remembers who asked `/promote` for `app` into `env`: the promotion PR's author for the self-approval rule. */
+  recordRequester?: (policy: string, app: string, env: string, actor: string) => Promise<void>;
   /**
    * Opens or fast-tracks a rollback PR of `app` in `env`, to `toTag` or the tag before the current one. Must be safe
    * to call twice for one comment: a comment whose answer failed is handled again.
@@ -256,6 +258,11 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     const apps = app === null ? policy.spec.apps.map((a) => a.name) : [app];
     switch (command.name) {
       case 'promote':
+        for (const each of apps) {
+          await deps.recordRequester?.(name, each, command.env, actor);
+          await deps.requestReconcile(name, each, reason);
+        }
+        return null;
       case 'gates':
         for (const each of apps) await deps.requestReconcile(name, each, reason);
         return null;
