@@ -56,35 +56,43 @@ export async function applyImageChanges(
 ): Promise<AppliedChange[]> {
   const applied: AppliedChange[] = [];
   for (const change of changes) {
-    const files = new Map<string, string>();
-    for (const path of await tree.list(change.path === '' ? undefined : change.path)) {
-      if (!isYamlPath(path)) continue;
-      const text = await tree.read(path);
-      if (text !== null) files.set(path, text);
-    }
-    const update = updateTree(files, toImageChange(change));
-    for (const file of update.changed) await tree.write(file.path, file.text);
-    const firstEdit = update.changed[0]?.edits[0];
-    const problems = [
-      ...update.changed.flatMap((f) => f.problems.map((p) => `${f.path}: ${p}`)),
-      ...update.current.flatMap((f) => f.problems.map((p) => `${f.path}: ${p}`)),
-      ...update.skipped.map((f) => `${f.path}: ${f.reason}`),
-    ];
-    if (update.references === 0) {
+    const result = await applyImageChange(tree, change.path, toImageChange(change));
+    if (result.references === 0) {
       logger.warn(
         { app: change.app, env: change.env, path: change.path },
         'no reference to the image under the environment path',
       );
     }
-    applied.push({
-      change,
-      previousTag: firstEdit ? tagOf(firstEdit.before) : null,
-      files: update.changed.map((f) => f.path),
-      references: update.references,
-      problems,
-    });
+    applied.push({ change, ...result });
   }
   return applied;
+}
+
+/** Moves every reference to the image under `folder` to the change's tag, writing only files whose text changes. */
+export async function applyImageChange(
+  tree: FileTree,
+  folder: string,
+  change: ImageChange,
+): Promise<Omit<AppliedChange, 'change'>> {
+  const files = new Map<string, string>();
+  for (const path of await tree.list(folder === '' ? undefined : folder)) {
+    if (!isYamlPath(path)) continue;
+    const text = await tree.read(path);
+    if (text !== null) files.set(path, text);
+  }
+  const update = updateTree(files, change);
+  for (const file of update.changed) await tree.write(file.path, file.text);
+  const firstEdit = update.changed[0]?.edits[0];
+  return {
+    previousTag: firstEdit ? tagOf(firstEdit.before) : null,
+    files: update.changed.map((f) => f.path),
+    references: update.references,
+    problems: [
+      ...update.changed.flatMap((f) => f.problems.map((p) => `${f.path}: ${p}`)),
+      ...update.current.flatMap((f) => f.problems.map((p) => `${f.path}: ${p}`)),
+      ...update.skipped.map((f) => `${f.path}: ${f.reason}`),
+    ],
+  };
 }
 
 /** The tag in a value that is either a bare tag or a full `repo:tag[@digest]` reference. */

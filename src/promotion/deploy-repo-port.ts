@@ -1,7 +1,7 @@
 import type { DeployRepo } from '../git/index.js';
 import type { Logger } from '../logger/index.js';
 import { isYamlPath, updateTree } from '../updaters/index.js';
-import { applyImageChanges, tagOf, type EnvironmentChange } from './apply-image-changes.js';
+import { applyImageChange, tagOf } from './apply-image-changes.js';
 import type { Running } from './decide-promotions.js';
 import type { DeployRepoPort } from './reconcile-app.js';
 
@@ -44,26 +44,11 @@ export function createDeployRepoPort(repo: DeployRepo, botEmail: string, logger:
       return running;
     },
     async writeBranch(input) {
-      const change: EnvironmentChange = {
-        policy: '-',
-        app: input.change.app,
-        env: input.trailers['Promobot-Environment'] ?? '-',
-        path: input.path,
-        image: input.change.image,
-        tag: input.change.tag,
-        ...(input.change.digest !== undefined ? { digest: input.change.digest } : {}),
-        pinDigest: input.change.pinDigest,
-        helmTagPaths: [...(input.change.helmTagPaths ?? [])],
-        event: '-',
-        occurredAt: new Date(0).toISOString(),
-      };
       const result = await repo.transactBranch(
         input.branch,
         async (tree) => {
-          const [applied] = await applyImageChanges(tree, [change], logger);
-          return applied && applied.files.length > 0
-            ? { message: input.message, trailers: input.trailers }
-            : null;
+          const applied = await applyImageChange(tree, input.path, input.change);
+          return applied.files.length > 0 ? { message: input.message, trailers: input.trailers } : null;
         },
         { isForeign: (commits) => commits.some((c) => !isBot(c.authorEmail) || !isBot(c.committerEmail)) },
       );
