@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { checkTag, parseImageRef, sameRepository, type ImageRef, type TagRuleSet } from '../images/index.js';
+import { environmentPath } from '../policy/environment-path.js';
 import { PromotionPolicy } from '../policy/schema.js';
 import { isYamlPath, renderDiff, updateTree, type ImageChange } from '../updaters/index.js';
 
@@ -195,10 +196,7 @@ async function fromPolicy(ref: ImageRef, args: PlanArgs, io: PlanIo): Promise<Ta
     rules: app.tags,
     environments: environments.map((environment) => ({
       name: environment.name,
-      // The policy loader's `environmentPath` does the same; plan reads the schema alone so it works on any file.
-      path: environment.path.replace(/\{\{\s*(app|env)\s*\}\}/g, (_match, key: string) =>
-        key === 'app' ? app.name : environment.name,
-      ),
+      path: environmentPath(environment, app),
     })),
   };
 }

@@ -1,8 +1,10 @@
+import { GATE_PRESETS, type GatePreset } from '../policy/gate-presets.js';
 import type { ResolvedGate, Thresholds } from './evidence.js';
 
 /** Every built-in gate, usable by name in `environments[].gates` with no PromQL written. */
-export const PRESET_NAMES = ['ttft-p95', 'error-rate', 'vllm-ttft-p95', 'vllm-error-rate'] as const;
-export type PresetName = (typeof PRESET_NAMES)[number];
+// One list of names for the policy validator and the gates: the policy owns it (gates already read the schema).
+export const PRESET_NAMES = GATE_PRESETS;
+export type PresetName = GatePreset;
 
 export const DEFAULT_WINDOW = '5m';
 /** Requests a series needs in the window before a preset judges it; fewer is noise, so the round is inconclusive. */

@@ -28,4 +28,5 @@ export { acquireRepoLock, type LockLease, type RepoLockOptions } from './repo-lo
 export { DeployRepoOptions, GitAuth, GitIdentity } from './schema.js';
 export { classifyGitError, type GitFailure } from './classify-git-error.js';
 export { safeRelativePath } from './safe-path.js';
+export { gitEnv, type GitEnvOptions } from './git-env.js';
 export { repoKey, workingCopyDir } from './working-copy-dir.js';

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { gitEnv } from '../git/git-env.js';
+import { gitEnv } from '../git/index.js';
 import type { DoctorCheck } from './doctor-check.js';
 
 export interface GitReadInput {
