@@ -62,7 +62,8 @@ export function normalizeRegistry(_headers: WebhookHeaders, body: unknown): Norm
     if (!MANIFEST_MEDIA_TYPES.has(event.target.mediaType ?? '')) continue;
     const tag = registryTag(event.target);
     if (tag === undefined) continue;
-    const registry = event.request?.host ?? hostOf(event.target.url);
+    // An empty Host header is no host: fall back to the URL's.
+    const registry = event.request?.host || hostOf(event.target.url);
     if (registry === undefined) continue;
     const repository = event.target.repository;
     events.push({

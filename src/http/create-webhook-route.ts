@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Config } from '../config/index.js';
 import { errorMessage } from '../errors/index.js';
-import { PayloadValidationError, normalizers, type Source } from '../events/index.js';
+import { DomainEvent, PayloadValidationError, normalizers, type Source } from '../events/index.js';
 import type { Logger } from '../logger/index.js';
 import type { DeliveryOutcome, Metrics } from '../metrics/index.js';
 import { QueueUnavailableError, jobIdFor, type EventJob, type EventProducer } from '../queue/index.js';
@@ -138,6 +138,17 @@ export function createWebhookRoute(source: Source, deps: WebhookRouteDeps): Requ
         return;
       }
 
+      // The normalizers check the vendor's shape; this checks what they made of it (an empty host, a blank
+      // name), so no delivery becomes a job the worker would refuse.
+      for (const event of result.events) {
+        const checked = DomainEvent.safeParse(event);
+        if (!checked.success)
+          throw new WebhookRejection(
+            400,
+            'malformed',
+            PayloadValidationError.fromZod(`${source} delivery`, checked.error).message,
+          );
+      }
       const receivedAt = new Date().toISOString();
       const jobs = new Map<string, EventJob>();
       result.events.forEach((event, index) => {

@@ -194,6 +194,17 @@ describe('events/normalizeRegistry()', () => {
     ).toBeUndefined();
   });
 
+  it('takes the host from the URL when the request names an empty one (found by the route fuzzer)', () => {
+    const envelope = fixtureJson<{ events: { request: { host: string } }[] }>(
+      'distribution/envelope.push.event_test.json',
+    );
+    const [first] = envelope.events;
+    first!.request.host = '';
+    expect(normalizeRegistry({}, envelope)).toMatchObject({
+      events: [{ registry: 'example.com', repository: 'library/test' }],
+    });
+  });
+
   it('ignores an envelope of layer pushes only', () => {
     const envelope = fixtureJson<{ events: object[] }>('distribution/envelope.push.event_test.json');
     expect(normalizeRegistry({}, { events: envelope.events.slice(1) })).toEqual({
