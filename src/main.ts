@@ -20,8 +20,9 @@ async function main(argv: string[]): Promise<number> {
     // Which handler runs for which event: the promotion runtime registers them.
     jobs: (c, logger) => createPromotionRuntime({ config: c, logger }),
     stopped: new Promise((resolve) => {
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-      process.once('SIGINT', () => resolve('SIGINT'));
+      // `on`, not `once`: a second signal while draining must not fall back to the default (kill mid-push).
+      process.on('SIGTERM', () => resolve('SIGTERM'));
+      process.on('SIGINT', () => resolve('SIGINT'));
     }),
   };
   try {
