@@ -63,6 +63,29 @@ export interface FaultRule {
   times?: number;
 }
 
+/**
+ * Faults at random, as a flaky proxy or an overloaded Gitea gives them: each API call (and, with `git`, each git
+ * HTTP request) fails with probability `rate`, answering one of `answers` in turn. With probability `lost` a failing
+ * call that changes something is carried out first and only its answer is lost (a 502 after the write), the case
+ * that duplicates work when a client retries blindly. Seeded, so a failing run can be repeated.
+ */
+export interface RandomFaults {
+  rate: number;
+  seed: number;
+  answers?: { status: number; headers?: Record<string, string> }[];
+  lost?: number;
+  git?: boolean;
+}
+
+/** What the random faults did so far. */
+export interface FaultCounts {
+  calls: number;
+  failed: number;
+  /** Of `failed`: writes carried out whose answer was replaced by the fault. */
+  lostAnswers: number;
+  byStatus: Record<number, number>;
+}
+
 export interface GiteaDoubleOptions {
   /** Receives every event (like a system hook), signed with `secret`, besides hooks created through the API. */
   webhook?: { url: string; secret: string };
@@ -120,6 +143,9 @@ export interface GiteaDouble {
   statuses(fullName: string, sha: string): DoubleStatus[];
   hooks(fullName: string): DoubleHook[];
   failNext(rule: FaultRule): void;
+  /** Starts failing calls at random (see `RandomFaults`); `undefined` stops it. */
+  randomFaults(faults: RandomFaults | undefined): void;
+  readonly faultCounts: FaultCounts;
   /** Resolves once every webhook delivery started so far has been answered. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -163,6 +189,21 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
   const deliveries: Delivery[] = [];
   const pending = new Set<Promise<void>>();
   const faults: (FaultRule & { left: number })[] = [];
+  let chaos: { faults: RandomFaults; next: () => number; turn: number } | undefined;
+  const faultCounts: FaultCounts = { calls: 0, failed: 0, lostAnswers: 0, byStatus: {} };
+  /** The random fault for this call, if one is due: which answer, and whether the write happens anyway. */
+  const drawFault = (method: string) => {
+    if (!chaos) return undefined;
+    faultCounts.calls += 1;
+    if (chaos.next() >= chaos.faults.rate) return undefined;
+    const answers = chaos.faults.answers ?? DEFAULT_FAULT_ANSWERS;
+    const answer = answers[chaos.turn++ % answers.length]!;
+    const lost = method !== 'GET' && chaos.next() < (chaos.faults.lost ?? 0);
+    faultCounts.failed += 1;
+    faultCounts.byStatus[answer.status] = (faultCounts.byStatus[answer.status] ?? 0) + 1;
+    if (lost) faultCounts.lostAnswers += 1;
+    return { ...answer, lost };
+  };
 
   const users = new Map<string, DoubleUser>();
   const repos = new Map<string, DoubleRepo>();
@@ -909,6 +950,19 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
         fault.headers ?? {},
       );
     }
+    const random = drawFault(method);
+    if (random) {
+      if (random.lost) await answerAuthorized(req, op, url, path);
+      return new HttpAnswer(
+        random.status,
+        { message: `injected ${random.status}`, url: `${baseUrl}/api/swagger` },
+        random.headers ?? {},
+      );
+    }
+    return answerAuthorized(req, op, url, path);
+  }
+
+  async function answerAuthorized(req: IncomingMessage, op: MatchedOperation, url: URL, path: string) {
     // The version is public: `doctor` reads it before it knows whether the token works.
     if (op.operationId === 'getVersion') return new HttpAnswer(200, { version: GITEA_VERSION });
     const auth = req.headers.authorization ?? '';
@@ -960,10 +1014,22 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
             res.end('Repository not found\n');
             return undefined;
           }
-          await serveGit(req, res, rawBody, repo.bare, gitRepo[3] ?? '/', url.search.slice(1), {
+          const random = chaos?.faults.git ? drawFault(req.method ?? 'GET') : undefined;
+          if (random && !random.lost) {
+            res.writeHead(random.status, { 'content-type': 'text/plain', ...random.headers });
+            res.end(`injected ${random.status}\n`);
+            return undefined;
+          }
+          // A lost answer: git's work is done (a push lands), but the client hears only the proxy's error.
+          const target = random ? discardingResponse() : res;
+          await serveGit(req, target, rawBody, repo.bare, gitRepo[3] ?? '/', url.search.slice(1), {
             login: user.login,
             canPush: level !== 'read',
           });
+          if (random) {
+            res.writeHead(random.status, { 'content-type': 'text/plain', ...random.headers });
+            res.end(`injected ${random.status}\n`);
+          }
           return syncRefs();
         }
         res.writeHead(404, { 'content-type': 'text/plain' });
@@ -1083,6 +1149,10 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
     failNext(rule) {
       faults.push({ ...rule, left: rule.times ?? 1 });
     },
+    randomFaults(random) {
+      chaos = random ? { faults: random, next: seededRandom(random.seed), turn: 0 } : undefined;
+    },
+    faultCounts,
     async flush() {
       await queue.catch(() => undefined);
       while (pending.size > 0) await Promise.all([...pending]);
@@ -1094,6 +1164,31 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
     },
   };
   return double;
+}
+
+const DEFAULT_FAULT_ANSWERS: NonNullable<RandomFaults['answers']> = [
+  { status: 500 },
+  { status: 502 },
+  { status: 429, headers: { 'retry-after': '1' } },
+];
+
+/** mulberry32: a small seeded generator, so a chaos run's faults can be replayed from its seed. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A stand-in response that swallows what is written to it: the work is done, the answer goes nowhere. */
+function discardingResponse(): ServerResponse {
+  // serveGit writes only through these two.
+  const sink = { writeHead: () => sink, end: () => sink };
+  return sink as unknown as ServerResponse;
 }
 
 /** Gitea ≤ 1.24 combines statuses worst-first; with none the combined state is the empty string. */
