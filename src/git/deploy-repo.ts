@@ -10,22 +10,27 @@ import { acquireRepoLock } from './repo-lock.js';
 import { PushRejectedError } from './run-git.js';
 import { DeployRepoOptions } from './schema.js';
 import type { Trailers } from './trailers.js';
-import { createWorkingCopy } from './working-copy.js';
+import { createWorkingCopy, type CommitPart } from './working-copy.js';
 import { repoKey, workingCopyDir } from './working-copy-dir.js';
 
 const SKIPPED = Symbol('skipped');
 
-/** What `apply` wants committed: the message (subject, then an optional body) and its trailers. */
+/**
+ * What `apply` wants committed: the message (subject, then an optional body) and its trailers. When `apply`
+ * returns several, each becomes its own commit staging its `paths` (in order, all in one push); files written but
+ * named by none go into the last.
+ */
 export interface CommitSpec {
   message: string;
   trailers?: Trailers;
+  paths?: readonly string[];
 }
 
 /** Edits the tree of the current remote tip; null when there is nothing to change. May run more than once. */
 export type ApplyChanges = (
   tree: FileTree,
   context: { attempt: number; base: string },
-) => Promise<CommitSpec | null>;
+) => Promise<CommitSpec | readonly CommitSpec[] | null>;
 
 export interface TransactResult {
   /**
@@ -71,13 +76,18 @@ export interface DeployRepo {
   ): Promise<BranchTransactResult>;
   /** Commits on `branch` that are not on the target branch (empty when the branch does not exist). */
   branchCommits(branch: string): Promise<BranchCommit[]>;
-  /** The files under `dir` on the target branch's tip (every file when `dir` is empty), with the tip. */
-  readTree(dir: string): Promise<TreeSnapshot>;
+  /**
+   * The files under `dir` (or under each of several) on the target branch's tip — every file when `dir` is
+   * empty — with the tip. Reads wait for this process's writes, not for other workers'; a fetch started after
+   * the call serves every reader waiting for it.
+   */
+  readTree(dir: string | readonly string[]): Promise<TreeSnapshot>;
   /**
    * When the target branch's first-parent history last changed how often `text` occurs under `dir`, in epoch
-   * ms; null when it never did. For "since when does this environment run this tag" (soak timers).
+   * ms; null when it never did. For "since when does this environment run this tag" (soak timers). From `at` (a
+   * commit `readTree` gave) when given, so both answers describe one snapshot; from a fresh tip otherwise.
    */
-  changedAt(dir: string, text: string): Promise<number | null>;
+  changedAt(dir: string, text: string, at?: string): Promise<number | null>;
   /** The newest commits on the branch whose trailers match, newest first (for rollbacks and rebuilding state). */
   findLastCommits(query: CommitQuery): Promise<TrailerCommit[]>;
   /**
@@ -161,6 +171,15 @@ export function createDeployRepo(input: DeployRepoOptions, deps: DeployRepoDeps)
     logger,
   });
 
+  // One job at a time in this process uses the working copy (its files, index and refs). Readers need only this;
+  // writers also take the Redis lock, which orders pushes across every worker.
+  let turn: Promise<unknown> = Promise.resolve();
+  const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = turn.then(work, work);
+    turn = run.catch(() => undefined);
+    return run;
+  };
+
   const withLock = async <T>(
     work: (lease: { readonly lost: boolean }) => Promise<T>,
     giveUpIf?: () => Promise<boolean>,
@@ -176,7 +195,7 @@ export function createDeployRepo(input: DeployRepoOptions, deps: DeployRepoDeps)
     if (lease === null) return SKIPPED;
     try {
       if (giveUpIf && (await giveUpIf())) return SKIPPED;
-      return await work(lease);
+      return await inTurn(() => work(lease));
     } finally {
       await lease
         .release()
@@ -208,8 +227,8 @@ export function createDeployRepo(input: DeployRepoOptions, deps: DeployRepoDeps)
       let pushed = false;
       try {
         const spec = await apply(tree, { attempt, base });
-        const message = spec === null ? null : commitMessage(spec);
-        const commit = message === null ? null : await workingCopy.commit(tree.touched, message);
+        const parts = commitParts(spec, tree.touched);
+        const commit = parts.length === 0 ? null : await workingCopy.commit(parts);
         if (commit === null) {
           if (spec === null) await workingCopy.discard(tree.touched);
           logger.debug({ attempt }, 'nothing to commit');
@@ -277,7 +296,8 @@ export function createDeployRepo(input: DeployRepoOptions, deps: DeployRepoDeps)
           const tree = await createFileTree(dir);
           await workingCopy.beginEdit();
           const spec = await apply(tree, { attempt, base: parent });
-          const commit = spec === null ? null : await workingCopy.commit(tree.touched, commitMessage(spec));
+          const parts = commitParts(spec, tree.touched);
+          const commit = parts.length === 0 ? null : await workingCopy.commit(parts);
           if (commit === null) {
             await workingCopy.discard(tree.touched);
             return { commit: parent, pushed: false, foreign: false };
@@ -299,57 +319,71 @@ export function createDeployRepo(input: DeployRepoOptions, deps: DeployRepoDeps)
       return result;
     },
     async branchCommits(branch) {
-      const result = await withLock(async () => {
+      return inTurn(async () => {
         const { parent, exists, target } = await workingCopy.checkoutOther(branch);
         return exists ? listBranchCommits(target, parent) : [];
       });
-      return result === SKIPPED ? [] : result;
     },
-    async readTree(folder) {
-      const result = await withLock(async () => {
-        const commit = await workingCopy.sync();
+    async readTree(folders) {
+      // Any fetch that starts after this call is fresh enough: concurrent readers share one.
+      const fetchedAfter = workingCopy.fetchesStarted;
+      return inTurn(async () => {
+        const commit = await workingCopy.sync({ fetchedAfter });
         const tree = await createFileTree(dir);
         const files = new Map<string, string>();
-        for (const path of await tree.list(folder === '' ? undefined : folder)) {
-          const text = await tree.read(path);
-          if (text !== null) files.set(path, text);
+        for (const folder of typeof folders === 'string' ? [folders] : folders) {
+          for (const path of await tree.list(folder === '' ? undefined : folder)) {
+            const text = await tree.read(path);
+            if (text !== null) files.set(path, text);
+          }
         }
         return { commit, files };
       });
-      if (result === SKIPPED) throw new TransientError('could not take the deploy repo lock');
-      return result;
     },
-    async changedAt(folder, text) {
-      const result = await withLock(async () => {
-        await workingCopy.fetch();
-        const out = await workingCopy.run('log', [
-          'log',
-          '-1',
-          '--first-parent',
-          '--diff-merges=first-parent',
-          '--format=%ct',
-          `-S${text}`,
-          `refs/remotes/origin/${options.branch}`,
-          '--',
-          folder === '' ? '.' : folder,
-        ]);
-        const seconds = Number(out.trim());
-        return out.trim() === '' || !Number.isFinite(seconds) ? null : seconds * 1000;
-      });
-      return result === SKIPPED ? null : result;
+    async changedAt(folder, text, at) {
+      const fetchedAfter = workingCopy.fetchesStarted;
+      // A log reads objects only: with a known commit it needs neither a fetch nor the working copy's turn.
+      const from = at ?? (await inTurn(() => workingCopy.fetch({ fetchedAfter })));
+      const out = await workingCopy.run('log', [
+        'log',
+        '-1',
+        '--first-parent',
+        '--diff-merges=first-parent',
+        '--format=%ct',
+        `-S${text}`,
+        from,
+        '--',
+        folder === '' ? '.' : folder,
+      ]);
+      const seconds = Number(out.trim());
+      return out.trim() === '' || !Number.isFinite(seconds) ? null : seconds * 1000;
     },
     async findLastCommits(query) {
-      const found = await withLock(async () => {
-        await workingCopy.fetch();
-        return findLastCommits(workingCopy.run, `refs/remotes/origin/${options.branch}`, query);
-      });
-      return found === SKIPPED ? [] : found;
+      const fetchedAfter = workingCopy.fetchesStarted;
+      const from = await inTurn(() => workingCopy.fetch({ fetchedAfter }));
+      return findLastCommits(workingCopy.run, from, query);
     },
     async maintain(maintainOptions = {}) {
       const looseObjects = Math.max(1, Math.floor(maintainOptions.looseObjects ?? 6_700));
       await withLock(() => workingCopy.maintain(looseObjects));
     },
   };
+}
+
+/** The commits `apply` asked for: one with every written file, or one per spec with its own paths. */
+function commitParts(
+  spec: CommitSpec | readonly CommitSpec[] | null,
+  touched: ReadonlySet<string>,
+): CommitPart[] {
+  if (spec === null) return [];
+  const specs: readonly CommitSpec[] = Array.isArray(spec) ? spec : [spec as CommitSpec];
+  if (specs.length === 1) return [{ paths: touched, message: commitMessage(specs[0]!) }];
+  const named = new Set(specs.flatMap((s) => s.paths ?? []));
+  const rest = [...touched].filter((path) => !named.has(path));
+  return specs.map((s, i) => ({
+    paths: [...(s.paths ?? []).filter((path) => touched.has(path)), ...(i === specs.length - 1 ? rest : [])],
+    message: commitMessage(s),
+  }));
 }
 
 function commitMessage(spec: CommitSpec): string {

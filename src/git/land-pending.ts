@@ -27,7 +27,7 @@ export async function landPending<T>(
     tree: FileTree,
     entries: PendingEntry<T>[],
     context: { attempt: number; base: string },
-  ) => Promise<CommitSpec | null>,
+  ) => Promise<CommitSpec | readonly CommitSpec[] | null>,
   options: {
     /**
      * The changes this caller put: once every one of them (or something newer for its key) has landed, the caller

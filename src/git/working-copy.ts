@@ -19,17 +19,24 @@ export interface WorkingCopyOptions {
 /** One persistent clone of a deploy repo branch. Callers hold the repo lock around every method. */
 export interface WorkingCopy {
   readonly dir: string;
-  /** Clones on first use; afterwards checks the clone and fetches the branch. Returns the remote tip. */
-  fetch(): Promise<string>;
+  /**
+   * Clones on first use; afterwards checks the clone and fetches the branch. Returns the remote tip. With
+   * `fetchedAfter` (a {@link fetchesStarted} value read earlier), a fetch that started since then is as fresh as
+   * a new one: the tip it gave (or a later push of ours) is returned without asking the remote again.
+   */
+  fetch(options?: FreshnessOptions): Promise<string>;
   /** {@link fetch}, then makes the files exactly the remote tip (leftovers of a crashed run included). */
-  sync(): Promise<string>;
+  sync(options?: FreshnessOptions): Promise<string>;
+  /** How many fetches of the target branch have started so far. */
+  readonly fetchesStarted: number;
   /** Marks the tree as being edited, so a crash before {@link commit} or {@link discard} is cleaned up next time. */
   beginEdit(): Promise<void>;
   /**
-   * Stages exactly `paths` and writes a commit on top of the fetched tip; null when the tree is unchanged (no
-   * empty commit). HEAD does not move: nothing reads it, and the next sync sets everything to the remote tip.
+   * Writes one commit per part on top of the fetched tip, in order, each staging exactly its `paths`; a part
+   * that changes nothing makes no commit. Returns the last commit, or null when the tree is unchanged. HEAD does
+   * not move: nothing reads it, and the next sync sets everything to the remote tip.
    */
-  commit(paths: Iterable<string>, message: string): Promise<string | null>;
+  commit(parts: readonly CommitPart[]): Promise<string | null>;
   /** Pushes `commit` to the branch: a fast-forward or nothing, never a force. */
   push(commit: string): Promise<void>;
   /**
@@ -46,6 +53,16 @@ export interface WorkingCopy {
   maintain(looseObjects: number): Promise<void>;
   /** Runs git in the working copy, for reads such as `log`. */
   readonly run: RunGit;
+}
+
+/** One commit of a {@link WorkingCopy.commit}: the paths it stages and its whole message. */
+export interface CommitPart {
+  paths: Iterable<string>;
+  message: string;
+}
+
+export interface FreshnessOptions {
+  fetchedAfter?: number;
 }
 
 // Settings written into each clone: the hot path must not stat more than it needs or start a gc mid-push.
@@ -118,8 +135,14 @@ export function createWorkingCopy(options: WorkingCopyOptions): WorkingCopy {
   // The remote tip and its tree as of the last fetch, and the commit the index and files are known to match.
   let tip = { commit: '', tree: '' };
   let cleanAt: string | null = null;
+  // False while `tip` is another branch's (between checkoutOther and the next fetch of the target).
+  let tipIsTarget = false;
+  let fetchesStarted = 0;
+  // The tree of the last commit written, so a push of it can move `tip` without asking git.
+  let written = { commit: '', tree: '' };
 
   const fetchOnce = async () => {
+    fetchesStarted += 1;
     // Verbose on purpose, here and below: simple-git waits 50 ms longer for a command that printed nothing.
     // The `+` only lets our own remote-tracking ref follow the remote wherever it went; it pushes nothing.
     await git('fetch', [
@@ -136,8 +159,15 @@ export function createWorkingCopy(options: WorkingCopyOptions): WorkingCopy {
       .trim()
       .split('\n');
     tip = { commit, tree };
+    tipIsTarget = true;
     return commit;
   };
+
+  /** A fetch, unless one that started after `fetchedAfter` already gave the target's tip. */
+  const fetchFresh = (options: FreshnessOptions = {}) =>
+    options.fetchedAfter !== undefined && fetchesStarted > options.fetchedAfter && tipIsTarget
+      ? Promise.resolve(tip.commit)
+      : fetchOnce();
 
   /** Runs `step`; when the failure comes from the clone itself (not the remote), re-clones and runs it again. */
   const withRepair = async <T>(step: () => Promise<T>): Promise<T> => {
@@ -151,15 +181,16 @@ export function createWorkingCopy(options: WorkingCopyOptions): WorkingCopy {
     }
   };
 
-  const fetch = () => withRepair(fetchOnce);
-
   return {
     dir,
     run: git,
-    fetch,
-    async sync() {
+    get fetchesStarted() {
+      return fetchesStarted;
+    },
+    fetch: (options) => withRepair(() => fetchFresh(options)),
+    async sync(options) {
       return withRepair(async () => {
-        const commit = await fetchOnce();
+        const commit = await fetchFresh(options);
         const dirty = existsSync(marker);
         // Right after our own push the files already are the tip: skip the reset, the hot path of a burst.
         if (commit !== cleanAt || dirty) {
@@ -208,6 +239,7 @@ export function createWorkingCopy(options: WorkingCopyOptions): WorkingCopy {
           .split('\n');
         // From here until the next sync, commits build on the other branch's tip.
         tip = { commit, tree };
+        tipIsTarget = false;
         cleanAt = null;
         await git('reset', ['reset', '--hard', commit]);
         if (existsSync(marker)) {
@@ -225,30 +257,39 @@ export function createWorkingCopy(options: WorkingCopyOptions): WorkingCopy {
     async beginEdit() {
       await writeFile(marker, `${process.pid}\n`);
     },
-    async commit(paths, message) {
+    async commit(parts) {
       cleanAt = null;
-      const list = [...paths];
-      // Plumbing instead of `add` + `commit`: stages exactly these paths (a vanished one is removed), and never
-      // stats or scans the rest of a 10,000-file tree.
-      if (list.length > 0)
-        await git('update-index', ['update-index', '--add', '--remove', '--verbose', '--', ...list]);
-      const tree = (await git('write-tree', ['write-tree'])).trim();
-      if (tree === tip.tree) {
+      let parent = tip;
+      for (const part of parts) {
+        const list = [...part.paths];
+        // Plumbing instead of `add` + `commit`: stages exactly these paths (a vanished one is removed), and never
+        // stats or scans the rest of a 10,000-file tree.
+        if (list.length > 0)
+          await git('update-index', ['update-index', '--add', '--remove', '--verbose', '--', ...list]);
+        const tree = (await git('write-tree', ['write-tree'])).trim();
+        // What this part wrote was already there: no empty commit.
+        if (tree === parent.tree) continue;
+        const commit = (
+          await git('commit-tree', ['commit-tree', tree, '-p', parent.commit, '-m', part.message])
+        ).trim();
+        parent = { commit, tree };
+      }
+      if (parent === tip) {
         // Index and files hold exactly the tip: what apply wrote was already there.
         await unlink(marker).catch(() => undefined);
         cleanAt = tip.commit;
         return null;
       }
-      const commit = (
-        await git('commit-tree', ['commit-tree', tree, '-p', tip.commit, '-m', message])
-      ).trim();
-      return commit;
+      written = parent;
+      return parent.commit;
     },
     async push(commit) {
       // No `+`, no `--force`: a push that is not a fast-forward is refused by the server and re-derived by us.
       await git('push', ['push', '--porcelain', '--no-verify', 'origin', `${commit}:refs/heads/${branch}`]);
       await unlink(marker).catch(() => undefined);
       cleanAt = commit;
+      // The remote's tip is now this commit (git moved the remote-tracking ref too).
+      if (written.commit === commit) tip = written;
     },
     async discard(paths) {
       const list = [...paths];

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { FileTree } from '../git/index.js';
+import type { CommitSpec, FileTree } from '../git/index.js';
 import type { Logger } from '../logger/index.js';
 import { isYamlPath, updateTree, type ImageChange } from '../updaters/index.js';
-import { renderCommitSubject, shortTag } from './render-pull-request.js';
+import { renderCommitSubject } from './render-pull-request.js';
 
 /** One environment of one app to move to a tag: what a coalesced commit is made of. */
 export const EnvironmentChange = z.object({
@@ -105,23 +105,21 @@ export function tagOf(value: string): string | null {
 }
 
 /**
- * The commit for what changed: the policy's subject template for one change; for a coalesced burst across apps a
- * summary subject with one body line per change. Trailers name every app, environment and tag.
+ * The commits for what changed: one per app and environment, with the policy's subject template and trailers
+ * naming its app, environment and tag. A coalesced burst lands as several commits in one push, so every app's
+ * history (`git log -- <app>/<env>`), its trailers and a `git revert` stay per app however busy the repo was.
  */
 export function commitForChanges(
   applied: readonly AppliedChange[],
   template: string,
-): { message: string; trailers: Record<string, string> } | null {
-  const changed = applied.filter((a) => a.files.length > 0);
-  if (changed.length === 0) return null;
-  if (changed.length === 1) {
-    const [only] = changed as [AppliedChange];
-    const { change } = only;
-    return {
+): (CommitSpec & { paths: string[] })[] {
+  return applied
+    .filter((a) => a.files.length > 0)
+    .map(({ change, previousTag, files }) => ({
       message: renderCommitSubject(template, {
         app: change.app,
         env: change.env,
-        from: only.previousTag,
+        from: previousTag,
         to: change.tag,
       }),
       trailers: {
@@ -131,19 +129,6 @@ export function commitForChanges(
         ...(change.digest !== undefined ? { 'Promobot-Digest': change.digest } : {}),
         'Promobot-Event': change.event,
       },
-    };
-  }
-  const lines = changed.map(
-    (a) => `- ${a.change.app} ${a.change.env}: ${shortTag(a.previousTag)} → ${shortTag(a.change.tag)}`,
-  );
-  return {
-    message: [`promote: ${changed.length} apps`, '', ...lines].join('\n'),
-    trailers: {
-      // One commit, several apps: each trailer lists them in the same order.
-      'Promobot-App': changed.map((a) => a.change.app).join(', '),
-      'Promobot-Environment': changed.map((a) => a.change.env).join(', '),
-      'Promobot-Tag': changed.map((a) => a.change.tag).join(', '),
-      'Promobot-Event': changed.map((a) => a.change.event).join(', '),
-    },
-  };
+      paths: files,
+    }));
 }

@@ -8,6 +8,10 @@ import type { DeployRepoPort } from './reconcile-app.js';
 // A tag no environment runs: asking the updaters to move every reference to it shows what each one holds now.
 const PROBE_TAG = 'promobot-probe';
 
+/** True when `path` is the folder `folder` or below it ('' is the whole repo). */
+const isUnder = (path: string, folder: string) =>
+  folder === '' || path === folder || path.startsWith(`${folder.replace(/\/+$/, '')}/`);
+
 /**
  * The reconciler's view of a deploy repo, over `git/` and `updaters/`. A commit on a bot branch counts as the
  * bot's when its author or committer is the bot's e-mail; anything else there is a person's work.
@@ -17,9 +21,12 @@ export function createDeployRepoPort(repo: DeployRepo, botEmail: string, logger:
   return {
     async readRunning(app, environments) {
       const running: Record<string, Running> = {};
+      // One snapshot for every environment: one fetch, and each soak clock read from the same commit.
+      const snapshot = await repo.readTree(environments.map((env) => env.path));
       for (const env of environments) {
-        const { files } = await repo.readTree(env.path);
-        const yaml = new Map([...files].filter(([path]) => isYamlPath(path)));
+        const yaml = new Map(
+          [...snapshot.files].filter(([path]) => isUnder(path, env.path) && isYamlPath(path)),
+        );
         const update = updateTree(yaml, {
           app: app.name,
           image: app.image,
@@ -38,7 +45,7 @@ export function createDeployRepoPort(repo: DeployRepo, botEmail: string, logger:
             'environment runs several tags of one image; reading the first',
           );
         const [tag = null] = tags;
-        const since = tag === null ? null : await repo.changedAt(env.path, tag);
+        const since = tag === null ? null : await repo.changedAt(env.path, tag, snapshot.commit);
         running[env.name] = { tag, since };
       }
       return running;

@@ -113,7 +113,8 @@ export async function handleImagePushed(
         pendingEntries.map((e) => e.value),
         log,
       );
-      return commitForChanges(applied, policy.spec.commit.message);
+      const commits = commitForChanges(applied, policy.spec.commit.message);
+      return commits.length === 0 ? null : commits;
     },
     { mine },
   );

@@ -165,6 +165,45 @@ describe('promotion/handleImagePushed()', () => {
     expect(await redis.keys('*pending*')).toEqual([]);
   });
 
+  it('lands a burst of 40 apps as one commit per app, each with its own clean trailers', async () => {
+    const apps = Array.from({ length: 40 }, (_, i) => `app-${String(i).padStart(2, '0')}`);
+    const burstPolicy = PromotionPolicy.parse({
+      ...policy,
+      spec: {
+        ...policy.spec,
+        apps: apps.map((name) => ({ name, image: `harbor.example.com/bootcamp/${name}` })),
+      },
+    });
+    remote.commit(
+      Object.fromEntries(
+        apps.map((app) => [
+          `${app}/dev/deployment.yaml`,
+          `image: harbor.example.com/bootcamp/${app}:${OLD}\n`,
+        ]),
+      ),
+    );
+    const before = remote.log('%H').length;
+    const tagOf = (i: number) => `${String(i).padStart(2, '0')}${NEW.slice(2)}`;
+    // At once, so their changes coalesce: 40 tags of 40 hex digits would not fit in one trailer line.
+    await Promise.all(
+      apps.map((app, i) =>
+        handleImagePushed({ ...pushed(tagOf(i)), repository: `bootcamp/${app}` }, `d-${app}`, logger, {
+          ...deps(),
+          policies: () => [burstPolicy],
+        }),
+      ),
+    );
+    const commits = remote.log('%H').slice(0, remote.log('%H').length - before);
+    expect(commits).toHaveLength(40);
+    const seen = commits.map((commit) => {
+      const trailers = parseTrailers(git(remote.bare, 'log', '-1', '--format=%B', commit));
+      const files = git(remote.bare, 'diff-tree', '--no-commit-id', '--name-only', '-r', commit);
+      expect(files).toBe(`${trailers['Promobot-App']}/dev/deployment.yaml`);
+      return `${trailers['Promobot-App']} ${trailers['Promobot-Environment']} ${trailers['Promobot-Tag']}`;
+    });
+    expect(seen.sort()).toEqual(apps.map((app, i) => `${app} dev ${tagOf(i)}`));
+  });
+
   it('ignores an image no policy promotes', async () => {
     const outcome = await handleImagePushed(
       { ...pushed(NEW), repository: 'bootcamp/other' },
