@@ -9,8 +9,13 @@ export const EVENTS_QUEUE = 'events';
  */
 export const DEDUPE_WINDOW_SECONDS = 3 * 24 * 60 * 60;
 
-/** Attempts of a job whose handler keeps failing with a transient error. */
-export const JOB_ATTEMPTS = 8;
+/**
+ * Attempts of a job whose handler keeps failing with a transient error (an SCM, Prometheus or git remote that is
+ * down). Backoff grows to its 5-minute cap within ten attempts, so this keeps a job trying for about three days —
+ * the dedupe window — instead of dropping a push into the failed set after a two-minute outage. Only a
+ * `PermanentError` ends a job early.
+ */
+export const JOB_ATTEMPTS = 900;
 
 /** Name of the backoff strategy the worker implements (see `retryDelay`). */
 export const BACKOFF_TYPE = 'promobot';
