@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { simpleGit } from 'simple-git';
 import { PermanentError, TransientError } from '../errors/index.js';
 import { scrubSecrets, type Logger } from '../logger/index.js';
@@ -16,8 +17,8 @@ export interface GitRunnerOptions {
   logger: Logger;
 }
 
-/** Runs one git command; resolves with its stdout. */
-export type RunGit = (operation: string, args: readonly string[]) => Promise<string>;
+/** Runs one git command (with `input` on its stdin, for `fast-import`); resolves with its stdout. */
+export type RunGit = (operation: string, args: readonly string[], input?: Buffer) => Promise<string>;
 
 /**
  * The one place promobot spawns git (through simple-git): a fixed environment, a progress timeout, and failures
@@ -43,10 +44,35 @@ export function createGitRunner(options: GitRunnerOptions): RunGit {
     },
   }).env(options.env);
 
-  return async (operation, args) => {
+  // simple-git has no stdin; the few commands that read one are spawned here, with the same environment.
+  const withInput = (args: readonly string[], input: Buffer) =>
+    new Promise<string>((resolve, reject) => {
+      const child = spawn('git', [...args], { cwd: options.cwd, env: options.env });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+      child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+      child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+      child.stdin.on('error', () => undefined);
+      child.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      child.once('close', (code, signal) => {
+        clearTimeout(timer);
+        if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
+        else {
+          const text = Buffer.concat(err).toString('utf8').trim();
+          reject(new Error(text || `exit code ${code ?? signal}`));
+        }
+      });
+      child.stdin.end(input);
+    });
+
+  return async (operation, args, input) => {
     const started = performance.now();
     try {
-      const out = await git.raw([...args]);
+      const out = input === undefined ? await git.raw([...args]) : await withInput(args, input);
       options.logger.debug(
         { git: operation, ms: Math.round(performance.now() - started) },
         'git command finished',

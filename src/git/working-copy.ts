@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rename, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PromobotError } from '../errors/index.js';
@@ -81,6 +81,13 @@ const LOCAL_DAMAGE =
   /not a git repository|bad object|corrupt|unable to read|index file|loose object|packfile|bad config|invalid object|unknown revision|ambiguous argument|broken link|could not parse/i;
 
 const EDIT_MARKER = 'promobot-editing';
+// Where fast-import builds a chain of commits before it is pushed; overwritten by the next chain.
+const CHAIN_REF = 'refs/promobot/chain';
+
+/** A path as fast-import reads it: C-style quoted, so spaces and quotes need no special case. */
+function quotePath(path: string): string {
+  return `"${path.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+}
 
 /** A working copy under `dir`, cloned from `url` the first time it is used. */
 export function createWorkingCopy(options: WorkingCopyOptions): WorkingCopy {
@@ -96,9 +103,9 @@ export function createWorkingCopy(options: WorkingCopyOptions): WorkingCopy {
       logger,
     });
   let run: RunGit | undefined;
-  const git: RunGit = (operation, args) => {
+  const git: RunGit = (operation, args, input) => {
     run ??= runner(dir);
-    return run(operation, args);
+    return run(operation, args, input);
   };
   const marker = join(dir, '.git', EDIT_MARKER);
 
@@ -181,6 +188,54 @@ export function createWorkingCopy(options: WorkingCopyOptions): WorkingCopy {
     }
   };
 
+  /**
+   * Several commits in a chain on the tip with three git processes, however many there are: one `fast-import`
+   * writes them all from the files as they are now, then the index is brought to the last one. A burst of 100
+   * apps would otherwise take 300 processes (update-index, write-tree and commit-tree each).
+   */
+  const commitChain = async (parts: readonly CommitPart[]) => {
+    const env = options.env;
+    const now = `${Math.floor(Date.now() / 1000)} +0000`;
+    const author = `${env.GIT_AUTHOR_NAME ?? 'promobot'} <${env.GIT_AUTHOR_EMAIL ?? ''}> ${now}`;
+    const committer = `${env.GIT_COMMITTER_NAME ?? env.GIT_AUTHOR_NAME ?? 'promobot'} <${env.GIT_COMMITTER_EMAIL ?? env.GIT_AUTHOR_EMAIL ?? ''}> ${now}`;
+    const chunks: Buffer[] = [];
+    const line = (text: string) => chunks.push(Buffer.from(`${text}\n`, 'utf8'));
+    const data = (bytes: Buffer) => {
+      line(`data ${bytes.length}`);
+      chunks.push(bytes, Buffer.from('\n'));
+    };
+    const staged = new Set<string>();
+    for (const [index, part] of parts.entries()) {
+      line(`commit ${CHAIN_REF}`);
+      line(`author ${author}`);
+      line(`committer ${committer}`);
+      data(Buffer.from(part.message.endsWith('\n') ? part.message : `${part.message}\n`, 'utf8'));
+      if (index === 0) line(`from ${tip.commit}`);
+      for (const path of part.paths) {
+        staged.add(path);
+        const full = join(dir, path);
+        const stats = await lstat(full).catch(() => null);
+        if (stats === null) {
+          line(`D ${quotePath(path)}`);
+          continue;
+        }
+        line(`M ${stats.mode & 0o111 ? '100755' : '100644'} inline ${quotePath(path)}`);
+        data(await readFile(full));
+      }
+    }
+    line('done');
+    // `--force` lets the local chain ref move to a new chain; it pushes nothing.
+    await git('fast-import', ['fast-import', '--quiet', '--done', '--force'], Buffer.concat(chunks));
+    const [commit = '', tree = ''] = (
+      await git('rev-parse', ['rev-parse', `${CHAIN_REF}^{commit}`, `${CHAIN_REF}^{tree}`])
+    )
+      .trim()
+      .split('\n');
+    // The next commit stages on this index: it must hold what the chain committed.
+    if (staged.size > 0) await git('update-index', ['update-index', '--add', '--remove', '--', ...staged]);
+    return { commit, tree };
+  };
+
   return {
     dir,
     run: git,
@@ -260,19 +315,23 @@ export function createWorkingCopy(options: WorkingCopyOptions): WorkingCopy {
     async commit(parts) {
       cleanAt = null;
       let parent = tip;
-      for (const part of parts) {
-        const list = [...part.paths];
-        // Plumbing instead of `add` + `commit`: stages exactly these paths (a vanished one is removed), and never
-        // stats or scans the rest of a 10,000-file tree.
-        if (list.length > 0)
-          await git('update-index', ['update-index', '--add', '--remove', '--verbose', '--', ...list]);
-        const tree = (await git('write-tree', ['write-tree'])).trim();
-        // What this part wrote was already there: no empty commit.
-        if (tree === parent.tree) continue;
-        const commit = (
-          await git('commit-tree', ['commit-tree', tree, '-p', parent.commit, '-m', part.message])
-        ).trim();
-        parent = { commit, tree };
+      if (parts.length > 1) {
+        parent = await commitChain(parts);
+      } else {
+        for (const part of parts) {
+          const list = [...part.paths];
+          // Plumbing instead of `add` + `commit`: stages exactly these paths (a vanished one is removed), and
+          // never stats or scans the rest of a 10,000-file tree.
+          if (list.length > 0)
+            await git('update-index', ['update-index', '--add', '--remove', '--verbose', '--', ...list]);
+          const tree = (await git('write-tree', ['write-tree'])).trim();
+          // What this part wrote was already there: no empty commit.
+          if (tree === parent.tree) continue;
+          const commit = (
+            await git('commit-tree', ['commit-tree', tree, '-p', parent.commit, '-m', part.message])
+          ).trim();
+          parent = { commit, tree };
+        }
       }
       if (parent === tip) {
         // Index and files hold exactly the tip: what apply wrote was already there.

@@ -202,6 +202,17 @@ describe('promotion/handleImagePushed()', () => {
       return `${trailers['Promobot-App']} ${trailers['Promobot-Environment']} ${trailers['Promobot-Tag']}`;
     });
     expect(seen.sort()).toEqual(apps.map((app, i) => `${app} dev ${tagOf(i)}`));
+    // Written by the bot like any single commit, and each one a plain child of the one before.
+    expect(
+      new Set(commits.map((c) => git(remote.bare, 'log', '-1', '--format=%an <%ae> %cn <%ce>', c))),
+    ).toEqual(new Set(['promobot <promobot@example.test> promobot <promobot@example.test>']));
+    expect(git(remote.bare, 'rev-list', '--min-parents=2', '--count', 'main')).toBe('0');
+    // The working copy is left clean at the pushed tip: a later single push builds on every one of them.
+    await handleImagePushed(pushed(NEW), 'd-after', logger, deps());
+    remote.pull();
+    for (const [i, app] of apps.entries()) {
+      expect(git(remote.work, 'show', `HEAD:${app}/dev/deployment.yaml`)).toContain(tagOf(i));
+    }
   });
 
   it('ignores an image no policy promotes', async () => {
