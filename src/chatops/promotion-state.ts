@@ -141,8 +141,17 @@ function short(sha: string): string {
   return sha.slice(0, 7);
 }
 
+/**
+ * Appends to the bounded audit list. When it is full, refusals and no-ops go first (oldest first), so a flood of
+ * refused comments — anyone who can comment can send one — never pushes out who approved, held or merged.
+ */
 function audited(state: PromotionState, entry: AuditEntry): PromotionState {
-  return { ...state, audit: [...state.audit, entry].slice(-MAX_AUDIT_ENTRIES) };
+  const audit = [...state.audit, entry];
+  while (audit.length > MAX_AUDIT_ENTRIES) {
+    const minor = audit.findIndex((e) => e.outcome === 'refused' || e.outcome === 'unchanged');
+    audit.splice(minor >= 0 ? minor : 0, 1);
+  }
+  return { ...state, audit };
 }
 
 /** Appends one entry to the audit list: the bot's own decisions (merge, ready, rollback opened). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  MAX_AUDIT_ENTRIES,
   PromotionState,
   applyComment,
   applyReview,
@@ -98,6 +99,21 @@ describe('chatops/promotion-state', () => {
       const { state, results } = comment(approved, 2, 'alice', { name: 'approve', cancel: true });
       expect(results[0]).toMatchObject({ outcome: 'accepted', message: '@alice withdrew their approval' });
       expect(currentApprovals(state)).toEqual([]);
+    });
+
+    it('keeps decisions in a full audit list when a flood of refused commands arrives', () => {
+      let state = comment(withCandidate(), 1, 'alice', approve).state;
+      for (let i = 0; i < 3 * MAX_AUDIT_ENTRIES; i += 1) {
+        state = applyComment(state, {
+          commentId: 100 + i,
+          actor: 'mallory',
+          at: '2026-11-21T10:09:00Z',
+          commands: [{ command: approve, authorization: { allowed: false, reason: 'no access' } }],
+        }).state;
+      }
+      expect(state.audit).toHaveLength(MAX_AUDIT_ENTRIES);
+      expect(state.audit.filter((e) => e.actor === 'alice' && e.outcome === 'accepted')).toHaveLength(1);
+      expect(state.audit.at(-1)).toMatchObject({ actor: 'mallory', outcome: 'refused' });
     });
 
     it('records a refused command in the audit list without any effect', () => {

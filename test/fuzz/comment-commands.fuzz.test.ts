@@ -51,8 +51,8 @@ import { recordingScmHost, type RecordedWrite, type RecordingScmHost } from './s
  * - answer a comment that has a command line in it, and only then: one reply (one line per refused command and per
  *   malformed line, a typo naming the command meant), a 👎 or 😕 reaction, the status comment rewritten with the
  *   same approvals, holds and candidate, the `promobot/approval` status set again to what it was, and a refusal in
- *   the audit list for each command refused (which, the list being bounded, pushes the oldest entry out: allowed
- *   here because that is what the runtime does, though it lets anyone who can comment flush the audit trail);
+ *   the audit list for each command refused (the list is bounded; a full one drops refusals and no-ops first, so
+ *   every decision recorded before must still be there);
  * - say nothing at all about a comment with no command line in it.
  * Nothing else: no approval or hold recorded, no promotion or rollback asked for, no PR opened, changed, closed or
  * merged, no branch or commit in the deploy repo, no new key in Redis.
@@ -376,12 +376,17 @@ function expectStateDelta(before: KeyState, after: KeyState, o: Observed, comman
   expect(added.map((e) => [e.actor, e.action, e.outcome])).toEqual(
     commands.map((c) => [o.comment.author, formatCommand(c.command), 'refused']),
   );
+  // A full list drops refusals and no-ops first: every decision recorded before is still there, in order.
+  const decisions = (audit: StoredPromotion['state']['audit']) =>
+    audit.filter((e) => e.outcome === 'accepted');
+  expectSame(decisions(now.state.audit), decisions(was.state.audit), 'the decisions in the audit list');
+  expect(now.state.audit.length).toBe(Math.min(MAX_AUDIT_ENTRIES, was.state.audit.length + added.length));
   const expected: StoredPromotion = {
     statusCommentId: was.statusCommentId,
     state: {
       ...was.state,
       processedCommentIds: [...was.state.processedCommentIds, o.commentId].slice(-MAX_PROCESSED_COMMENTS),
-      audit: [...was.state.audit, ...added].slice(-MAX_AUDIT_ENTRIES),
+      audit: now.state.audit,
     },
   };
   expectSame(now, expected, 'the stored state');
