@@ -21,8 +21,11 @@ export async function freePort(): Promise<number> {
 export interface RedisServer {
   readonly port: number;
   readonly url: string;
-  /** Stops the server (SIGTERM, then SIGKILL); with `keepData` a later `start()` reloads the append-only file. */
-  stop(): Promise<void>;
+  /**
+   * Stops the server (SIGTERM, then SIGKILL after 5 s; or SIGKILL at once, a crash); a later `start()` reloads the
+   * append-only file.
+   */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Starts it again on the same port and directory. */
   start(): Promise<void>;
   /** Stops it for good and removes its directory. */
@@ -81,7 +84,7 @@ export async function startRedis(options: { appendOnly?: boolean } = {}): Promis
     });
   };
 
-  const stop = async () => {
+  const stop = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM') => {
     const proc = child;
     child = undefined;
     if (!proc || proc.exitCode !== null) return;
@@ -91,7 +94,7 @@ export async function startRedis(options: { appendOnly?: boolean } = {}): Promis
         clearTimeout(timer);
         resolve();
       });
-      proc.kill('SIGTERM');
+      proc.kill(signal);
     });
   };
 

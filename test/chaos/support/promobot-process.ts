@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TEST_SECRETS } from '../../support/app.js';
@@ -48,8 +48,12 @@ export async function promobotProcess(options: PromobotProcessOptions): Promise<
   let child: ChildProcess | undefined;
   let starts = 0;
   let output = '';
+  // PROMOBOT_CHAOS_LOGS=<dir> keeps every line (at info) in <dir>/promobot-<port>.log, to see where time went.
+  const logDir = process.env.PROMOBOT_CHAOS_LOGS;
+  if (logDir) mkdirSync(logDir, { recursive: true });
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-20_000);
+    if (logDir) appendFileSync(join(logDir, `promobot-${port}.log`), chunk);
   };
 
   const exited = (proc: ChildProcess) =>
@@ -74,7 +78,7 @@ export async function promobotProcess(options: PromobotProcessOptions): Promise<
           REDIS_URL: options.redisUrl,
           PORT: String(port),
           HOST: '127.0.0.1',
-          LOG_LEVEL: 'warn',
+          LOG_LEVEL: logDir ? 'info' : 'warn',
           PROMOBOT_QUEUE_PREFIX: options.queuePrefix ?? 'chaos',
           PROMOBOT_POLICIES: options.policiesDir,
           PROMOBOT_DATA_DIR: options.dataDir,
