@@ -163,8 +163,9 @@ export const deployBurst: Bench = {
           `deploy repo, POSTed to the running service ${SPREAD_MS / APPS} ms apart by a sender in its own process ` +
           `(the last answer came ${ms(sentIn)} ms after the first POST; every one was 202). Timed from the first ` +
           'POST until the last app\u2019s tag was on the bare remote (its ref file polled every 2 ms). The event ' +
-          'worker runs 8 jobs at once (the default `PROMOBOT_CONCURRENCY`), and every landing asks for a reconcile ' +
-          'of each app it landed, which the reconcile worker runs against the same repo lock.',
+          `worker runs ${service.app.config.concurrency} jobs at once (the default \`PROMOBOT_CONCURRENCY\`): the ` +
+          'jobs running when a landing starts ride along in its one push, each app as its own commit, so "branch ' +
+          'tips seen moving" counts pushes. Every landing asks for a reconcile of each app it landed.',
         '',
         '| what | value |',
         '|---|---:|',

@@ -93,11 +93,11 @@ export const deployWrite: Bench = {
           `(aim: p50 within 2×) — ${withinFloor ? 'met' : '**not met**'}.`,
         `- naive / promobot: ${ratio(naive.p50, promobot.p50)} at p50, ${ratio(naive.p99, promobot.p99)} at p99 ` +
           `(aim: ≥ 25× at p50) — ${fasterThanNaive ? 'met' : '**not met**'}.`,
-        `- After each landing the service asks for a reconcile of the app, which reads the environment back under ` +
-          `the same repo lock (a fetch and a read of the folder, then a fetch and \`git log -S\` for "since when"); ` +
-          `from the landing until the queues were idle again took p50 ${ms(summarize(times.reconcile).p50)} ms, ` +
-          `p99 ${ms(summarize(times.reconcile).p99)} ms. It is not part of the push → commit time, but a push that ` +
-          'arrives meanwhile waits for the lock.',
+        `- After each landing the service asks for a reconcile of the app, which reads the environment back (one ` +
+          `fetch, a read of the folder and \`git log -S\` for "since when", in this process's working copy, not ` +
+          `under the cross-worker repo lock); from the landing until the queues were idle again took p50 ` +
+          `${ms(summarize(times.reconcile).p50)} ms, p99 ${ms(summarize(times.reconcile).p99)} ms. It is not part ` +
+          'of the push → commit time; a push that arrives meanwhile waits only for that read.',
         `- promobot's remote holds ${commits} commits afterwards (seed, the warm-up and one per push): every push ` +
           'was checked to carry exactly its tag in its app\u2019s dev Deployment.',
         '',

@@ -34,7 +34,12 @@ export const ENV_VARS = [
     default: 'info',
   },
   { name: 'PROMOBOT_QUEUE_PREFIX', description: 'Key prefix of every queue in Redis.', default: 'promobot' },
-  { name: 'PROMOBOT_CONCURRENCY', description: 'Jobs one worker runs at once.', default: '8' },
+  {
+    name: 'PROMOBOT_CONCURRENCY',
+    description:
+      'Jobs one worker runs at once. Jobs mostly wait on git, the SCM and Redis, and a burst coalesces into as many apps per push as there are jobs running.',
+    default: '32',
+  },
   {
     name: 'PROMOBOT_BODY_LIMIT',
     description: 'Largest webhook body accepted, in bytes.',
