@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { errorMessage, isPermanent } from '../errors/index.js';
 import type { Logger } from '../logger/index.js';
-import { BACKOFF_TYPE, JOB_ATTEMPTS, retryDelay } from '../queue/index.js';
+import { BACKOFF_TYPE, JOB_ATTEMPTS, MAX_STALLED_COUNT, retryDelay } from '../queue/index.js';
 
 /** The queue of "look at this app again" requests: after a landing, a merge, a restart, or when a soak ends. */
 export const RECONCILE_QUEUE = 'reconcile';
@@ -106,6 +106,7 @@ export function createReconcileWorker(options: {
     connection,
     prefix: options.prefix,
     concurrency: options.concurrency,
+    maxStalledCount: MAX_STALLED_COUNT,
     settings: {
       backoffStrategy: (attempts: number, _type?: string, error?: Error) =>
         retryDelay(attempts, error, { baseMs: 1000, maxMs: 5 * 60_000 }),

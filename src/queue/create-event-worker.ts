@@ -6,7 +6,7 @@ import type { Logger } from '../logger/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { EventHandler, HandlerRegistry } from './handler-registry.js';
 import { JobData } from './job-data.js';
-import { EVENTS_QUEUE } from './queue-names.js';
+import { EVENTS_QUEUE, MAX_STALLED_COUNT } from './queue-names.js';
 import { retryDelay, type RetryDelayOptions } from './retry-delay.js';
 
 export interface EventWorker {
@@ -76,6 +76,7 @@ export function createEventWorker(options: EventWorkerOptions): EventWorker {
     connection,
     prefix: options.prefix,
     concurrency: options.concurrency,
+    maxStalledCount: MAX_STALLED_COUNT,
     settings: {
       // Jobs name BACKOFF_TYPE as their backoff; this is its one implementation.
       backoffStrategy: (attemptsMade, _type, error) => retryDelay(attemptsMade, error, retry),

@@ -1,6 +1,12 @@
 export { JobData, JobId } from './job-data.js';
 export { jobIdFor } from './job-id.js';
-export { EVENTS_QUEUE, DEDUPE_WINDOW_SECONDS, JOB_ATTEMPTS, BACKOFF_TYPE } from './queue-names.js';
+export {
+  EVENTS_QUEUE,
+  DEDUPE_WINDOW_SECONDS,
+  JOB_ATTEMPTS,
+  BACKOFF_TYPE,
+  MAX_STALLED_COUNT,
+} from './queue-names.js';
 export { retryDelay, type RetryDelayOptions } from './retry-delay.js';
 export { QueueUnavailableError } from './queue-unavailable-error.js';
 export {

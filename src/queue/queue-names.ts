@@ -19,3 +19,10 @@ export const JOB_ATTEMPTS = 900;
 
 /** Name of the backoff strategy the worker implements (see `retryDelay`). */
 export const BACKOFF_TYPE = 'promobot';
+
+/**
+ * How many times a job whose worker died (SIGKILL, OOM, a lost node) is put back on the queue. bullmq's default,
+ * 1, fails any job that was running across two crashes, and a push acknowledged with 202 would never land,
+ * although every handler is safe to redo.
+ */
+export const MAX_STALLED_COUNT = 50;

@@ -4,7 +4,7 @@ import { errorMessage, isPermanent, PermanentError } from '../../errors/index.js
 import type { RepoRef } from '../../events/index.js';
 import type { Logger } from '../../logger/index.js';
 import type { PromotionPolicy } from '../../policy/schema.js';
-import { BACKOFF_TYPE, JOB_ATTEMPTS, retryDelay } from '../../queue/index.js';
+import { BACKOFF_TYPE, JOB_ATTEMPTS, MAX_STALLED_COUNT, retryDelay } from '../../queue/index.js';
 import type { ScmHost } from '../../scm/types.js';
 import type { PrometheusClient } from '../prometheus-client.js';
 import { gatesCommitStatus } from '../render-report.js';
@@ -311,6 +311,7 @@ export function createGateRunner(deps: GateRunnerDeps): GateRunner {
     connection: workerConnection,
     prefix: deps.prefix,
     concurrency: deps.concurrency ?? 4,
+    maxStalledCount: MAX_STALLED_COUNT,
     settings: {
       backoffStrategy: (attempts: number, _type?: string, error?: Error) =>
         retryDelay(attempts, error, { baseMs: 1000, maxMs: 5 * 60_000 }),
