@@ -349,6 +349,7 @@ export function createDeployRepo(input: DeployRepoOptions, deps: DeployRepoDeps)
         '-1',
         '--first-parent',
         '--diff-merges=first-parent',
+        '--no-patch',
         '--format=%ct',
         `-S${text}`,
         from,

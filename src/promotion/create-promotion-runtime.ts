@@ -235,7 +235,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
         jobLogger.debug({ lastStart, enqueuedAt }, 'a later reconcile already covered this request');
         return;
       }
-      await redis.set(startedKey, String(Date.now()), 'EX', 7 * 24 * 3600);
+      const startedAt = Date.now();
       const pushed = await redis.hgetall(pushedKey(job.policy, job.app));
       const scm = scmFor(policy.spec.deployRepo.scm);
       // ChatOps recognises the bot's own comments by its login; learn it before anything is merged.
@@ -302,6 +302,8 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
       );
       if (result.merged.length > 0)
         await requestReconcile(job.policy, job.app, `merged #${result.merged.join(', #')}`);
+      // Only a run that finished covers the requests made before it started: a failed one is retried in full.
+      await redis.set(startedKey, String(startedAt), 'EX', 7 * 24 * 3600);
     } finally {
       await lease.release().catch(() => undefined);
     }
