@@ -69,7 +69,7 @@ export function createGitRunner(options: GitRunnerOptions): RunGit {
       child.stdin.end(input);
     });
 
-  return async (operation, args, input) => {
+  const once: RunGit = async (operation, args, input) => {
     const started = performance.now();
     try {
       const out = input === undefined ? await git.raw([...args]) : await withInput(args, input);
@@ -87,6 +87,20 @@ export function createGitRunner(options: GitRunnerOptions): RunGit {
       if (failure.kind === 'rejected') throw new PushRejectedError(message);
       if (failure.kind === 'permanent') throw new PermanentError(message, { advice: failure.advice });
       throw new TransientError(message);
+    }
+  };
+  // The remote's transport may fail for a moment (a proxy's 502, a 429): a read or a push is asked again in place,
+  // a few times, before the whole job is. A push whose answer was lost is safe to repeat: it is up to date.
+  const NETWORK = new Set(['fetch', 'ls-remote', 'push', 'ls-remote-other']);
+  return async (operation, args, input) => {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await once(operation, args, input);
+      } catch (error) {
+        const transient = error instanceof TransientError && !(error instanceof PushRejectedError);
+        if (!NETWORK.has(operation) || !transient || attempt >= 4) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** (attempt - 1)));
+      }
     }
   };
 }

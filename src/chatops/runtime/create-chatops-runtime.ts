@@ -229,7 +229,12 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       }
     }
     if (statusCommentId === null) {
-      statusCommentId = (await scm.createComment(loaded.repo, pr.number, body)).id;
+      // A run that created it and failed before saving its id left it there: take it over.
+      const existing = (await scm.listComments(loaded.repo, pr.number)).find(
+        (c) => sameLogin(c.author, loaded.resolved.botLogin) && isStatusComment(c.body),
+      );
+      if (existing) await scm.updateComment(loaded.repo, existing.id, body);
+      statusCommentId = existing?.id ?? (await scm.createComment(loaded.repo, pr.number, body)).id;
     }
     if (pr.state === 'open')
       await scm.setCommitStatus(loaded.repo, pr.headSha, approvalStatus(state, loaded.environment));
@@ -483,12 +488,13 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       const approvers = currentApprovals(state).map((a) => `@${a.by}`);
       const merge = await mergeInput(loaded);
       const shown = withGates(state, merge);
-      // The comment before the record: after a crash between the two, a second comment beats none.
-      await resolved.scm.createComment(
-        repo,
-        number,
-        renderMergeComment({ state: shown, environment: loaded.environment }),
+      // The comment before the record; a run that posted it and failed before the record does not post it again.
+      const mergeComment = renderMergeComment({ state: shown, environment: loaded.environment });
+      const firstLine = mergeComment.split('\n')[0]!;
+      const posted = (await resolved.scm.listComments(repo, number)).some(
+        (c) => sameLogin(c.author, resolved.botLogin) && c.body.split('\n')[0] === firstLine,
       );
+      if (!posted) await resolved.scm.createComment(repo, number, mergeComment);
       const recorded = recordDecision(state, {
         at: instant(),
         actor: resolved.botLogin,

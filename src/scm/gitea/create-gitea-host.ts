@@ -1,6 +1,6 @@
 import type { RepoRef } from '../../events/index.js';
 import type { Logger } from '../../logger/index.js';
-import { PermanentError } from '../../errors/index.js';
+import { PermanentError, TransientError } from '../../errors/index.js';
 import type { CommitStatus, MergeResult, Permission, PullRequest, ScmHost } from '../types.js';
 import { decideMergeFailure } from './decide-merge-failure.js';
 import { createGiteaClient, type RetryOptions } from './gitea-client.js';
@@ -180,11 +180,30 @@ export function createGiteaHost(options: GiteaHostOptions): ScmHost {
     },
 
     async createComment(repo, number, body) {
-      const { data } = await client.request('POST', `${repoPath(repo)}/issues/${number}/comments`, {
-        body: { body },
-        schema: GiteaComment,
-      });
-      return toComment(data as GiteaComment);
+      // A POST whose answer was lost may have created the comment: look for it before posting again.
+      let me: string | undefined;
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          const { data } = await client.request('POST', `${repoPath(repo)}/issues/${number}/comments`, {
+            body: { body },
+            schema: GiteaComment,
+            once: true,
+          });
+          return toComment(data as GiteaComment);
+        } catch (error) {
+          if (!(error instanceof TransientError) || attempt >= 3) throw error;
+          await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs ?? 500 * 2 ** (attempt - 1)));
+          me ??= ((await client.request('GET', '/user', { schema: GiteaUser })).data as GiteaUser).login;
+          const { data } = await client.request('GET', `${repoPath(repo)}/issues/${number}/comments`, {
+            schema: GiteaComment.array(),
+          });
+          const existing = (data as GiteaComment[])
+            .map(toComment)
+            .filter((c) => c.body === body && c.author.toLowerCase() === me!.toLowerCase())
+            .at(-1);
+          if (existing) return existing;
+        }
+      }
     },
 
     async updateComment(repo, commentId, body) {

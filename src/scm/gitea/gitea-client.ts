@@ -41,6 +41,8 @@ export interface RequestOptions<S extends z.ZodType> {
   schema?: S;
   /** Statuses answered to the caller as they are instead of thrown (404 for a lookup, 405 for a merge). */
   pass?: readonly number[];
+  /** Not idempotent: a failure is thrown at once, for the caller to check what happened before writing again. */
+  once?: boolean;
 }
 
 export interface GiteaClient {
@@ -149,7 +151,8 @@ export function createGiteaClient(options: GiteaClientOptions): GiteaClient {
             cause: error,
           });
         }
-        if (!(failure instanceof TransientError) || attempt >= retry.attempts) throw failure;
+        if (!(failure instanceof TransientError) || attempt >= retry.attempts || requestOptions.once)
+          throw failure;
         const backoff = retry.baseDelayMs * 2 ** (attempt - 1);
         const wait = failure.retryAfterMs ?? backoff;
         if (wait > retry.maxWaitMs) throw failure;
