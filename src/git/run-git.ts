@@ -91,7 +91,7 @@ export function createGitRunner(options: GitRunnerOptions): RunGit {
   };
   // The remote's transport may fail for a moment (a proxy's 502, a 429): a read or a push is asked again in place,
   // a few times, before the whole job is. A push whose answer was lost is safe to repeat: it is up to date.
-  const NETWORK = new Set(['fetch', 'ls-remote', 'push', 'ls-remote-other']);
+  const NETWORK = new Set(['fetch', 'ls-remote', 'push']);
   return async (operation, args, input) => {
     for (let attempt = 1; ; attempt += 1) {
       try {

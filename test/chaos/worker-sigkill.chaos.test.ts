@@ -23,6 +23,7 @@ import type { PromobotProcess } from './support/promobot-process.js';
 import { startPushTap, type KillMoment, type PushTap } from './support/push-tap-sigkill.js';
 import { duplicatePulls, queueState, report, settle } from './support/tally.js';
 import { ENVIRONMENTS, REPO, startWorld, type World } from './support/world.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 const APPS = 24;
 /** Every third app gets a second tag once its prod PR carries the first. */
@@ -43,18 +44,6 @@ const AIMS: (
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** mulberry32, so a failing run's random delays can be repeated with CHAOS_SEED. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('a worker SIGKILLed mid-push, again and again, through the full flow', () => {
   let world: World;
   let tap: PushTap;
@@ -74,7 +63,7 @@ describe('a worker SIGKILLed mid-push, again and again, through the full flow', 
 
   it('lands every tag once and leaves one prod PR per app with its final tag', async () => {
     const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
-    const random = seeded(seed);
+    const random = seededRandom(seed);
     const started = Date.now();
     const firstAt = Math.floor(Date.now() / 1000) - 60;
     const first: Push[] = world.apps.map((app) => ({ app, tag: newTag(), occurAt: firstAt }));

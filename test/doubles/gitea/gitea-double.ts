@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { CONTRACTS_DIR } from '../../support/fixtures.js';
+import { seededRandom } from '../../support/seeded-random.js';
 import {
   branchSha,
   commitsBetween,
@@ -1171,18 +1172,6 @@ const DEFAULT_FAULT_ANSWERS: NonNullable<RandomFaults['answers']> = [
   { status: 502 },
   { status: 429, headers: { 'retry-after': '1' } },
 ];
-
-/** mulberry32: a small seeded generator, so a chaos run's faults can be replayed from its seed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A stand-in response that swallows what is written to it: the work is done, the answer goes nowhere. */
 function discardingResponse(): ServerResponse {
