@@ -27,6 +27,21 @@ export class TransientError extends PromobotError {
 
 export class PermanentError extends PromobotError {}
 
+/**
+ * The host refused promobot itself a look-up or a write it needs (403, or a 404 that hides a resource from the
+ * token): promobot's own setup is wrong, not the rights of the person it acts for. Retrying cannot help until an
+ * operator changes the bot's role or token, so it is permanent; `capability` names what promobot could not do
+ * (`read-permission`, `read-team-members`, ...) and `advice` says the exact fix.
+ */
+export class AccessError extends PermanentError {
+  readonly capability: string;
+
+  constructor(message: string, options: { capability: string; cause?: unknown; advice: string }) {
+    super(message, options);
+    this.capability = options.capability;
+  }
+}
+
 /** A configuration value is missing or malformed; start-up stops with this message. */
 export class ConfigError extends PromobotError {
   readonly problems: readonly string[];
@@ -39,6 +54,10 @@ export class ConfigError extends PromobotError {
 
 export function isTransient(error: unknown): error is TransientError {
   return error instanceof TransientError;
+}
+
+export function isAccessError(error: unknown): error is AccessError {
+  return error instanceof AccessError;
 }
 
 export function isPermanent(error: unknown): error is PermanentError {
