@@ -13,7 +13,7 @@ import { freePort, startRedis } from '../test/support/redis-server.js';
 import type { Bench } from './run.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const FIXTURES = join(ROOT, '..', 'shared', 'fixtures');
+const FIXTURES = join(ROOT, 'test', 'fixtures');
 const GITEA_SECRET = 'bench-gitea-secret';
 const HARBOR_AUTH = 'Basic YmVuY2g6YmVuY2g=';
 const CONNECTIONS = 16;

@@ -49,7 +49,7 @@ function body(wanted: WantedHook) {
 
 /**
  * Repository hooks on Gitea. `active: true` is always sent: Gitea leaves a hook created through the API inactive
- * otherwise (shared/contracts/GITEA-BEHAVIOUR.md).
+ * otherwise (test/contracts/GITEA-BEHAVIOUR.md).
  */
 export function createGiteaHookClient(api: JsonClient): HookClient {
   const path = (target: string) => `/repos/${target}/hooks`;

@@ -2,13 +2,15 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+const TEST_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
+
 /**
- * The shared fixtures: webhook bodies captured from real deliveries. Never edited; tests build variants in code.
- * CI clones main with shared/ beside it, so they are at ../shared/fixtures from the repo root.
+ * Webhook bodies captured from real deliveries (`test/fixtures/`) and the hosts' own API descriptions
+ * (`test/contracts/`), inside the repository so a lone clone runs its tests. Never edited; tests build variants in
+ * code. Each folder's SOURCES.md says where every file came from and holds its sha256.
  */
-export const SHARED_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared');
-export const FIXTURES_DIR = join(SHARED_DIR, 'fixtures');
-export const CONTRACTS_DIR = join(SHARED_DIR, 'contracts');
+export const FIXTURES_DIR = join(TEST_DIR, 'fixtures');
+export const CONTRACTS_DIR = join(TEST_DIR, 'contracts');
 
 /** The raw bytes of a fixture, exactly as captured. */
 export function fixtureBytes(path: string): Buffer {

@@ -179,7 +179,7 @@ function loadContract(): Contract {
 
 /**
  * A stateful Gitea (1.24+) on a free port: the REST endpoints promobot uses, every request checked against
- * shared/contracts/gitea-openapi3.v1.json, the behaviour of shared/contracts/GITEA-BEHAVIOUR.md, pull requests on
+ * test/contracts/gitea-openapi3.v1.json, the behaviour of test/contracts/GITEA-BEHAVIOUR.md, pull requests on
  * real bare git repos, and webhooks like Gitea's.
  */
 export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promise<GiteaDouble> {

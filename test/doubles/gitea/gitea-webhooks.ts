@@ -11,7 +11,7 @@ export interface GiteaEvent {
 }
 
 /**
- * Payloads built on the real captured deliveries in shared/fixtures/gitea: every field a real Gitea sends is there,
+ * Payloads built on the real captured deliveries in test/fixtures/gitea: every field a real Gitea sends is there,
  * with the double's own values laid over it.
  */
 export function pullRequestEvent(
