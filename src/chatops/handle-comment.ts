@@ -3,7 +3,12 @@ import type { Permission } from '../scm/types.js';
 import { authorize, isBotActor, type AuthorizeContext, type PermissionLookup } from './authorize.js';
 import type { Command, CommandName } from './command.js';
 import { decideMerge, type MergeDecision, type MergeInput } from './decide-merge.js';
-import { parseCommands, type CommandProblem, type ParsedCommand } from './parse-commands.js';
+import {
+  parseCommands,
+  type CommandProblem,
+  type ParsedCommand,
+  type ParseResult,
+} from './parse-commands.js';
 import { applyComment, isProcessed, type CommandResult, type PromotionState } from './promotion-state.js';
 import { renderCommandReply } from './render.js';
 
@@ -69,6 +74,16 @@ function keepForIssue(commands: ParsedCommand[], problems: CommandProblem[]) {
   return { commands: kept, problems: keptProblems };
 }
 
+/**
+ * What a comment asks of promobot: its commands and the lines that look like commands but are not (each gets an
+ * answer). On an issue only `/promote` and `/rollback` count. Intake uses the same reading to drop, without a job,
+ * comments that ask nothing.
+ */
+export function commentCommands(event: Pick<CommentCreated, 'body' | 'isPullRequest'>): ParseResult {
+  const parsed = parseCommands(event.body);
+  return event.isPullRequest ? parsed : keepForIssue(parsed.commands, parsed.problems);
+}
+
 /** One answer per user and team within a comment: several commands need not ask the host several times. */
 function memoized(lookup: PermissionLookup): PermissionLookup {
   const permissions = new Map<string, Promise<Permission>>();
@@ -107,10 +122,7 @@ export async function handleComment(
   const screened = screenComment(event, state, context);
   if (screened !== null) return { acted: false, reason: screened };
 
-  const parsed = parseCommands(event.body);
-  const { commands, problems } = event.isPullRequest
-    ? parsed
-    : keepForIssue(parsed.commands, parsed.problems);
+  const { commands, problems } = commentCommands(event);
   if (commands.length === 0 && problems.length === 0) {
     return {
       acted: false,

@@ -3,6 +3,7 @@ import type { Config } from '../config/index.js';
 import { Source } from '../events/index.js';
 import type { Logger } from '../logger/index.js';
 import type { Metrics } from '../metrics/index.js';
+import type { PromotionPolicy } from '../policy/index.js';
 import type { EventProducer } from '../queue/index.js';
 import { createWebhookRoute, webhookBodyErrors } from './create-webhook-route.js';
 
@@ -11,6 +12,8 @@ export interface HttpAppDeps {
   readonly logger: Logger;
   readonly queue: Pick<EventProducer, 'enqueue' | 'ping'>;
   readonly metrics: Metrics;
+  /** The policy set in force, read per delivery: what no policy can act on is answered 200 without a job. */
+  readonly policies?: () => readonly PromotionPolicy[];
   /** The worker of this process, when it runs one (`start`); `/readyz` then waits for it too. */
   readonly worker?: { isReady(): boolean };
 }

@@ -4,7 +4,9 @@ import { errorMessage } from '../errors/index.js';
 import { DomainEvent, PayloadValidationError, normalizers, type Source } from '../events/index.js';
 import type { Logger } from '../logger/index.js';
 import type { DeliveryOutcome, Metrics } from '../metrics/index.js';
+import type { PromotionPolicy } from '../policy/index.js';
 import { QueueUnavailableError, jobIdFor, type EventJob, type EventProducer } from '../queue/index.js';
+import { screenEvent, type IgnoreReason } from './screen-events.js';
 import { WebhookRejection } from './webhook-rejection.js';
 import { DELIVERY_ID, WEBHOOK_SOURCES, mediaType, missingHeader } from './webhook-sources.js';
 
@@ -16,6 +18,12 @@ export interface WebhookRouteDeps {
   readonly logger: Logger;
   readonly queue: WebhookQueue;
   readonly metrics: Metrics;
+  /**
+   * The policy set in force, read per delivery so a reload applies at once. Deliveries that cannot lead to any
+   * effect under it are answered 200 without a job ({@link screenEvent}). Without it every event is queued (a
+   * route that knows no policies, as in tests of the route alone).
+   */
+  readonly policies?: () => readonly PromotionPolicy[];
 }
 
 /** Per-request facts gathered along the way, for the one metric and log line written when the answer is sent. */
@@ -131,12 +139,13 @@ export function createWebhookRoute(source: Source, deps: WebhookRouteDeps): Requ
           throw new WebhookRejection(400, 'malformed', error.message);
         throw error;
       }
-      if ('ignored' in result) {
+      const ignore = (reason: IgnoreReason, message: string) => {
         delivery.outcome = 'ignored';
-        delivery.reason = result.ignored;
-        res.status(200).json({ ignored: result.ignored });
-        return;
-      }
+        delivery.reason = message;
+        deps.metrics.ignored(source, reason);
+        res.status(200).json({ ignored: message, reason });
+      };
+      if ('ignored' in result) return ignore('not-acted-on', result.ignored);
 
       // The normalizers check the vendor's shape; this checks what they made of it (an empty host, a blank
       // name), so no delivery becomes a job the worker would refuse.
@@ -149,9 +158,17 @@ export function createWebhookRoute(source: Source, deps: WebhookRouteDeps): Requ
             PayloadValidationError.fromZod(`${source} delivery`, checked.error).message,
           );
       }
+      // Screened per event: a Harbor push of several images keeps the ones some policy promotes. Job ids keep
+      // each event's place in the delivery, so a redelivery dedupes whatever the policies were.
+      const policies = deps.policies?.();
+      const screened = result.events.map((event) => (policies ? screenEvent(event, policies) : null));
+      const firstIgnored = screened.find((s) => s !== null);
+      if (firstIgnored && screened.every((s) => s !== null))
+        return ignore(firstIgnored.reason, firstIgnored.message);
       const receivedAt = new Date().toISOString();
       const jobs = new Map<string, EventJob>();
       result.events.forEach((event, index) => {
+        if (screened[index] !== null) return;
         const jobId = jobIdFor(source, event, deliveryId, index);
         jobs.set(jobId, { jobId, data: { deliveryId, source, receivedAt, event } });
       });

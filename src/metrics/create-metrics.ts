@@ -18,6 +18,8 @@ export interface Metrics {
   /** A registry of its own, so several apps (tests, `start`) never share counters. */
   readonly registry: Registry;
   delivery(source: string, event: string, outcome: DeliveryOutcome, seconds: number): void;
+  /** A delivery answered 200 without a job, by why (`not-acted-on`, `no-command`, `unknown-repository`, ...). */
+  ignored(source: string, reason: string): void;
   jobFinished(eventType: string, outcome: JobOutcome, seconds: number): void;
   /** Where the queue depth gauge reads its figures when scraped. */
   trackQueueDepth(read: () => Promise<Readonly<Record<string, number>>>): void;
@@ -35,6 +37,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     name: 'promobot_webhook_deliveries_total',
     help: 'Webhook deliveries by source, sender event and outcome.',
     labelNames: ['source', 'event', 'outcome'] as const,
+    registers: [registry],
+  });
+  const ignored = new Counter({
+    name: 'promobot_webhook_ignored_total',
+    help: 'Deliveries answered 200 without a job, by source and reason.',
+    labelNames: ['source', 'reason'] as const,
     registers: [registry],
   });
   const ackSeconds = new Histogram({
@@ -76,6 +84,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
 
   return {
     registry,
+    ignored(source, reason) {
+      ignored.inc({ source, reason });
+    },
     delivery(source, event, outcome, seconds) {
       deliveries.inc({ source, event, outcome });
       ackSeconds.observe({ source, outcome }, seconds);

@@ -3,6 +3,7 @@ import { loadConfig, type Config } from '../../src/config/index.js';
 import { createHttpApp, startHttpServer } from '../../src/http/index.js';
 import { createLogger, type Logger } from '../../src/logger/index.js';
 import { createMetrics, type Metrics } from '../../src/metrics/index.js';
+import type { PromotionPolicy } from '../../src/policy/index.js';
 import {
   createEventProducer,
   createEventWorker,
@@ -33,6 +34,8 @@ export interface StartAppOptions {
   readonly retry?: RetryDelayOptions;
   /** Redis command timeout of the producer. */
   readonly commandTimeoutMs?: number;
+  /** The policy set intake screens with; without it every delivery is queued (tests of the route alone). */
+  readonly policies?: () => readonly PromotionPolicy[];
 }
 
 export interface TestApp {
@@ -104,7 +107,14 @@ export async function startApp(options: StartAppOptions): Promise<TestApp> {
           retry: options.retry ?? { baseMs: 50, maxMs: 500 },
         });
   await worker?.waitUntilReady();
-  const app = createHttpApp({ config, logger, queue: producer, metrics, ...(worker ? { worker } : {}) });
+  const app = createHttpApp({
+    config,
+    logger,
+    queue: producer,
+    metrics,
+    ...(worker ? { worker } : {}),
+    ...(options.policies ? { policies: options.policies } : {}),
+  });
   const server = await startHttpServer(app, 0, '127.0.0.1');
 
   let closing: Promise<void> | undefined;
