@@ -11,6 +11,10 @@ import { createPromotionRuntime } from './promotion/index.js';
  */
 async function main(argv: string[]): Promise<number> {
   let config: Config | undefined;
+  const hangupListeners = new Set<() => void>();
+  const onHangup = () => {
+    for (const listener of hangupListeners) listener();
+  };
   const io: CliIo = {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
@@ -24,6 +28,14 @@ async function main(argv: string[]): Promise<number> {
       process.on('SIGTERM', () => resolve('SIGTERM'));
       process.on('SIGINT', () => resolve('SIGINT'));
     }),
+    hangups: (listener) => {
+      if (hangupListeners.size === 0) process.on('SIGHUP', onHangup);
+      hangupListeners.add(listener);
+      return () => {
+        hangupListeners.delete(listener);
+        if (hangupListeners.size === 0) process.off('SIGHUP', onHangup);
+      };
+    },
   };
   try {
     return await runCli(argv, io);

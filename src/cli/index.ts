@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { Config } from '../config/index.js';
 import { ConfigError, errorMessage } from '../errors/index.js';
 import type { Logger } from '../logger/index.js';
+import type { PolicyStore } from '../policy/index.js';
 import type { HandlerRegistry } from '../queue/index.js';
 import { doctorCommand } from './doctor.js';
 import { planCommand } from './plan.js';
@@ -24,11 +25,18 @@ export interface CliIo {
   readonly jobs: (config: Config, logger: Logger) => Promise<JobRuntime>;
   /** Resolves with the signal's name when the process is asked to stop (SIGTERM, SIGINT). */
   readonly stopped: Promise<string>;
+  /**
+   * Calls `listener` on each SIGHUP (reload the policies) until the returned function is called. A process that
+   * never subscribes keeps the default (SIGHUP ends it), as one-shot commands should.
+   */
+  readonly hangups: (listener: () => void) => () => void;
 }
 
 /** The job side of a worker: event handlers, and what runs beside them (reconciles, timers). */
 export interface JobRuntime {
   readonly handlers: HandlerRegistry;
+  /** The policy set the jobs work from, reloaded on SIGHUP (and shared with intake in `start`). */
+  readonly policies?: PolicyStore;
   /** Called once the event worker takes jobs. */
   start(): Promise<void>;
   close(): Promise<void>;

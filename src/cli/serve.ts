@@ -3,6 +3,7 @@ import type { Config } from '../config/index.js';
 import { createHttpApp, startHttpServer } from '../http/index.js';
 import type { Logger } from '../logger/index.js';
 import { createMetrics, type Metrics } from '../metrics/index.js';
+import { createPolicyStore, type PolicyStore } from '../policy/index.js';
 import { createEventProducer } from '../queue/index.js';
 import type { CliIo, Command } from './index.js';
 
@@ -18,13 +19,24 @@ export interface ServeDeps {
   readonly metrics: Metrics;
   /** The worker of this process, when `start` runs one. */
   readonly worker?: { isReady(): boolean };
+  /** The policy set intake screens deliveries with; `start` shares its worker's. Made and watched here otherwise. */
+  readonly policies?: PolicyStore;
 }
 
 /**
- * Starts the HTTP intake: waits for Redis (so a pod is not ready before its queue is), then listens.
+ * Starts the HTTP intake: loads the policies (deliveries no policy can act on are answered without a job), waits for
+ * Redis (so a pod is not ready before its queue is), then listens.
  */
-export async function startServe(deps: ServeDeps): Promise<Running & { url: string }> {
+export async function startServe(deps: ServeDeps): Promise<Running & { url: string; policies: PolicyStore }> {
   const { config, logger, metrics } = deps;
+  let policies = deps.policies;
+  let stopWatching = () => {};
+  if (policies === undefined) {
+    policies = createPolicyStore({ dir: config.policiesDir, logger });
+    await policies.load();
+    stopWatching = policies.watch({ intervalMs: 10_000 });
+  }
+  const store = policies;
   const producer = createEventProducer({ redisUrl: config.redisUrl, prefix: config.queuePrefix, logger });
   logger.info({ redis: redactUrl(config.redisUrl) }, 'waiting for redis');
   await producer.queue.waitUntilReady();
@@ -34,6 +46,7 @@ export async function startServe(deps: ServeDeps): Promise<Running & { url: stri
     logger,
     queue: producer,
     metrics,
+    policies: () => store.current(),
     ...(deps.worker ? { worker: deps.worker } : {}),
   });
   const server = await startHttpServer(app, config.port, config.host);
@@ -41,8 +54,10 @@ export async function startServe(deps: ServeDeps): Promise<Running & { url: stri
   let closing: Promise<void> | undefined;
   return {
     url: server.url,
+    policies: store,
     close() {
       closing ??= (async () => {
+        stopWatching();
         await server.close();
         await producer.close();
       })();
@@ -80,6 +95,7 @@ export const serveCommand: Command = {
     const config = io.config();
     const logger = io.logger(config).child({ role: 'serve' });
     const running = await startServe({ config, logger, metrics: createMetrics() });
+    io.hangups(() => void running.policies.reload());
     return runUntilStopped(io, logger, [running]);
   },
 };

@@ -23,7 +23,15 @@ export const startCommand: Command = {
     // Reconciles and gate rounds run before event jobs are taken, so "taking jobs" means fully up.
     await jobs.start();
     const worker = await startWorker({ config, logger, metrics, handlers: jobs.handlers });
-    const serve = await startServe({ config, logger, metrics, worker: worker.worker });
+    const serve = await startServe({
+      config,
+      logger,
+      metrics,
+      worker: worker.worker,
+      ...(jobs.policies ? { policies: jobs.policies } : {}),
+    });
+    // One policy set for both halves: SIGHUP reloads it once, for intake and jobs alike.
+    io.hangups(() => void serve.policies.reload());
     return runUntilStopped(io, logger, [jobs, worker, serve]);
   },
 };

@@ -122,6 +122,7 @@ export const workerCommand: Command = {
     await jobs.start();
     const running = await startWorker({ config, logger, metrics, handlers: jobs.handlers });
     const probes = await startProbes({ config, logger, metrics, worker: running.worker });
+    io.hangups(() => void jobs.policies?.reload());
     // Closed in reverse: probes first (the pod turns unready), then the event worker drains, then the reconciles.
     return runUntilStopped(io, logger, [jobs, running, probes]);
   },

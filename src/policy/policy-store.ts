@@ -190,5 +190,6 @@ function summarize(policies: readonly PromotionPolicy[], files: number) {
     policies: policies.length,
     apps: policies.reduce((n, p) => n + p.spec.apps.length, 0),
     environments: policies.reduce((n, p) => n + p.spec.environments.length, 0),
+    repos: [...new Set(policies.map((p) => p.spec.deployRepo.repo))],
   };
 }

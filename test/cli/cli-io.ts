@@ -17,6 +17,7 @@ export function testIo(env: Env): CliIo & { out: () => string; err: () => string
     logger: () => createLogger({ level: 'silent' }),
     jobs: async () => ({ handlers: {}, start: async () => undefined, close: async () => undefined }),
     stopped: new Promise(() => undefined),
+    hangups: () => () => undefined,
     out: () => out.join(''),
     err: () => err.join(''),
   };

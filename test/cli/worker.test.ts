@@ -32,6 +32,7 @@ describe('promobot worker', () => {
       logger: () => createLogger({ level: 'silent' }),
       jobs: async () => ({ handlers: {}, start: async () => undefined, close: async () => undefined }),
       stopped: new Promise((resolve) => (stop = resolve)),
+      hangups: () => () => undefined,
     };
     const exited = runCli(['worker'], io);
     const base = `http://127.0.0.1:${port}`;

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliIo, type Command } from '../../src/cli/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/logger/index.js';
-import { fixtureBytes } from '../support/fixtures.js';
+import { fixtureJson } from '../support/fixtures.js';
 import { createTempRepo, type TempRepo } from '../support/git.js';
 import { freePort, startRedis, type RedisServer } from '../support/redis-server.js';
 import { giteaHeaders, post } from './deliveries.js';
@@ -67,7 +67,8 @@ describe('promobot (the bin)', () => {
 
   it('start serves a delivery, then drains and exits 0 on SIGTERM', async () => {
     const port = await freePort();
-    const child = spawn(TSX, [MAIN, 'start'], {
+    // node itself, not the tsx wrapper: the signals must reach promobot's own process.
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start'], {
       env: {
         PATH: process.env.PATH,
         REDIS_URL: redis.url,
@@ -94,11 +95,48 @@ describe('promobot (the bin)', () => {
         throw new Error(`promobot did not start:\n${out}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const body = fixtureBytes('gitea/push.json');
-    const answer = await post(`http://127.0.0.1:${port}/webhooks/gitea`, body, giteaHeaders('push', body));
+    const hook = `http://127.0.0.1:${port}/webhooks/gitea`;
+    // The captured push, moved to the deploy repo the policy names.
+    const pushTo = (repo: string) => {
+      const payload = fixtureJson<{ repository: Record<string, unknown> }>('gitea/push.json');
+      payload.repository['full_name'] = repo;
+      payload.repository['name'] = repo.split('/')[1];
+      return Buffer.from(JSON.stringify(payload));
+    };
+    const body = pushTo('bootcamp/notes-deploy');
+    const answer = await post(hook, body, giteaHeaders('push', body));
     expect(answer.status).toBe(202);
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
     expect(await ready.json()).toMatchObject({ redis: 'ok', worker: 'ok' });
+
+    // A repository no policy names is answered without a job ...
+    const other = pushTo('bootcamp/elsewhere');
+    const ignored = await post(hook, other, giteaHeaders('push', other));
+    expect(ignored).toMatchObject({ status: 200, body: { reason: 'unknown-repository' } });
+
+    // ... until a policy names it: SIGHUP applies the edited policies at once, and the process lives on.
+    writeFileSync(
+      join(home, 'policies', 'chat.yaml'),
+      readFileSync(join(home, 'policies', 'chat.yaml'), 'utf8').replace(
+        'bootcamp/notes-deploy',
+        'bootcamp/elsewhere',
+      ),
+    );
+    child.kill('SIGHUP');
+    // The file watcher needs two reads 10 s apart to apply an edit; SIGHUP applies it at once.
+    const reloaded = Date.now() + 8_000;
+    while (!out.includes('"repos":["bootcamp/elsewhere"]')) {
+      if (Date.now() > reloaded || child.exitCode !== null)
+        throw new Error(`SIGHUP did not reload the policies:\n${out}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(child.exitCode).toBeNull();
+    const again = pushTo('bootcamp/elsewhere');
+    expect((await post(hook, again, giteaHeaders('push', again))).status).toBe(202);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(
+      /promobot_webhook_ignored_total\{source="gitea",reason="unknown-repository"\} 1\b/,
+    );
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
@@ -116,6 +154,7 @@ describe('cli/runCli()', () => {
     logger: () => createLogger({ level: 'silent' }),
     jobs: async () => ({ handlers: {}, start: async () => undefined, close: async () => undefined }),
     stopped: new Promise(() => undefined),
+    hangups: () => () => undefined,
   });
   const recorder = (name: string, calls: string[][]): Command => ({
     name,
