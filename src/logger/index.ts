@@ -59,3 +59,5 @@ export function scrubSecrets(text: string, secrets: readonly string[] = []): str
   }
   return out;
 }
+
+export { createLogThrottle, type LogThrottle, type LogThrottleOptions } from './throttle.js';

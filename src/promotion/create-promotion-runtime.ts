@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
-import { ConfigError, PermanentError } from '../errors/index.js';
+import { ConfigError, PermanentError, PromobotError, errorMessage } from '../errors/index.js';
 import type { ScmKind } from '../events/index.js';
 import { acquireRepoLock, createDeployRepo, createPendingChanges, type DeployRepo } from '../git/index.js';
 import type { Logger } from '../logger/index.js';
@@ -401,6 +401,24 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
       for (const policy of policies.current()) {
         for (const app of policy.spec.apps)
           await requestReconcile(policy.metadata.name, app.name, 'start-up');
+      }
+      // Say once, plainly, when a code host cannot be used at all (down, a placeholder token): the retries that
+      // follow only warn once a minute, and `doctor` has the whole checklist.
+      const kinds = new Set(policies.current().map((p) => p.spec.deployRepo.scm));
+      for (const kind of kinds) {
+        botLogin(kind).then(
+          (login) => logger.info({ scm: kind, login }, 'code host answers'),
+          (error: unknown) =>
+            logger.error(
+              {
+                scm: kind,
+                url: kind === 'gitea' ? config.gitea.url : config.github.apiUrl,
+                reason: errorMessage(error),
+                ...(error instanceof PromobotError && error.advice ? { advice: error.advice } : {}),
+              },
+              `promobot cannot use ${kind === 'gitea' ? 'Gitea' : 'GitHub'}: it keeps retrying, but nothing will move until this is fixed; \`promobot doctor\` lists every fix`,
+            ),
+        );
       }
     },
     close() {

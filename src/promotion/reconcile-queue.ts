@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { errorMessage, isPermanent } from '../errors/index.js';
-import type { Logger } from '../logger/index.js';
+import { createLogThrottle, type Logger } from '../logger/index.js';
 import { BACKOFF_TYPE, JOB_ATTEMPTS, MAX_STALLED_COUNT, retryDelay } from '../queue/index.js';
 
 /** The queue of "look at this app again" requests: after a landing, a merge, a restart, or when a soak ends. */
@@ -73,6 +73,7 @@ export function createReconcileWorker(options: {
   run: (job: ReconcileJob, logger: Logger, enqueuedAt: number) => Promise<void>;
 }): ReconcileWorker {
   const logger = options.logger.child({ component: 'reconcile-worker' });
+  const throttle = createLogThrottle();
   const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   connection.on('error', () => undefined);
   const processor = async (job: Job<ReconcileJob>) => {
@@ -95,7 +96,10 @@ export function createReconcileWorker(options: {
         );
         throw new UnrecoverableError(errorMessage(error));
       }
-      jobLogger.warn(
+      // Every app fails the same way while a host is down: one line a minute per reason.
+      throttle.warn(
+        jobLogger,
+        errorMessage(error),
         { reason: errorMessage(error), attempt: job.attemptsMade + 1 },
         'reconcile failed, will retry',
       );

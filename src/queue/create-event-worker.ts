@@ -2,7 +2,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { errorMessage, isPermanent } from '../errors/index.js';
 import type { DomainEvent } from '../events/index.js';
-import type { Logger } from '../logger/index.js';
+import { createLogThrottle, type Logger } from '../logger/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { EventHandler, HandlerRegistry } from './handler-registry.js';
 import { JobData } from './job-data.js';
@@ -36,6 +36,7 @@ const DEFAULT_RETRY: RetryDelayOptions = { baseMs: 1000, maxMs: 5 * 60_000 };
  */
 export function createEventWorker(options: EventWorkerOptions): EventWorker {
   const logger = options.logger.child({ component: 'worker' });
+  const throttle = createLogThrottle();
   const retry = options.retry ?? DEFAULT_RETRY;
   // Workers block on Redis, so their connection must wait for it rather than fail (bullmq requires null here).
   const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
@@ -64,10 +65,10 @@ export function createEventWorker(options: EventWorkerOptions): EventWorker {
       }
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       options.metrics?.jobFinished(event.type, lastAttempt ? 'failed' : 'retried', seconds);
-      jobLogger.warn(
-        { reason: errorMessage(error), attempt: job.attemptsMade + 1, lastAttempt },
-        lastAttempt ? 'job failed after its last attempt' : 'job failed, will retry',
-      );
+      const fields = { reason: errorMessage(error), attempt: job.attemptsMade + 1, lastAttempt };
+      if (lastAttempt) jobLogger.error(fields, 'job failed after its last attempt');
+      // Many jobs fail the same way while a host is down: one line a minute per reason.
+      else throttle.warn(jobLogger, errorMessage(error), fields, 'job failed, will retry');
       throw error;
     }
   };

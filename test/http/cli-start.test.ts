@@ -145,6 +145,58 @@ describe('promobot (the bin)', () => {
   });
 });
 
+describe('promobot start with the placeholder settings of .env.example', () => {
+  it('says once, at error level, that the code host cannot be used and that doctor lists the fixes', async () => {
+    const port = await freePort();
+    // .env.example's values, with Gitea's URL on a port where nothing listens.
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: home };
+    for (const line of readFileSync(join(ROOT, '.env.example'), 'utf8').split('\n')) {
+      const match = /^([A-Z_]+)=(.*)$/.exec(line);
+      if (match) env[match[1]!] = match[2]!;
+    }
+    Object.assign(env, {
+      REDIS_URL: redis.url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      GITEA_URL: `http://127.0.0.1:${await freePort()}`,
+      PROMOBOT_POLICIES: join(ROOT, 'policies'),
+      PROMOBOT_DATA_DIR: join(home, 'placeholder-data'),
+      PROMOBOT_QUEUE_PREFIX: 'placeholder',
+    });
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const lines = () =>
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const told = () => lines().filter((l) => String(l['msg']).startsWith('promobot cannot use Gitea'));
+    const deadline = Date.now() + 30_000;
+    while (told().length === 0) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`nothing said:\n${out}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // Let the retries run a while: every reconcile and request keeps failing the same way meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+
+    expect(told()).toHaveLength(1);
+    expect(told()[0]).toMatchObject({ level: 'error', scm: 'gitea', url: env['GITEA_URL'] });
+    expect(String(told()[0]!['msg'])).toContain('`promobot doctor` lists every fix');
+    // One warning per distinct failure per minute, however often the retries ran.
+    const warnings = lines().filter((l) => l['level'] === 'warn');
+    const distinct = new Set(warnings.map((l) => `${String(l['msg'])}|${String(l['reason'] ?? l['err'])}`));
+    expect(warnings.length).toBe(distinct.size);
+  });
+});
+
 describe('cli/runCli()', () => {
   const io = (out: string[]): CliIo => ({
     stdout: (text) => out.push(text),

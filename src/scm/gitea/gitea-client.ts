@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Logger } from '../../logger/index.js';
+import { createLogThrottle, type Logger } from '../../logger/index.js';
 import { PermanentError, TransientError } from '../../errors/index.js';
 import { httpError, parseRetryAfter } from '../http-error.js';
 import { GiteaErrorBody } from './schema.js';
@@ -69,6 +69,7 @@ export function createGiteaClient(options: GiteaClientOptions): GiteaClient {
   const doFetch = options.fetch ?? fetch;
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   const logger = options.logger;
+  const throttle = createLogThrottle();
 
   async function once(
     method: string,
@@ -156,7 +157,10 @@ export function createGiteaClient(options: GiteaClientOptions): GiteaClient {
         const backoff = retry.baseDelayMs * 2 ** (attempt - 1);
         const wait = failure.retryAfterMs ?? backoff;
         if (wait > retry.maxWaitMs) throw failure;
-        logger.warn(
+        // A host that is down fails every path the same way: one line a minute per kind of failure.
+        throttle.warn(
+          logger,
+          failure.message.split(action).join('…'),
           { action, attempt, waitMs: wait, err: failure.message },
           'gitea request failed, retrying',
         );
