@@ -3,6 +3,12 @@ import { headerValue, type NormalizeResult, type WebhookHeaders } from './normal
 import { PayloadValidationError } from './payload-validation-error.js';
 import type { ImagePushed } from './types.js';
 
+/**
+ * Most resources (tags of the one pushed artifact) one Harbor delivery may list. A real push lists a handful; a
+ * delivery of thousands would queue a job each and hold the intake for seconds, so it is refused with 400.
+ */
+export const MAX_HARBOR_RESOURCES = 256;
+
 /** `event_data` of a Harbor delivery (goharbor/harbor src/pkg/notifier/model/event.go). */
 export const HarborEventData = z.object({
   resources: z
@@ -13,7 +19,8 @@ export const HarborEventData = z.object({
         resource_url: z.string().min(1),
       }),
     )
-    .min(1),
+    .min(1)
+    .max(MAX_HARBOR_RESOURCES),
   repository: z.object({
     name: z.string().min(1),
     namespace: z.string().min(1),

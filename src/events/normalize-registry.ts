@@ -20,7 +20,13 @@ export const RegistryEvent = z.object({
 export type RegistryEvent = z.infer<typeof RegistryEvent>;
 
 /** The envelope (`application/vnd.docker.distribution.events.v2+json`): several events per request. */
-export const RegistryEnvelope = z.object({ events: z.array(RegistryEvent) });
+/**
+ * Most events one registry notification may carry. distribution batches a push's manifest and layer events into
+ * one envelope (tens of events); thousands would queue a job each and hold the intake, so they are refused with 400.
+ */
+export const MAX_REGISTRY_EVENTS = 1000;
+
+export const RegistryEnvelope = z.object({ events: z.array(RegistryEvent).max(MAX_REGISTRY_EVENTS) });
 export type RegistryEnvelope = z.infer<typeof RegistryEnvelope>;
 
 /** Layer pushes also produce events; only these kinds of object are images one can deploy by tag. */
