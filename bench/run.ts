@@ -4,7 +4,7 @@
  *
  * `npm run bench -- intake` runs only the named modules (and still rewrites the whole file).
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,36 +40,70 @@ function machine(): string {
   ].join('\n');
 }
 
+/** The `## ` sections of a BENCHMARKS.md, by heading line, in order. */
+function sectionsOf(text: string): Map<string, string> {
+  const sections = new Map<string, string>();
+  for (const part of text.split(/\n(?=## )/).slice(1)) {
+    const heading = part.slice(0, part.indexOf('\n') === -1 ? undefined : part.indexOf('\n'));
+    if (heading !== '## Machine') sections.set(heading, part.trimEnd());
+  }
+  return sections;
+}
+
+/** Adds the line that says which run measured a section, right under its heading, unless it has one. */
+function stamped(section: string, run: string): string {
+  if (/\n_Measured in the run of /.test(section)) return section;
+  const cut = section.indexOf('\n');
+  return `${section.slice(0, cut)}\n\n_Measured in the run of ${run}._\n${section.slice(cut)}`;
+}
+
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const selected = only.length === 0 ? BENCHES : BENCHES.filter((b) => only.includes(b.name));
   const header = machine();
-  const sections: string[] = [];
+  const command = `npm run bench${only.length ? ` -- ${only.join(' ')}` : ''}`;
+  const run = `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC (\`${command}\`)`;
+  const fresh: string[] = [];
   for (const bench of selected) {
     console.log(`bench ${bench.name}: running`);
     const started = Date.now();
-    sections.push(await bench.run());
+    fresh.push(stamped(await bench.run(), run));
     console.log(`bench ${bench.name}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
   const end = `- Load average at end (1/5/15 min): ${loadavg()
     .map((n) => n.toFixed(1))
     .join(' / ')}`;
+  // A partial run (`npm run bench -- intake`) replaces only its own sections; the others keep the run that
+  // measured them, named under their heading, since every figure is read beside its floor of the same run.
+  const path = join(ROOT, 'BENCHMARKS.md');
+  const previous = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const previousRun = /^- Date: (\S+)/m.exec(previous)?.[1];
+  const sections = sectionsOf(previous);
+  if (only.length === 0) sections.clear();
+  for (const [heading, section] of sections)
+    sections.set(
+      heading,
+      previousRun ? stamped(section, `${previousRun.slice(0, 16).replace('T', ' ')} UTC`) : section,
+    );
+  for (const section of fresh)
+    sections.set(sectionsOf(`\n${section}`).keys().next().value ?? section, section);
   const text = [
     '# Benchmarks',
     '',
     'Written by `npm run bench` (`tsx bench/run.ts`); rerun it to refresh. Figures are from one run on the machine',
-    'below, which other work may share: compare rows of the same run rather than runs of different days.',
+    'below, which other work may share: compare rows of the same run rather than runs of different days. Each',
+    'section names the run that measured it.',
     '',
     '## Machine',
     '',
     header,
     end,
-    `- Command: \`npm run bench${only.length ? ` -- ${only.join(' ')}` : ''}\``,
+    `- Command: \`${command}\``,
     '',
-    ...sections,
+    ...[...sections.values()].flatMap((section) => [section, '']),
   ].join('\n');
-  writeFileSync(join(ROOT, 'BENCHMARKS.md'), `${text.trimEnd()}\n`);
-  console.log(`wrote ${join(ROOT, 'BENCHMARKS.md')}`);
+  writeFileSync(path, `${text.trimEnd()}\n`);
+  console.log(`wrote ${path}`);
 }
 
 await main();
