@@ -82,7 +82,9 @@ beforeAll(async () => {
       erin: 'triage',
     },
   });
-  double.addTeam('bootcamp', 'sre', ['carol']);
+  // The bot is a member of the organization and the approvers' team is `closed`, so the bot sees it.
+  double.addOrgMember('bootcamp', 'promobot');
+  double.addTeam('bootcamp', 'sre', ['carol'], [], { privacy: 'closed' });
   host = createScmHost('github', { baseUrl: double.url, token: botToken, logger, ...FAST });
   lookup = {
     getPermission: (user) => host.getPermission(repo, user),

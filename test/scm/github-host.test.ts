@@ -66,7 +66,9 @@ beforeAll(async () => {
     bare: deploy.bare,
     access: { promobot: 'write', alice: 'maintain', bob: 'triage' },
   });
-  double.addTeam('bootcamp', 'sre', ['alice'], ['bob']);
+  // The bot is a member of the organization and the approvers' team is `closed`, so the bot sees it.
+  double.addOrgMember('bootcamp', 'promobot');
+  double.addTeam('bootcamp', 'sre', ['alice'], ['bob'], { privacy: 'closed' });
   host = createScmHost('github', { baseUrl: double.url, token: botToken, logger, ...FAST });
 });
 

@@ -9,6 +9,17 @@ import { branchSha, commitsBetween, deleteBranch, mergeIntoBranch, wouldConflict
 import { deliverWebhook, type Delivery } from '../deliver-webhook.js';
 import { createContract, type MatchedOperation, type OpenApiDocument } from '../openapi-contract.js';
 import { basicCredentials, serveGit } from '../serve-git.js';
+import {
+  canSeeTeam,
+  checkToken,
+  grants,
+  heldBy,
+  type FineLevel,
+  type FinePermission,
+  type OrgRole,
+  type TeamPrivacy,
+  type TokenKind,
+} from './access.js';
 
 const run = promisify(execFile);
 const GIT_ENV = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
@@ -20,8 +31,30 @@ export interface GitHubUser {
   id: number;
   login: string;
   token: string;
-  /** Classic token scopes: `repo` for repositories, `read:org` for team membership. */
+  /** Classic token scopes: `repo` for repositories, `read:org` for team membership; empty for a fine-grained one. */
   scopes: string[];
+  /** What the token is: classic (scopes, sent back in `X-OAuth-Scopes`) or fine-grained (one owner, permissions). */
+  tokenKind: TokenKind;
+}
+
+/**
+ * Branch protection (classic) or a ruleset on a branch; merging through it answers 405 with GitHub's reason.
+ * Messages as GitHub sends them (field reports: https://github.com/Reviewable/Reviewable/issues/561,
+ * https://github.com/PennyDreadfulMTG/Penny-Dreadful-Tools/issues/6226, https://github.com/akuity/kargo/issues/6397;
+ * docs: https://docs.github.com/en/repositories/configuring-branches-and-merges-in-your-repository/managing-protected-branches/about-protected-branches
+ * and .../managing-rulesets/about-rulesets).
+ */
+export interface GitHubProtection {
+  /** Approving reviews by users with write access that a merge needs. */
+  requiredApprovingReviews?: number;
+  /** Status contexts that must be `success` on the head. */
+  requiredStatusChecks?: string[];
+  /** A ruleset rather than classic protection: its refusals start with "Repository rule violations found". */
+  ruleset?: boolean;
+  /** Logins on the ruleset's bypass list (rulesets only). */
+  bypass?: string[];
+  /** Classic protection: whether it binds admins too ("Do not allow bypassing"); otherwise admins merge anyway. */
+  enforceAdmins?: boolean;
 }
 
 interface Repo {
@@ -116,7 +149,20 @@ export interface GitHubDouble {
   readonly answerProblems: string[];
   readonly requests: { method: string; path: string; status: number }[];
   readonly deliveries: Delivery[];
-  addUser(login: string, options?: { scopes?: string[]; token?: string }): GitHubUser;
+  /**
+   * A user and their token: classic (`scopes`, default `repo`, `read:org`) or fine-grained (`fineGrained`: the one
+   * resource owner it reaches and its permissions; Metadata: read comes with it).
+   */
+  addUser(
+    login: string,
+    options?: {
+      scopes?: string[];
+      token?: string;
+      fineGrained?: { owner: string; permissions: Partial<Record<FinePermission, FineLevel>> };
+    },
+  ): GitHubUser;
+  /** Makes `login` a member (or owner: `admin`) of the organization `org`; owners have admin on its repos. */
+  addOrgMember(org: string, login: string, role?: OrgRole): void;
   addRepo(options: {
     owner: string;
     name: string;
@@ -125,7 +171,30 @@ export interface GitHubDouble {
     access?: Record<string, GitHubAccess>;
   }): Promise<void>;
   setAccess(fullName: string, login: string, level: GitHubAccess | 'none'): void;
-  addTeam(org: string, slug: string, members: string[], pending?: string[]): void;
+  /**
+   * A team of `org`; active members become members of the organization. `privacy` defaults to `secret`, GitHub's
+   * default for a team created through the API: only org owners and the team's members see it.
+   */
+  addTeam(
+    org: string,
+    slug: string,
+    members: string[],
+    pending?: string[],
+    options?: { privacy?: TeamPrivacy },
+  ): void;
+  setTeamPrivacy(org: string, slug: string, privacy: TeamPrivacy): void;
+  /** Protects `branch` of the repo (classic protection, or a ruleset with `ruleset: true`); `null` lifts it. */
+  protectBranch(fullName: string, branch: string, protection: GitHubProtection | null): void;
+  /**
+   * The primary rate limit of `login`'s token: `remaining` calls until `resetInSeconds` from now, then 5000 again.
+   * At 0 GitHub answers 403 (or 429) with `x-ratelimit-remaining: 0` and the reset time.
+   */
+  limitRate(login: string, limit: { remaining: number; resetInSeconds: number; status?: 403 | 429 }): void;
+  /** The next `times` calls of `login` hit a secondary rate limit: 403 or 429 with `retry-after`. */
+  secondaryRateLimit(
+    login: string,
+    limit: { retryAfterSeconds: number; times?: number; status?: 403 | 429 },
+  ): void;
   openPullRequest(
     fullName: string,
     pr: { author: string; head: string; base: string; title: string; body?: string },
@@ -163,8 +232,8 @@ class Answer {
 
 const DOCS = 'https://docs.github.com/rest';
 const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-const fail = (status: number, message: string, extra: Json = {}) =>
-  new Answer(status, { message, documentation_url: DOCS, status: String(status), ...extra });
+const fail = (status: number, message: string, extra: Json = {}, headers: Record<string, string> = {}) =>
+  new Answer(status, { message, documentation_url: DOCS, status: String(status), ...extra }, headers);
 const notFound = () => fail(404, 'Not Found');
 
 function loadDocument(): OpenApiDocument {
@@ -200,8 +269,19 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
   const reviews: PullReview[] = [];
   const statuses: CommitStatus[] = [];
   const hooks: Hook[] = [];
-  const teams: { org: string; slug: string; members: Set<string>; pending: Set<string> }[] = [];
-  const ids = { user: 1, repo: 100, pull: 1000, comment: 5000, status: 9000, hook: 1, reaction: 1 };
+  const teams: {
+    id: number;
+    org: string;
+    slug: string;
+    privacy: TeamPrivacy;
+    members: Set<string>;
+    pending: Set<string>;
+  }[] = [];
+  const orgs = new Map<string, Map<string, OrgRole>>();
+  const protections = new Map<string, GitHubProtection>();
+  const rates = new Map<string, { remaining: number; resetAt: number; status: 403 | 429 }>();
+  const secondary = new Map<string, { retryAfter: number; left: number; status: 403 | 429 }>();
+  const ids = { user: 1, repo: 100, pull: 1000, comment: 5000, status: 9000, hook: 1, reaction: 1, team: 1 };
   const numbers = new Map<Repo, number>();
   let baseUrl = '';
   let queue: Promise<unknown> = Promise.resolve();
@@ -216,8 +296,11 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     if (!user) throw new Error(`no user ${login} in the GitHub double`);
     return user;
   };
+  const orgRole = (org: string, login: string): OrgRole | undefined =>
+    orgs.get(org.toLowerCase())?.get(login.toLowerCase());
+  // Organization owners have admin on every repository of the organization.
   const accessOf = (repo: Repo, user: GitHubUser): GitHubAccess | undefined =>
-    user.login.toLowerCase() === repo.owner.toLowerCase()
+    user.login.toLowerCase() === repo.owner.toLowerCase() || orgRole(repo.owner, user.login) === 'admin'
       ? 'admin'
       : repo.access.get(user.login.toLowerCase());
   const canWrite = (level: GitHubAccess | undefined) =>
@@ -236,7 +319,7 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     site_admin: false,
   });
   const ownerUser = (login: string): Json => ({
-    ...renderUser({ id: 1, login, token: '', scopes: [] }),
+    ...renderUser({ id: 1, login, token: '', scopes: [], tokenKind: { kind: 'classic', scopes: [] } }),
     type: 'Organization',
   });
   const renderRepo = (r: Repo): Json => {
@@ -614,14 +697,36 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     const body = (op.body ?? {}) as Json;
     let repo: Repo | undefined;
     let access: GitHubAccess | undefined;
+    const tokenCheck = () => {
+      const verdict = checkToken(user.tokenKind, op.operationId, params.owner ?? params.org);
+      if (verdict.ok) return undefined;
+      if (verdict.status === 404) return notFound();
+      return fail(
+        403,
+        verdict.message,
+        {},
+        verdict.accepted ? { 'x-accepted-github-permissions': verdict.accepted } : {},
+      );
+    };
     if (op.template.startsWith('/repos/{owner}/{repo}')) {
       repo = repos.get(`${params.owner}/${params.repo}`.toLowerCase());
       access = repo ? accessOf(repo, user) : undefined;
       if (!repo || !access) return notFound();
-      if (!user.scopes.includes('repo')) return fail(403, 'Resource not accessible by personal access token');
+      const refused = tokenCheck();
+      if (refused) return refused;
       const writes = op.method !== 'get' && !op.template.includes('/issues/');
       if (writes && !canWrite(access)) return fail(403, 'Resource not accessible by personal access token');
+    } else {
+      const refused = tokenCheck();
+      if (refused) return refused;
     }
+    /** The team `org/slug`, when the caller sees it (org owners and its members; `closed`: every org member). */
+    const visibleTeam = () => {
+      const team = teams.find(
+        (t) => t.org.toLowerCase() === params.org?.toLowerCase() && t.slug === params.team_slug,
+      );
+      return team && canSeeTeam(team, user.login, orgRole(team.org, user.login)) ? team : undefined;
+    };
     const pullAt = (n: string | undefined) => pulls.find((p) => p.repo === repo && String(p.number) === n);
 
     switch (op.operationId) {
@@ -781,6 +886,9 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
           path,
         );
       case 'repos/get-collaborator-permission-level': {
+        const self = (params.username ?? '').toLowerCase() === user.login.toLowerCase();
+        if (!self && !canWrite(access))
+          return fail(403, 'Must have push access to view collaborator permission.');
         const target = users.get((params.username ?? '').toLowerCase());
         if (!target) return notFound();
         const level = accessOf(repo!, target);
@@ -801,16 +909,37 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
           },
         });
       }
+      case 'teams/get-by-name': {
+        const team = visibleTeam();
+        if (!team) return notFound();
+        return new Answer(200, {
+          ...example('team-full'),
+          organization: { ...(example('team-full').organization as Json), archived_at: null },
+          type: 'organization',
+          id: team.id,
+          node_id: `T_${team.id}`,
+          url: `${baseUrl}/organizations/1/team/${team.id}`,
+          html_url: `${baseUrl}/orgs/${team.org}/teams/${team.slug}`,
+          name: team.slug,
+          slug: team.slug,
+          description: null,
+          privacy: team.privacy,
+          notification_setting: 'notifications_enabled',
+          permission: 'pull',
+          members_url: `${baseUrl}/organizations/1/team/${team.id}/members{/member}`,
+          repositories_url: `${baseUrl}/organizations/1/team/${team.id}/repos`,
+          parent: null,
+          members_count: team.members.size,
+          repos_count: 0,
+        });
+      }
       case 'teams/get-membership-for-user-in-org': {
-        if (!user.scopes.includes('read:org'))
-          return fail(403, 'Resource not accessible by personal access token');
-        const team = teams.find(
-          (t) => t.org.toLowerCase() === params.org?.toLowerCase() && t.slug === params.team_slug,
-        );
+        // An invisible team, a caller outside the organization and a user outside the team all read as 404.
+        const team = visibleTeam();
         const login = (params.username ?? '').toLowerCase();
         if (!team || (!team.members.has(login) && !team.pending.has(login))) return notFound();
         return new Answer(200, {
-          url: `${baseUrl}/teams/1/memberships/${login}`,
+          url: `${baseUrl}/organizations/1/team/${team.id}/memberships/${login}`,
           role: 'member',
           state: team.members.has(login) ? 'active' : 'pending',
         });
@@ -872,6 +1001,42 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     }
   }
 
+  /** Why protection (or a ruleset) on the PR's base refuses `user` the merge of `headSha`; undefined: it allows it. */
+  function protectionRefusal(repo: Repo, user: GitHubUser, p: GitHubPull, headSha: string) {
+    const rule = protections.get(`${repo.owner}/${repo.name}:${p.base}`.toLowerCase());
+    if (!rule) return undefined;
+    const login = user.login.toLowerCase();
+    if (rule.ruleset && (rule.bypass ?? []).some((b) => b.toLowerCase() === login)) return undefined;
+    if (!rule.ruleset && !rule.enforceAdmins && accessOf(repo, user) === 'admin') return undefined;
+    const reasons: string[] = [];
+    const wanted = rule.requiredApprovingReviews ?? 0;
+    if (wanted > 0) {
+      // The latest approving or rejecting review of each reviewer counts, if they have write access.
+      const latest = new Map<string, PullReview['state']>();
+      for (const r of reviews)
+        if (r.repo === repo && r.number === p.number && r.state !== 'COMMENTED')
+          latest.set(r.reviewer.login.toLowerCase(), r.state);
+      const approving = [...latest].filter(
+        ([reviewer, state]) =>
+          state === 'APPROVED' && canWrite(repo.access.get(reviewer) ?? accessOf(repo, userOf(reviewer))),
+      ).length;
+      if (approving < wanted)
+        reasons.push(
+          wanted === 1
+            ? 'At least 1 approving review is required by reviewers with write access.'
+            : `At least ${wanted} approving reviews are required by reviewers with write access.`,
+        );
+    }
+    for (const context of rule.requiredStatusChecks ?? []) {
+      const last = statuses
+        .filter((s) => s.repo === repo && s.sha === headSha && s.context === context)
+        .at(-1);
+      if (last?.state !== 'success') reasons.push(`Required status check "${context}" is expected.`);
+    }
+    if (reasons.length === 0) return undefined;
+    return rule.ruleset ? `Repository rule violations found\n\n${reasons.join('\n\n')}\n\n` : reasons[0];
+  }
+
   async function merge(repo: Repo, user: GitHubUser, p: GitHubPull | undefined, body: Json): Promise<Answer> {
     if (!p) return notFound();
     if (p.merged || p.state === 'closed') return fail(405, 'Pull Request is not mergeable');
@@ -879,6 +1044,8 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     const headSha = (await branchSha(repo.bare, p.head)) ?? p.headSha;
     if (typeof body.sha === 'string' && body.sha !== headSha)
       return fail(409, 'Head branch was modified. Review and try the merge again.');
+    const blocked = protectionRefusal(repo, user, p, headSha);
+    if (blocked) return fail(405, blocked);
     const method = String(body.merge_method ?? 'merge');
     const before = await branchSha(repo.bare, p.base);
     if (!before) return notFound();
@@ -915,6 +1082,55 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     return new Answer(200, { sha: outcome.sha, merged: true, message: 'Pull Request successfully merged' });
   }
 
+  const RATE_DOCS = 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api';
+  const epoch = () => Math.floor(Date.now() / 1000);
+  /** The primary budget of `user`'s token; a spent one is refilled at its reset time, as GitHub does each hour. */
+  const rateOf = (user: GitHubUser) => {
+    const key = user.login.toLowerCase();
+    let rate = rates.get(key);
+    if (!rate || epoch() >= rate.resetAt) {
+      rate = { remaining: 5000, resetAt: epoch() + 3600, status: rate?.status ?? 403 };
+      rates.set(key, rate);
+    }
+    return rate;
+  };
+  const rateHeaders = (user: GitHubUser): Record<string, string> => {
+    const rate = rateOf(user);
+    return {
+      'x-ratelimit-limit': '5000',
+      'x-ratelimit-remaining': String(rate.remaining),
+      'x-ratelimit-reset': String(rate.resetAt),
+      'x-ratelimit-used': String(5000 - rate.remaining),
+      'x-ratelimit-resource': 'core',
+    };
+  };
+  /**
+   * Rate limits (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api): past the
+   * primary limit 403 or 429 with `x-ratelimit-remaining: 0` and `x-ratelimit-reset`; a secondary limit 403 or 429
+   * with `retry-after`. Otherwise the call spends one unit of the budget.
+   */
+  function rateLimited(user: GitHubUser): Answer | undefined {
+    const key = user.login.toLowerCase();
+    const second = secondary.get(key);
+    if (second && second.left > 0) {
+      second.left -= 1;
+      return fail(
+        second.status,
+        'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+        { documentation_url: RATE_DOCS },
+        { 'retry-after': String(second.retryAfter) },
+      );
+    }
+    const rate = rateOf(user);
+    if (rate.remaining <= 0) {
+      return fail(rate.status, `API rate limit exceeded for user ID ${user.id}.`, {
+        documentation_url: RATE_DOCS,
+      });
+    }
+    rate.remaining -= 1;
+    return undefined;
+  }
+
   async function answerApi(
     method: string,
     url: URL,
@@ -943,6 +1159,7 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       const auth = String(headers.authorization ?? '');
       const token = /^(?:token|bearer) (\S+)$/i.exec(auth)?.[1];
       const user = token === undefined ? undefined : [...users.values()].find((u) => u.token === token);
+      const limited = user ? rateLimited(user) : undefined;
       if (fault) {
         fault.left -= 1;
         answer = new Answer(
@@ -952,6 +1169,8 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
         );
       } else if (!user) {
         answer = fail(401, 'Bad credentials');
+      } else if (limited) {
+        answer = limited;
       } else {
         await syncRefs();
         answer = await handle(check.operation, user, url.searchParams, path);
@@ -966,7 +1185,10 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
           );
         }
       }
-      if (user) answer.headers['x-oauth-scopes'] = user.scopes.join(', ');
+      // Classic tokens only: a fine-grained token's answers carry no X-OAuth-Scopes
+      // (https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/scopes-for-oauth-apps).
+      if (user?.tokenKind.kind === 'classic') answer.headers['x-oauth-scopes'] = user.scopes.join(', ');
+      if (user) Object.assign(answer.headers, { ...rateHeaders(user), ...answer.headers });
     }
     requests.push({ method, path: `${path}${url.search}`, status: answer.status });
     return answer;
@@ -986,7 +1208,10 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
           const user = [...users.values()].find(
             (u) => u.token === credentials?.password || u.token === credentials?.user,
           );
-          const level = user ? accessOf(repo, user) : undefined;
+          const fine = user?.tokenKind.kind === 'fine-grained' ? user.tokenKind : undefined;
+          const contents = fine ? heldBy(fine, 'contents') : 'write';
+          const reaches = !fine || fine.owner.toLowerCase() === repo.owner.toLowerCase();
+          const level = user && reaches && grants(contents, 'read') ? accessOf(repo, user) : undefined;
           if (!user || !level) {
             // Private repos: GitHub challenges anyone it cannot match to access.
             res.writeHead(401, { 'www-authenticate': 'Basic realm="GitHub"', 'content-type': 'text/plain' });
@@ -995,7 +1220,7 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
           }
           await serveGit(req, res, raw, repo.bare, gitRepo[3] ?? '/', url.search.slice(1), {
             login: user.login,
-            canPush: canWrite(level),
+            canPush: canWrite(level) && grants(contents, 'write'),
           });
           return syncRefs();
         }
@@ -1036,14 +1261,26 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     requests,
     deliveries,
     addUser(login, userOptions = {}) {
+      const fine = userOptions.fineGrained;
+      const scopes = fine ? [] : (userOptions.scopes ?? ['repo', 'read:org']);
       const user: GitHubUser = {
         id: ids.user++,
         login,
-        token: userOptions.token ?? `ghp_${randomBytes(18).toString('hex')}`,
-        scopes: userOptions.scopes ?? ['repo', 'read:org'],
+        token:
+          userOptions.token ??
+          (fine ? `github_pat_${randomBytes(30).toString('hex')}` : `ghp_${randomBytes(18).toString('hex')}`),
+        scopes,
+        tokenKind: fine
+          ? { kind: 'fine-grained', owner: fine.owner, permissions: { ...fine.permissions } }
+          : { kind: 'classic', scopes },
       };
       users.set(login.toLowerCase(), user);
       return user;
+    },
+    addOrgMember(org, login, role = 'member') {
+      const members = orgs.get(org.toLowerCase()) ?? new Map<string, OrgRole>();
+      members.set(login.toLowerCase(), role);
+      orgs.set(org.toLowerCase(), members);
     },
     async addRepo(repoOptions) {
       const repo: Repo = {
@@ -1063,12 +1300,41 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       if (level === 'none') repo.access.delete(login.toLowerCase());
       else repo.access.set(login.toLowerCase(), level);
     },
-    addTeam(org, slug, members, pendingMembers = []) {
+    addTeam(org, slug, members, pendingMembers = [], teamOptions = {}) {
+      // Only members of the organization can be in one of its teams; a pending one is still an invitation.
+      for (const m of members) if (orgRole(org, m) === undefined) double.addOrgMember(org, m);
+      if (!orgs.has(org.toLowerCase())) orgs.set(org.toLowerCase(), new Map());
       teams.push({
+        id: ids.team++,
         org,
         slug,
+        privacy: teamOptions.privacy ?? 'secret',
         members: new Set(members.map((m) => m.toLowerCase())),
         pending: new Set(pendingMembers.map((m) => m.toLowerCase())),
+      });
+    },
+    setTeamPrivacy(org, slug, privacy) {
+      const team = teams.find((t) => t.org.toLowerCase() === org.toLowerCase() && t.slug === slug);
+      if (!team) throw new Error(`no team ${org}/${slug} in the GitHub double`);
+      team.privacy = privacy;
+    },
+    protectBranch(fullName, branchName, protection) {
+      const key = `${fullName}:${branchName}`.toLowerCase();
+      if (protection) protections.set(key, protection);
+      else protections.delete(key);
+    },
+    limitRate(login, limit) {
+      rates.set(login.toLowerCase(), {
+        remaining: limit.remaining,
+        resetAt: epoch() + limit.resetInSeconds,
+        status: limit.status ?? 403,
+      });
+    },
+    secondaryRateLimit(login, limit) {
+      secondary.set(login.toLowerCase(), {
+        retryAfter: limit.retryAfterSeconds,
+        left: limit.times ?? 1,
+        status: limit.status ?? 429,
       });
     },
     openPullRequest(fullName, pr) {
