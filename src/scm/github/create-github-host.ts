@@ -4,8 +4,15 @@ import { throttling } from '@octokit/plugin-throttling';
 import type { z } from 'zod';
 import type { RepoRef } from '../../events/index.js';
 import type { Logger } from '../../logger/index.js';
-import { PermanentError } from '../../errors/index.js';
-import { httpError, parseRetryAfter } from '../http-error.js';
+import { AccessError, PermanentError, TransientError } from '../../errors/index.js';
+import { httpError } from '../http-error.js';
+import {
+  adviseForbidden,
+  adviseReadPermission,
+  adviseUnseenTeam,
+  rateLimitWaitMs,
+  type GitHubRefusal,
+} from './access-advice.js';
 import type { MergeResult, PullRequest, ScmHost } from '../types.js';
 import { decideGitHubMergeFailure } from './decide-github-merge-failure.js';
 import { requiredPermission } from './required-permission.js';
@@ -18,6 +25,7 @@ import {
   GitHubPermission,
   GitHubPullRequest,
   GitHubReview,
+  GitHubTeam,
   GitHubUser,
   Unread,
 } from './schema.js';
@@ -39,6 +47,20 @@ export interface GitHubHostOptions {
 }
 
 const RetryingOctokit = Octokit.plugin(retry, throttling);
+
+/** What promobot was doing when GitHub refused it, for `AccessError.capability`. */
+function capabilityOf(method: string, path: string): string {
+  if (/\/reactions$/.test(path)) return 'react';
+  if (/\/statuses\//.test(path)) return 'set-status';
+  if (/\/merge$/.test(path)) return 'merge';
+  if (/\/git\/refs\//.test(path)) return 'delete-branch';
+  if (/\/collaborators\/[^/]+\/permission$/.test(path)) return 'read-permission';
+  if (/^\/orgs\/[^/]+\/teams\/[^/]+\/memberships\//.test(path)) return 'read-team-members';
+  if (/^\/orgs\/[^/]+\/teams\//.test(path)) return 'read-team';
+  if (/\/comments/.test(path)) return method === 'GET' ? 'read-comments' : 'comment';
+  if (/\/pulls/.test(path)) return method === 'GET' ? 'read-pull-requests' : 'write-pull-requests';
+  return method === 'GET' ? 'read' : 'write';
+}
 
 interface OctokitFailure {
   status?: number;
@@ -116,34 +138,51 @@ export function createGitHubHost(options: GitHubHostOptions): ScmHost {
     return parsed.data;
   }
 
+  /**
+   * A failed call as promobot's error kinds: a rate limit (403 or 429, even once the throttling plugin gave up) is
+   * transient with the wait GitHub asked for; any other 403 is GitHub refusing promobot itself (AccessError, with
+   * the permission or scope to add); the rest as every host's.
+   */
   function toError(method: string, path: string, error: unknown) {
     const failure = error as OctokitFailure;
-    const headers = failure.response?.headers ?? {};
-    let retryAfterMs = parseRetryAfter(
-      headers['retry-after'] === undefined ? undefined : String(headers['retry-after']),
-    );
-    if (
-      retryAfterMs === undefined &&
-      String(headers['x-ratelimit-remaining']) === '0' &&
-      headers['x-ratelimit-reset'] !== undefined
-    ) {
-      retryAfterMs = Math.max(0, Number(headers['x-ratelimit-reset']) * 1000 - Date.now());
+    const status = typeof failure.status === 'number' && failure.status > 0 ? failure.status : undefined;
+    const message = failure.message ?? String(error);
+    const action = `${method} ${path}`;
+    const refusal = refusalOf(error);
+    const waitMs = refusal ? rateLimitWaitMs(refusal, Date.now()) : undefined;
+    if (refusal && waitMs !== undefined) {
+      return new TransientError(`GitHub rate limit on ${action} (${refusal.status}): ${message}`, {
+        cause: error,
+        retryAfterMs: waitMs,
+      });
     }
-    return httpError({
-      host: 'GitHub',
-      action: `${method} ${path}`,
-      status: typeof failure.status === 'number' && failure.status > 0 ? failure.status : undefined,
-      message: failure.message ?? String(error),
-      retryAfterMs,
-      scope: requiredPermission(method, path),
-      cause: error,
-    });
+    const scope = requiredPermission(method, path);
+    if (refusal && refusal.status === 403) {
+      return new AccessError(`GitHub answered 403 on ${action}: ${message}`, {
+        capability: capabilityOf(method, path),
+        advice: adviseForbidden(refusal, action, scope),
+        cause: error,
+      });
+    }
+    return httpError({ host: 'GitHub', action, status, message, scope, cause: error });
   }
 
   const statusOf = (error: unknown): number | undefined => {
     const cause = (error as { cause?: OctokitFailure }).cause;
     return typeof cause?.status === 'number' ? cause.status : undefined;
   };
+  /** GitHub's answer inside an octokit failure (or inside the error `call` made of it). */
+  function refusalOf(error: unknown): GitHubRefusal | undefined {
+    const direct = error as OctokitFailure;
+    const failure = typeof direct.status === 'number' ? direct : (error as { cause?: OctokitFailure }).cause;
+    if (typeof failure?.status !== 'number') return undefined;
+    const data = failure.response?.data as { message?: unknown } | undefined;
+    return {
+      status: failure.status,
+      message: typeof data?.message === 'string' ? data.message : (failure.message ?? ''),
+      headers: failure.response?.headers ?? {},
+    };
+  }
   const ids = (repo: RepoRef) => ({ owner: repo.owner, repo: repo.name });
   const where = (repo: RepoRef) => `/repos/${repo.fullName}`;
 
@@ -250,7 +289,8 @@ export function createGitHubHost(options: GitHubHostOptions): ScmHost {
       } catch (error) {
         const status = statusOf(error);
         if (status !== 405 && status !== 409) throw error;
-        const message = ((error as { cause?: OctokitFailure }).cause?.message ?? '').trim();
+        // GitHub's own words (octokit's message appends the documentation URL).
+        const message = (refusalOf(error)?.message ?? '').trim();
         const pr = await getPullRequest(repo, number).catch(() => null);
         const result = decideGitHubMergeFailure(status, message, pr);
         logger.info({ repo: repo.fullName, number, status, ...result }, 'pull request not merged');
@@ -351,11 +391,46 @@ export function createGitHubHost(options: GitHubHostOptions): ScmHost {
       } catch (error) {
         // 404: not a user; a user that does not exist may do nothing.
         if (statusOf(error) === 404) return 'none';
+        const refusal = refusalOf(error);
+        if (error instanceof AccessError && refusal) {
+          throw new AccessError(
+            `GitHub does not let promobot read @${user}'s permission on ${repo.fullName}`,
+            {
+              capability: 'read-permission',
+              advice: adviseReadPermission(refusal, repo.fullName),
+              cause: error,
+            },
+          );
+        }
         throw error;
       }
     },
 
     async isTeamMember(org, team, user) {
+      // A 404 on the membership means "not a member" only once the bot is known to see the team: GitHub answers
+      // 404 alike for a team hidden from the bot (secret, or the bot outside the org) and a user outside it.
+      try {
+        await call('GET', `/orgs/${org}/teams/${team}`, GitHubTeam, () =>
+          octokit.rest.teams.getByName({ org, team_slug: team }),
+        );
+      } catch (error) {
+        const refusal = refusalOf(error);
+        if (statusOf(error) === 404 && refusal) {
+          throw new AccessError(`GitHub does not show team ${org}/${team} to promobot`, {
+            capability: 'read-team',
+            advice: adviseUnseenTeam(refusal.headers, org, team),
+            cause: error,
+          });
+        }
+        if (error instanceof AccessError) {
+          throw new AccessError(`GitHub does not let promobot read team ${org}/${team}`, {
+            capability: 'read-team',
+            advice: error.advice ?? adviseUnseenTeam({}, org, team),
+            cause: error,
+          });
+        }
+        throw error;
+      }
       try {
         const membership = await call(
           'GET',
@@ -366,7 +441,15 @@ export function createGitHubHost(options: GitHubHostOptions): ScmHost {
         // A pending invitation is not membership yet.
         return membership.state === 'active';
       } catch (error) {
+        // The bot sees the team (read above): a 404 now means the user is not in it.
         if (statusOf(error) === 404) return false;
+        if (error instanceof AccessError) {
+          throw new AccessError(`GitHub does not let promobot read the members of team ${org}/${team}`, {
+            capability: 'read-team-members',
+            advice: error.advice ?? adviseUnseenTeam({}, org, team),
+            cause: error,
+          });
+        }
         throw error;
       }
     },
