@@ -32,7 +32,7 @@ let double: GitHubDouble;
 let deploy: TempRepo;
 const tokens: Record<string, string> = {};
 
-const hostAs = (login: string, extra: Partial<GitHubHostOptions> = {}): ScmHost =>
+const hostAs = (login: string, extra: Partial<Pick<GitHubHostOptions, 'throttle'>> = {}): ScmHost =>
   createGitHubHost({ baseUrl: double.url, token: tokens[login] ?? '', logger, ...FAST, ...extra });
 
 async function failure(promise: Promise<unknown>): Promise<unknown> {

@@ -4,7 +4,7 @@ import { throttling } from '@octokit/plugin-throttling';
 import type { z } from 'zod';
 import type { RepoRef } from '../../events/index.js';
 import type { Logger } from '../../logger/index.js';
-import { AccessError, PermanentError, TransientError } from '../../errors/index.js';
+import { AccessError, PermanentError, PromobotError, TransientError } from '../../errors/index.js';
 import { httpError } from '../http-error.js';
 import {
   adviseForbidden,
@@ -14,6 +14,7 @@ import {
   type GitHubRefusal,
 } from './access-advice.js';
 import type { MergeResult, PullRequest, ScmHost } from '../types.js';
+import { createAppTokens, type GitHubAppCredentials } from './app-auth.js';
 import { decideGitHubMergeFailure } from './decide-github-merge-failure.js';
 import { requiredPermission } from './required-permission.js';
 import { webUrl } from './web-url.js';
@@ -31,11 +32,12 @@ import {
 } from './schema.js';
 import { toComment, toPermission, toPullRequest, toReview } from './to-domain.js';
 
-export interface GitHubHostOptions {
+interface GitHubHostCommon {
   /** REST API base, e.g. `https://api.github.com` or `https://ghe.example.com/api/v3`. */
   baseUrl: string;
-  token: string;
   logger: Logger;
+  /** The clock of installation-token refreshes (tests move it). */
+  now?: () => number;
   /** plugin-retry: attempts after the first for 5xx and network failures, and the backoff unit (ms). */
   retry?: { retries?: number; retryAfterBaseValue?: number };
   /**
@@ -44,6 +46,15 @@ export interface GitHubHostOptions {
    * drops the pacing of writes (1 s apart), which tests against a double do not need.
    */
   throttle?: { enabled?: boolean; retries?: number; maxWaitSeconds?: number; retryAfterBaseValue?: number };
+}
+
+/** A personal access token (classic or fine-grained), or a GitHub App installation. */
+export type GitHubHostOptions = GitHubHostCommon &
+  ({ token: string; app?: undefined } | { app: GitHubAppCredentials; token?: undefined });
+
+/** The GitHub host, and the token git should use right now (an App's installation token changes every hour). */
+export interface GitHubHost extends ScmHost {
+  gitToken(): Promise<string>;
 }
 
 const RetryingOctokit = Octokit.plugin(retry, throttling);
@@ -75,8 +86,12 @@ interface OctokitFailure {
  * @example
  * const host = createGitHubHost({ baseUrl: config.github.apiUrl, token: config.github.token, logger });
  */
-export function createGitHubHost(options: GitHubHostOptions): ScmHost {
+export function createGitHubHost(options: GitHubHostOptions): GitHubHost {
   const logger = options.logger.child({ scm: 'github' });
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const appTokens = options.app
+    ? createAppTokens({ baseUrl, app: options.app, logger, ...(options.now ? { now: options.now } : {}) })
+    : undefined;
   const throttle = { retries: 2, maxWaitSeconds: 60, ...options.throttle };
   const onLimit =
     (kind: string) =>
@@ -89,8 +104,8 @@ export function createGitHubHost(options: GitHubHostOptions): ScmHost {
       return again;
     };
   const octokit = new RetryingOctokit({
-    auth: options.token,
-    baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    ...(options.token === undefined ? {} : { auth: options.token }),
+    baseUrl,
     userAgent: 'promobot',
     log: {
       debug: () => undefined,
@@ -115,6 +130,13 @@ export function createGitHubHost(options: GitHubHostOptions): ScmHost {
       onSecondaryRateLimit: onLimit('secondary'),
     },
   });
+
+  // An App's calls carry its current installation token, refreshed before it expires.
+  if (appTokens) {
+    octokit.hook.before('request', async (request) => {
+      request.headers.authorization = `token ${await appTokens.token()}`;
+    });
+  }
 
   /** Runs one call; failures become Transient/PermanentError, answers are zod-parsed. */
   async function call<S extends z.ZodType>(
@@ -144,6 +166,8 @@ export function createGitHubHost(options: GitHubHostOptions): ScmHost {
    * the permission or scope to add); the rest as every host's.
    */
   function toError(method: string, path: string, error: unknown) {
+    // Already sorted (the App's token could not be made, in the request hook).
+    if (error instanceof PromobotError) return error;
     const failure = error as OctokitFailure;
     const status = typeof failure.status === 'number' && failure.status > 0 ? failure.status : undefined;
     const message = failure.message ?? String(error);
@@ -154,6 +178,13 @@ export function createGitHubHost(options: GitHubHostOptions): ScmHost {
       return new TransientError(`GitHub rate limit on ${action} (${refusal.status}): ${message}`, {
         cause: error,
         retryAfterMs: waitMs,
+      });
+    }
+    if (appTokens && status === 401) {
+      // The installation token lapsed or was revoked: make a new one on the next try.
+      appTokens.invalidate();
+      return new TransientError(`GitHub refused the installation token on ${action}: ${message}`, {
+        cause: error,
       });
     }
     const scope = requiredPermission(method, path);
@@ -207,10 +238,16 @@ export function createGitHubHost(options: GitHubHostOptions): ScmHost {
     return pr ? toPullRequest(pr) : null;
   }
 
-  const host: ScmHost = {
+  const host: GitHubHost = {
     kind: 'github',
 
+    async gitToken() {
+      return appTokens ? appTokens.token() : (options.token ?? '');
+    },
+
     async whoAmI() {
+      // Installation tokens cannot call GET /user: an App is `<slug>[bot]`, from GET /app.
+      if (appTokens) return { login: await appTokens.login() };
       const user = await call('GET', '/user', GitHubUser, () => octokit.rest.users.getAuthenticated());
       return { login: user.login };
     },

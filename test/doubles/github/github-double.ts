@@ -1,4 +1,11 @@
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import {
+  createHmac,
+  generateKeyPairSync,
+  randomBytes,
+  randomUUID,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -35,6 +42,17 @@ export interface GitHubUser {
   scopes: string[];
   /** What the token is: classic (scopes, sent back in `X-OAuth-Scopes`) or fine-grained (one owner, permissions). */
   tokenKind: TokenKind;
+  /** Set for the `<slug>[bot]` identity of a GitHub App installation (its tokens act with the App's permissions). */
+  installation?: { appId: number; account: string };
+}
+
+/** A GitHub App registered on the double: its id and the private key (PEM) promobot signs its JWTs with. */
+export interface GitHubApp {
+  id: number;
+  slug: string;
+  privateKey: string;
+  /** Installation id per account the App is installed on. */
+  installations: Record<string, number>;
 }
 
 /**
@@ -190,6 +208,19 @@ export interface GitHubDouble {
    * At 0 GitHub answers 403 (or 429) with `x-ratelimit-remaining: 0` and the reset time.
    */
   limitRate(login: string, limit: { remaining: number; resetInSeconds: number; status?: 403 | 429 }): void;
+  /**
+   * A GitHub App installed on `account` (an org) with `permissions` for all its repositories. It authenticates
+   * with an RS256 JWT signed by its private key (`GET /app`, `POST /app/installations/{id}/access_tokens`), and
+   * acts as `<slug>[bot]` with installation tokens that expire after `tokenTtlSeconds` (GitHub: one hour).
+   */
+  addApp(options: {
+    slug: string;
+    account: string;
+    permissions: Partial<Record<FinePermission, FineLevel>>;
+    tokenTtlSeconds?: number;
+  }): GitHubApp;
+  /** Every installation token issued so far expires now (as an hour passing would do). */
+  expireInstallationTokens(): void;
   /** The next `times` calls of `login` hit a secondary rate limit: 403 or 429 with `retry-after`. */
   secondaryRateLimit(
     login: string,
@@ -281,7 +312,29 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
   const protections = new Map<string, GitHubProtection>();
   const rates = new Map<string, { remaining: number; resetAt: number; status: 403 | 429 }>();
   const secondary = new Map<string, { retryAfter: number; left: number; status: 403 | 429 }>();
-  const ids = { user: 1, repo: 100, pull: 1000, comment: 5000, status: 9000, hook: 1, reaction: 1, team: 1 };
+  const apps: {
+    id: number;
+    slug: string;
+    publicKey: KeyObject;
+    ttl: number;
+    account: string;
+    installationId: number;
+    permissions: Partial<Record<FinePermission, FineLevel>>;
+    bot: GitHubUser;
+  }[] = [];
+  const installationTokens = new Map<string, { user: GitHubUser; expiresAt: number }>();
+  const ids = {
+    user: 1,
+    repo: 100,
+    pull: 1000,
+    comment: 5000,
+    status: 9000,
+    hook: 1,
+    reaction: 1,
+    team: 1,
+    app: 300,
+    installation: 7000,
+  };
   const numbers = new Map<Repo, number>();
   let baseUrl = '';
   let queue: Promise<unknown> = Promise.resolve();
@@ -299,10 +352,15 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
   const orgRole = (org: string, login: string): OrgRole | undefined =>
     orgs.get(org.toLowerCase())?.get(login.toLowerCase());
   // Organization owners have admin on every repository of the organization.
+  // An App installation reaches every repository of its account; its permissions decide what it may do there.
   const accessOf = (repo: Repo, user: GitHubUser): GitHubAccess | undefined =>
-    user.login.toLowerCase() === repo.owner.toLowerCase() || orgRole(repo.owner, user.login) === 'admin'
-      ? 'admin'
-      : repo.access.get(user.login.toLowerCase());
+    user.installation
+      ? user.installation.account.toLowerCase() === repo.owner.toLowerCase()
+        ? 'write'
+        : undefined
+      : user.login.toLowerCase() === repo.owner.toLowerCase() || orgRole(repo.owner, user.login) === 'admin'
+        ? 'admin'
+        : repo.access.get(user.login.toLowerCase());
   const canWrite = (level: GitHubAccess | undefined) =>
     level === 'write' || level === 'maintain' || level === 'admin';
 
@@ -312,9 +370,10 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     login: u.login,
     id: u.id,
     node_id: `U_${u.id}`,
-    avatar_url: `${baseUrl}/avatars/${u.login}`,
-    url: `${baseUrl}/users/${u.login}`,
-    html_url: `${baseUrl}/${u.login}`,
+    // App logins (`promobot[bot]`) are escaped in URLs, as GitHub does.
+    avatar_url: `${baseUrl}/avatars/${encodeURIComponent(u.login)}`,
+    url: `${baseUrl}/users/${encodeURIComponent(u.login)}`,
+    html_url: `${baseUrl}/${encodeURIComponent(u.login)}`,
     type: 'User',
     site_admin: false,
   });
@@ -703,7 +762,7 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       if (verdict.status === 404) return notFound();
       return fail(
         403,
-        verdict.message,
+        user.installation ? 'Resource not accessible by integration' : verdict.message,
         {},
         verdict.accepted ? { 'x-accepted-github-permissions': verdict.accepted } : {},
       );
@@ -725,12 +784,17 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       const team = teams.find(
         (t) => t.org.toLowerCase() === params.org?.toLowerCase() && t.slug === params.team_slug,
       );
+      // An installation with organization Members: read sees the teams of its organization.
+      if (team && user.installation)
+        return user.installation.account.toLowerCase() === team.org.toLowerCase() ? team : undefined;
       return team && canSeeTeam(team, user.login, orgRole(team.org, user.login)) ? team : undefined;
     };
     const pullAt = (n: string | undefined) => pulls.find((p) => p.repo === repo && String(p.number) === n);
 
     switch (op.operationId) {
       case 'users/get-authenticated':
+        // Installation tokens cannot read /user: an App learns who it is from GET /app (GITHUB-BEHAVIOUR.md).
+        if (user.installation) return fail(403, 'Resource not accessible by integration');
         return new Answer(200, {
           ...example('private-user'),
           ...renderUser(user),
@@ -1082,6 +1146,78 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     return new Answer(200, { sha: outcome.sha, merged: true, message: 'Pull Request successfully merged' });
   }
 
+  /** A user's token, or a live installation token (an expired one matches nobody: 401 "Bad credentials"). */
+  function userByToken(token: string): GitHubUser | undefined {
+    if (token === '') return undefined;
+    const installation = installationTokens.get(token);
+    if (installation) return installation.expiresAt > Date.now() ? installation.user : undefined;
+    return [...users.values()].find((u) => u.token === token);
+  }
+
+  /**
+   * The App's JWT (https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/generating-a-json-web-token-jwt-for-a-github-app):
+   * RS256, signed with the App's private key, `iss` its id, `exp` at most 10 minutes after `iat`, not expired.
+   */
+  function appOfJwt(token: string | undefined): (typeof apps)[number] | Answer {
+    const invalid = fail(401, 'A JSON web token could not be decoded');
+    const parts = (token ?? '').split('.');
+    if (parts.length !== 3) return invalid;
+    const [head = '', body = '', signature = ''] = parts;
+    let header: Json;
+    let claims: Json;
+    try {
+      header = JSON.parse(Buffer.from(head, 'base64url').toString('utf8')) as Json;
+      claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Json;
+    } catch {
+      return invalid;
+    }
+    const app = apps.find((a) => String(a.id) === String(claims.iss));
+    if (header.alg !== 'RS256' || !app) return invalid;
+    const data = Buffer.from(`${head}.${body}`);
+    if (!verify('RSA-SHA256', data, app.publicKey, Buffer.from(signature, 'base64url'))) return invalid;
+    const iat = Number(claims.iat);
+    const exp = Number(claims.exp);
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    if (!Number.isInteger(iat) || !Number.isInteger(exp) || exp <= nowSeconds || iat > nowSeconds + 60)
+      return fail(
+        401,
+        "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires",
+      );
+    if (exp - iat > 600) return fail(401, "'Expiration time' claim ('exp') is too far in the future");
+    return app;
+  }
+
+  /** `GET /app` and `POST /app/installations/{id}/access_tokens`, answered to the App's JWT only. */
+  function answerApp(op: MatchedOperation, token: string | undefined): Answer {
+    const app = appOfJwt(token);
+    if (app instanceof Answer) return app;
+    if (op.operationId === 'apps/get-authenticated') {
+      return new Answer(200, {
+        ...example('integration'),
+        id: app.id,
+        slug: app.slug,
+        node_id: `A_${app.id}`,
+        name: app.slug,
+        owner: ownerUser(app.account),
+        permissions: { metadata: 'read', ...app.permissions },
+        installations_count: 1,
+      });
+    }
+    if (op.operationId === 'apps/create-installation-access-token') {
+      if (op.params.installation_id !== String(app.installationId)) return notFound();
+      const issued = `ghs_${randomBytes(18).toString('hex')}`;
+      const expiresAt = Date.now() + app.ttl * 1000;
+      installationTokens.set(issued, { user: app.bot, expiresAt });
+      return new Answer(201, {
+        token: issued,
+        expires_at: new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        permissions: { metadata: 'read', ...app.permissions },
+        repository_selection: 'all',
+      });
+    }
+    return fail(501, `the GitHub double does not implement ${op.operationId}`);
+  }
+
   const RATE_DOCS = 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api';
   const epoch = () => Math.floor(Date.now() / 1000);
   /** The primary budget of `user`'s token; a spent one is refilled at its reset time, as GitHub does each hour. */
@@ -1158,7 +1294,8 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       );
       const auth = String(headers.authorization ?? '');
       const token = /^(?:token|bearer) (\S+)$/i.exec(auth)?.[1];
-      const user = token === undefined ? undefined : [...users.values()].find((u) => u.token === token);
+      const isAppRoute = check.operation.operationId.startsWith('apps/');
+      const user = token === undefined || isAppRoute ? undefined : userByToken(token);
       const limited = user ? rateLimited(user) : undefined;
       if (fault) {
         fault.left -= 1;
@@ -1167,6 +1304,17 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
           fault.body ?? { message: `injected ${fault.status}`, documentation_url: DOCS },
           fault.headers ?? {},
         );
+      } else if (isAppRoute) {
+        answer = answerApp(check.operation, token);
+        if (answer.status < 300)
+          answerProblems.push(
+            ...contract.checkResponse(
+              check.operation.template,
+              check.operation.method,
+              answer.status,
+              answer.body,
+            ),
+          );
       } else if (!user) {
         answer = fail(401, 'Bad credentials');
       } else if (limited) {
@@ -1205,9 +1353,7 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
         const repo = gitRepo ? repos.get(`${gitRepo[1]}/${gitRepo[2]}`.toLowerCase()) : undefined;
         if (gitRepo && repo) {
           const credentials = basicCredentials(req.headers.authorization);
-          const user = [...users.values()].find(
-            (u) => u.token === credentials?.password || u.token === credentials?.user,
-          );
+          const user = userByToken(credentials?.password ?? '') ?? userByToken(credentials?.user ?? '');
           const fine = user?.tokenKind.kind === 'fine-grained' ? user.tokenKind : undefined;
           const contents = fine ? heldBy(fine, 'contents') : 'write';
           const reaches = !fine || fine.owner.toLowerCase() === repo.owner.toLowerCase();
@@ -1329,6 +1475,44 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
         resetAt: epoch() + limit.resetInSeconds,
         status: limit.status ?? 403,
       });
+    },
+    addApp(appOptions) {
+      const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const id = ids.app++;
+      const installationId = ids.installation++;
+      const login = `${appOptions.slug}[bot]`;
+      const bot: GitHubUser = {
+        id: ids.user++,
+        login,
+        token: `unusable-${randomBytes(8).toString('hex')}`,
+        scopes: [],
+        tokenKind: {
+          kind: 'fine-grained',
+          owner: appOptions.account,
+          permissions: { ...appOptions.permissions },
+        },
+        installation: { appId: id, account: appOptions.account },
+      };
+      users.set(login.toLowerCase(), bot);
+      apps.push({
+        id,
+        slug: appOptions.slug,
+        publicKey,
+        ttl: appOptions.tokenTtlSeconds ?? 3600,
+        account: appOptions.account,
+        installationId,
+        permissions: { ...appOptions.permissions },
+        bot,
+      });
+      return {
+        id,
+        slug: appOptions.slug,
+        privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        installations: { [appOptions.account]: installationId },
+      };
+    },
+    expireInstallationTokens() {
+      for (const issued of installationTokens.values()) issued.expiresAt = Date.now() - 1000;
     },
     secondaryRateLimit(login, limit) {
       secondary.set(login.toLowerCase(), {

@@ -4,6 +4,7 @@ export {
   type GitHubDoubleOptions,
   type GitHubFaultRule,
   type GitHubAccess,
+  type GitHubApp,
   type GitHubProtection,
   type GitHubPull,
   type GitHubUser,
