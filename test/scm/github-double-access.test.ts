@@ -196,6 +196,15 @@ describe('branch protection and rulesets', () => {
     expect((await api('owner', 'PUT', `/repos/${REPO}/pulls/${pr.number}/merge`, {})).status).toBe(200);
   });
 
+  it('refuses to delete a protected branch with 422 "Cannot delete this protected branch"', async () => {
+    git(deploy.work, 'push', '--quiet', 'origin', 'main:refs/heads/release-1');
+    double.protectBranch(REPO, 'release-1', { requiredApprovingReviews: 1 });
+    const refused = await api('bot', 'DELETE', `/repos/${REPO}/git/refs/heads%2Frelease-1`);
+    expect([refused.status, refused.body?.message]).toEqual([422, 'Cannot delete this protected branch']);
+    double.protectBranch(REPO, 'release-1', null);
+    expect((await api('bot', 'DELETE', `/repos/${REPO}/git/refs/heads%2Frelease-1`)).status).toBe(204);
+  });
+
   it('words a ruleset refusal as "Repository rule violations found", and lets its bypass list through', async () => {
     double.protectBranch(REPO, 'main', {
       ruleset: true,

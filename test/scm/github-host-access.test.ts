@@ -237,3 +237,23 @@ describe('fine-grained tokens', () => {
     );
   });
 });
+
+describe('deleteBranch()', () => {
+  it('accepts a branch already gone, and names protection that refuses the delete', async () => {
+    const host = hostAs('promobot');
+    await host.deleteBranch(repo, 'promobot/never-there');
+    git(deploy.work, 'push', '--quiet', 'origin', 'main:refs/heads/promobot/kept');
+    double.protectBranch(repo.fullName, 'promobot/kept', { requiredApprovingReviews: 1 });
+    try {
+      const error = await failure(host.deleteBranch(repo, 'promobot/kept'));
+      expect(error).toBeInstanceOf(AccessError);
+      expect((error as AccessError).capability).toBe('delete-branch');
+      expect((error as AccessError).message).toContain('Cannot delete this protected branch');
+      expect(git(deploy.bare, 'branch', '--list', 'promobot/kept')).toContain('promobot/kept');
+    } finally {
+      double.protectBranch(repo.fullName, 'promobot/kept', null);
+    }
+    await host.deleteBranch(repo, 'promobot/kept');
+    expect(git(deploy.bare, 'branch', '--list', 'promobot/kept')).toBe('');
+  });
+});

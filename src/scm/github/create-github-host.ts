@@ -497,8 +497,18 @@ export function createGitHubHost(options: GitHubHostOptions): GitHubHost {
           octokit.rest.git.deleteRef({ ...ids(repo), ref: `heads/${branch}` }),
         );
       } catch (error) {
-        // 422 "Reference does not exist": already gone, which is what was asked.
-        if (statusOf(error) !== 422 && statusOf(error) !== 404) throw error;
+        const status = statusOf(error);
+        const message = refusalOf(error)?.message ?? '';
+        // 404, or 422 "Reference does not exist": already gone, which is what was asked.
+        if (status === 404 || (status === 422 && /does not exist/i.test(message))) return;
+        if (status === 422) {
+          throw new AccessError(`GitHub refused to delete branch ${branch} of ${repo.fullName}: ${message}`, {
+            capability: 'delete-branch',
+            advice: `branch protection or a ruleset on ${repo.fullName} covers ${branch}: leave promobot's branches (promobot/*) out of it, or allow promobot to delete them`,
+            cause: error,
+          });
+        }
+        throw error;
       }
     },
 

@@ -1010,6 +1010,10 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       }
       case 'git/delete-ref': {
         const ref = params.ref ?? '';
+        // A protected branch (or one a ruleset covers) cannot be deleted: GitHub's GH006 words
+        // (https://github.com/OSGeo/grass/issues/1286), answered 422 on the REST route.
+        if (protections.has(`${repo!.owner}/${repo!.name}:${ref.slice('heads/'.length)}`.toLowerCase()))
+          return fail(422, 'Cannot delete this protected branch');
         if (!ref.startsWith('heads/') || !(await deleteBranch(repo!.bare, ref.slice('heads/'.length))))
           return fail(422, 'Reference does not exist');
         await syncRefs();
