@@ -14,5 +14,7 @@ export function requiredPermission(method: string, path: string): string {
   if (/\/pulls(\/|$)/.test(path))
     return level === 'write' && /\/merge$/.test(path) ? 'contents: write' : `pull requests: ${level}`;
   if (/\/collaborators\//.test(path)) return 'metadata: read';
+  if (/\/hooks(\/|$)/.test(path)) return `webhooks: ${level}`;
+  if (/^\/repos\/[^/]+\/[^/]+$/.test(path)) return 'metadata: read';
   return `contents: ${level}`;
 }
