@@ -127,7 +127,9 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
       bare: deploy.bare,
       access: { promobot: 'admin', alice: 'write', 'release-lead': 'write', carol: 'write', dave: 'write' },
     });
-    gitea.addTeam('bootcamp', 'sre', ['carol', 'dave']);
+    // The documented least privilege: repo admin (to read people's permission) and a member of the approvers' team
+    // (Gitea shows a team's members only to its members).
+    gitea.addTeam('bootcamp', 'sre', ['carol', 'dave', 'promobot']);
     double = gitea;
     host = createScmHost('gitea', {
       baseUrl: gitea.url,
