@@ -1,7 +1,10 @@
 import type { Config } from '../config/index.js';
 import { errorMessage } from '../errors/index.js';
 import type { PromotionPolicy } from '../policy/index.js';
+import { createLogger } from '../logger/index.js';
+import { createScmHost } from '../scm/index.js';
 import { adviseHookFailure } from './advise.js';
+import { checkApproverAccess } from './check-approver-access.js';
 import { checkGitRead } from './check-git-read.js';
 import type { DoctorCheck } from './doctor-check.js';
 import { createGiteaApi } from './gitea-hooks.js';
@@ -66,6 +69,17 @@ export async function checkDeployRepos(
           fix: adviseToken(scm, repo, hostUrl, error),
         });
       }
+      // The look-ups ChatOps makes to decide commands, through the same ScmHost the worker uses.
+      const host = createScmHost(scm, {
+        baseUrl: hostUrl,
+        token,
+        logger: createLogger({ level: 'silent' }),
+        timeoutMs,
+      });
+      const sameRepo = policies.filter(
+        (p) => p.spec.deployRepo.scm === scm && p.spec.deployRepo.repo.toLowerCase() === repo.toLowerCase(),
+      );
+      checks.push(...(await checkApproverAccess(host, repo, sameRepo)));
     }
     const cloneUrl =
       url ??
