@@ -265,6 +265,9 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
     });
   const error = (status: number, message: string) =>
     new HttpAnswer(status, { message, url: `${baseUrl}/api/swagger` });
+  /** api.go: the whole `/hooks` group (listing included) runs reqAdmin(). */
+  const notRepoAdmin = () =>
+    error(403, 'user should be an owner or a collaborator with admin write of a repository');
 
   async function renderPull(p: DoublePull) {
     const baseSha = (await branchSha(p.repo.bare, p.base)) ?? p.mergeBase;
@@ -765,16 +768,17 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
         });
       }
       case 'repoDeleteHook': {
-        if (access !== 'admin') return new HttpAnswer(403);
+        if (access !== 'admin') return notRepoAdmin();
         const at = hooks.findIndex((h) => h.repo === repo && String(h.id) === params.id);
         if (at < 0) return notFound();
         hooks.splice(at, 1);
         return new HttpAnswer(204);
       }
       case 'repoListHooks':
+        if (access !== 'admin') return notRepoAdmin();
         return paged(hooks.filter((h) => h.repo === repo).map(render.hook), query, path);
       case 'repoCreateHook': {
-        if (access !== 'admin') return new HttpAnswer(403);
+        if (access !== 'admin') return notRepoAdmin();
         const config = (body.config ?? {}) as Record<string, string>;
         if (!config.url || !config.content_type)
           return error(422, 'Missing config option: url and content_type are required');
@@ -795,7 +799,7 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
         return new HttpAnswer(201, render.hook(hook));
       }
       case 'repoEditHook': {
-        if (access !== 'admin') return new HttpAnswer(403);
+        if (access !== 'admin') return notRepoAdmin();
         const hook = hooks.find((h) => h.repo === repo && String(h.id) === params.id);
         if (!hook) return notFound();
         if (body.config) hook.config = { ...hook.config, ...(body.config as Record<string, string>) };
