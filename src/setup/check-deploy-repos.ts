@@ -43,7 +43,7 @@ export async function checkDeployRepos(
         detail: `policy ${policy.metadata.name} keeps its deploy repo on ${scm}, but ${scm === 'gitea' ? 'GITEA_URL or GITEA_TOKEN' : 'GITHUB_TOKEN'} is not set`,
         fix:
           scm === 'gitea'
-            ? 'set GITEA_URL and GITEA_TOKEN (a token with write:repository, write:issue, read:organization)'
+            ? 'set GITEA_URL and GITEA_TOKEN (a token with write:repository, write:issue, read:organization, read:user; see docs/ACCESS.md)'
             : 'set GITHUB_TOKEN (repo and read:org scopes)',
       });
     } else {
