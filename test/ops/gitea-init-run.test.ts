@@ -79,9 +79,10 @@ describe('compose/gitea-init/init.sh against a Gitea double', () => {
     expect(users.get('bootcamp-admin')).toMatchObject({ admin: true, password: 'admin-pw-from-secret' });
     expect(users.get('promobot')?.admin).toBe(false);
     expect(teams.map((t) => [t.org, t.name, t.permission, [...t.members]])).toEqual([
-      ['bootcamp', 'sre', 'write', ['bootcamp-admin']],
+      ['bootcamp', 'sre', 'write', ['bootcamp-admin', 'promobot']],
     ]);
-    expect(repo()?.collaborators.get('promobot')).toBe('write');
+    // docs/ACCESS.md's least privilege: repo admin, and a member of the approvers' team.
+    expect(repo()?.collaborators.get('promobot')).toBe('admin');
 
     const files = execFileSync('git', ['-C', repo()?.bare ?? '', 'ls-tree', '-r', '--name-only', 'main'], {
       encoding: 'utf8',
@@ -93,7 +94,7 @@ describe('compose/gitea-init/init.sh against a Gitea double', () => {
     const token = readFileSync(join(dir, 'token'), 'utf8').trim();
     expect(tokens.get(token)).toMatchObject({
       user: 'promobot',
-      scopes: ['write:repository', 'write:issue', 'read:organization'],
+      scopes: ['write:repository', 'write:issue', 'read:organization', 'read:user'],
     });
 
     expect(repo()?.hooks).toEqual([
