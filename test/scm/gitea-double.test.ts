@@ -310,6 +310,63 @@ describe('test/doubles/gitea', () => {
     });
   });
 
+  describe('branch protection', () => {
+    it("refuses a merge until the protected base's required checks pass and approvals are in, and refuses to delete it", async () => {
+      double.protectBranch('bootcamp/notes-deploy', 'main', { requiredApprovals: 1, statusChecks: ['ci'] });
+      try {
+        const pr = await double.openPullRequest('bootcamp/notes-deploy', {
+          author: 'alice',
+          head: 'promobot/staging/chat-ui',
+          base: 'main',
+          title: 'protected',
+        });
+        const merge = () =>
+          api('POST', `/repos/bootcamp/notes-deploy/pulls/${pr.index}/merge`, { do: 'merge' });
+        expect(await merge()).toMatchObject({
+          status: 405,
+          body: { message: 'not allowed to merge [reason: Not all required status checks successful]' },
+        });
+        await api('POST', `/repos/bootcamp/notes-deploy/statuses/${pr.headSha}`, {
+          context: 'ci',
+          state: 'success',
+        });
+        expect(await merge()).toMatchObject({
+          status: 405,
+          body: { message: 'not allowed to merge [reason: Does not have enough approvals]' },
+        });
+        const branch = await api('GET', '/repos/bootcamp/notes-deploy/branches/main');
+        expect(branch.body).toMatchObject({
+          protected: true,
+          required_approvals: 1,
+          status_check_contexts: ['ci'],
+        });
+        expect(await api('DELETE', '/repos/bootcamp/notes-deploy/branches/main')).toMatchObject({
+          status: 403,
+        });
+        // A reader's approval is not official and does not count; a writer's does.
+        await double.review('bootcamp/notes-deploy', pr.index, 'bob', 'APPROVED');
+        expect((await merge()).status).toBe(405);
+        await double.review('bootcamp/notes-deploy', pr.index, 'promobot', 'APPROVED');
+        expect((await merge()).status).toBe(200);
+      } finally {
+        double.protectBranch('bootcamp/notes-deploy', 'main', undefined);
+      }
+      expect(double.violations).toEqual([]);
+    });
+
+    it('refuses to delete a protected branch that is not the default one', async () => {
+      double.protectBranch('bootcamp/notes-deploy', 'feature', {});
+      try {
+        expect(await api('DELETE', '/repos/bootcamp/notes-deploy/branches/feature')).toMatchObject({
+          status: 403,
+          body: { message: 'branch protected' },
+        });
+      } finally {
+        double.protectBranch('bootcamp/notes-deploy', 'feature', undefined);
+      }
+    });
+  });
+
   // One test per route guard of routers/api/v1/api.go (Gitea 1.22-1.25) and org/member.go that promobot's reads
   // meet; shared/contracts/GITEA-BEHAVIOUR.md "Who may read what".
   describe('who may read what', () => {

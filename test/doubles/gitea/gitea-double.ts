@@ -143,6 +143,16 @@ export interface GiteaDouble {
   merge(fullName: string, index: number, user: string, style?: 'merge' | 'squash'): Promise<number>;
   /** Notices pushes made straight to the bare repos (push and `synchronized` webhooks), as Gitea's hooks do. */
   syncRefs(): Promise<void>;
+  /**
+   * A branch protection rule on `branch` (services/pull/check.go CheckPullBranchProtections): merging into it needs
+   * `statusChecks` all successful on the head and `requiredApprovals` approving reviews; deleting it is refused.
+   * `undefined` lifts it.
+   */
+  protectBranch(
+    fullName: string,
+    branch: string,
+    rule: { requiredApprovals?: number; statusChecks?: string[] } | undefined,
+  ): void;
   /** While held, merging the PR answers 405 "Please try again later". */
   holdMergeCheck(fullName: string, index: number, held: boolean): void;
   pull(fullName: string, index: number): DoublePull | undefined;
@@ -222,6 +232,9 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
   const statuses: DoubleStatus[] = [];
   const hooks: DoubleHook[] = [];
   const teams: DoubleTeam[] = [];
+  const protections = new Map<string, { requiredApprovals: number; statusChecks: string[] }>();
+  const protectionOf = (repo: DoubleRepo, branch: string) =>
+    protections.get(`${repo.owner}/${repo.name}:${branch}`.toLowerCase());
   const ids = { user: 1, repo: 1, pull: 1, comment: 1, status: 1, hook: 1, team: 1 };
   const issueIndex = new Map<string, number>();
   let baseUrl = '';
@@ -730,6 +743,8 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
       case 'repoDeleteBranch': {
         const branch = params.branch ?? '';
         if (branch === repo!.defaultBranch) return error(403, 'can not delete default branch');
+        // repo/branch.go DeleteBranch: a protected branch is refused.
+        if (protectionOf(repo!, branch)) return error(403, 'branch protected');
         if (!(await deleteBranch(repo!.bare, branch))) return notFound();
         knownRefs.get(fullName(repo!))?.delete(branch);
         closePullsOf(repo!, branch);
@@ -758,10 +773,10 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
             removed: null,
             modified: null,
           },
-          protected: false,
-          required_approvals: 0,
-          enable_status_check: false,
-          status_check_contexts: [],
+          protected: protectionOf(repo!, name) !== undefined,
+          required_approvals: protectionOf(repo!, name)?.requiredApprovals ?? 0,
+          enable_status_check: (protectionOf(repo!, name)?.statusChecks.length ?? 0) > 0,
+          status_check_contexts: protectionOf(repo!, name)?.statusChecks ?? [],
           user_can_push: access !== 'read',
           user_can_merge: access !== 'read',
           effective_branch_protection_name: '',
@@ -888,6 +903,25 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
     if (access === 'read') return error(405, 'User not allowed to merge PR');
     if (p.checking || p.conflicted) return error(405, 'Please try again later');
     const headSha = (await branchSha(repo.bare, p.head)) ?? p.headSha;
+    // services/pull/check.go CheckPullBranchProtections, in its order; pull.go answers 405 with the error's text.
+    const protection = protectionOf(repo, p.base);
+    if (protection) {
+      const latest = new Map<string, string>();
+      for (const s of statuses) if (s.repo === repo && s.sha === headSha) latest.set(s.context, s.state);
+      if (protection.statusChecks.some((context) => latest.get(context) !== 'success'))
+        return error(405, 'not allowed to merge [reason: Not all required status checks successful]');
+      const approvals = reviews.filter(
+        // Only official reviews count: by someone who may write to the repo (models/issues/review.go).
+        (r) =>
+          r.repo === repo &&
+          r.index === p.index &&
+          r.state === 'APPROVED' &&
+          !r.dismissed &&
+          ['write', 'admin'].includes(accessOf(repo, r.reviewer) ?? ''),
+      ).length;
+      if (approvals < protection.requiredApprovals)
+        return error(405, 'not allowed to merge [reason: Does not have enough approvals]');
+    }
     if (
       typeof body.head_commit_id === 'string' &&
       body.head_commit_id !== '' &&
@@ -1209,6 +1243,16 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
       });
     },
     syncRefs: () => locked(syncRefs),
+    protectBranch(name, branch, rule) {
+      const repo = repoOf(name);
+      const key = `${repo.owner}/${repo.name}:${branch}`.toLowerCase();
+      if (rule === undefined) protections.delete(key);
+      else
+        protections.set(key, {
+          requiredApprovals: rule.requiredApprovals ?? 0,
+          statusChecks: rule.statusChecks ?? [],
+        });
+    },
     holdMergeCheck(name, index, held) {
       const p = pulls.find((x) => x.repo === repoOf(name) && x.index === index);
       if (p) p.checking = held;
