@@ -193,6 +193,33 @@ describe('approvals on a Gitea that applies its route guards', () => {
     expect(out).toMatch(/\[ok\] +bootcamp\/notes-deploy: read the members of team:bootcamp\/sre/);
   }, 120_000);
 
+  it("reports in the PR a merge Gitea's branch protection refuses, and merges once a person's review meets it", async () => {
+    const pr = await gatedProdPr('4444444ddddddd');
+    // Protected after staging merged: the rule asks for an official approving review, which /approve is not.
+    gitea.protectBranch(REPO, 'main', { requiredApprovals: 1 });
+    try {
+      await gitea.comment(REPO, pr.index, 'carol', '/approve');
+      const report = await eventually('the refusal in the PR', () =>
+        gitea
+          .comments(REPO, pr.index)
+          .find((c) => c.author.login === 'promobot' && c.body.includes('refused to merge it')),
+      );
+      expect(report.body).toContain(
+        'Gitea refused to merge it: “not allowed to merge [reason: Does not have enough approvals]”',
+      );
+      expect(gitea.pull(REPO, pr.index)).toMatchObject({ merged: false });
+      await gitea.review(REPO, pr.index, 'release-lead', 'APPROVED', 'ok');
+      await eventually('the merge after the review', () =>
+        gitea.pull(REPO, pr.index)?.merged ? true : undefined,
+      );
+      expect(
+        gitea.comments(REPO, pr.index).filter((c) => c.body.includes('refused to merge it')),
+      ).toHaveLength(1);
+    } finally {
+      gitea.protectBranch(REPO, 'main', undefined);
+    }
+  }, 120_000);
+
   it("answers an under-privileged bot's /approve with the fix, merges nothing, and doctor names both gaps", async () => {
     // As the issue met it: a write collaborator, in no team of the org.
     gitea.setAccess(REPO, 'promobot', 'write');
