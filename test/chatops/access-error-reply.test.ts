@@ -106,4 +106,25 @@ describe('a command promobot cannot decide for lack of its own access', () => {
     expect(await approvers(number)).toEqual(['carol']);
     expect(await replies(number)).toHaveLength(before);
   });
+
+  it('answers an approving review it cannot decide the same way, once per reviewer and head', async () => {
+    const { number } = await h.openPromotion('chat-api');
+    gitea().setAccess(REPO.fullName, 'promobot', 'admin');
+    gitea().setTeamMember('bootcamp', 'sre', 'promobot', false);
+    gitea().setTeamMember('bootcamp', 'release', 'promobot', false);
+    const errors = h.commandErrors.length;
+    await h.double.review(REPO.fullName, number, 'dave', 'APPROVED');
+    const [delivery] = await h.pump();
+    if (!delivery) throw new Error('no delivery');
+    await h.dispatch(delivery);
+    const [reply, ...more] = await replies(number);
+    expect(more).toEqual([]);
+    expect(reply?.body).toMatch(
+      /^@dave promobot could not decide your approving review: promobot could not look up team bootcamp\/sre/,
+    );
+    expect(reply?.body).toContain('submit your review again, or comment `/approve`');
+    expect(await approvers(number)).toEqual([]);
+    expect(h.commandErrors.slice(errors)).toEqual(['read-org-teams', 'read-org-teams']);
+    gitea().setTeamMember('bootcamp', 'sre', 'promobot', true);
+  });
 });

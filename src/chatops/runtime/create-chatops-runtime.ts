@@ -26,7 +26,7 @@ import {
   renderStatusComment,
 } from '../render.js';
 import { sameLogin } from '../same-login.js';
-import { answerAccessError } from './answer-access-error.js';
+import { answerAccessError, askedInComment } from './answer-access-error.js';
 import { createChatopsStore, type PullRequestKey, type StoredPromotion } from './chatops-store.js';
 import { readPromotionPullRequest, type PromotionPullRequest } from './promotion-pull-request.js';
 
@@ -354,12 +354,11 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     } catch (error) {
       // The host refused promobot itself a look-up: say so in the PR instead of failing in silence.
       if (!isAccessError(error)) throw error;
-      const onCommandError = deps.onCommandError;
-      await answerAccessError(event, error, {
+      await answerAccessError(askedInComment(event), error, {
         scm,
         botLogin,
         logger,
-        ...(onCommandError ? { onCommandError } : {}),
+        onCommandError: deps.onCommandError,
       });
       return;
     }
@@ -430,8 +429,9 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
         logger.debug({ why: loaded }, 'review ignored');
         return;
       }
+      const reviewed = await withReviewedCommit(event, resolved.scm);
       const handled = await handleReview(
-        await withReviewedCommit(event, resolved.scm),
+        reviewed,
         loaded.stored.state,
         {
           deployRepo: resolved.policy.spec.deployRepo.repo,
@@ -443,7 +443,20 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
         },
         lookupFor(resolved.scm, event.repo),
         instant(),
-      );
+      ).catch((error: unknown) => {
+        if (!isAccessError(error)) throw error;
+        return error;
+      });
+      if (isAccessError(handled)) {
+        const key = `review=${event.reviewer}@${reviewed.commitId ?? loaded.promotion.pr.headSha}`;
+        const request = { ...event, author: event.reviewer, asked: 'your approving review', key };
+        await answerAccessError(request, handled, {
+          ...resolved,
+          logger,
+          onCommandError: deps.onCommandError,
+        });
+        return;
+      }
       if (!handled.acted) return;
       logger.info({ reviewer: event.reviewer, outcome: handled.outcome }, 'review handled');
       if (handled.state === loaded.stored.state) return;
