@@ -5,6 +5,7 @@ import { createLogger } from '../logger/index.js';
 import { createScmHost } from '../scm/index.js';
 import { adviseHookFailure } from './advise.js';
 import { checkApproverAccess } from './check-approver-access.js';
+import { checkMergeProtection } from './check-merge-protection.js';
 import { checkGitRead } from './check-git-read.js';
 import type { DoctorCheck } from './doctor-check.js';
 import { createGiteaApi } from './gitea-hooks.js';
@@ -80,6 +81,7 @@ export async function checkDeployRepos(
         (p) => p.spec.deployRepo.scm === scm && p.spec.deployRepo.repo.toLowerCase() === repo.toLowerCase(),
       );
       checks.push(...(await checkApproverAccess(host, repo, sameRepo)));
+      if (scm === 'gitea') checks.push(await checkMergeProtection(api, repo, branch));
     }
     const cloneUrl =
       url ??

@@ -244,6 +244,24 @@ describe('promobot doctor', () => {
       );
     });
 
+    it("warns when the deploy branch's protection asks for reviews or checks promobot's merges lack", async () => {
+      const plain = await doctor();
+      expect(plain.out).toMatch(/\[ok\] +bootcamp\/notes-deploy: merge into main: main is not protected/);
+      gitea.protectBranch('bootcamp/notes-deploy', 'main', {
+        requiredApprovals: 1,
+        statusChecks: ['ci', 'promobot/gates'],
+      });
+      try {
+        const { code, out } = await doctor();
+        expect(out).toContain(
+          "[warn] bootcamp/notes-deploy: merge into main: merges into main need 1 official approving review(s) (/approve is not one) and the status checks ci: promobot's merges wait for them",
+        );
+        expect(code).toBe(0);
+      } finally {
+        gitea.protectBranch('bootcamp/notes-deploy', 'main', undefined);
+      }
+    });
+
     it('asks about a probe login when no approver is named, and fails a writer the same way', async () => {
       const { out } = await doctor({ GITEA_TOKEN: writerToken });
       expect(out).toMatch(
