@@ -9,6 +9,7 @@ import type { ScmKind } from '../events/index.js';
  */
 export type Capability =
   | 'identify'
+  | 'read-repo'
   | 'pull-requests'
   | 'merge'
   | 'set-status'
@@ -56,6 +57,15 @@ export const ACCESS_RULES: readonly AccessRule[] = [
     scope: 'read:user',
     role: 'any account',
     source: 'routers/api/v1/api.go `/user` group: tokenRequiresScopes(user)',
+  },
+  {
+    host: 'gitea',
+    capability: 'read-repo',
+    calls: ['GET /repos/{owner}/{repo}', 'GET /repos/{owner}/{repo}/branches/{branch}'],
+    usedFor: "`doctor`: the token's permission on the repo, and the deploy branch's protection",
+    scope: 'read:repository',
+    role: 'repo read',
+    source: 'api.go repoAssignment(): a repo the user cannot read is 404',
   },
   {
     host: 'gitea',

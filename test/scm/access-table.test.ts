@@ -41,7 +41,7 @@ describe('the access table', () => {
 
   it('has a row for every capability on Gitea, and GitHub rows for what promobot does there', () => {
     const gitea = new Set(ACCESS_RULES.filter((r) => r.host === 'gitea').map((r) => r.capability));
-    expect(gitea.size).toBe(14);
+    expect(gitea.size).toBe(15);
     expect(ACCESS_RULES.filter((r) => r.host === 'github').length).toBeGreaterThan(5);
   });
 });
@@ -88,6 +88,7 @@ describe('the strict Gitea double enforces the Gitea rows', () => {
     () => { method: string; path: string; body?: unknown }
   > = {
     identify: () => ({ method: 'GET', path: '/user' }),
+    'read-repo': () => ({ method: 'GET', path: `/repos/${REPO}/branches/main` }),
     'pull-requests': () => ({
       method: 'POST',
       path: `/repos/${REPO}/pulls`,
