@@ -65,11 +65,21 @@ export async function checkApproverAccess(
     try {
       bot ??= (await host.whoAmI()).login;
       const member = await host.isTeamMember(org, team, bot);
+      // On Gitea the bot reads a team's members only as one of them: outside it, the team is missing (or the bot
+      // is an org owner, which it should not be).
+      const missing = !member && host.kind === 'gitea';
       checks.push({
         group,
         name,
-        status: 'pass',
-        detail: `promobot reads the members of ${org}/${team}${member ? ' (it is one of them)' : ''}`,
+        status: missing ? 'warn' : 'pass',
+        detail: missing
+          ? `promobot is in no team ${org}/${team}: the team does not exist (or promobot reads it as an owner of ${org}), so nobody approves through it`
+          : `promobot reads the members of ${org}/${team}${member ? ' (it is one of them)' : ''}`,
+        ...(missing
+          ? {
+              fix: `create the team ${org}/${team} and add promobot to it, or correct the name in approvals.approvers`,
+            }
+          : {}),
       });
     } catch (error) {
       checks.push(failure(group, name, error));

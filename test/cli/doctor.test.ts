@@ -262,6 +262,21 @@ describe('promobot doctor', () => {
       }
     });
 
+    it('warns about a team: approver promobot finds in no team of the org (misspelled or missing)', async () => {
+      const misspelled = policiesDir({
+        'chat.yaml': policy(GOOD_QUERY).replace(
+          'gates: [request-rate] }',
+          'gates: [request-rate], approvals: { approvers: [team:bootcamp/srre] } }',
+        ),
+      });
+      const { code, out } = await doctor({ PROMOBOT_POLICIES: misspelled });
+      expect(out).toMatch(
+        /\[warn\] bootcamp\/notes-deploy: read the members of team:bootcamp\/srre: promobot is in no team bootcamp\/srre: the team does not exist/,
+      );
+      expect(out).toContain('fix: create the team bootcamp/srre and add promobot to it, or correct the name');
+      expect(code).toBe(0);
+    });
+
     it('asks about a probe login when no approver is named, and fails a writer the same way', async () => {
       const { out } = await doctor({ GITEA_TOKEN: writerToken });
       expect(out).toMatch(

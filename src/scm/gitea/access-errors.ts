@@ -27,9 +27,11 @@ export function cannotReadTeams(
     status === 404
       ? `Gitea does not show the organization ${org} to ${bot}`
       : `Gitea shows an organization's teams only to its members`;
+  const spelling =
+    status === 404 ? `check that the policy names the organization right (team:${org}/${team}), then ` : '';
   return new AccessError(`promobot could not look up team ${org}/${team}: ${why}${quote(said)}`, {
     capability: 'read-org-teams',
-    advice: `add ${bot} to the team ${org}/${team} (which also makes it a member of ${org}): ${org} → Teams → ${team} → Add team member, or PUT /api/v1/teams/{id}/members/${bot} as an owner of ${org}`,
+    advice: `${spelling}add ${bot} to the team ${org}/${team} (which also makes it a member of ${org}): ${org} → Teams → ${team} → Add team member, or PUT /api/v1/teams/{id}/members/${bot} as an owner of ${org}`,
   });
 }
 
