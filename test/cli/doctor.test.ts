@@ -143,7 +143,7 @@ describe('promobot doctor', () => {
     expect(out).toContain(
       '[FAIL] bootcamp/notes-deploy token: token of reader, read on bootcamp/notes-deploy: can NOT push, set statuses or merge',
     );
-    expect(out).toContain('fix: give reader write access to bootcamp/notes-deploy');
+    expect(out).toContain('fix: make reader an administrator of bootcamp/notes-deploy');
     // Reading is fine: the failure is exactly the push permission.
     expect(out).toMatch(/\[ok\] +bootcamp\/notes-deploy read \(main\)/);
   });

@@ -485,6 +485,17 @@ describe('test/doubles/gitea', () => {
       expect((await as('erin', '/orgs/acme/public_members/carol')).status).toBe(404);
     });
 
+    it('lists, creates and edits repo hooks only for repo admins (reqAdmin), with its message', async () => {
+      const refusal = {
+        message: 'user should be an owner or a collaborator with admin write of a repository',
+      };
+      expect(await as('alice', '/repos/bootcamp/notes-deploy/hooks')).toMatchObject({
+        status: 403,
+        body: refusal,
+      });
+      expect((await as('promobot', '/repos/bootcamp/notes-deploy/hooks')).status).toBe(200);
+    });
+
     it('gives org owners admin access to the org repos', async () => {
       double.addTeam('bootcamp', 'Owners', ['owner']);
       expect(await as('owner', '/repos/bootcamp/notes-deploy/collaborators/alice/permission')).toMatchObject({
