@@ -250,6 +250,16 @@ describe('approvals on a Gitea that applies its route guards', () => {
       /\[FAIL\] bootcamp\/notes-deploy: read the members of team:bootcamp\/sre: .*\[missing: read-org-teams\]/,
     );
 
+    // The fix doctor names; then the same command, typed again, merges.
+    gitea.setAccess(REPO, 'promobot', 'admin');
+    gitea.setTeamMember('bootcamp', 'sre', 'promobot', true);
+    const fixed = await doctor();
+    expect(fixed.out).not.toMatch(/\[FAIL\] bootcamp\/notes-deploy: read/);
+    await gitea.comment(REPO, pr.index, 'carol', '/approve');
+    await eventually('the merge after the fix', () =>
+      gitea.pull(REPO, pr.index)?.merged ? true : undefined,
+    );
+
     await gitea.flush();
     expect(gitea.violations).toEqual([]);
   }, 120_000);
