@@ -233,6 +233,8 @@ export function createGiteaHost(options: GiteaHostOptions): ScmHost {
       });
     },
 
+    // Least privilege (docs/ACCESS.md): this is the only Gitea read of another user's effective level, and it needs
+    // repo admin; a refusal is promobot's setup, thrown as AccessError for the person to be told so.
     async getPermission(repo, user): Promise<Permission> {
       const { status, data } = await client.request(
         'GET',
@@ -249,6 +251,8 @@ export function createGiteaHost(options: GiteaHostOptions): ScmHost {
       return level === 'owner' ? 'admin' : (level as Permission);
     },
 
+    // Least privilege (docs/ACCESS.md): Gitea shows a team's members only to its members, so promobot is a member of
+    // every `team:` approver's team; a refusal is thrown as AccessError, never read as "not a member".
     async isTeamMember(org, team, user) {
       const team_ = await findTeam(org, team);
       if (!team_) {
