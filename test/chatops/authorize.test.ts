@@ -3,12 +3,8 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { Environment } from '../../src/policy/schema.js';
 import type { Permission } from '../../src/scm/types.js';
-import {
-  authorize,
-  type AuthorizeContext,
-  type Command,
-  type PermissionLookup,
-} from '../../src/chatops/index.js';
+import { authorize, type AuthorizeContext, type PermissionLookup } from '../../src/chatops/authorize.js';
+import type { Command } from '../../src/chatops/command.js';
 
 const environments = z.array(Environment).parse(
   parse(`

@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { Environment } from '../../src/policy/schema.js';
+import { approvalStatus, decideMerge, type MergeInput } from '../../src/chatops/decide-merge.js';
 import {
   applyComment,
-  approvalStatus,
-  decideMerge,
   emptyPromotionState,
   setCandidate,
-  type MergeInput,
   type PromotionState,
-} from '../../src/chatops/index.js';
+} from '../../src/chatops/promotion-state.js';
 
 const prod = Environment.parse(
   parse(`

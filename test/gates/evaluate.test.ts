@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate, type QueryResult, type Thresholds } from '../../src/gates/index.js';
+import { evaluate } from '../../src/gates/evaluate.js';
+import type { Thresholds } from '../../src/gates/evidence.js';
+import type { QueryResult } from '../../src/gates/query-result.js';
 
 /** A Prometheus vector answer as the client returns it: `{ 'model=a': '0.5' }` → one series per entry. */
 function vector(series: Record<string, string>, warnings: string[] = []): QueryResult {

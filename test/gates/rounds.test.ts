@@ -5,8 +5,8 @@ import {
   nextGateState,
   nextRoundAt,
   type GateStep,
-  type Verdict,
-} from '../../src/gates/index.js';
+} from '../../src/gates/rounds.js';
+import type { Verdict } from '../../src/gates/evidence.js';
 
 const MINUTE = 60_000;
 const gating = { interval: '1m', passes: 3, failureLimit: 2, maxInconclusive: '5m' };
