@@ -18,6 +18,8 @@ const ReportMutant = z.object({
     'Pending',
   ]),
   location: z.object({ start: Position, end: Position }),
+  static: z.boolean().optional(),
+  testsCompleted: z.number().int().min(0).optional(),
 });
 export const MutationReport = z.object({
   files: z.record(z.string(), z.object({ source: z.string(), mutants: z.array(ReportMutant) })),
@@ -38,6 +40,8 @@ export interface ModuleVerdict {
   score: number;
   mutants: number;
   killed: number;
+  /** Module-level mutants that stop the module from loading, counted among the killed (see `detectedAtLoad`). */
+  failedToLoad: number;
   survivors: MutantLine[];
   /** Why the module fails the gate; empty when it passes. */
   problems: string[];
@@ -45,6 +49,15 @@ export interface ModuleVerdict {
 
 const DETECTED = new Set(['Killed', 'Timeout']);
 const UNDETECTED = new Set(['Survived', 'NoCoverage']);
+
+/**
+ * A module-level (static) mutant runs every test of the module. When it makes the module throw on import (zod
+ * refusing a schema, say), vitest fails the test file without running a test, but Stryker's vitest runner reports
+ * it as Survived with no test completed. Such a mutant is detected: it cannot even load.
+ */
+function detectedAtLoad(m: ReportMutant): boolean {
+  return m.status === 'Survived' && m.static === true && m.testsCompleted === 0;
+}
 
 /**
  * Judges one module's Stryker report, without I/O: the score must reach `break`, no survivor may sit on a deciding
@@ -59,6 +72,7 @@ export function checkReport(module: MutationModule, report: MutationReport): Mod
       score: 0,
       mutants: 0,
       killed: 0,
+      failedToLoad: 0,
       survivors: [],
       problems: [`the report has no results for ${module.file}`],
     };
@@ -71,8 +85,9 @@ export function checkReport(module: MutationModule, report: MutationReport): Mod
     replacement: m.replacement ?? '',
   });
 
-  const detected = file.mutants.filter((m) => DETECTED.has(m.status)).length;
-  const undetected = file.mutants.filter((m) => UNDETECTED.has(m.status));
+  const failedToLoad = file.mutants.filter(detectedAtLoad).length;
+  const detected = file.mutants.filter((m) => DETECTED.has(m.status)).length + failedToLoad;
+  const undetected = file.mutants.filter((m) => UNDETECTED.has(m.status) && !detectedAtLoad(m));
   const counted = detected + undetected.length;
   const score = counted === 0 ? 0 : (detected / counted) * 100;
   if (counted === 0) problems.push(`no mutant of ${module.file} was tested`);
@@ -113,7 +128,7 @@ export function checkReport(module: MutationModule, report: MutationReport): Mod
     }
   }
 
-  return { name: module.name, score, mutants: counted, killed: detected, survivors, problems };
+  return { name: module.name, score, mutants: counted, killed: detected, failedToLoad, survivors, problems };
 }
 
 function range(from: number, to: number): number[] {
