@@ -5,7 +5,7 @@
  * `npm run test:mutation -- evaluate rounds` runs only the named modules. Reports: reports/mutation/<name>.json and
  * .html (open the html to see each survivor in place).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Stryker } from '@stryker-mutator/core';
@@ -46,12 +46,15 @@ function strykerOptions(module: MutationModule): StrykerOptions {
 }
 
 async function runModule(module: MutationModule): Promise<ModuleVerdict & { seconds: number }> {
+  const reportFile = join(ROOT, `reports/mutation/${module.name}.json`);
+  // A report left by an earlier run must never stand in for this one.
+  rmSync(reportFile, { force: true });
   const started = Date.now();
   // Read by vitest.mutation.config.ts in Stryker's test-runner processes, which inherit the environment.
   process.env.PROMOBOT_MUTATION_TESTS = module.testFiles.join(',');
   await new Stryker(strykerOptions(module)).runMutationTest();
   const seconds = (Date.now() - started) / 1000;
-  const raw: unknown = JSON.parse(readFileSync(join(ROOT, `reports/mutation/${module.name}.json`), 'utf8'));
+  const raw: unknown = JSON.parse(readFileSync(reportFile, 'utf8'));
   return { ...checkReport(module, MutationReport.parse(raw)), seconds };
 }
 
