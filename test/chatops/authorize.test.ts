@@ -4,11 +4,13 @@ import { z } from 'zod';
 import { Environment } from '../../src/policy/schema.js';
 import type { Permission } from '../../src/scm/types.js';
 import {
+  Actor,
+  Authorization,
   authorize,
   type AuthorizeContext,
-  type Command,
   type PermissionLookup,
-} from '../../src/chatops/index.js';
+} from '../../src/chatops/authorize.js';
+import type { Command } from '../../src/chatops/command.js';
 
 const environments = z.array(Environment).parse(
   parse(`
@@ -65,6 +67,19 @@ describe('chatops/authorize()', () => {
       expect(await authorize(approve, human('release-lead'), context(), lookup)).toEqual({ allowed: true });
     });
 
+    it("allows an approver of the bot's own promotion PR, which no person asked for", async () => {
+      const { lookup } = host({ 'release-lead': 'write', alice: 'write' }, { 'bootcamp/sre': ['alice'] });
+      const botOpened = context({ author: null });
+      expect(await authorize(approve, human('release-lead'), botOpened, lookup)).toEqual({ allowed: true });
+      expect(await authorize(approve, human('alice'), botOpened, lookup)).toEqual({ allowed: true });
+    });
+
+    it('allows a listed approver without asking the host about any team', async () => {
+      const { lookup, asked } = host({ 'release-lead': 'write' });
+      expect(await authorize(approve, human('release-lead'), context(), lookup)).toEqual({ allowed: true });
+      expect(asked).toEqual(['permission release-lead']);
+    });
+
     it('allows a member of an approver team, asking the host', async () => {
       const { lookup, asked } = host({ carol: 'write' }, { 'bootcamp/sre': ['carol'] });
       expect(await authorize(approve, human('carol'), context(), lookup)).toEqual({ allowed: true });
@@ -96,11 +111,37 @@ describe('chatops/authorize()', () => {
       });
     });
 
-    it('refuses a writer who is neither listed nor in an approver team', async () => {
-      const { lookup } = host({ bob: 'write' }, { 'bootcamp/sre': ['carol'] });
+    it('refuses a writer who is neither listed nor in an approver team, asking only about teams', async () => {
+      const { lookup, asked } = host({ bob: 'write' }, { 'bootcamp/sre': ['carol'] });
       expect(await authorize(approve, human('bob'), context(), lookup)).toEqual({
         allowed: false,
         reason: '@bob is not in team bootcamp/sre or the approvers list of prod (release-lead)',
+      });
+      expect(asked).toEqual(['permission bob', 'team bootcamp/sre bob']);
+    });
+
+    it('names only the users when the approvers are all users', async () => {
+      const usersOnly = Environment.parse({
+        ...env('prod'),
+        approvals: { approvers: ['release-lead', 'sam'] },
+      });
+      const { lookup, asked } = host({ bob: 'write' });
+      expect(await authorize(approve, human('bob'), context({ environment: usersOnly }), lookup)).toEqual({
+        allowed: false,
+        reason: '@bob is not in the approvers list of prod (release-lead, sam)',
+      });
+      expect(asked).toEqual(['permission bob']);
+    });
+
+    it('names three or more teams as a list', async () => {
+      const threeTeams = Environment.parse({
+        ...env('prod'),
+        approvals: { approvers: ['team:bootcamp/sre', 'team:bootcamp/leads', 'team:bootcamp/oncall'] },
+      });
+      const { lookup } = host({ bob: 'write' });
+      expect(await authorize(approve, human('bob'), context({ environment: threeTeams }), lookup)).toEqual({
+        allowed: false,
+        reason: '@bob is not in teams bootcamp/sre, bootcamp/leads or bootcamp/oncall, which approve prod',
       });
     });
 
@@ -224,6 +265,29 @@ describe('chatops/authorize()', () => {
       });
     });
 
+    it("allows /rollback naming an environment, on an issue or on another environment's PR", async () => {
+      const { lookup } = host({ bob: 'write' });
+      const rollbackProd: Command = { name: 'rollback', env: 'prod', tag: null };
+      expect(
+        await authorize(rollbackProd, human('bob'), context({ environment: null, author: null }), lookup),
+      ).toEqual({ allowed: true });
+      const onStaging = context({ environment: env('staging') });
+      expect(await authorize(rollbackProd, human('bob'), onStaging, lookup)).toEqual({ allowed: true });
+      expect(
+        await authorize({ name: 'rollback', env: 'qa', tag: null }, human('bob'), onStaging, lookup),
+      ).toEqual({
+        allowed: false,
+        reason: 'there is no environment "qa" in the policy (environments: dev, staging, prod)',
+      });
+    });
+
+    it('allows rolling back an entry environment, which has no source to promote from', async () => {
+      const { lookup } = host({ bob: 'write' });
+      expect(
+        await authorize({ name: 'rollback', env: 'dev', tag: 'abc1234' }, human('bob'), context(), lookup),
+      ).toEqual({ allowed: true });
+    });
+
     it('refuses an environment the policy does not have, listing those it has', async () => {
       const { lookup } = host({ bob: 'write' });
       expect(await authorize({ name: 'promote', env: 'qa' }, human('bob'), context(), lookup)).toEqual({
@@ -239,5 +303,24 @@ describe('chatops/authorize()', () => {
         reason: 'dev has no source environment to promote from: image pushes feed it',
       });
     });
+  });
+});
+
+describe('chatops/Actor and Authorization', () => {
+  it('reads an actor back as it was written, and refuses one without a login', () => {
+    expect(Actor.parse({ login: 'alice', isBot: false })).toEqual({ login: 'alice', isBot: false });
+    expect(Actor.safeParse({ login: '', isBot: false }).success).toBe(false);
+  });
+
+  it('reads a stored authorization back with its verdict and reason', () => {
+    const refused = { allowed: false, reason: '@bob is not in team bootcamp/sre, which approve prod' };
+    expect(Authorization.parse({ allowed: true })).toEqual({ allowed: true });
+    expect(Authorization.parse(refused)).toEqual(refused);
+  });
+
+  it('refuses a stored refusal without a reason, or a verdict that is not a boolean', () => {
+    expect(Authorization.safeParse({ allowed: false }).success).toBe(false);
+    expect(Authorization.safeParse({ allowed: false, reason: '' }).success).toBe(false);
+    expect(Authorization.safeParse({ allowed: 'yes' }).success).toBe(false);
   });
 });

@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { Environment } from '../../src/policy/schema.js';
+import { approvalStatus, decideMerge, type MergeInput } from '../../src/chatops/decide-merge.js';
 import {
   applyComment,
-  approvalStatus,
-  decideMerge,
   emptyPromotionState,
   setCandidate,
-  type MergeInput,
   type PromotionState,
-} from '../../src/chatops/index.js';
+} from '../../src/chatops/promotion-state.js';
 
 const prod = Environment.parse(
   parse(`
@@ -104,6 +102,29 @@ describe('chatops/decideMerge()', () => {
     expect(decideMerge(input({ state: lifted }))).toEqual({ action: 'merge', approvers: ['alice', 'carol'] });
   });
 
+  it("lists a person's hold alone when something outside holds the promotion too", () => {
+    expect(decideMerge(input({ state: state(['alice', 'carol'], [['carol', null]]), held: true }))).toEqual({
+      action: 'wait',
+      reasons: ['held by @carol'],
+    });
+  });
+
+  it('merges an environment without gates whatever the gate status, since none will run', () => {
+    const ungated = Environment.parse({ ...prod, gates: [] });
+    expect(decideMerge(input({ environment: ungated, gateStatus: null }))).toEqual({
+      action: 'merge',
+      approvers: ['alice', 'carol'],
+    });
+  });
+
+  it('says "approval" for a single required approval', () => {
+    const one = Environment.parse({ ...prod, approvals: { required: 1 } });
+    expect(decideMerge(input({ environment: one, state: state([]) }))).toEqual({
+      action: 'wait',
+      reasons: ['0 of 1 approval so far'],
+    });
+  });
+
   it('reports ready instead of merging when people merge', () => {
     const people = Environment.parse({ ...prod, merger: 'people' });
     expect(decideMerge(input({ environment: people }))).toEqual({
@@ -170,6 +191,24 @@ describe('chatops/approvalStatus()', () => {
       state: 'pending',
       description: '2 of 2 approvals; held by @erin',
     });
+  });
+
+  it('names every holder, and cuts the description at the 140 characters of a commit status', () => {
+    const holders = (first: string): Array<[string, null]> => [
+      [first, null],
+      ['b'.repeat(20), null],
+      ['c'.repeat(20), null],
+      ['d'.repeat(20), null],
+      ['e'.repeat(20), null],
+    ];
+    const full = `2 of 2 approvals; held by @${'a'.repeat(21)}, @${'b'.repeat(20)}, @${'c'.repeat(20)}, @${'d'.repeat(20)}, @${'e'.repeat(20)}`;
+    expect(full).toHaveLength(140);
+
+    expect(approvalStatus(state(['alice', 'carol'], holders('a'.repeat(21))), prod).description).toBe(full);
+    const longer = full.replace('a'.repeat(21), 'a'.repeat(22));
+    expect(approvalStatus(state(['alice', 'carol'], holders('a'.repeat(22))), prod).description).toBe(
+      `${longer.slice(0, 139)}…`,
+    );
   });
 
   it('is success at once when the environment requires no approval', () => {

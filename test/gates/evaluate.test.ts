@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate, type QueryResult, type Thresholds } from '../../src/gates/index.js';
+import { evaluate, formatNumber } from '../../src/gates/evaluate.js';
+import type { Thresholds } from '../../src/gates/evidence.js';
+import type { QueryResult } from '../../src/gates/query-result.js';
 
 /** A Prometheus vector answer as the client returns it: `{ 'model=a': '0.5' }` → one series per entry. */
 function vector(series: Record<string, string>, warnings: string[] = []): QueryResult {
@@ -17,6 +19,41 @@ function vector(series: Record<string, string>, warnings: string[] = []): QueryR
     },
   };
 }
+
+/** A vector whose series carry their labels in the given order, one `[labels, value]` pair per series. */
+function ordered(series: Array<[Record<string, string>, string]>): QueryResult {
+  return {
+    ok: true,
+    warnings: [],
+    infos: [],
+    durationMs: 1,
+    data: {
+      resultType: 'vector',
+      result: series.map(([metric, value]) => ({ metric, value: [1_700_000_000, value] })),
+    },
+  };
+}
+
+/** One native-histogram sample: a well-formed answer without a float value. */
+function nativeHistogram(labels: Record<string, string>): QueryResult {
+  return {
+    ok: true,
+    warnings: [],
+    infos: [],
+    durationMs: 1,
+    data: {
+      resultType: 'vector',
+      result: [{ metric: labels, histogram: [1_700_000_000, { count: '10', sum: '3', buckets: [] }] }],
+    },
+  };
+}
+
+const unreachable: QueryResult = {
+  ok: false,
+  warnings: [],
+  durationMs: 1,
+  error: { kind: 'network', message: 'connect ECONNREFUSED', retryable: true },
+};
 
 function gate(thresholds: Thresholds) {
   return { name: 'ttft-p95', thresholds };
@@ -56,6 +93,21 @@ describe('gates/evaluate()', () => {
       expect(evaluate({ gate: gate({ max: 2 }), candidate: vector({ '': '2' }) }).verdict).toBe('pass');
     });
 
+    it('passes a value exactly at max or exactly at min, and fails just beyond either, saying which', () => {
+      const at = (thresholds: Thresholds, value: string) =>
+        evaluate({ gate: gate(thresholds), candidate: vector({ '': value }) });
+
+      expect(at({ max: 2 }, '2')).toMatchObject({ verdict: 'pass', reason: '2 ≤ max 2' });
+      expect(at({ max: 2 }, '2.001')).toMatchObject({ verdict: 'fail', reason: '2.001 > max 2' });
+      expect(at({ min: 0.99 }, '0.99')).toMatchObject({ verdict: 'pass', reason: '0.99 ≥ min 0.99' });
+      expect(at({ min: 0.99 }, '0.98')).toMatchObject({ verdict: 'fail', reason: '0.98 < min 0.99' });
+    });
+
+    it('lists every threshold a series meets when it passes', () => {
+      const result = evaluate({ gate: gate({ max: 2, min: 0.5 }), candidate: vector({ '': '1' }) });
+      expect(result).toMatchObject({ verdict: 'pass', reason: '1 ≤ max 2; 1 ≥ min 0.5' });
+    });
+
     it('judges a scalar answer as one series without labels', () => {
       const scalar: QueryResult = {
         ok: true,
@@ -69,10 +121,20 @@ describe('gates/evaluate()', () => {
       ]);
     });
 
-    it('is inconclusive for a gate without any threshold', () => {
+    it('is inconclusive for a gate without any threshold, still reporting one row', () => {
       expect(evaluate({ gate: gate({}), candidate: vector({ '': '1' }) })).toMatchObject({
         verdict: 'inconclusive',
         reason: 'the gate sets no threshold',
+        series: [
+          {
+            labels: {},
+            verdict: 'inconclusive',
+            reason: 'the gate sets no threshold',
+            value: null,
+            baseline: null,
+            traffic: null,
+          },
+        ],
       });
     });
   });
@@ -86,6 +148,20 @@ describe('gates/evaluate()', () => {
       const result = evaluate({ gate: gate({ max: 2 }), candidate: vector({ 'model=a': value }) });
       expect(result.verdict).toBe('inconclusive');
       expect(result.reason).toMatch(reason);
+    });
+
+    it('says a NaN value means nothing was measured', () => {
+      expect(evaluate({ gate: gate({ max: 2 }), candidate: vector({ '': 'NaN' }) }).reason).toBe(
+        'the value is NaN (0/0: nothing was measured in the window)',
+      );
+    });
+
+    it('is inconclusive on a native-histogram sample, which has no float to compare', () => {
+      expect(evaluate({ gate: gate({ max: 2 }), candidate: nativeHistogram({ model: 'a' }) })).toMatchObject({
+        verdict: 'inconclusive',
+        reason: 'model="a": no float value (a native histogram sample?)',
+        series: [{ labels: { model: 'a' }, value: null }],
+      });
     });
 
     it('is inconclusive on an empty result', () => {
@@ -104,6 +180,11 @@ describe('gates/evaluate()', () => {
         verdict: 'inconclusive',
         reason: expect.stringContaining('Prometheus warned'),
       });
+      const twice = evaluate({
+        gate: gate({ max: 2 }),
+        candidate: vector({ 'model=a': '0.1' }, ['partial data', 'query hit the sample limit']),
+      });
+      expect(twice.reason).toBe('query: Prometheus warned: partial data; query hit the sample limit');
     });
 
     it('is inconclusive on an error answer, quoting its type', () => {
@@ -230,6 +311,99 @@ describe('gates/evaluate()', () => {
       expect(nan.series.every((s) => s.verdict === 'inconclusive')).toBe(true);
     });
 
+    it('is inconclusive, saying so, whatever the values, when the traffic query fails', () => {
+      const result = evaluate({
+        gate: gate({ max: 2 }),
+        candidate,
+        traffic: { result: unreachable, min: 1 },
+      });
+      expect(result).toMatchObject({
+        verdict: 'inconclusive',
+        reason: 'traffic query: Prometheus unreachable: connect ECONNREFUSED',
+        series: [{ labels: {}, verdict: 'inconclusive', value: null }],
+      });
+    });
+
+    it('counts exactly the minimum traffic as enough', () => {
+      const result = evaluate({
+        gate: gate({ max: 2 }),
+        candidate: vector({ 'model=a': '0.5' }),
+        traffic: { result: vector({ 'model=a': '200' }), min: 200 },
+      });
+      expect(result).toMatchObject({ verdict: 'pass', series: [{ traffic: '200' }] });
+      const oneShort = evaluate({
+        gate: gate({ max: 2 }),
+        candidate: vector({ 'model=a': '0.5' }),
+        traffic: { result: vector({ 'model=a': '199' }), min: 200 },
+      });
+      expect(oneShort.reason).toBe('model="a": 199 requests in the window, fewer than the 200 needed');
+    });
+
+    it('matches traffic to a series whatever order Prometheus gives their labels in', () => {
+      const result = evaluate({
+        gate: gate({ max: 2 }),
+        candidate: ordered([
+          [{ model: 'a', route: 'chat' }, '0.5'],
+          [{ model: 'b', route: 'chat' }, '0.5'],
+        ]),
+        traffic: {
+          result: ordered([
+            [{ route: 'chat', model: 'a' }, '500'],
+            [{ route: 'chat', model: 'b' }, '20'],
+          ]),
+          min: 200,
+        },
+      });
+      expect(result.series.map((s) => [s.labels.model, s.verdict, s.traffic])).toEqual([
+        ['a', 'pass', '500'],
+        ['b', 'inconclusive', '20'],
+      ]);
+    });
+
+    it('is inconclusive when a traffic count is no number, grouped or not', () => {
+      const grouped = evaluate({
+        gate: gate({ max: 2 }),
+        candidate: vector({ 'model=a': '0.5' }),
+        traffic: { result: nativeHistogram({ model: 'a' }), min: 1 },
+      });
+      const overall = evaluate({
+        gate: gate({ max: 2 }),
+        candidate: vector({ 'model=a': '0.5' }),
+        traffic: { result: nativeHistogram({}), min: 1 },
+      });
+      const infinite = evaluate({
+        gate: gate({ max: 2 }),
+        candidate: vector({ 'model=a': '0.5' }),
+        traffic: { result: vector({ '': '+Inf' }), min: 1 },
+      });
+
+      expect(grouped).toMatchObject({
+        verdict: 'inconclusive',
+        reason: 'model="a": the traffic count is NaN',
+      });
+      expect(overall).toMatchObject({
+        verdict: 'inconclusive',
+        reason: 'model="a": the traffic count is NaN',
+      });
+      expect(infinite).toMatchObject({
+        verdict: 'inconclusive',
+        reason: 'model="a": the traffic count is +Inf',
+      });
+    });
+
+    it('reports the traffic seen when the query returned no series', () => {
+      const result = evaluate({
+        gate: gate({ max: 2 }),
+        candidate: vector({}),
+        traffic: { result: vector({ '': '150' }), min: 100 },
+      });
+      expect(result).toMatchObject({
+        verdict: 'inconclusive',
+        reason: 'the query returned no series (no data); traffic in the window: 150',
+        series: [{ traffic: '150' }],
+      });
+    });
+
     it('never passes with too little traffic, even when the value would fail: the value is noise', () => {
       const result = evaluate({
         gate: gate({ max: 2 }),
@@ -254,6 +428,61 @@ describe('gates/evaluate()', () => {
       ]);
     });
 
+    it('catches a fivefold error rate against a small baseline, and passes a small rise', () => {
+      const g = gate({ maxRatio: 1.5 });
+      const worse = evaluate({
+        gate: g,
+        candidate: vector({ '': '0.05' }),
+        baseline: vector({ '': '0.01' }),
+      });
+      const slightly = evaluate({
+        gate: g,
+        candidate: vector({ '': '0.012' }),
+        baseline: vector({ '': '0.01' }),
+      });
+
+      expect(worse).toMatchObject({ verdict: 'fail', reason: '5× baseline 0.01 > maxRatio 1.5' });
+      expect(slightly).toMatchObject({ verdict: 'pass', reason: '1.2× baseline 0.01 ≤ maxRatio 1.5' });
+    });
+
+    it('passes a ratio or an increase exactly at its threshold', () => {
+      expect(
+        evaluate({
+          gate: gate({ maxRatio: 2 }),
+          candidate: vector({ '': '0.5' }),
+          baseline: vector({ '': '0.25' }),
+        }),
+      ).toMatchObject({ verdict: 'pass', reason: '2× baseline 0.25 ≤ maxRatio 2' });
+      expect(
+        evaluate({
+          gate: gate({ maxIncrease: 0.25 }),
+          candidate: vector({ '': '0.75' }),
+          baseline: vector({ '': '0.5' }),
+        }),
+      ).toMatchObject({ verdict: 'pass', reason: '0.75 − baseline 0.5 = 0.25 ≤ maxIncrease 0.25' });
+    });
+
+    it('passes within maxIncrease, judging the increase alone', () => {
+      const result = evaluate({
+        gate: gate({ maxIncrease: 0.005 }),
+        candidate: vector({ '': '0.012' }),
+        baseline: vector({ '': '0.01' }),
+      });
+      expect(result).toMatchObject({
+        verdict: 'pass',
+        reason: '0.012 − baseline 0.01 = 0.002 ≤ maxIncrease 0.005',
+      });
+    });
+
+    it('fails on every threshold crossed, naming each', () => {
+      const result = evaluate({
+        gate: gate({ max: 2, maxRatio: 1.2 }),
+        candidate: vector({ '': '3' }),
+        baseline: vector({ '': '1' }),
+      });
+      expect(result).toMatchObject({ verdict: 'fail', reason: '3 > max 2; 3× baseline 1 > maxRatio 1.2' });
+    });
+
     it('fails above maxIncrease', () => {
       const result = evaluate({
         gate: gate({ maxIncrease: 0.005 }),
@@ -276,6 +505,27 @@ describe('gates/evaluate()', () => {
       expect(result.series[1]?.reason).toMatch(/^no baseline series with these labels/);
     });
 
+    it('finds the baseline series whatever order Prometheus gives their labels in', () => {
+      const result = evaluate({
+        gate: gate({ maxRatio: 1.2 }),
+        candidate: ordered([[{ model: 'a', route: 'chat' }, '1.1']]),
+        baseline: ordered([[{ route: 'chat', model: 'a' }, '1']]),
+      });
+      expect(result).toMatchObject({ verdict: 'pass', series: [{ baseline: '1' }] });
+    });
+
+    it('is inconclusive when the baseline series has no float value', () => {
+      const result = evaluate({
+        gate: gate({ maxRatio: 1.2 }),
+        candidate: vector({ 'model=a': '1' }),
+        baseline: nativeHistogram({ model: 'a' }),
+      });
+      expect(result).toMatchObject({
+        verdict: 'inconclusive',
+        reason: 'model="a": the baseline is not a float',
+      });
+    });
+
     it('is inconclusive when the baseline is empty, failed, NaN, or was never asked', () => {
       const candidate = vector({ '': '1' });
       const g = gate({ maxRatio: 1.2 });
@@ -290,14 +540,12 @@ describe('gates/evaluate()', () => {
         evaluate({
           gate: g,
           candidate,
-          baseline: {
-            ok: false,
-            warnings: [],
-            durationMs: 1,
-            error: { kind: 'network', message: 'down', retryable: true },
-          },
-        }).verdict,
-      ).toBe('inconclusive');
+          baseline: unreachable,
+        }),
+      ).toMatchObject({
+        verdict: 'inconclusive',
+        reason: 'baseline query: Prometheus unreachable: connect ECONNREFUSED',
+      });
     });
 
     it('treats a zero baseline as no basis for a ratio, unless the candidate is zero too', () => {
@@ -306,8 +554,26 @@ describe('gates/evaluate()', () => {
         evaluate({ gate: g, candidate: vector({ '': '0.001' }), baseline: vector({ '': '0' }) }).verdict,
       ).toBe('inconclusive');
       expect(
-        evaluate({ gate: g, candidate: vector({ '': '0' }), baseline: vector({ '': '0' }) }).verdict,
-      ).toBe('pass');
+        evaluate({ gate: g, candidate: vector({ '': '0.001' }), baseline: vector({ '': '0' }) }).reason,
+      ).toBe('the baseline is 0, so a ratio means nothing (maxIncrease fits better)');
+      expect(
+        evaluate({ gate: g, candidate: vector({ '': '0' }), baseline: vector({ '': '0' }) }),
+      ).toMatchObject({
+        verdict: 'pass',
+        reason: '0, like the baseline',
+      });
+    });
+
+    it('treats a negative baseline as no basis for a ratio, even for a zero candidate', () => {
+      const result = evaluate({
+        gate: gate({ maxRatio: 2 }),
+        candidate: vector({ '': '0' }),
+        baseline: vector({ '': '-0.5' }),
+      });
+      expect(result).toMatchObject({
+        verdict: 'inconclusive',
+        reason: 'the baseline is -0.5, so a ratio means nothing (maxIncrease fits better)',
+      });
     });
 
     it('fails on max even when the baseline is missing', () => {
@@ -329,5 +595,31 @@ describe('gates/evaluate()', () => {
     });
     expect(result).toMatchObject({ query: 'q', trafficQuery: 't', trafficMin: 10 });
     expect(JSON.parse(JSON.stringify(result))).toEqual(result);
+
+    const relative = evaluate({
+      gate: gate({ maxRatio: 2 }),
+      candidate: vector({ '': '1' }),
+      baseline: vector({ '': '1' }),
+      queries: { candidate: 'q', baseline: 'b' },
+    });
+    expect(relative).toMatchObject({ query: 'q', baselineQuery: 'b' });
+  });
+
+  it('records no query it was not given', () => {
+    const result = evaluate({ gate: gate({ max: 2 }), candidate: vector({ '': '1' }) });
+    expect(result.query).toBe('');
+    expect(Object.keys(result)).not.toContain('baselineQuery');
+    expect(Object.keys(result)).not.toContain('trafficQuery');
+  });
+
+  describe('formatNumber()', () => {
+    it('writes 4 significant digits without exponent noise, and non-finite values as Prometheus does', () => {
+      expect([0.012345, 1234567, 2, -0.5].map(formatNumber)).toEqual(['0.01235', '1235000', '2', '-0.5']);
+      expect([Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY].map(formatNumber)).toEqual([
+        'NaN',
+        '+Inf',
+        '-Inf',
+      ]);
+    });
   });
 });
