@@ -48,8 +48,11 @@ export function needsRefresh(expiresAtMs: number, nowMs: number, marginMs = REFR
 export interface AppTokens {
   /** A live installation token, made or refreshed when needed. */
   token(): Promise<string>;
-  /** Forgets the current token (GitHub refused it), so the next call makes a new one. */
-  invalidate(): void;
+  /**
+   * Forgets the current token (GitHub refused it), so the next call makes a new one. With `refused`, only when that
+   * is still the current token: a token made meanwhile by another caller is kept.
+   */
+  invalidate(refused?: string): void;
   /** `<slug>[bot]`, the login the App's comments and commits carry, from `GET /app`. */
   login(): Promise<string>;
 }
@@ -128,8 +131,8 @@ export function createAppTokens(options: {
       });
       return refreshing;
     },
-    invalidate() {
-      current = undefined;
+    invalidate(refused) {
+      if (refused === undefined || refused === current?.token) current = undefined;
     },
     async login() {
       if (slug === undefined) {

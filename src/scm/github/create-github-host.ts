@@ -54,7 +54,8 @@ export type GitHubHostOptions = GitHubHostCommon &
 
 /** The GitHub host, and the token git should use right now (an App's installation token changes every hour). */
 export interface GitHubHost extends ScmHost {
-  gitToken(): Promise<string>;
+  /** The token for git; `refused` is one the git server just turned down, so an App makes a new one. */
+  gitToken(refused?: string): Promise<string>;
 }
 
 const RetryingOctokit = Octokit.plugin(retry, throttling);
@@ -149,7 +150,15 @@ export function createGitHubHost(options: GitHubHostOptions): GitHubHost {
     try {
       ({ data } = await run());
     } catch (error) {
-      throw toError(method, path, error);
+      if (!appTokens || (error as OctokitFailure).status !== 401) throw toError(method, path, error);
+      // The installation token lapsed before its stated expiry (revoked, or a clock apart): once more with a new
+      // one, made by the request hook. A 401 means GitHub did nothing, so even a write is safe to send again.
+      appTokens.invalidate();
+      try {
+        ({ data } = await run());
+      } catch (again) {
+        throw toError(method, path, again);
+      }
     }
     const parsed = schema.safeParse(data);
     if (!parsed.success) {
@@ -241,8 +250,10 @@ export function createGitHubHost(options: GitHubHostOptions): GitHubHost {
   const host: GitHubHost = {
     kind: 'github',
 
-    async gitToken() {
-      return appTokens ? appTokens.token() : (options.token ?? '');
+    async gitToken(refused) {
+      if (!appTokens) return options.token ?? '';
+      if (refused !== undefined) appTokens.invalidate(refused);
+      return appTokens.token();
     },
 
     async whoAmI() {
