@@ -132,10 +132,22 @@ export function createGitHubHost(options: GitHubHostOptions): GitHubHost {
     },
   });
 
-  // An App's calls carry its current installation token, refreshed before it expires.
+  // An App's calls carry its current installation token, refreshed before it expires. A token GitHub refuses
+  // before its stated expiry (revoked, or clocks apart) is replaced and the request sent once more: a 401 means
+  // GitHub did nothing, so even a write is safe to repeat. Only the refused token is dropped, never one a
+  // concurrent request has just made.
   if (appTokens) {
-    octokit.hook.before('request', async (request) => {
-      request.headers.authorization = `token ${await appTokens.token()}`;
+    octokit.hook.wrap('request', async (request, requestOptions) => {
+      const token = await appTokens.token();
+      requestOptions.headers.authorization = `token ${token}`;
+      try {
+        return await request(requestOptions);
+      } catch (error) {
+        if ((error as OctokitFailure).status !== 401) throw error;
+        appTokens.invalidate(token);
+        requestOptions.headers.authorization = `token ${await appTokens.token()}`;
+        return request(requestOptions);
+      }
     });
   }
 
@@ -150,15 +162,7 @@ export function createGitHubHost(options: GitHubHostOptions): GitHubHost {
     try {
       ({ data } = await run());
     } catch (error) {
-      if (!appTokens || (error as OctokitFailure).status !== 401) throw toError(method, path, error);
-      // The installation token lapsed before its stated expiry (revoked, or a clock apart): once more with a new
-      // one, made by the request hook. A 401 means GitHub did nothing, so even a write is safe to send again.
-      appTokens.invalidate();
-      try {
-        ({ data } = await run());
-      } catch (again) {
-        throw toError(method, path, again);
-      }
+      throw toError(method, path, error);
     }
     const parsed = schema.safeParse(data);
     if (!parsed.success) {
