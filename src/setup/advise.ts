@@ -1,4 +1,4 @@
-import { errorMessage } from '../errors/index.js';
+import { errorMessage, PromobotError } from '../errors/index.js';
 import type { HookHost } from './hook-model.js';
 import { HttpStatusError, UnexpectedAnswerError, UnreachableError } from './json-client.js';
 
@@ -20,6 +20,8 @@ const CREDENTIAL: Record<HookHost, string> = {
  * adviseHookFailure('gitea', 'bootcamp/notes-deploy', error) // "make the token's user an admin of ..."
  */
 export function adviseHookFailure(host: HookHost, target: string, error: unknown): string {
+  // promobot's own errors carry their fix (a GitHub App whose installation token cannot be made).
+  if (error instanceof PromobotError && error.advice) return error.advice;
   if (error instanceof UnreachableError) {
     return `check ${URL_VARIABLE[host]} (${error.url.replace(/\/api\/.*$/, '')}) and that this machine can reach it`;
   }
