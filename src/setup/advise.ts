@@ -30,6 +30,10 @@ export function adviseHookFailure(host: HookHost, target: string, error: unknown
     if (host === 'harbor' && (error.status === 403 || error.status === 404)) {
       return `give the Harbor user ${'`HARBOR_USERNAME`'} the project admin (or maintainer) role on ${target}, or a robot account with webhook permission`;
     }
+    // GitHub's answer to an App's installation token that lacks a permission.
+    if (host === 'github' && error.status === 403 && /not accessible by integration/i.test(error.detail)) {
+      return `give the GitHub App the Webhooks: write repository permission (App settings → Permissions & events, then accept it on the installation), or run \`promobot webhooks sync\` once with a repository admin's token`;
+    }
     if (error.status === 403 && /scope/i.test(error.detail)) {
       return `the token lacks a scope (${error.detail}): create a token with write:repository`;
     }
