@@ -10,6 +10,7 @@ import {
   type TokenSource,
 } from '../git/index.js';
 import type { Logger } from '../logger/index.js';
+import type { Metrics } from '../metrics/index.js';
 import {
   createPolicyStore,
   findByDeployRepo,
@@ -49,6 +50,8 @@ export interface PromotionRuntimeOptions {
   logger: Logger;
   /** Source of PATH and HOME for git; the process environment by default. */
   gitBaseEnv?: NodeJS.ProcessEnv;
+  /** Where commands that could not be decided are counted. */
+  metrics?: Metrics;
 }
 
 /**
@@ -231,6 +234,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
       await redis.hset(requestersKey(policy, app), env, actor);
     },
     rollback: (policy, app, env, toTag) => rollback(policy, app, env, toTag),
+    onCommandError: (reason) => options.metrics?.commandError(reason),
   });
 
   const runReconcile = async (job: ReconcileJob, jobLogger: Logger, enqueuedAt: number) => {
