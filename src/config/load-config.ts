@@ -51,6 +51,7 @@ export function loadConfig(env: Env, readFile: ReadFile = (p) => readFileSync(p,
       raw.set(name, variable.secret ? value.trim() : value);
     }
   }
+  problems.push(...githubAuthProblems(raw));
   if (problems.length > 0) throw new ConfigError(problems);
 
   const get = (name: EnvVarName) => raw.get(name);
@@ -72,7 +73,18 @@ export function loadConfig(env: Env, readFile: ReadFile = (p) => readFileSync(p,
       registry: get('REGISTRY_WEBHOOK_SECRET'),
     },
     gitea: { url: get('GITEA_URL'), token: get('GITEA_TOKEN') },
-    github: { apiUrl: get('GITHUB_API_URL'), token: get('GITHUB_TOKEN') },
+    github: {
+      apiUrl: get('GITHUB_API_URL'),
+      token: get('GITHUB_TOKEN'),
+      app:
+        get('GITHUB_APP_ID') === undefined
+          ? undefined
+          : {
+              appId: get('GITHUB_APP_ID'),
+              installationId: get('GITHUB_APP_INSTALLATION_ID'),
+              privateKey: pemLines(get('GITHUB_APP_PRIVATE_KEY')),
+            },
+    },
     git: { authorName: get('GIT_AUTHOR_NAME'), authorEmail: get('GIT_AUTHOR_EMAIL') },
     harbor: { url: get('HARBOR_URL'), username: get('HARBOR_USERNAME'), password: get('HARBOR_PASSWORD') },
     prometheus: {
@@ -103,6 +115,34 @@ export function loadConfig(env: Env, readFile: ReadFile = (p) => readFileSync(p,
     throw new ConfigError(['GITEA_URL: required when GITEA_TOKEN is set']);
   }
   return config;
+}
+
+const GITHUB_APP_VARIABLES = [
+  'GITHUB_APP_ID',
+  'GITHUB_APP_INSTALLATION_ID',
+  'GITHUB_APP_PRIVATE_KEY',
+] as const satisfies readonly EnvVarName[];
+
+/** GitHub is reached with a token or as an App, never both; an App needs all three of its settings. Pure. */
+export function githubAuthProblems(raw: ReadonlyMap<EnvVarName, unknown>): string[] {
+  const set = GITHUB_APP_VARIABLES.filter((name) => raw.get(name) !== undefined);
+  if (set.length === 0) return [];
+  if (raw.get('GITHUB_TOKEN') !== undefined)
+    return [
+      `GITHUB_TOKEN and ${set.join(', ')} are both set: keep one, a token or a GitHub App (GITHUB_APP_ID, GITHUB_APP_INSTALLATION_ID, GITHUB_APP_PRIVATE_KEY)`,
+    ];
+  const missing = GITHUB_APP_VARIABLES.filter((name) => raw.get(name) === undefined);
+  if (missing.length === 0) return [];
+  return [
+    `${missing.join(' and ')}: required with ${set.join(' and ')}: a GitHub App needs GITHUB_APP_ID, GITHUB_APP_INSTALLATION_ID and GITHUB_APP_PRIVATE_KEY (or GITHUB_APP_PRIVATE_KEY_FILE)`,
+  ];
+}
+
+/** A PEM pasted into one line of an env file keeps its line breaks as `\n`: those are line breaks. */
+function pemLines(value: string | string[] | undefined): string | string[] | undefined {
+  return typeof value === 'string' && !value.includes('\n') && value.includes('\\n')
+    ? value.replace(/\\n/g, '\n')
+    : value;
 }
 
 function blankToUndefined(value: string | undefined): string | undefined {

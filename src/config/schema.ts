@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -84,7 +85,24 @@ export const ENV_VARS = [
   { name: 'GITHUB_API_URL', description: 'GitHub REST API base URL.', default: 'https://api.github.com' },
   {
     name: 'GITHUB_TOKEN',
-    description: 'GitHub token (contents, pull requests, statuses: write; members: read).',
+    description:
+      'GitHub token (contents, pull requests, statuses: write; members: read). Or, instead, a GitHub App: the three `GITHUB_APP_*` variables.',
+    secret: true,
+  },
+  {
+    name: 'GITHUB_APP_ID',
+    description:
+      'GitHub App id (the App\'s settings page, "App ID"), for promobot to act as the App instead of with `GITHUB_TOKEN`; set with the two below.',
+  },
+  {
+    name: 'GITHUB_APP_INSTALLATION_ID',
+    description:
+      "The App's installation on the organization of the deploy repos (the number at the end of the installation's settings URL).",
+  },
+  {
+    name: 'GITHUB_APP_PRIVATE_KEY',
+    description:
+      "The App's private key, PEM (as downloaded; `\\n` escapes are read as line breaks). Never written to disk or logs; installation tokens are made from it and refreshed 5 minutes before they expire.",
     secret: true,
   },
   {
@@ -120,6 +138,16 @@ const redisUrl = z.url({ protocol: /^rediss?$/ });
 const nonEmpty = z.string().min(1);
 const secretList = z.array(nonEmpty).default([]);
 
+/** Whether `pem` is a private key node can sign with (the App's JWT is signed with it). */
+function isPrivateKey(pem: string): boolean {
+  try {
+    createPrivateKey(pem);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The typed configuration every part of promobot receives; nothing else reads `process.env`. */
 export const Config = z.object({
   port,
@@ -139,7 +167,22 @@ export const Config = z.object({
     registry: secretList,
   }),
   gitea: z.object({ url: httpUrl.optional(), token: nonEmpty.optional() }),
-  github: z.object({ apiUrl: httpUrl, token: nonEmpty.optional() }),
+  github: z.object({
+    apiUrl: httpUrl,
+    token: nonEmpty.optional(),
+    app: z
+      .object({
+        appId: z.string().regex(/^[1-9][0-9]{0,18}$/, "a number, the App ID of the App's settings page"),
+        installationId: z.coerce
+          .number()
+          .int()
+          .positive("a number, the id of the App's installation on the organization"),
+        privateKey: z
+          .string()
+          .refine(isPrivateKey, 'not a PEM private key (-----BEGIN ... PRIVATE KEY----- ... -----END ...)'),
+      })
+      .optional(),
+  }),
   git: z.object({
     authorName: nonEmpty,
     authorEmail: z.string().regex(/^[^\s@<>]+@[^\s@<>]+$/, 'an e-mail address like bot@example.com'),
@@ -175,6 +218,9 @@ export const CONFIG_PATH_TO_ENV: Record<string, EnvVarName> = {
   'gitea.token': 'GITEA_TOKEN',
   'github.apiUrl': 'GITHUB_API_URL',
   'github.token': 'GITHUB_TOKEN',
+  'github.app.appId': 'GITHUB_APP_ID',
+  'github.app.installationId': 'GITHUB_APP_INSTALLATION_ID',
+  'github.app.privateKey': 'GITHUB_APP_PRIVATE_KEY',
   'git.authorName': 'GIT_AUTHOR_NAME',
   'git.authorEmail': 'GIT_AUTHOR_EMAIL',
   'harbor.url': 'HARBOR_URL',

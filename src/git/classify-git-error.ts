@@ -1,7 +1,7 @@
 /** What a failed git command means for the caller. */
 export type GitFailure =
   | { kind: 'rejected'; reason: string }
-  | { kind: 'permanent'; reason: string; advice: string }
+  | { kind: 'permanent'; reason: string; advice: string; credentials?: true }
   | { kind: 'transient'; reason: string };
 
 interface Rule {
@@ -50,7 +50,8 @@ const RULES: readonly Rule[] = [
       kind: 'permanent',
       reason: `the server refused the credentials on ${operation}`,
       advice:
-        'The git server did not accept the token: check GITEA_TOKEN / GITHUB_TOKEN (set, not expired, not revoked).',
+        'The git server did not accept the token: check GITEA_TOKEN / GITHUB_TOKEN (set, not expired, not revoked), or the GITHUB_APP_* settings.',
+      credentials: true,
     }),
   },
   {

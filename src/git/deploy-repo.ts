@@ -7,7 +7,7 @@ import { findLastCommits, type CommitQuery, type TrailerCommit } from './find-la
 import { formatCommitMessage } from './format-commit-message.js';
 import { basicAuthHeader, gitEnv } from './git-env.js';
 import { acquireRepoLock } from './repo-lock.js';
-import { PushRejectedError } from './run-git.js';
+import { PushRejectedError, type CredentialSource } from './run-git.js';
 import { DeployRepoOptions } from './schema.js';
 import type { Trailers } from './trailers.js';
 import { createWorkingCopy, type CommitPart } from './working-copy.js';
@@ -153,20 +153,35 @@ export function createDeployRepo(input: DeployRepoOptions, deps: DeployRepoDeps)
   const key = repoKey(options.url, options.branch);
   const dir = workingCopyDir(options.dataDir, options.url, options.branch);
   const logger = deps.logger.child({ deployRepo: key, branch: options.branch });
-  const secrets = auth === undefined ? [] : [auth.token, basicAuthHeader(auth).slice('Basic '.length)];
-  const env = gitEnv({
-    base: deps.baseEnv ?? process.env,
-    url: options.url,
-    author: options.author,
-    ...(auth === undefined ? {} : { auth }),
-    ...(options.committer === undefined ? {} : { committer: options.committer }),
-  });
+  const envWith = (withAuth?: { username: string; token: string }) =>
+    gitEnv({
+      base: deps.baseEnv ?? process.env,
+      url: options.url,
+      author: options.author,
+      ...(withAuth === undefined ? {} : { auth: withAuth }),
+      ...(options.committer === undefined ? {} : { committer: options.committer }),
+    });
+  // The token is asked for before every command, so an App's installation token is renewed as it expires; it only
+  // ever lives in the child's environment and in the scrub list.
+  const credentials: CredentialSource | undefined =
+    auth === undefined
+      ? undefined
+      : async (refused) => {
+          const token = typeof auth.token === 'string' ? auth.token : await auth.token(refused);
+          const withAuth = { username: auth.username, token };
+          return {
+            token,
+            env: envWith(withAuth),
+            secrets: [token, basicAuthHeader(withAuth).slice('Basic '.length)],
+          };
+        };
   const workingCopy = createWorkingCopy({
     dir,
     url: options.url,
     branch: options.branch,
-    env,
-    secrets,
+    env: envWith(),
+    secrets: [],
+    credentials,
     timeoutMs: options.commandTimeoutMs,
     logger,
   });

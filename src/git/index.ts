@@ -25,7 +25,7 @@ export {
 } from './pending-changes.js';
 export { landPending, type LandResult } from './land-pending.js';
 export { acquireRepoLock, type LockLease, type RepoLockOptions } from './repo-lock.js';
-export { DeployRepoOptions, GitAuth, GitIdentity } from './schema.js';
+export { DeployRepoOptions, GitAuth, GitIdentity, type TokenSource } from './schema.js';
 export { classifyGitError, type GitFailure } from './classify-git-error.js';
 export { safeRelativePath } from './safe-path.js';
 export { gitEnv, type GitEnvOptions } from './git-env.js';

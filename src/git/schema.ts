@@ -10,6 +10,12 @@ export const GitIdentity = z.object({
 });
 export type GitIdentity = z.infer<typeof GitIdentity>;
 
+/**
+ * Where a token that changes comes from (a GitHub App's installation token, renewed every hour): asked before each
+ * git command. `refused` is the token the server just turned down, so the source can make a new one.
+ */
+export type TokenSource = (refused?: string) => Promise<string>;
+
 /** HTTPS credentials for one deploy repo. The token only ever travels in a per-command header. */
 export const GitAuth = z.object({
   /**
@@ -17,7 +23,10 @@ export const GitAuth = z.object({
    * services/auth/basic.go); GitHub wants this user name for app installation tokens, so one default fits both.
    */
   username: z.string().min(1).default('x-access-token'),
-  token: z.string().min(1),
+  token: z.union([
+    z.string().min(1),
+    z.custom<TokenSource>((value) => typeof value === 'function', 'a token or a function giving one'),
+  ]),
 });
 export type GitAuth = z.input<typeof GitAuth>;
 

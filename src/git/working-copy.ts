@@ -4,14 +4,17 @@ import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PromobotError } from '../errors/index.js';
 import type { Logger } from '../logger/index.js';
-import { createGitRunner, type RunGit } from './run-git.js';
+import { createGitRunner, type CredentialSource, type RunGit } from './run-git.js';
 
 export interface WorkingCopyOptions {
   dir: string;
   url: string;
   branch: string;
+  /** The environment without credentials (author, committer, no prompt). */
   env: Record<string, string>;
   secrets: readonly string[];
+  /** The remote's token, asked before every command; none for a remote without auth. */
+  credentials?: CredentialSource | undefined;
   timeoutMs: number;
   logger: Logger;
 }
@@ -98,6 +101,7 @@ export function createWorkingCopy(options: WorkingCopyOptions): WorkingCopy {
       cwd,
       env: options.env,
       secrets: options.secrets,
+      credentials: options.credentials,
       branch,
       timeoutMs: options.timeoutMs,
       logger,

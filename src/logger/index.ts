@@ -20,6 +20,10 @@ export const REDACT_PATHS = [
   'req.headers.authorization',
   'config.*.token',
   'config.webhooks',
+  'privateKey',
+  '*.privateKey',
+  '*.*.privateKey',
+  'config.github.app',
 ];
 
 export interface LoggerOptions {

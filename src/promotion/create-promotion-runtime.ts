@@ -2,7 +2,13 @@ import { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import { ConfigError, PermanentError, PromobotError, errorMessage } from '../errors/index.js';
 import type { ScmKind } from '../events/index.js';
-import { acquireRepoLock, createDeployRepo, createPendingChanges, type DeployRepo } from '../git/index.js';
+import {
+  acquireRepoLock,
+  createDeployRepo,
+  createPendingChanges,
+  type DeployRepo,
+  type TokenSource,
+} from '../git/index.js';
 import type { Logger } from '../logger/index.js';
 import type { Metrics } from '../metrics/index.js';
 import {
@@ -15,7 +21,7 @@ import type { HandlerRegistry } from '../queue/index.js';
 import { createChatopsRuntime, type ChatopsRuntime } from '../chatops/index.js';
 import { createGateRunner, createPrometheusClient, type GateRunner } from '../gates/index.js';
 import { openRollback } from './open-rollback.js';
-import { createScmHost, repoRef, type ScmHost } from '../scm/index.js';
+import { createGitHubHost, createScmHost, repoRef, type GitHubHost, type ScmHost } from '../scm/index.js';
 import { EnvironmentChange } from './apply-image-changes.js';
 import { createDeployRepoPort } from './deploy-repo-port.js';
 import { handleImagePushed } from './handle-image-pushed.js';
@@ -66,8 +72,10 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
       missing.add(
         `GITEA_URL and GITEA_TOKEN: required by policy ${policy.metadata.name}, whose deploy repo is on Gitea`,
       );
-    if (scm === 'github' && !config.github.token)
-      missing.add(`GITHUB_TOKEN: required by policy ${policy.metadata.name}, whose deploy repo is on GitHub`);
+    if (scm === 'github' && !config.github.token && !config.github.app)
+      missing.add(
+        `GITHUB_TOKEN (or a GitHub App: GITHUB_APP_ID, GITHUB_APP_INSTALLATION_ID, GITHUB_APP_PRIVATE_KEY): required by policy ${policy.metadata.name}, whose deploy repo is on GitHub`,
+      );
   }
   const gated = policies
     .current()
@@ -84,6 +92,14 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
   const stopWatching = policies.watch({ intervalMs: 10_000 });
 
   const hosts = new Map<ScmKind, ScmHost>();
+  let github: GitHubHost | undefined;
+  const githubHost = (): GitHubHost => {
+    const { apiUrl, token, app } = config.github;
+    if (!token && !app)
+      throw new PermanentError('a policy uses GitHub, but neither GITHUB_TOKEN nor GITHUB_APP_ID is set');
+    github ??= createGitHubHost({ baseUrl: apiUrl, logger, ...(app ? { app } : { token: token ?? '' }) });
+    return github;
+  };
   const scmFor = (kind: ScmKind): ScmHost => {
     const known = hosts.get(kind);
     if (known) return known;
@@ -93,13 +109,18 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
         throw new PermanentError('a policy uses Gitea, but GITEA_URL or GITEA_TOKEN is not set');
       host = createScmHost('gitea', { baseUrl: config.gitea.url, token: config.gitea.token, logger });
     } else {
-      if (!config.github.token) throw new PermanentError('a policy uses GitHub, but GITHUB_TOKEN is not set');
-      host = createScmHost('github', { baseUrl: config.github.apiUrl, token: config.github.token, logger });
+      host = githubHost();
     }
     hosts.set(kind, host);
     return host;
   };
-  const tokenFor = (kind: ScmKind) => (kind === 'gitea' ? config.gitea.token : config.github.token);
+  // An App's installation token changes every hour: git asks the host for the current one before each command.
+  const tokenFor = (kind: ScmKind): TokenSource | string | undefined =>
+    kind === 'gitea'
+      ? config.gitea.token
+      : config.github.app
+        ? (refused) => githubHost().gitToken(refused)
+        : config.github.token;
 
   const repos = new Map<string, DeployRepo>();
   const deployRepoFor = (policy: PromotionPolicy): DeployRepo => {

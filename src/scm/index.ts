@@ -5,7 +5,7 @@ import type { ScmHost } from './types.js';
 
 export * from './types.js';
 export { createGiteaHost, type GiteaHostOptions } from './gitea/index.js';
-export { createGitHubHost, type GitHubHostOptions } from './github/index.js';
+export { createGitHubHost, type GitHubHost, type GitHubHostOptions } from './github/index.js';
 
 /** Options per host kind. */
 export interface ScmHostOptions {

@@ -1,4 +1,4 @@
-import { errorMessage } from '../errors/index.js';
+import { errorMessage, PromobotError } from '../errors/index.js';
 import type { HookHost } from './hook-model.js';
 import { HttpStatusError, UnexpectedAnswerError, UnreachableError } from './json-client.js';
 
@@ -20,6 +20,8 @@ const CREDENTIAL: Record<HookHost, string> = {
  * adviseHookFailure('gitea', 'bootcamp/notes-deploy', error) // "make the token's user an admin of ..."
  */
 export function adviseHookFailure(host: HookHost, target: string, error: unknown): string {
+  // promobot's own errors carry their fix (a GitHub App whose installation token cannot be made).
+  if (error instanceof PromobotError && error.advice) return error.advice;
   if (error instanceof UnreachableError) {
     return `check ${URL_VARIABLE[host]} (${error.url.replace(/\/api\/.*$/, '')}) and that this machine can reach it`;
   }
@@ -27,6 +29,10 @@ export function adviseHookFailure(host: HookHost, target: string, error: unknown
     if (error.status === 401) return `${CREDENTIAL[host]} is not accepted: set a valid one`;
     if (host === 'harbor' && (error.status === 403 || error.status === 404)) {
       return `give the Harbor user ${'`HARBOR_USERNAME`'} the project admin (or maintainer) role on ${target}, or a robot account with webhook permission`;
+    }
+    // GitHub's answer to an App's installation token that lacks a permission.
+    if (host === 'github' && error.status === 403 && /not accessible by integration/i.test(error.detail)) {
+      return `give the GitHub App the Webhooks: write repository permission (App settings → Permissions & events, then accept it on the installation), or run \`promobot webhooks sync\` once with a repository admin's token`;
     }
     if (error.status === 403 && /scope/i.test(error.detail)) {
       return `the token lacks a scope (${error.detail}): create a token with write:repository`;

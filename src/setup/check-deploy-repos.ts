@@ -9,6 +9,7 @@ import { checkMergeProtection } from './check-merge-protection.js';
 import { checkGitRead } from './check-git-read.js';
 import type { DoctorCheck } from './doctor-check.js';
 import { createGiteaApi } from './gitea-hooks.js';
+import { githubAppTokens, judgeAppPermissions } from './github-app-access.js';
 import { createGitHubApi } from './github-hooks.js';
 import { HttpStatusError } from './json-client.js';
 import { judgeScmAccess, readScmAccess } from './scm-access.js';
@@ -27,25 +28,43 @@ export async function checkDeployRepos(
   const { config } = input;
   const checks: DoctorCheck[] = [];
   const seen = new Set<string>();
+  const appTokens = githubAppTokens(config);
   for (const policy of policies) {
     const { scm, repo, branch, url } = policy.spec.deployRepo;
     const key = `${scm} ${repo.toLowerCase()} ${branch}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const tokenVariable = TOKEN_VARIABLE[scm];
-    const token = scm === 'gitea' ? config.gitea.token : config.github.token;
+    const tokenVariable = scm === 'github' && appTokens ? 'GITHUB_APP_*' : TOKEN_VARIABLE[scm];
+    let token = scm === 'gitea' ? config.gitea.token : config.github.token;
     const hostUrl = scm === 'gitea' ? config.gitea.url : config.github.apiUrl;
     const name = `${repo} token`;
+    // A GitHub App: an installation token now (doctor is done long before it expires), its identity from GET /app.
+    let app: { login: string; permissions: Readonly<Record<string, string>> } | undefined;
+    if (scm === 'github' && appTokens) {
+      try {
+        token = await appTokens.token();
+        app = { login: await appTokens.login(), permissions: await appTokens.permissions() };
+      } catch (error) {
+        checks.push({
+          group: 'SCM tokens',
+          name,
+          status: 'fail',
+          detail: errorMessage(error),
+          fix: adviseHookFailure('github', repo, error),
+        });
+        continue;
+      }
+    }
     if (token === undefined || hostUrl === undefined) {
       checks.push({
         group: 'SCM tokens',
         name,
         status: 'fail',
-        detail: `policy ${policy.metadata.name} keeps its deploy repo on ${scm}, but ${scm === 'gitea' ? 'GITEA_URL or GITEA_TOKEN' : 'GITHUB_TOKEN'} is not set`,
+        detail: `policy ${policy.metadata.name} keeps its deploy repo on ${scm}, but ${scm === 'gitea' ? 'GITEA_URL or GITEA_TOKEN' : 'GITHUB_TOKEN (or GITHUB_APP_*)'} is not set`,
         fix:
           scm === 'gitea'
             ? 'set GITEA_URL and GITEA_TOKEN (a token with write:repository, write:issue, read:organization, read:user; see docs/ACCESS.md)'
-            : 'set GITHUB_TOKEN (repo and read:org scopes)',
+            : 'set GITHUB_TOKEN (repo and read:org scopes), or GITHUB_APP_ID, GITHUB_APP_INSTALLATION_ID and GITHUB_APP_PRIVATE_KEY for a GitHub App',
       });
     } else {
       const api =
@@ -53,7 +72,12 @@ export async function checkDeployRepos(
           ? createGiteaApi(hostUrl, token, timeoutMs)
           : createGitHubApi(hostUrl, token, timeoutMs);
       try {
-        const verdict = judgeScmAccess(scm, repo, await readScmAccess(api, repo));
+        // For an App, GET /repos proves the installation reaches the repo; its permissions are what GitHub stated
+        // with the installation token.
+        const access = await readScmAccess(api, repo, app?.login);
+        const verdict = app
+          ? judgeAppPermissions(app.login, repo, app.permissions)
+          : judgeScmAccess(scm, repo, access);
         checks.push({
           group: 'SCM tokens',
           name,

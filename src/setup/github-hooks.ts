@@ -18,16 +18,21 @@ export type GitHubHook = z.infer<typeof GitHubHook>;
 
 const PAGE = 100;
 
-/** The GitHub REST API, authenticated with a token. */
-export function createGitHubApi(apiUrl: string, token: string, timeoutMs?: number): JsonClient {
+/** The GitHub REST API, authenticated with a token, or with a GitHub App's current installation token. */
+export function createGitHubApi(
+  apiUrl: string,
+  token: string | (() => Promise<string>),
+  timeoutMs?: number,
+): JsonClient {
+  const headers = (current: string) => ({
+    Authorization: `Bearer ${current}`,
+    Accept: 'application/vnd.github+json',
+    'X-GitHub-Api-Version': '2022-11-28',
+    'User-Agent': 'promobot',
+  });
   return createJsonClient({
     baseUrl: apiUrl,
-    headers: {
-      Authorization: `Bearer ${token}`,
-      Accept: 'application/vnd.github+json',
-      'X-GitHub-Api-Version': '2022-11-28',
-      'User-Agent': 'promobot',
-    },
+    headers: typeof token === 'string' ? headers(token) : async () => headers(await token()),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
   });
 }

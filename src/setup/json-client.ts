@@ -42,7 +42,8 @@ export interface JsonAnswer<T> {
 export interface JsonClientOptions {
   /** Prefix of every path, without a trailing slash. */
   readonly baseUrl: string;
-  readonly headers?: Readonly<Record<string, string>>;
+  /** Sent with every request; a function is asked each time (a token that changes, such as a GitHub App's). */
+  readonly headers?: Readonly<Record<string, string>> | (() => Promise<Readonly<Record<string, string>>>);
   readonly timeoutMs?: number;
 }
 
@@ -71,6 +72,7 @@ export function createJsonClient(options: JsonClientOptions): JsonClient {
     baseUrl,
     async request(method, path, schema, body) {
       const url = `${baseUrl}${path}`;
+      const headers = typeof options.headers === 'function' ? await options.headers() : options.headers;
       let response: Response;
       try {
         response = await fetch(url, {
@@ -78,7 +80,7 @@ export function createJsonClient(options: JsonClientOptions): JsonClient {
           headers: {
             Accept: 'application/json',
             ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-            ...options.headers,
+            ...headers,
           },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
           signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),

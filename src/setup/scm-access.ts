@@ -19,15 +19,16 @@ const Repo = z.object({
 
 /**
  * Reads the token's user (`GET /user`) and its permission on `repo` (`GET /repos/{repo}`, `permissions`): the
- * same two calls on Gitea and GitHub, and nothing is changed.
+ * same two calls on Gitea and GitHub, and nothing is changed. A GitHub App's installation token cannot call
+ * `GET /user`: its `login` is given instead.
  */
-export async function readScmAccess(api: JsonClient, repo: string): Promise<ScmAccess> {
-  const user = await api.request('GET', '/user', User);
-  const scopesHeader = user.headers.get('x-oauth-scopes');
+export async function readScmAccess(api: JsonClient, repo: string, login?: string): Promise<ScmAccess> {
+  const user = login === undefined ? await api.request('GET', '/user', User) : undefined;
+  const scopesHeader = user?.headers.get('x-oauth-scopes') ?? null;
   const { data } = await api.request('GET', `/repos/${repo}`, Repo);
   const permissions = data.permissions ?? { admin: false, push: false, pull: true };
   return {
-    login: user.data.login,
+    login: user?.data.login ?? login ?? '',
     ...permissions,
     ...(scopesHeader === null
       ? {}

@@ -4,6 +4,7 @@ import type { PromotionPolicy } from '../policy/index.js';
 import { adviseHookFailure } from './advise.js';
 import { decideHookChange } from './decide-hook-change.js';
 import { createGiteaApi, createGiteaHookClient } from './gitea-hooks.js';
+import { githubAppTokens } from './github-app-access.js';
 import { createGitHubApi, createGitHubHookClient } from './github-hooks.js';
 import { createHarborApi, createHarborHookClient } from './harbor-hooks.js';
 import type { HookClient, HookHost } from './hook-model.js';
@@ -47,8 +48,10 @@ export function hookClientsFor(config: Config): Partial<Record<HookHost, HookCli
   if (config.gitea.url !== undefined && config.gitea.token !== undefined) {
     clients.gitea = createGiteaHookClient(createGiteaApi(config.gitea.url, config.gitea.token));
   }
-  if (config.github.token !== undefined) {
-    clients.github = createGitHubHookClient(createGitHubApi(config.github.apiUrl, config.github.token));
+  const appTokens = githubAppTokens(config);
+  const githubToken = appTokens ? () => appTokens.token() : config.github.token;
+  if (githubToken !== undefined) {
+    clients.github = createGitHubHookClient(createGitHubApi(config.github.apiUrl, githubToken));
   }
   if (config.harbor.url !== undefined) {
     const { username, password } = config.harbor;
@@ -60,7 +63,8 @@ export function hookClientsFor(config: Config): Partial<Record<HookHost, HookCli
 
 const MISSING_CLIENT: Record<HookHost, string> = {
   gitea: 'set GITEA_URL and GITEA_TOKEN (a token of a repository admin, scope write:repository)',
-  github: 'set GITHUB_TOKEN (a token of a repository admin with admin:repo_hook)',
+  github:
+    'set GITHUB_TOKEN (a token of a repository admin with admin:repo_hook), or GITHUB_APP_* for a GitHub App with Webhooks: write',
   harbor: 'set HARBOR_USERNAME and HARBOR_PASSWORD',
 };
 

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/index.js';
 import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/index.js';
-import { startGitHubDouble, type GitHubDouble } from '../doubles/github/index.js';
+import { startGitHubDouble, type GitHubApp, type GitHubDouble } from '../doubles/github/index.js';
 import { createTempRepo, type TempRepo } from '../support/git.js';
 import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
 import { freePort, startRedis, type RedisServer } from '../support/redis-server.js';
@@ -342,5 +342,57 @@ spec:
     expect(out).toContain(
       'fix: the token may not read acme/deploy: use a classic token with the repo and read:org scopes',
     );
+  });
+
+  const appEnv = (app: GitHubApp, installationId = app.installations.acme ?? 0) => ({
+    ...githubEnv(),
+    GITHUB_APP_ID: String(app.id),
+    GITHUB_APP_INSTALLATION_ID: String(installationId),
+    GITHUB_APP_PRIVATE_KEY: app.privateKey,
+  });
+
+  it('checks a GitHub App: its installation token, its name from GET /app, its permissions and git read', async () => {
+    const app = github.addApp({
+      slug: 'acmebot',
+      account: 'acme',
+      permissions: {
+        contents: 'write',
+        pull_requests: 'write',
+        issues: 'write',
+        statuses: 'write',
+        members: 'read',
+      },
+    });
+    const { out } = await doctor(appEnv(app));
+    expect(out).toContain(
+      '[ok]   acme/deploy token: GitHub App acmebot[bot] reaches acme/deploy: can push, set statuses and merge',
+    );
+    expect(out).toMatch(/\[ok\] +acme\/deploy read \(main\): git can read/);
+    // Installation tokens cannot call GET /user: doctor never asks.
+    expect(github.requests.filter((r) => r.path === '/user' && r.status === 403)).toEqual([]);
+  });
+
+  it('names the permissions a GitHub App lacks, with where to grant them, and exits 1', async () => {
+    const app = github.addApp({
+      slug: 'acmebot-narrow',
+      account: 'acme',
+      permissions: { contents: 'write', pull_requests: 'write' },
+    });
+    const { code, out } = await doctor(appEnv(app));
+    expect(code).toBe(1);
+    expect(out).toContain(
+      '[FAIL] acme/deploy token: GitHub App acmebot-narrow[bot] lacks issues: write, statuses: write, members: read',
+    );
+    expect(out).toContain(
+      'grant Repository → Issues: write, Repository → Commit statuses: write, Organization → Members: read',
+    );
+  });
+
+  it('reports an installation that is not the App’s with the settings to check, and exits 1', async () => {
+    const app = github.addApp({ slug: 'acmebot-lost', account: 'acme', permissions: { contents: 'read' } });
+    const { code, out } = await doctor(appEnv(app, 999_999));
+    expect(code).toBe(1);
+    expect(out).toMatch(/\[FAIL\] acme\/deploy token: GitHub refused to make an installation token \(404\)/);
+    expect(out).toContain('GITHUB_APP_INSTALLATION_ID (999999)');
   });
 });

@@ -214,4 +214,33 @@ describe('promobot webhooks sync', () => {
       /FAILED +github acme\/deploy: no credentials for github\n +fix: set GITHUB_TOKEN/,
     );
   });
+
+  it('registers the GitHub hook as a GitHub App with Webhooks: write, and names that permission when it lacks it', async () => {
+    const appEnv = (slug: string, hooks: boolean) => {
+      const app = github.addApp({
+        slug,
+        account: 'acme',
+        permissions: { contents: 'write', ...(hooks ? { repository_hooks: 'write' as const } : {}) },
+      });
+      return {
+        ...env,
+        HARBOR_URL: '',
+        GITHUB_TOKEN: '',
+        GITHUB_APP_ID: String(app.id),
+        GITHUB_APP_INSTALLATION_ID: String(app.installations.acme),
+        GITHUB_APP_PRIVATE_KEY: app.privateKey,
+      };
+    };
+    const lacking = testIo({ ...appEnv('hookless', false), PROMOBOT_PUBLIC_URL: 'https://app.example.com' });
+    expect(await runCli(['webhooks', 'sync'], lacking)).toBe(1);
+    expect(lacking.out()).toMatch(/FAILED +github acme\/deploy: .*403/);
+    expect(lacking.out()).toContain('fix: give the GitHub App the Webhooks: write repository permission');
+
+    const io = testIo({ ...appEnv('hooker', true), PROMOBOT_PUBLIC_URL: 'https://app.example.com' });
+    expect(await runCli(['webhooks', 'sync'], io)).toBe(0);
+    expect(io.out()).toMatch(/created +github acme\/deploy/);
+    const again = testIo({ ...appEnv('hooker2', true), PROMOBOT_PUBLIC_URL: 'https://app.example.com' });
+    expect(await runCli(['webhooks', 'sync'], again)).toBe(0);
+    expect(again.out()).not.toMatch(/created +github/);
+  });
 });

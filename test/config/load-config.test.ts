@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { ConfigError } from '../../src/errors/index.js';
@@ -73,5 +74,66 @@ describe('config/loadConfig()', () => {
     expect(problems.join('\n')).toContain('GITEA_URL');
     const [problem] = problemsOf(() => loadConfig({ PROMETHEUS_USERNAME: 'u' }));
     expect(problem).toMatch(/PROMETHEUS_USERNAME and PROMETHEUS_PASSWORD go together/);
+  });
+});
+
+describe('config/loadConfig() GitHub App', () => {
+  const pem = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString();
+  const app = { GITHUB_APP_ID: '123456', GITHUB_APP_INSTALLATION_ID: '7890', GITHUB_APP_PRIVATE_KEY: pem };
+
+  it('reads the App id, installation and private key, and no token', () => {
+    const config = loadConfig(app);
+    expect(config.github).toEqual({
+      apiUrl: 'https://api.github.com',
+      app: { appId: '123456', installationId: 7890, privateKey: pem.trim() },
+    });
+    expect(config.github.token).toBeUndefined();
+  });
+
+  it('reads the key from GITHUB_APP_PRIVATE_KEY_FILE, and a one-line key with \\n escapes', () => {
+    const fromFile = loadConfig(
+      { ...app, GITHUB_APP_PRIVATE_KEY: undefined, GITHUB_APP_PRIVATE_KEY_FILE: '/run/secrets/app.pem' },
+      (path) => (path === '/run/secrets/app.pem' ? pem : ''),
+    );
+    expect(fromFile.github.app?.privateKey).toBe(pem.trim());
+    const oneLine = loadConfig({ ...app, GITHUB_APP_PRIVATE_KEY: pem.trim().replace(/\n/g, '\\n') });
+    expect(oneLine.github.app?.privateKey).toBe(pem.trim());
+  });
+
+  it('refuses a token and an App together, naming both', () => {
+    expect(problemsOf(() => loadConfig({ ...app, GITHUB_TOKEN: 'ghp_x' }))).toEqual([
+      'GITHUB_TOKEN and GITHUB_APP_ID, GITHUB_APP_INSTALLATION_ID, GITHUB_APP_PRIVATE_KEY are both set: keep one, a token or a GitHub App (GITHUB_APP_ID, GITHUB_APP_INSTALLATION_ID, GITHUB_APP_PRIVATE_KEY)',
+    ]);
+    const [problem] = problemsOf(() => loadConfig({ GITHUB_APP_ID: '1', GITHUB_TOKEN: 'ghp_x' }));
+    expect(problem).toMatch(/^GITHUB_TOKEN and GITHUB_APP_ID are both set: keep one/);
+  });
+
+  it('names the App settings that are missing when only part is set', () => {
+    expect(problemsOf(() => loadConfig({ GITHUB_APP_ID: '1' }))).toEqual([
+      'GITHUB_APP_INSTALLATION_ID and GITHUB_APP_PRIVATE_KEY: required with GITHUB_APP_ID: a GitHub App needs GITHUB_APP_ID, GITHUB_APP_INSTALLATION_ID and GITHUB_APP_PRIVATE_KEY (or GITHUB_APP_PRIVATE_KEY_FILE)',
+    ]);
+    const [problem] = problemsOf(() =>
+      loadConfig({ GITHUB_APP_INSTALLATION_ID: '2', GITHUB_APP_PRIVATE_KEY: pem }),
+    );
+    expect(problem).toMatch(
+      /^GITHUB_APP_ID: required with GITHUB_APP_INSTALLATION_ID and GITHUB_APP_PRIVATE_KEY/,
+    );
+  });
+
+  it('refuses a malformed id or key without echoing the key', () => {
+    const problems = problemsOf(() =>
+      loadConfig({
+        GITHUB_APP_ID: 'promobot',
+        GITHUB_APP_INSTALLATION_ID: '-3',
+        GITHUB_APP_PRIVATE_KEY: 'ghp_not_a_key_0123456789',
+      }),
+    );
+    expect(problems).toHaveLength(3);
+    expect(problems[0]).toMatch(/^GITHUB_APP_ID: a number.*\(got "promobot"\)$/);
+    expect(problems[1]).toMatch(/^GITHUB_APP_INSTALLATION_ID: a number/);
+    expect(problems[2]).toMatch(/^GITHUB_APP_PRIVATE_KEY: not a PEM private key/);
+    expect(problems.join('\n')).not.toContain('ghp_not_a_key');
   });
 });

@@ -19,6 +19,8 @@ let redisServer: RedisServer;
 let redis: Redis;
 let repo: TempRepo;
 let http: GitHttpServer;
+// The App's installation token the server accepts right now; changed by a test to play an expiry.
+const appUser = { password: 'ghs_first_00112233445566778899aabbccdd' };
 let dataDir: string;
 
 beforeAll(async () => {
@@ -27,7 +29,11 @@ beforeAll(async () => {
   repo = createTempRepo({ 'chat-ui/dev/tag.txt': '1a2b3c4\n' });
   http = await startGitHttpServer({
     root: repo.root,
-    users: { 'x-access-token': { password: TOKEN }, reader: { password: READ_ONLY_TOKEN, readOnly: true } },
+    users: {
+      'x-access-token': { password: TOKEN },
+      reader: { password: READ_ONLY_TOKEN, readOnly: true },
+      'app-bot': appUser,
+    },
   });
   dataDir = mkdtempSync(join(tmpdir(), 'promobot-data-'));
 });
@@ -116,5 +122,72 @@ describe('git/deploy-repo over HTTP with a token', () => {
     expect(error.advice).toMatch(/403 on push: the token needs write:repository/);
     expect(error.message).not.toContain(READ_ONLY_TOKEN);
     expect(git(repo.bare, 'rev-parse', 'main')).toBe(before);
+  });
+
+  it('asks a token source before each command, and renews a token the server refused once, mid-run', async () => {
+    const logs = captureLogs();
+    const issued = ['ghs_first_00112233445566778899aabbccdd', 'ghs_second_99887766554433221100ffeedd'];
+    let current = 0;
+    const refusedSeen: Array<string | undefined> = [];
+    const source = async (refused?: string) => {
+      refusedSeen.push(refused);
+      if (refused !== undefined && refused === issued[current]) current += 1;
+      return issued[current] ?? 'ghs_none_left';
+    };
+    const deploy = createDeployRepo(
+      {
+        url: `${http.url}/remote.git`,
+        branch: 'main',
+        dataDir: join(dataDir, 'app'),
+        author,
+        auth: { username: 'app-bot', token: source },
+      },
+      { redis, logger: logs.logger },
+    );
+    expect((await deploy.transact(bump('6666666'))).pushed).toBe(true);
+    expect(refusedSeen.every((r) => r === undefined)).toBe(true);
+
+    // The first token expires on the server; the next fetch is refused, renewed once and the push goes through.
+    appUser.password = issued[1]!;
+    expect((await deploy.transact(bump('7777777'))).pushed).toBe(true);
+
+    expect(git(repo.bare, 'show', 'main:chat-ui/dev/tag.txt')).toBe('7777777');
+    expect(refusedSeen).toContain(issued[0]);
+    expect(http.authorizations).toContain(`Basic ${base64('app-bot', issued[1]!)}`);
+    const everything = `${allText(join(deploy.dir, '.git'))}\n${logs.text()}`;
+    for (const token of issued) {
+      expect(everything).not.toContain(token);
+      expect(everything).not.toContain(base64('app-bot', token));
+    }
+  });
+
+  it('fails with advice when the source has no better token than the refused one', async () => {
+    const logs = captureLogs();
+    let asked = 0;
+    const stale = 'ghs_stale_0011223344556677889900aabb';
+    const deploy = createDeployRepo(
+      {
+        url: `${http.url}/remote.git`,
+        branch: 'main',
+        dataDir: join(dataDir, 'stale'),
+        author,
+        auth: {
+          username: 'app-bot',
+          token: async () => {
+            asked += 1;
+            return stale;
+          },
+        },
+      },
+      { redis, logger: logs.logger },
+    );
+
+    const error = (await deploy.transact(bump('8888888')).catch((e: unknown) => e)) as PermanentError;
+
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error.advice).toMatch(/did not accept the token/);
+    // Asked for the command, and once more with the refused token: no loop.
+    expect(asked).toBe(2);
+    expect(`${error.message}\n${logs.text()}`).not.toContain(stale);
   });
 });

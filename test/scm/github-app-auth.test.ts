@@ -179,13 +179,46 @@ describe('scm/github as a GitHub App', () => {
     expect(tokenRequests() - before).toBe(2);
   });
 
-  it('treats a refused installation token as transient and makes a new one on the next try', async () => {
+  it('replaces a refused installation token at once, for API calls and for git', async () => {
     const host = hostWithClock({ now: Date.now() });
     await host.listOpenPullRequests(repo);
+    const first = await host.gitToken();
+    const before = tokenRequests();
     double.expireInstallationTokens();
+    // The host still thinks the token has an hour left; GitHub's 401 makes it take a new one and ask again.
+    expect(await host.listOpenPullRequests(repo)).toEqual([]);
+    expect(tokenRequests() - before).toBe(1);
+    const second = await host.gitToken();
+    expect(second).not.toBe(first);
+    // git's refusal of an older token does not throw away the newer one; a refusal of the current one does.
+    expect(await host.gitToken(first)).toBe(second);
+    double.expireInstallationTokens();
+    const third = await host.gitToken(second);
+    expect(third).not.toBe(second);
+    expect(tokenRequests() - before).toBe(2);
+  });
+
+  it('gives up with a TransientError when GitHub refuses the new token too', async () => {
+    // An App whose tokens lapse the moment they are made.
+    const lapsing = double.addApp({
+      slug: 'lapsing',
+      account: 'bootcamp',
+      permissions: { pull_requests: 'read' },
+      tokenTtlSeconds: 0,
+    });
+    const host = createGitHubHost({
+      baseUrl: double.url,
+      app: {
+        appId: String(lapsing.id),
+        privateKey: lapsing.privateKey,
+        installationId: lapsing.installations.bootcamp ?? 0,
+      },
+      logger,
+      ...FAST,
+    });
     const error = await host.listOpenPullRequests(repo).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientError);
-    expect(await host.listOpenPullRequests(repo)).toEqual([]);
+    expect((error as Error).message).toMatch(/refused the installation token/);
   });
 
   it('lets git read the deploy repo with the installation token', async () => {

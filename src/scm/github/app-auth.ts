@@ -22,7 +22,11 @@ export interface GitHubAppCredentials {
   installationId: number;
 }
 
-const InstallationToken = z.object({ token: z.string().min(1), expires_at: z.string() });
+const InstallationToken = z.object({
+  token: z.string().min(1),
+  expires_at: z.string(),
+  permissions: z.record(z.string(), z.string()).optional(),
+});
 const AppIdentity = z.object({ slug: z.string().min(1) });
 
 /** Refresh this long before an installation token expires. */
@@ -48,10 +52,15 @@ export function needsRefresh(expiresAtMs: number, nowMs: number, marginMs = REFR
 export interface AppTokens {
   /** A live installation token, made or refreshed when needed. */
   token(): Promise<string>;
-  /** Forgets the current token (GitHub refused it), so the next call makes a new one. */
-  invalidate(): void;
+  /**
+   * Forgets the current token (GitHub refused it), so the next call makes a new one. With `refused`, only when that
+   * is still the current token: a token made meanwhile by another caller is kept.
+   */
+  invalidate(refused?: string): void;
   /** `<slug>[bot]`, the login the App's comments and commits carry, from `GET /app`. */
   login(): Promise<string>;
+  /** What the installation may do (e.g. `{ contents: 'write' }`), as GitHub stated with the current token. */
+  permissions(): Promise<Readonly<Record<string, string>>>;
 }
 
 /**
@@ -67,7 +76,8 @@ export function createAppTokens(options: {
 }): AppTokens {
   const now = options.now ?? Date.now;
   const { appId, privateKey, installationId } = options.app;
-  let current: { token: string; expiresAt: number } | undefined;
+  let current:
+    { token: string; expiresAt: number; permissions: Readonly<Record<string, string>> } | undefined;
   let refreshing: Promise<string> | undefined;
   let slug: string | undefined;
 
@@ -112,7 +122,11 @@ export function createAppTokens(options: {
       throw new PermanentError("GitHub's installation token answer does not have the expected shape", {
         cause: parsed.error,
       });
-    current = { token: parsed.data.token, expiresAt: Date.parse(parsed.data.expires_at) };
+    current = {
+      token: parsed.data.token,
+      expiresAt: Date.parse(parsed.data.expires_at),
+      permissions: parsed.data.permissions ?? {},
+    };
     options.logger.info(
       { installationId, expiresAt: parsed.data.expires_at },
       'github app installation token made',
@@ -120,16 +134,22 @@ export function createAppTokens(options: {
     return parsed.data.token;
   }
 
+  const token = async () => {
+    if (current && !needsRefresh(current.expiresAt, now(), options.refreshMarginMs)) return current.token;
+    refreshing ??= refresh().finally(() => {
+      refreshing = undefined;
+    });
+    return refreshing;
+  };
+
   return {
-    async token() {
-      if (current && !needsRefresh(current.expiresAt, now(), options.refreshMarginMs)) return current.token;
-      refreshing ??= refresh().finally(() => {
-        refreshing = undefined;
-      });
-      return refreshing;
+    token,
+    async permissions() {
+      await token();
+      return current?.permissions ?? {};
     },
-    invalidate() {
-      current = undefined;
+    invalidate(refused) {
+      if (refused === undefined || refused === current?.token) current = undefined;
     },
     async login() {
       if (slug === undefined) {

@@ -54,7 +54,8 @@ export type GitHubHostOptions = GitHubHostCommon &
 
 /** The GitHub host, and the token git should use right now (an App's installation token changes every hour). */
 export interface GitHubHost extends ScmHost {
-  gitToken(): Promise<string>;
+  /** The token for git; `refused` is one the git server just turned down, so an App makes a new one. */
+  gitToken(refused?: string): Promise<string>;
 }
 
 const RetryingOctokit = Octokit.plugin(retry, throttling);
@@ -131,10 +132,22 @@ export function createGitHubHost(options: GitHubHostOptions): GitHubHost {
     },
   });
 
-  // An App's calls carry its current installation token, refreshed before it expires.
+  // An App's calls carry its current installation token, refreshed before it expires. A token GitHub refuses
+  // before its stated expiry (revoked, or clocks apart) is replaced and the request sent once more: a 401 means
+  // GitHub did nothing, so even a write is safe to repeat. Only the refused token is dropped, never one a
+  // concurrent request has just made.
   if (appTokens) {
-    octokit.hook.before('request', async (request) => {
-      request.headers.authorization = `token ${await appTokens.token()}`;
+    octokit.hook.wrap('request', async (request, requestOptions) => {
+      const token = await appTokens.token();
+      requestOptions.headers.authorization = `token ${token}`;
+      try {
+        return await request(requestOptions);
+      } catch (error) {
+        if ((error as OctokitFailure).status !== 401) throw error;
+        appTokens.invalidate(token);
+        requestOptions.headers.authorization = `token ${await appTokens.token()}`;
+        return request(requestOptions);
+      }
     });
   }
 
@@ -241,8 +254,10 @@ export function createGitHubHost(options: GitHubHostOptions): GitHubHost {
   const host: GitHubHost = {
     kind: 'github',
 
-    async gitToken() {
-      return appTokens ? appTokens.token() : (options.token ?? '');
+    async gitToken(refused) {
+      if (!appTokens) return options.token ?? '';
+      if (refused !== undefined) appTokens.invalidate(refused);
+      return appTokens.token();
     },
 
     async whoAmI() {

@@ -767,6 +767,9 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
         verdict.accepted ? { 'x-accepted-github-permissions': verdict.accepted } : {},
       );
     };
+    // Repository hooks are for repository admins; a GitHub App needs no role, only its "Webhooks" repository
+    // permission, which tokenCheck has already required (https://docs.github.com/en/rest/authentication/permissions-required-for-github-apps#repository-permissions-for-webhooks).
+    const managesHooks = () => access === 'admin' || user.installation !== undefined;
     if (op.template.startsWith('/repos/{owner}/{repo}')) {
       repo = repos.get(`${params.owner}/${params.repo}`.toLowerCase());
       access = repo ? accessOf(repo, user) : undefined;
@@ -1033,14 +1036,14 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
         });
       case 'repos/delete-webhook': {
         const at = hooks.findIndex((h) => h.repo === repo && String(h.id) === params.hook_id);
-        if (at < 0 || access !== 'admin') return notFound();
+        if (at < 0 || !managesHooks()) return notFound();
         hooks.splice(at, 1);
         return new Answer(204);
       }
       case 'repos/list-webhooks':
         return paged(hooks.filter((h) => h.repo === repo).map(renderHook), query, path);
       case 'repos/create-webhook': {
-        if (access !== 'admin') return notFound();
+        if (!managesHooks()) return notFound();
         const at = now();
         // GitHub hooks are active unless told otherwise, and listen to push by default.
         const hook: Hook = {
@@ -1057,7 +1060,7 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       }
       case 'repos/update-webhook': {
         const hook = hooks.find((h) => h.repo === repo && String(h.id) === params.hook_id);
-        if (!hook || access !== 'admin') return notFound();
+        if (!hook || !managesHooks()) return notFound();
         if (body.config) hook.config = { ...hook.config, ...(body.config as Json) };
         if (Array.isArray(body.events)) hook.events = body.events as string[];
         if (typeof body.active === 'boolean') hook.active = body.active;
