@@ -23,7 +23,7 @@ export interface RollbackRequest {
   evidence?: string | undefined;
 }
 
-export type RollbackResult = { pr: PullRequest } | { refused: string };
+export type RollbackResult = { pr: PullRequest; tag: string } | { refused: string };
 
 /**
  * Opens (or refreshes) the rollback PR of an app in an environment: branch `promobot/rollback/<env>/<app>`, the
@@ -105,5 +105,5 @@ export async function openRollback(
     { pr: pr.number, app: request.app.name, env: env.name, tag: target },
     'rollback PR opened',
   );
-  return { pr: { ...pr, headSha: written.headSha } };
+  return { pr: { ...pr, headSha: written.headSha }, tag: target };
 }

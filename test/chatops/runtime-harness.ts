@@ -85,6 +85,8 @@ export interface Harness {
   /** What promotion was asked to do. */
   readonly reconciles: { app: string; reason: string }[];
   readonly rollbacks: { app: string; env: string; toTag: string | undefined }[];
+  /** What promotion answers to a rollback. */
+  rollbackAnswer: { pr: number; url?: string; tag?: string } | { refused: string };
   /** What `gateStatus` answers for every PR. */
   gates: GateVerdict;
   /** Opens the bot's promotion PR of `app` into prod, asked for by `requestedBy`; returns its number and head. */
@@ -175,6 +177,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
     deployBare: deploy.bare,
     reconciles: [],
     rollbacks: [],
+    rollbackAnswer: { pr: 99 },
     gates: 'none',
     runtime: undefined as unknown as ChatopsRuntime,
     async openPromotion(app, requestedBy) {
@@ -266,7 +269,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
         },
         rollback: (_policy, app, env, toTag) => {
           harness.rollbacks.push({ app, env, toTag });
-          return Promise.resolve({ pr: 99 });
+          return Promise.resolve(harness.rollbackAnswer);
         },
       });
     },
