@@ -21,9 +21,15 @@ export const PEOPLE_PROD_RUNS = [
  * chat-ui/dev, staging and prod edited by hand with no trailers, a hotfix branch merged with a merge commit and
  * then reverted, prod moved from a plain manifest to kustomize, then to Helm values with a marker-commented tag,
  * edits of other apps in between, and a commit that touches prod without changing its tag. Each commit gets its own
- * date, a day apart from `start` (epoch seconds). Ends with chat-ui/prod at 1a2b3c4 everywhere it names the image.
+ * date, a day apart from `start` (epoch seconds). Ends with chat-ui at 1a2b3c4 in every environment, wherever it
+ * names the image (`image`, harbor.example.com/bootcamp/chat-ui unless told).
  */
-export function seedPeopleHistory(repo: TempRepo, start = 1_700_000_000): { dates: Record<string, number> } {
+export function seedPeopleHistory(
+  repo: TempRepo,
+  options: { image?: string; start?: number } = {},
+): { dates: Record<string, number> } {
+  const image = options.image ?? PEOPLE_IMAGE;
+  const start = options.start ?? 1_700_000_000;
   let day = 0;
   const dates: Record<string, number> = {};
   const run = (who: string, ...args: string[]) => {
@@ -60,7 +66,7 @@ export function seedPeopleHistory(repo: TempRepo, start = 1_700_000_000): { date
     if (tag) dates[tag] = start + day * 86_400;
   };
   const manifest = (tag: string) =>
-    `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: chat-ui\nspec:\n  template:\n    spec:\n      containers:\n        - name: chat-ui\n          image: ${PEOPLE_IMAGE}:${tag}\n`;
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: chat-ui\nspec:\n  template:\n    spec:\n      containers:\n        - name: chat-ui\n          image: ${image}:${tag}\n`;
   const api = (tag: string) => `image: harbor.example.com/bootcamp/chat-api:${tag}\n`;
 
   commit(
@@ -95,7 +101,7 @@ export function seedPeopleHistory(repo: TempRepo, start = 1_700_000_000): { date
     'Move chat-ui prod to kustomize',
     {
       'chat-ui/prod/deployment.yaml': null,
-      'chat-ui/prod/kustomization.yaml': `resources:\n  - ../../base/chat-ui\nimages:\n  - name: ${PEOPLE_IMAGE}\n    newTag: 0d0d0d0\n`,
+      'chat-ui/prod/kustomization.yaml': `resources:\n  - ../../base/chat-ui\nimages:\n  - name: ${image}\n    newTag: 0d0d0d0\n`,
     },
     '0d0d0d0',
   );
@@ -104,7 +110,7 @@ export function seedPeopleHistory(repo: TempRepo, start = 1_700_000_000): { date
     'Move chat-ui prod to the Helm chart',
     {
       'chat-ui/prod/kustomization.yaml': null,
-      'chat-ui/prod/values.yaml': `replicas: 3\nimage:\n  repository: ${PEOPLE_IMAGE}\n  tag: "0e0e0e0"\n`,
+      'chat-ui/prod/values.yaml': `replicas: 3\nimage:\n  repository: ${image}\n  tag: "0e0e0e0"\n`,
     },
     '0e0e0e0',
   );
@@ -112,8 +118,10 @@ export function seedPeopleHistory(repo: TempRepo, start = 1_700_000_000): { date
     'Frank',
     'chat-ui prod: 1a2b3c4, and the sidecar that reads its tag',
     {
-      'chat-ui/prod/values.yaml': `replicas: 3\nimage:\n  repository: ${PEOPLE_IMAGE}\n  tag: "1a2b3c4"\n`,
+      'chat-ui/prod/values.yaml': `replicas: 3\nimage:\n  repository: ${image}\n  tag: "1a2b3c4"\n`,
       'chat-ui/prod/sidecar.yaml': 'env:\n  - name: UI_TAG\n    value: 1a2b3c4 # promobot: chat-ui\n',
+      'chat-ui/dev/deployment.yaml': manifest('1a2b3c4'),
+      'chat-ui/staging/deployment.yaml': manifest('1a2b3c4'),
     },
     '1a2b3c4',
   );
