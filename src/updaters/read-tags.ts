@@ -1,5 +1,7 @@
 import type { ImageChange } from './types.js';
-import { updateTree } from './update-tree.js';
+import { updaters } from './update-file.js';
+import { isYamlPath, mentions } from './update-tree.js';
+import { mergeEdits, parseYamlSource } from './yaml/index.js';
 
 /** The image whose tags are read: what {@link ImageChange} names, without a tag to write. */
 export type ImageRef = Pick<ImageChange, 'app' | 'image' | 'helmTagPaths'>;
@@ -16,10 +18,20 @@ export function readTags(
   files: ReadonlyMap<string, string> | Readonly<Record<string, string>>,
   image: ImageRef,
 ): string[] {
-  const update = updateTree(files, { ...image, tag: PROBE_TAG, pinDigest: false });
+  const probe: ImageChange = { ...image, tag: PROBE_TAG, pinDigest: false };
+  const formats = updaters();
+  const needles = mentions(probe);
+  const entries = files instanceof Map ? [...files.entries()] : Object.entries(files);
   const tags = new Set<string>();
-  for (const file of update.changed) {
-    for (const edit of file.edits) {
+  for (const [path, text] of entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (!isYamlPath(path) || !needles.some((needle) => text.includes(needle))) continue;
+    // What `updateFile` would edit, without making and checking the edit: one parse per file.
+    const parsed = parseYamlSource(text);
+    if (!parsed.ok) continue;
+    const { edits, conflicts } = mergeEdits(formats.map((f) => f.locateIn(parsed.source, probe, path).edits));
+    // Formats that disagree on a value make `updateFile` leave the file alone: it pins nothing promobot reads.
+    if (conflicts.length > 0) continue;
+    for (const edit of edits) {
       // Only the values that take the tag: a digest key the move would drop holds no tag.
       if (tagOfValue(edit.after) !== PROBE_TAG) continue;
       const tag = tagOfValue(edit.before);

@@ -51,3 +51,12 @@ describe('updaters/readTags()', () => {
     expect(tagOfValue('')).toBeNull();
   });
 });
+
+describe('updaters/readTags() on files the writer leaves alone', () => {
+  it('reads no tag where two formats disagree on one value, as a write would skip the file', () => {
+    // A tag-only marker on a full image reference: the manifest format reads it as a reference, the marker as a tag.
+    const file = { 'a.yaml': `image: ${IMAGE}:1a2b3c4 # promobot: chat-ui\n` };
+    expect(updateTree(file, change()).skipped).toHaveLength(1);
+    expect(readTags(file, image)).toEqual([]);
+  });
+});
