@@ -8,6 +8,11 @@ import type { Trailers } from './trailers.js';
  * unknown start (`since: null`); one that came and went before them is not listed.
  */
 export const HISTORY_DEPTH = 1_000;
+/**
+ * File versions one read may parse: an environment of many files that all change often stops the walk earlier
+ * (marked truncated) rather than reading without end.
+ */
+export const MAX_VERSIONS_READ = 20_000;
 /** Histories kept per deploy repo, keyed by commit, folder and reader (one per app and environment in use). */
 export const HISTORY_CACHE_ENTRIES = 256;
 /** Tags per file version kept per deploy repo, keyed by blob id, path and reader: 10,000 small string arrays. */
@@ -74,9 +79,15 @@ interface LoggedCommit {
  */
 export function createHistoryReader(
   run: RunGit,
-  options: { depth?: number; cacheEntries?: number; blobCacheEntries?: number } = {},
+  options: {
+    depth?: number;
+    cacheEntries?: number;
+    blobCacheEntries?: number;
+    maxVersionsRead?: number;
+  } = {},
 ): HistoryReader {
   const depth = options.depth ?? HISTORY_DEPTH;
+  const maxVersions = options.maxVersionsRead ?? MAX_VERSIONS_READ;
   const histories = boundedCache<EnvHistory>(options.cacheEntries ?? HISTORY_CACHE_ENTRIES);
   const blobTags = boundedCache<readonly string[]>(options.blobCacheEntries ?? BLOB_CACHE_ENTRIES);
   const described = boundedCache<Described>(options.blobCacheEntries ?? BLOB_CACHE_ENTRIES);
@@ -94,7 +105,7 @@ export function createHistoryReader(
       const cached = histories.get(key);
       if (cached) return cached;
 
-      const logged = parseLog(
+      const newestFirst = parseLog(
         await run('log', [
           'log',
           '--first-parent',
@@ -109,8 +120,18 @@ export function createHistoryReader(
           '--',
           folder,
         ]),
-      ).reverse();
-      const truncated = logged.length >= depth;
+      );
+      let kept = newestFirst.length;
+      let versions = 0;
+      for (const [i, entry] of newestFirst.entries()) {
+        for (const [path, blob] of entry.changes) if (blob !== null && reader.wants(path)) versions += 1;
+        if (versions > maxVersions && i > 0) {
+          kept = i;
+          break;
+        }
+      }
+      const logged = newestFirst.slice(0, kept).reverse();
+      const truncated = newestFirst.length >= depth || kept < newestFirst.length;
       // Cut short: the folder as it was just before the oldest commit read is where the walk starts.
       const base = new Map<string, string | null>();
       const oldest = logged[0];

@@ -35,6 +35,7 @@ export {
   HISTORY_DEPTH,
   HISTORY_CACHE_ENTRIES,
   BLOB_CACHE_ENTRIES,
+  MAX_VERSIONS_READ,
   type EnvHistory,
   type HistoryReader,
   type TagReader,

@@ -97,6 +97,21 @@ describe('git/createHistoryReader()', () => {
     ]);
   });
 
+  it('stops early when the file versions to read pass their cap, as at the depth limit', async () => {
+    const tip = git(repo.work, 'rev-parse', 'HEAD');
+    const history = await createHistoryReader(runner(), { maxVersionsRead: 3 }).read(
+      tip,
+      'chat-ui/prod',
+      reader,
+    );
+    // The newest commit changed two files; the one before two more, past the cap: the walk starts between them.
+    expect(history.truncated).toBe(true);
+    expect(history.runs.map((r) => [r.tag, r.since === null])).toEqual([
+      ['3f9c2ab', false],
+      ['1a2b3c4', true],
+    ]);
+  });
+
   it('answers a second read of the same commit from its cache, and reads only new file versions after a commit', async () => {
     const reading = createHistoryReader(runner());
     const tip = git(repo.work, 'rev-parse', 'HEAD');
