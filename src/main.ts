@@ -22,7 +22,7 @@ async function main(argv: string[]): Promise<number> {
     config: () => (config ??= loadConfig(process.env)),
     logger: (c) => createLogger({ level: c.logLevel }),
     // Which handler runs for which event: the promotion runtime registers them.
-    jobs: (c, logger) => createPromotionRuntime({ config: c, logger }),
+    jobs: (c, logger, metrics) => createPromotionRuntime({ config: c, logger, metrics }),
     stopped: new Promise((resolve) => {
       // `on`, not `once`: a second signal while draining must not fall back to the default (kill mid-push).
       process.on('SIGTERM', () => resolve('SIGTERM'));

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # One-shot set-up of the compose stack's Gitea, through its CLI (users, token) and its API (everything else):
-#   admin user, bot user `promobot`, org `bootcamp`, team `sre` (with the admin in it), repo `bootcamp/notes-deploy`
-#   seeded from compose/deploy-repo, the bot as a writer on it, the bot's token (written for promobot to read), and
-#   the active webhook to promobot. Safe to run again: each step looks before it creates, and the webhook is
+#   admin user, bot user `promobot`, org `bootcamp`, team `sre` (the approvers: the admin and the bot in it), repo
+#   `bootcamp/notes-deploy` seeded from compose/deploy-repo, the bot an administrator of it, the bot's token (written
+#   for promobot to read), and the active webhook to promobot. The bot holds exactly the least privilege of
+#   docs/ACCESS.md: repo admin (Gitea shows other users' permission to repo admins only) and a member of the
+#   approvers' team (Gitea shows a team's members only to its members); never site admin or org owner. Safe to run again: each step looks before it creates, and the webhook is
 #   brought back to the wanted state if someone changed it.
 set -euo pipefail
 
@@ -16,8 +18,8 @@ REPO=${REPO:-notes-deploy}
 HOOK_URL=${HOOK_URL:-http://promobot-serve:8080/webhooks/gitea}
 TOKEN_FILE=${TOKEN_FILE:-/run/promobot/gitea-token}
 SEED_DIR=${SEED_DIR:-/seed/deploy-repo}
-# What promobot needs (see src/config/schema.ts): push and PRs/statuses, PR comments, team membership checks.
-TOKEN_SCOPES=write:repository,write:issue,read:organization
+# What promobot needs (docs/ACCESS.md): push, PRs, statuses and hooks; PR comments; team look-ups; its own login.
+TOKEN_SCOPES=write:repository,write:issue,read:organization,read:user
 # pull_request covers every pull request sub-event, reviews included; issue_comment carries the ChatOps comments.
 HOOK_EVENTS='["push","pull_request","issue_comment","pull_request_review"]'
 
@@ -91,6 +93,9 @@ ensure_org_and_team() {
   fi
   api PUT "/teams/$team_id/members/$ADMIN_USER"
   [ "$STATUS" = 204 ] || fail "add $ADMIN_USER to $TEAM: $STATUS $BODY"
+  # The policy's approvers are team:$ORG/$TEAM: promobot must be in it to read who is.
+  api PUT "/teams/$team_id/members/$BOT_USER"
+  [ "$STATUS" = 204 ] || fail "add $BOT_USER to $TEAM: $STATUS $BODY"
 }
 
 ensure_repo() {
@@ -109,8 +114,8 @@ ensure_repo() {
     log "seeded $ORG/$REPO from $SEED_DIR"
   fi
 
-  api PUT "/repos/$ORG/$REPO/collaborators/$BOT_USER" '{"permission":"write"}'
-  [ "$STATUS" = 204 ] || fail "make $BOT_USER a writer: $STATUS $BODY"
+  api PUT "/repos/$ORG/$REPO/collaborators/$BOT_USER" '{"permission":"admin"}'
+  [ "$STATUS" = 204 ] || fail "make $BOT_USER an administrator of $ORG/$REPO: $STATUS $BODY"
 }
 
 ensure_token() {

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { Config } from '../config/index.js';
 import { ConfigError, errorMessage } from '../errors/index.js';
 import type { Logger } from '../logger/index.js';
+import type { Metrics } from '../metrics/index.js';
 import type { PolicyStore } from '../policy/index.js';
 import type { HandlerRegistry } from '../queue/index.js';
 import { doctorCommand } from './doctor.js';
@@ -22,7 +23,7 @@ export interface CliIo {
   readonly config: () => Config;
   readonly logger: (config: Config) => Logger;
   /** What the worker runs: handlers by event type and their background parts, made by the composition root. */
-  readonly jobs: (config: Config, logger: Logger) => Promise<JobRuntime>;
+  readonly jobs: (config: Config, logger: Logger, metrics: Metrics) => Promise<JobRuntime>;
   /** Resolves with the signal's name when the process is asked to stop (SIGTERM, SIGINT). */
   readonly stopped: Promise<string>;
   /**

@@ -19,7 +19,7 @@ export const startCommand: Command = {
     const logger = io.logger(config).child({ role: 'start' });
     // One registry for both halves, so /metrics shows deliveries and jobs together.
     const metrics = createMetrics();
-    const jobs = await io.jobs(config, logger);
+    const jobs = await io.jobs(config, logger, metrics);
     // Reconciles and gate rounds run before event jobs are taken, so "taking jobs" means fully up.
     await jobs.start();
     const worker = await startWorker({ config, logger, metrics, handlers: jobs.handlers });

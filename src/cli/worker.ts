@@ -117,7 +117,7 @@ export const workerCommand: Command = {
     const config = io.config();
     const logger = io.logger(config).child({ role: 'worker' });
     const metrics = createMetrics();
-    const jobs = await io.jobs(config, logger);
+    const jobs = await io.jobs(config, logger, metrics);
     // Reconciles and gate rounds run before event jobs are taken, so "taking jobs" means fully up.
     await jobs.start();
     const running = await startWorker({ config, logger, metrics, handlers: jobs.handlers });

@@ -77,7 +77,8 @@ export const ENV_VARS = [
   { name: 'GITEA_URL', description: 'Base URL of Gitea, e.g. https://gitea.example.com.' },
   {
     name: 'GITEA_TOKEN',
-    description: 'Gitea token (write:repository, write:issue, read:organization).',
+    description:
+      "Gitea token of promobot's account; its scopes and roles (repo admin, member of each `team:` approver) are in docs/ACCESS.md.",
     secret: true,
   },
   { name: 'GITHUB_API_URL', description: 'GitHub REST API base URL.', default: 'https://api.github.com' },

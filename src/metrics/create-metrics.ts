@@ -21,6 +21,8 @@ export interface Metrics {
   /** A delivery answered 200 without a job, by why (`not-acted-on`, `no-command`, `unknown-repository`, ...). */
   ignored(source: string, reason: string): void;
   jobFinished(eventType: string, outcome: JobOutcome, seconds: number): void;
+  /** A person's command promobot could not decide (its own access is missing: `reason` names what). */
+  commandError(reason: string): void;
   /** Where the queue depth gauge reads its figures when scraped. */
   trackQueueDepth(read: () => Promise<Readonly<Record<string, number>>>): void;
 }
@@ -66,6 +68,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [registry],
   });
+  const commandErrors = new Counter({
+    name: 'promobot_command_errors_total',
+    help: 'ChatOps commands promobot could not decide, by reason (the capability the host refused promobot).',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
   let readDepth: (() => Promise<Readonly<Record<string, number>>>) | undefined;
   new Gauge({
     name: 'promobot_queue_jobs',
@@ -94,6 +102,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     jobFinished(eventType, outcome, seconds) {
       jobs.inc({ event_type: eventType, outcome });
       jobSeconds.observe({ event_type: eventType, outcome }, seconds);
+    },
+    commandError(reason) {
+      commandErrors.inc({ reason });
     },
     trackQueueDepth(read) {
       readDepth = read;

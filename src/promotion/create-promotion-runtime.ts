@@ -4,6 +4,7 @@ import { ConfigError, PermanentError, PromobotError, errorMessage } from '../err
 import type { ScmKind } from '../events/index.js';
 import { acquireRepoLock, createDeployRepo, createPendingChanges, type DeployRepo } from '../git/index.js';
 import type { Logger } from '../logger/index.js';
+import type { Metrics } from '../metrics/index.js';
 import {
   createPolicyStore,
   findByDeployRepo,
@@ -43,6 +44,8 @@ export interface PromotionRuntimeOptions {
   logger: Logger;
   /** Source of PATH and HOME for git; the process environment by default. */
   gitBaseEnv?: NodeJS.ProcessEnv;
+  /** Where commands that could not be decided are counted. */
+  metrics?: Metrics;
 }
 
 /**
@@ -210,6 +213,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
       await redis.hset(requestersKey(policy, app), env, actor);
     },
     rollback: (policy, app, env, toTag) => rollback(policy, app, env, toTag),
+    onCommandError: (reason) => options.metrics?.commandError(reason),
   });
 
   const runReconcile = async (job: ReconcileJob, jobLogger: Logger, enqueuedAt: number) => {

@@ -1,9 +1,11 @@
+import { PermanentError } from '../errors/index.js';
 import type { RepoRef } from '../events/index.js';
 import type { TagRun } from '../git/index.js';
 import type { Logger } from '../logger/index.js';
 import type { App, Environment, PolicySpec } from '../policy/schema.js';
 import type { CommitStatus, PullRequest, ScmHost } from '../scm/types.js';
 import type { ImageChange } from '../updaters/types.js';
+import { reportMergeRefusal } from './report-merge-refusal.js';
 import {
   decidePromotions,
   type OpenPromotion,
@@ -201,9 +203,16 @@ export async function reconcileApp(
         await scm.closePullRequest(repo, action.number);
         const pr = prs.get(action.number);
         if (pr)
-          await scm
-            .deleteBranch(repo, pr.headRef)
-            .catch((error: unknown) => log.warn({ err: error }, 'could not delete the branch'));
+          await scm.deleteBranch(repo, pr.headRef).catch(async (error: unknown) => {
+            log.warn({ err: error }, 'could not delete the branch');
+            // Refused for good (a protection rule on promobot's branches): say so where people look.
+            if (error instanceof PermanentError)
+              await scm.createComment(
+                repo,
+                action.number,
+                `promobot could not delete its branch \`${pr.headRef}\`: ${error.message}. Delete it by hand, or leave promobot's branches (\`promobot/*\`) out of the protection rule.`,
+              );
+          });
         log.info({ pr: action.number, reason: action.reason }, 'promotion PR closed');
         break;
       }
@@ -360,6 +369,9 @@ async function tryMerge(
   }
   if (result.retryable)
     await deps.scheduleRecheck(deps.now() + 10_000, `merge of #${pr.number} retried: ${result.reason}`);
-  else log.warn({ pr: pr.number, reason: result.reason }, 'promotion PR could not be merged');
+  else {
+    log.warn({ pr: pr.number, reason: result.reason }, 'promotion PR could not be merged');
+    await reportMergeRefusal(deps.scm, deps.repo, pr, result.reason);
+  }
   return false;
 }

@@ -1,7 +1,11 @@
 import type { Config } from '../config/index.js';
 import { errorMessage } from '../errors/index.js';
 import type { PromotionPolicy } from '../policy/index.js';
+import { createLogger } from '../logger/index.js';
+import { createScmHost } from '../scm/index.js';
 import { adviseHookFailure } from './advise.js';
+import { checkApproverAccess } from './check-approver-access.js';
+import { checkMergeProtection } from './check-merge-protection.js';
 import { checkGitRead } from './check-git-read.js';
 import type { DoctorCheck } from './doctor-check.js';
 import { createGiteaApi } from './gitea-hooks.js';
@@ -40,7 +44,7 @@ export async function checkDeployRepos(
         detail: `policy ${policy.metadata.name} keeps its deploy repo on ${scm}, but ${scm === 'gitea' ? 'GITEA_URL or GITEA_TOKEN' : 'GITHUB_TOKEN'} is not set`,
         fix:
           scm === 'gitea'
-            ? 'set GITEA_URL and GITEA_TOKEN (a token with write:repository, write:issue, read:organization)'
+            ? 'set GITEA_URL and GITEA_TOKEN (a token with write:repository, write:issue, read:organization, read:user; see docs/ACCESS.md)'
             : 'set GITHUB_TOKEN (repo and read:org scopes)',
       });
     } else {
@@ -66,6 +70,18 @@ export async function checkDeployRepos(
           fix: adviseToken(scm, repo, hostUrl, error),
         });
       }
+      // The look-ups ChatOps makes to decide commands, through the same ScmHost the worker uses.
+      const host = createScmHost(scm, {
+        baseUrl: hostUrl,
+        token,
+        logger: createLogger({ level: 'silent' }),
+        timeoutMs,
+      });
+      const sameRepo = policies.filter(
+        (p) => p.spec.deployRepo.scm === scm && p.spec.deployRepo.repo.toLowerCase() === repo.toLowerCase(),
+      );
+      checks.push(...(await checkApproverAccess(host, repo, sameRepo)));
+      if (scm === 'gitea') checks.push(await checkMergeProtection(api, repo, branch));
     }
     const cloneUrl =
       url ??

@@ -55,7 +55,7 @@ export function judgeScmAccess(
   if (!access.push) {
     const fix =
       host === 'gitea'
-        ? `give ${access.login} write access to ${repo} (Settings → Collaborators, or a team with write), and use a token with write:repository, write:issue, read:organization`
+        ? `make ${access.login} an administrator of ${repo} (Settings → Collaborators → Administrator: write to push and merge, admin because Gitea shows other users' permission to repo admins only), and use a token with write:repository, write:issue, read:organization, read:user (docs/ACCESS.md)`
         : `give ${access.login} write access to ${repo} (Settings → Collaborators and teams)`;
     return { ok: false, detail, fix };
   }

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { APPROVAL_STATUS_CONTEXT, readStatusComment } from '../../src/chatops/index.js';
 import { normalizeGitHub, type CommentCreated } from '../../src/events/index.js';
+import type { GitHubDouble } from '../doubles/github/index.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { REPO, logger, policyFor, startHarness, type Harness } from './runtime-harness.js';
 
@@ -15,6 +16,11 @@ let h: Harness;
 beforeAll(async () => {
   redisServer = await startRedis();
   h = await startHarness('github', redisServer);
+  // The least-privilege bot on GitHub: a member of the organization, with the approvers' team `closed` (visible
+  // to org members); a secret team would hide its members from the bot.
+  const github = h.double as unknown as GitHubDouble;
+  github.addOrgMember('bootcamp', 'promobot');
+  github.setTeamPrivacy('bootcamp', 'sre', 'closed');
 }, 30_000);
 
 afterEach(() => {

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { normalizeGitHub, type CommentCreated, type ReviewSubmitted } from '../../src/events/index.js';
+import { AccessError } from '../../src/errors/index.js';
 import { createLogger } from '../../src/logger/index.js';
 import { Environment } from '../../src/policy/schema.js';
 import { createScmHost, repoRef, type ScmHost } from '../../src/scm/index.js';
@@ -53,6 +54,7 @@ let receiver: Server;
 let lookup: PermissionLookup;
 let prNumber: number;
 let headSha: string;
+let fineToken: string;
 
 beforeAll(async () => {
   receiver = createServer((req, res) => {
@@ -68,6 +70,19 @@ beforeAll(async () => {
     },
   });
   const botToken = double.addUser('promobot').token;
+  // The same bot with a fine-grained token holding the documented permissions.
+  fineToken = double.addUser('promobot-fine', {
+    fineGrained: {
+      owner: 'bootcamp',
+      permissions: {
+        contents: 'write',
+        pull_requests: 'write',
+        issues: 'write',
+        statuses: 'write',
+        members: 'read',
+      },
+    },
+  }).token;
   for (const login of ['alice', 'release-lead', 'carol', 'bob', 'erin']) double.addUser(login);
   await double.addRepo({
     owner: 'bootcamp',
@@ -80,9 +95,13 @@ beforeAll(async () => {
       carol: 'maintain',
       bob: 'write',
       erin: 'triage',
+      'promobot-fine': 'write',
     },
   });
-  double.addTeam('bootcamp', 'sre', ['carol']);
+  double.addOrgMember('bootcamp', 'promobot-fine');
+  // The bot is a member of the organization and the approvers' team is `closed`, so the bot sees it.
+  double.addOrgMember('bootcamp', 'promobot');
+  double.addTeam('bootcamp', 'sre', ['carol'], [], { privacy: 'closed' });
   host = createScmHost('github', { baseUrl: double.url, token: botToken, logger, ...FAST });
   lookup = {
     getPermission: (user) => host.getPermission(repo, user),
@@ -146,8 +165,8 @@ function fresh(): PromotionState {
   return setCandidate(emptyPromotionState(), { tag: '3f9c2ab', headSha, at: 't0', actor: 'promobot' });
 }
 
-async function handle(state: PromotionState, event: CommentCreated) {
-  const handled = await handleComment(event, state, context(), lookup, new Date().toISOString());
+async function handle(state: PromotionState, event: CommentCreated, using: PermissionLookup = lookup) {
+  const handled = await handleComment(event, state, context(), using, new Date().toISOString());
   if (!handled.acted) throw new Error(`not acted on: ${handled.reason}`);
   return handled;
 }
@@ -218,5 +237,31 @@ describe('chatops on GitHub deliveries', () => {
     expect(review).toMatchObject({ state: 'approved', reviewer: 'release-lead', commitId: headSha });
     const handled = await handleReview(review, fresh(), context(), lookup, 't2');
     expect(handled).toMatchObject({ acted: true, outcome: 'accepted' });
+  });
+
+  it('never tells a team approver "not in the team" when the bot cannot see a secret team: AccessError read-team', async () => {
+    double.setTeamPrivacy('bootcamp', 'sre', 'secret');
+    try {
+      const event = await commentAs('carol', '/approve');
+      const error = await handleComment(event, fresh(), context(), lookup, 'now').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AccessError);
+      expect((error as AccessError).capability).toBe('read-team');
+      expect((error as AccessError).message).toBe('GitHub does not show team bootcamp/sre to promobot');
+    } finally {
+      double.setTeamPrivacy('bootcamp', 'sre', 'closed');
+    }
+  });
+
+  it('works the same with a fine-grained token holding the documented permissions', async () => {
+    const fine = createScmHost('github', { baseUrl: double.url, token: fineToken, logger, ...FAST });
+    const fineLookup: PermissionLookup = {
+      getPermission: (user) => fine.getPermission(repo, user),
+      isTeamMember: (org, team, user) => fine.isTeamMember(org, team, user),
+    };
+    let state = (await handle(fresh(), await commentAs('release-lead', '/approve'), fineLookup)).state;
+    state = (await handle(state, await commentAs('carol', '/approve'), fineLookup)).state;
+    expect(state.approvals.map((a) => a.by)).toEqual(['release-lead', 'carol']);
+    const byBob = await handle(fresh(), await commentAs('bob', '/approve'), fineLookup);
+    expect(byBob.reply).toContain('@bob is not in team bootcamp/sre');
   });
 });

@@ -11,7 +11,7 @@ import { PromotionPolicy, type Environment } from '../../src/policy/schema.js';
 import { parsePromotionMeta, renderPullRequestBody } from '../../src/promotion/index.js';
 import { createScmHost, repoRef, type ScmHost } from '../../src/scm/index.js';
 import type { Delivery } from '../doubles/deliver-webhook.js';
-import { startGiteaDouble } from '../doubles/gitea/index.js';
+import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/index.js';
 import { startGitHubDouble } from '../doubles/github/index.js';
 import { createTempRepo, git, type TempRepo } from '../support/git.js';
 import type { RedisServer } from '../support/redis-server.js';
@@ -74,6 +74,8 @@ interface Double {
 export interface Harness {
   readonly kind: ScmKind;
   readonly double: Double;
+  /** The Gitea double itself, to change the bot's role; null on GitHub. */
+  readonly gitea: GiteaDouble | null;
   readonly host: ScmHost;
   readonly runtime: ChatopsRuntime;
   readonly redis: Redis;
@@ -87,6 +89,8 @@ export interface Harness {
   readonly rollbacks: { app: string; env: string; toTag: string | undefined }[];
   /** What promotion answers to a rollback. */
   rollbackAnswer: { pr: number; url?: string; tag?: string } | { refused: string };
+  /** Reasons of the commands the runtime could not decide (`promobot_command_errors_total`). */
+  readonly commandErrors: string[];
   /** What `gateStatus` answers for every PR. */
   gates: GateVerdict;
   /** Opens the bot's promotion PR of `app` into prod, asked for by `requestedBy`; returns its number and head. */
@@ -119,6 +123,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
   const deploy: TempRepo = createTempRepo({ 'README.md': 'deploy repo\n' });
   const tokens: Record<string, string> = {};
   let double: Double;
+  let giteaDouble: GiteaDouble | null = null;
   let host: ScmHost;
   if (kind === 'gitea') {
     const gitea = await startGiteaDouble({ webhook });
@@ -129,8 +134,11 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
       bare: deploy.bare,
       access: { promobot: 'admin', alice: 'write', 'release-lead': 'write', carol: 'write', dave: 'write' },
     });
-    gitea.addTeam('bootcamp', 'sre', ['carol', 'dave']);
+    // The documented least privilege: repo admin (to read people's permission) and a member of the approvers' team
+    // (Gitea shows a team's members only to its members).
+    gitea.addTeam('bootcamp', 'sre', ['carol', 'dave', 'promobot']);
     double = gitea;
+    giteaDouble = gitea;
     host = createScmHost('gitea', {
       baseUrl: gitea.url,
       token: tokens.promobot ?? '',
@@ -170,6 +178,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
   const harness: Harness = {
     kind,
     double,
+    gitea: giteaDouble,
     host,
     redis,
     prod,
@@ -178,6 +187,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
     reconciles: [],
     rollbacks: [],
     rollbackAnswer: { pr: 99 },
+    commandErrors: [],
     gates: 'none',
     runtime: undefined as unknown as ChatopsRuntime,
     async openPromotion(app, requestedBy) {
@@ -271,6 +281,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
           harness.rollbacks.push({ app, env, toTag });
           return Promise.resolve(harness.rollbackAnswer);
         },
+        onCommandError: (reason) => harness.commandErrors.push(reason),
       });
     },
     async readiness(number) {

@@ -143,7 +143,7 @@ describe('promobot doctor', () => {
     expect(out).toContain(
       '[FAIL] bootcamp/notes-deploy token: token of reader, read on bootcamp/notes-deploy: can NOT push, set statuses or merge',
     );
-    expect(out).toContain('fix: give reader write access to bootcamp/notes-deploy');
+    expect(out).toContain('fix: make reader an administrator of bootcamp/notes-deploy');
     // Reading is fine: the failure is exactly the push permission.
     expect(out).toMatch(/\[ok\] +bootcamp\/notes-deploy read \(main\)/);
   });
@@ -189,6 +189,104 @@ describe('promobot doctor', () => {
     const { code, out } = await doctor({ PROMOBOT_POLICIES: empty });
     expect(out).toMatch(/\[warn\] chat\/chat-ui\/prod gate request-rate: valid, but returns no data now/);
     expect(code).toBe(0);
+  });
+
+  describe('the look-ups ChatOps needs to decide commands', () => {
+    const approvals = () =>
+      policiesDir({
+        'chat.yaml': policy(GOOD_QUERY).replace(
+          'gates: [request-rate] }',
+          'gates: [request-rate], approvals: { approvers: [release-lead, team:bootcamp/sre] } }',
+        ),
+      });
+    let writerToken: string;
+
+    beforeAll(() => {
+      gitea.addUser('release-lead');
+      gitea.addUser('carol');
+      gitea.setAccess('bootcamp/notes-deploy', 'release-lead', 'write');
+      // The documented least privilege: promobot is a repo admin and a member of the approvers' team.
+      gitea.addTeam('bootcamp', 'sre', ['carol', 'promobot']);
+      writerToken = gitea.addUser('writer').token;
+      gitea.setAccess('bootcamp/notes-deploy', 'writer', 'write');
+    });
+
+    it("passes with the least privilege, by reading a named approver's permission and the team's members", async () => {
+      const writes = gitea.requests.filter((r) => r.method !== 'GET').length;
+      const { code, out } = await doctor({ PROMOBOT_POLICIES: approvals() });
+      expect(out).toMatch(
+        /\[ok\] +bootcamp\/notes-deploy: read another user's permission: promobot reads the permission of approver @release-lead \(write\)/,
+      );
+      expect(out).toMatch(
+        /\[ok\] +bootcamp\/notes-deploy: read the members of team:bootcamp\/sre: promobot reads the members of bootcamp\/sre/,
+      );
+      expect(gitea.requests).toContainEqual(
+        expect.objectContaining({
+          path: '/repos/bootcamp/notes-deploy/collaborators/release-lead/permission',
+        }),
+      );
+      expect(code).toBe(0);
+      expect(gitea.requests.filter((r) => r.method !== 'GET').length).toBe(writes);
+    });
+
+    it('names both missing capabilities of a write collaborator outside the team, with their fixes, and exits 1', async () => {
+      const { code, out } = await doctor({ PROMOBOT_POLICIES: approvals(), GITEA_TOKEN: writerToken });
+      expect(code).toBe(1);
+      expect(out).toMatch(
+        /\[FAIL\] bootcamp\/notes-deploy: read another user's permission: promobot could not read @release-lead's permission .*\[missing: read-permission\]\n +fix: make promobot's Gitea user writer an administrator of bootcamp\/notes-deploy/,
+      );
+      expect(out).toMatch(
+        /\[FAIL\] bootcamp\/notes-deploy: read the members of team:bootcamp\/sre: .*Must be an organization member.*\[missing: read-org-teams\]\n +fix: add promobot's Gitea user writer to the team bootcamp\/sre/,
+      );
+      // The token itself can push, set statuses and merge: only the look-ups are missing.
+      expect(out).toContain(
+        '[ok]   bootcamp/notes-deploy token: token of writer, write on bootcamp/notes-deploy',
+      );
+    });
+
+    it("warns when the deploy branch's protection asks for reviews or checks promobot's merges lack", async () => {
+      const plain = await doctor();
+      expect(plain.out).toMatch(/\[ok\] +bootcamp\/notes-deploy: merge into main: main is not protected/);
+      gitea.protectBranch('bootcamp/notes-deploy', 'main', {
+        requiredApprovals: 1,
+        statusChecks: ['ci', 'promobot/gates'],
+      });
+      try {
+        const { code, out } = await doctor();
+        expect(out).toContain(
+          "[warn] bootcamp/notes-deploy: merge into main: merges into main need 1 official approving review(s) (/approve is not one) and the status checks ci: promobot's merges wait for them",
+        );
+        expect(code).toBe(0);
+      } finally {
+        gitea.protectBranch('bootcamp/notes-deploy', 'main', undefined);
+      }
+    });
+
+    it('warns about a team: approver promobot finds in no team of the org (misspelled or missing)', async () => {
+      const misspelled = policiesDir({
+        'chat.yaml': policy(GOOD_QUERY).replace(
+          'gates: [request-rate] }',
+          'gates: [request-rate], approvals: { approvers: [team:bootcamp/srre] } }',
+        ),
+      });
+      const { code, out } = await doctor({ PROMOBOT_POLICIES: misspelled });
+      expect(out).toMatch(
+        /\[warn\] bootcamp\/notes-deploy: read the members of team:bootcamp\/srre: promobot is in no team bootcamp\/srre: the team does not exist/,
+      );
+      expect(out).toContain('fix: create the team bootcamp/srre and add promobot to it, or correct the name');
+      expect(code).toBe(0);
+    });
+
+    it('asks about a probe login when no approver is named, and fails a writer the same way', async () => {
+      const { out } = await doctor({ GITEA_TOKEN: writerToken });
+      expect(out).toMatch(
+        /\[FAIL\] bootcamp\/notes-deploy: read another user's permission: .*promobot-doctor-probe/,
+      );
+      const ok = await doctor();
+      expect(ok.out).toMatch(
+        /\[ok\] +bootcamp\/notes-deploy: read another user's permission: promobot reads the permission of another user \(none\)/,
+      );
+    });
   });
 
   it('reports an unreachable Redis and missing hooks with their fixes', async () => {

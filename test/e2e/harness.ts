@@ -42,6 +42,7 @@ export async function startPromobot(options: {
   const runtime = await createPromotionRuntime({
     config: app.config,
     logger: app.logger,
+    metrics: app.metrics,
     gitBaseEnv: { PATH: process.env.PATH ?? '', HOME: options.home },
   });
   holder.runtime = runtime;

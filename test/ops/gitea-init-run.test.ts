@@ -3,6 +3,12 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { createLogger } from '../../src/logger/index.js';
+import { PromotionPolicy } from '../../src/policy/schema.js';
+import { createGiteaHost } from '../../src/scm/gitea/index.js';
+import { checkApproverAccess } from '../../src/setup/check-approver-access.js';
+import { startGiteaDouble } from '../doubles/gitea/index.js';
 import { REPO_ROOT } from './support/repo-root.js';
 import { startGiteaSetupDouble, type GiteaSetupDouble } from './support/gitea-setup-double.js';
 
@@ -79,9 +85,10 @@ describe('compose/gitea-init/init.sh against a Gitea double', () => {
     expect(users.get('bootcamp-admin')).toMatchObject({ admin: true, password: 'admin-pw-from-secret' });
     expect(users.get('promobot')?.admin).toBe(false);
     expect(teams.map((t) => [t.org, t.name, t.permission, [...t.members]])).toEqual([
-      ['bootcamp', 'sre', 'write', ['bootcamp-admin']],
+      ['bootcamp', 'sre', 'write', ['bootcamp-admin', 'promobot']],
     ]);
-    expect(repo()?.collaborators.get('promobot')).toBe('write');
+    // docs/ACCESS.md's least privilege: repo admin, and a member of the approvers' team.
+    expect(repo()?.collaborators.get('promobot')).toBe('admin');
 
     const files = execFileSync('git', ['-C', repo()?.bare ?? '', 'ls-tree', '-r', '--name-only', 'main'], {
       encoding: 'utf8',
@@ -93,7 +100,7 @@ describe('compose/gitea-init/init.sh against a Gitea double', () => {
     const token = readFileSync(join(dir, 'token'), 'utf8').trim();
     expect(tokens.get(token)).toMatchObject({
       user: 'promobot',
-      scopes: ['write:repository', 'write:issue', 'read:organization'],
+      scopes: ['write:repository', 'write:issue', 'read:organization', 'read:user'],
     });
 
     expect(repo()?.hooks).toEqual([
@@ -105,6 +112,61 @@ describe('compose/gitea-init/init.sh against a Gitea double', () => {
         config: { url: HOOK_URL, content_type: 'json', secret: 'hook-secret-from-file' },
       },
     ]);
+  });
+
+  it("leaves a bot whose ChatOps look-ups pass on the strict Gitea double, for the compose policy's team approver", async () => {
+    // The state gitea-init made, carried over to the double that applies Gitea's route guards.
+    const { users, teams, tokens } = gitea.state;
+    const setUp = repo();
+    if (!setUp) throw new Error('no repo');
+    const policy = PromotionPolicy.parse(
+      parse(readFileSync(join(REPO_ROOT, 'compose/policies/chat.yaml'), 'utf8')),
+    );
+    const decide = async (
+      collaborators: Map<string, string>,
+      teamMembers: (t: (typeof teams)[number]) => string[],
+    ) => {
+      const strict = await startGiteaDouble();
+      try {
+        for (const [login, user] of users) {
+          const token = [...tokens].find(([, t]) => t.user === login);
+          strict.addUser(login, {
+            siteAdmin: user.admin,
+            ...(token ? { token: token[0], scopes: token[1].scopes } : {}),
+          });
+        }
+        await strict.addRepo({
+          owner: setUp.owner,
+          name: setUp.name,
+          bare: setUp.bare,
+          access: Object.fromEntries(collaborators) as Record<string, 'read' | 'write' | 'admin'>,
+        });
+        for (const team of teams) strict.addTeam(team.org, team.name, teamMembers(team));
+        const botToken = readFileSync(join(dir, 'token'), 'utf8').trim();
+        const host = createGiteaHost({
+          baseUrl: strict.url,
+          token: botToken,
+          logger: createLogger({ level: 'silent' }),
+        });
+        const checks = await checkApproverAccess(host, 'bootcamp/notes-deploy', [policy]);
+        const approverIsMember = await host
+          .isTeamMember('bootcamp', 'sre', 'bootcamp-admin')
+          .catch(() => null);
+        expect(strict.violations).toEqual([]);
+        return { statuses: checks.map((c) => c.status), approverIsMember };
+      } finally {
+        await strict.close();
+      }
+    };
+
+    expect(await decide(setUp.collaborators, (t) => [...t.members])).toEqual({
+      statuses: ['pass', 'pass'],
+      approverIsMember: true,
+    });
+    // The set-up issue #19 met (a writer outside the team) fails both look-ups on the same double.
+    expect(
+      await decide(new Map([['promobot', 'write']]), (t) => [...t.members].filter((m) => m !== 'promobot')),
+    ).toEqual({ statuses: ['fail', 'fail'], approverIsMember: null });
   });
 
   it('changes nothing on a second run: same token, one hook, no second seed push', async () => {

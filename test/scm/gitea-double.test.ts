@@ -335,4 +335,199 @@ describe('test/doubles/gitea', () => {
       expect(double.answerProblems).toEqual([]);
     });
   });
+
+  describe('branch protection', () => {
+    it("refuses a merge until the protected base's required checks pass and approvals are in, and refuses to delete it", async () => {
+      double.protectBranch('bootcamp/notes-deploy', 'main', { requiredApprovals: 1, statusChecks: ['ci'] });
+      try {
+        const pr = await double.openPullRequest('bootcamp/notes-deploy', {
+          author: 'alice',
+          head: 'promobot/staging/chat-ui',
+          base: 'main',
+          title: 'protected',
+        });
+        const merge = () =>
+          api('POST', `/repos/bootcamp/notes-deploy/pulls/${pr.index}/merge`, { do: 'merge' });
+        expect(await merge()).toMatchObject({
+          status: 405,
+          body: { message: 'not allowed to merge [reason: Not all required status checks successful]' },
+        });
+        await api('POST', `/repos/bootcamp/notes-deploy/statuses/${pr.headSha}`, {
+          context: 'ci',
+          state: 'success',
+        });
+        expect(await merge()).toMatchObject({
+          status: 405,
+          body: { message: 'not allowed to merge [reason: Does not have enough approvals]' },
+        });
+        const branch = await api('GET', '/repos/bootcamp/notes-deploy/branches/main');
+        expect(branch.body).toMatchObject({
+          protected: true,
+          required_approvals: 1,
+          status_check_contexts: ['ci'],
+        });
+        expect(await api('DELETE', '/repos/bootcamp/notes-deploy/branches/main')).toMatchObject({
+          status: 403,
+        });
+        // A reader's approval is not official and does not count; a writer's does.
+        await double.review('bootcamp/notes-deploy', pr.index, 'bob', 'APPROVED');
+        expect((await merge()).status).toBe(405);
+        await double.review('bootcamp/notes-deploy', pr.index, 'promobot', 'APPROVED');
+        expect((await merge()).status).toBe(200);
+      } finally {
+        double.protectBranch('bootcamp/notes-deploy', 'main', undefined);
+      }
+      expect(double.violations).toEqual([]);
+    });
+
+    it('refuses to delete a protected branch that is not the default one', async () => {
+      double.protectBranch('bootcamp/notes-deploy', 'feature', {});
+      try {
+        expect(await api('DELETE', '/repos/bootcamp/notes-deploy/branches/feature')).toMatchObject({
+          status: 403,
+          body: { message: 'branch protected' },
+        });
+      } finally {
+        double.protectBranch('bootcamp/notes-deploy', 'feature', undefined);
+      }
+    });
+  });
+
+  // One test per route guard of routers/api/v1/api.go (Gitea 1.22-1.25) and org/member.go that promobot's reads
+  // meet; shared/contracts/GITEA-BEHAVIOUR.md "Who may read what".
+  describe('who may read what', () => {
+    const tokens: Record<string, string> = {};
+    let sreId = 0;
+
+    async function as(login: string, path: string) {
+      const response = await fetch(`${double.url}/api/v1${path}`, {
+        headers: { authorization: `token ${tokens[login] ?? ''}` },
+        redirect: 'manual',
+      });
+      const text = await response.text();
+      return {
+        status: response.status,
+        location: response.headers.get('location'),
+        body: text === '' ? undefined : (JSON.parse(text) as unknown),
+      };
+    }
+
+    beforeAll(() => {
+      for (const login of ['owner', 'carol', 'dave', 'erin']) tokens[login] = double.addUser(login).token;
+      tokens.root = double.addUser('root', { siteAdmin: true }).token;
+      tokens.alice = aliceToken;
+      tokens.bob = bobToken;
+      tokens.promobot = token;
+      double.addTeam('acme', 'Owners', ['owner']);
+      sreId = double.addTeam('acme', 'sre', ['carol']).id;
+      double.addTeam('acme', 'release', ['dave']);
+    });
+
+    afterAll(() => {
+      expect(double.violations).toEqual([]);
+      expect(double.answerProblems).toEqual([]);
+    });
+
+    it("lets only a repo admin or a site admin read another user's permission, with Gitea's 403 before any look-up", async () => {
+      const path = '/repos/bootcamp/notes-deploy/collaborators';
+      const refusal = {
+        message:
+          'Only admins can query all permissions, repo admins can query all repo permissions, collaborators can query only their own',
+      };
+      expect(await as('alice', `${path}/bob/permission`)).toMatchObject({ status: 403, body: refusal });
+      // Not even whether the user exists leaks to a writer.
+      expect(await as('alice', `${path}/nobody/permission`)).toMatchObject({ status: 403, body: refusal });
+      expect(await as('alice', `${path}/alice/permission`)).toMatchObject({
+        status: 200,
+        body: { permission: 'write' },
+      });
+      expect(await as('promobot', `${path}/bob/permission`)).toMatchObject({
+        status: 200,
+        body: { permission: 'read' },
+      });
+      expect(await as('root', `${path}/alice/permission`)).toMatchObject({
+        status: 200,
+        body: { permission: 'write' },
+      });
+    });
+
+    it('answers the team routes of /orgs/{org} only to org members (reqOrgMembership), 404 for an unknown org', async () => {
+      const refusal = { message: 'Must be an organization member' };
+      expect(await as('erin', '/orgs/acme/teams')).toMatchObject({ status: 403, body: refusal });
+      expect(await as('erin', '/orgs/acme/teams/search?q=sre')).toMatchObject({ status: 403, body: refusal });
+      expect(await as('promobot', '/orgs/acme/teams/search?q=sre')).toMatchObject({ status: 403 });
+      expect((await as('erin', '/orgs/nowhere/teams')).status).toBe(404);
+      const listed = await as('dave', '/orgs/acme/teams');
+      expect(listed.status).toBe(200);
+      expect((listed.body as { name: string }[]).map((t) => t.name).sort()).toEqual([
+        'Owners',
+        'release',
+        'sre',
+      ]);
+    });
+
+    it("searches only the caller's own teams unless the caller is a site admin (SearchTeam)", async () => {
+      const names = async (login: string) =>
+        ((await as(login, '/orgs/acme/teams/search?q=')).body as { data: { name: string }[] }).data.map(
+          (t) => t.name,
+        );
+      expect(await names('dave')).toEqual(['release']);
+      expect(await names('carol')).toEqual(['sre']);
+      expect((await names('root')).sort()).toEqual(['Owners', 'release', 'sre']);
+    });
+
+    it("answers a team's members only to its members, org owners and site admins (reqTeamMembership)", async () => {
+      expect(await as('dave', `/teams/${sreId}/members/carol`)).toMatchObject({
+        status: 403,
+        body: { message: 'Must be a team member' },
+      });
+      expect(await as('dave', `/teams/${sreId}/members`)).toMatchObject({
+        status: 403,
+        body: { message: 'Must be a team member' },
+      });
+      // Outside the org the team does not exist.
+      expect(await as('erin', `/teams/${sreId}/members/carol`)).toMatchObject({
+        status: 404,
+        body: { message: "The target couldn't be found." },
+      });
+      expect((await as('carol', `/teams/${sreId}/members/carol`)).status).toBe(200);
+      expect((await as('carol', `/teams/${sreId}/members/dave`)).status).toBe(404);
+      expect((await as('owner', `/teams/${sreId}/members/carol`)).status).toBe(200);
+      expect((await as('root', `/teams/${sreId}/members/carol`)).status).toBe(200);
+      const members = await as('owner', `/teams/${sreId}/members`);
+      expect((members.body as { login: string }[]).map((u) => u.login)).toEqual(['carol']);
+    });
+
+    it('tells org membership to members and site admins, and redirects anyone else to the public membership', async () => {
+      expect((await as('dave', '/orgs/acme/members/carol')).status).toBe(204);
+      expect((await as('dave', '/orgs/acme/members/erin')).status).toBe(404);
+      expect((await as('root', '/orgs/acme/members/carol')).status).toBe(204);
+      expect(await as('erin', '/orgs/acme/members/carol')).toMatchObject({
+        status: 303,
+        location: '/api/v1/orgs/acme/public_members/carol',
+      });
+      // Asking about oneself as an outsider is a plain 404.
+      expect((await as('erin', '/orgs/acme/members/erin')).status).toBe(404);
+      expect((await as('erin', '/orgs/acme/public_members/carol')).status).toBe(404);
+    });
+
+    it('lists, creates and edits repo hooks only for repo admins (reqAdmin), with its message', async () => {
+      const refusal = {
+        message: 'user should be an owner or a collaborator with admin write of a repository',
+      };
+      expect(await as('alice', '/repos/bootcamp/notes-deploy/hooks')).toMatchObject({
+        status: 403,
+        body: refusal,
+      });
+      expect((await as('promobot', '/repos/bootcamp/notes-deploy/hooks')).status).toBe(200);
+    });
+
+    it('gives org owners admin access to the org repos', async () => {
+      double.addTeam('bootcamp', 'Owners', ['owner']);
+      expect(await as('owner', '/repos/bootcamp/notes-deploy/collaborators/alice/permission')).toMatchObject({
+        status: 200,
+        body: { permission: 'write' },
+      });
+    });
+  });
 });

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PermanentError, TransientError } from '../../src/errors/index.js';
+import { AccessError, PermanentError, TransientError } from '../../src/errors/index.js';
 import { createLogger } from '../../src/logger/index.js';
 import { createGiteaHost } from '../../src/scm/gitea/index.js';
 import { repoRef, type ScmHost } from '../../src/scm/types.js';
@@ -49,13 +49,16 @@ beforeAll(async () => {
   botToken = double.addUser('promobot').token;
   double.addUser('alice');
   double.addUser('bob');
+  double.addUser('carol');
   await double.addRepo({
     owner: 'bootcamp',
     name: 'notes-deploy',
     bare: deploy.bare,
     access: { promobot: 'admin', alice: 'write', bob: 'read' },
   });
-  double.addTeam('bootcamp', 'sre', ['alice']);
+  // Gitea shows a team's members only to its members (reqTeamMembership): the bot is in the approvers' team.
+  double.addTeam('bootcamp', 'sre', ['alice', 'promobot']);
+  double.addTeam('bootcamp', 'release', ['carol']);
   host = createGiteaHost({ baseUrl: double.url, token: botToken, logger, retry: FAST_RETRY });
 });
 
@@ -329,18 +332,43 @@ describe('scm/gitea', () => {
     it('tells team members from others, and an unknown team has no members', async () => {
       expect(await host.isTeamMember('bootcamp', 'sre', 'alice')).toBe(true);
       expect(await host.isTeamMember('bootcamp', 'SRE', 'bob')).toBe(false);
-      expect(await host.isTeamMember('bootcamp', 'release', 'alice')).toBe(false);
+      expect(await host.isTeamMember('bootcamp', 'nosuchteam', 'alice')).toBe(false);
     });
 
-    it("explains that reading others' permissions needs repo admin when the bot is only a writer", async () => {
+    it("throws an AccessError naming repo admin when the bot, only a writer, may not read others' permissions", async () => {
       double.setAccess('bootcamp/notes-deploy', 'promobot', 'write');
       try {
         const error = await host.getPermission(repo, 'alice').catch((e: unknown) => e);
-        expect(error).toBeInstanceOf(PermanentError);
-        expect((error as PermanentError).advice).toMatch(/admin access to bootcamp\/notes-deploy/);
+        expect(error).toBeInstanceOf(AccessError);
+        expect(error).toMatchObject({ capability: 'read-permission' });
+        expect((error as AccessError).message).toMatch(
+          /could not read @alice's permission on bootcamp\/notes-deploy/,
+        );
+        expect((error as AccessError).advice).toMatch(
+          /make promobot's Gitea user promobot an administrator of bootcamp\/notes-deploy/,
+        );
       } finally {
         double.setAccess('bootcamp/notes-deploy', 'promobot', 'admin');
       }
+    });
+
+    it('throws an AccessError, never "not a member", when the bot is in the org but not in the approvers\' team', async () => {
+      const error = await host.isTeamMember('bootcamp', 'release', 'carol').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AccessError);
+      expect(error).toMatchObject({ capability: 'read-team-members' });
+      expect((error as AccessError).advice).toMatch(
+        /add promobot's Gitea user promobot to the team bootcamp\/release/,
+      );
+    });
+
+    it('throws an AccessError when the bot is outside the organization (Must be an organization member)', async () => {
+      double.addTeam('acme', 'sre', ['alice']);
+      const error = await host.isTeamMember('acme', 'sre', 'alice').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AccessError);
+      expect(error).toMatchObject({ capability: 'read-org-teams' });
+      expect((error as AccessError).message).toMatch(/Must be an organization member/);
+      const unknown = await host.isTeamMember('nowhere', 'sre', 'alice').catch((e: unknown) => e);
+      expect(unknown).toMatchObject({ capability: 'read-org-teams' });
     });
   });
 

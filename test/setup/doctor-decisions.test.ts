@@ -25,7 +25,7 @@ describe('setup/judgeScmAccess()', () => {
       pull: true,
     });
     expect(verdict.ok).toBe(false);
-    expect(verdict.fix).toMatch(/^give bot write access to bootcamp\/d/);
+    expect(verdict.fix).toMatch(/^make bot an administrator of bootcamp\/d/);
   });
 
   it('refuses a classic GitHub token without the repo scope even with write permission', () => {

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { PermanentError } from '../../errors/index.js';
+import { isAccessError, PermanentError } from '../../errors/index.js';
 import type { CommentCreated, RepoRef, ReviewSubmitted, ScmKind } from '../../events/index.js';
 import { acquireRepoLock } from '../../git/index.js';
 import type { Logger } from '../../logger/index.js';
@@ -27,6 +27,7 @@ import {
   renderStatusComment,
 } from '../render.js';
 import { sameLogin } from '../same-login.js';
+import { answerAccessError, askedInComment } from './answer-access-error.js';
 import { createChatopsStore, type PullRequestKey, type StoredPromotion } from './chatops-store.js';
 import { readPromotionPullRequest, type PromotionPullRequest } from './promotion-pull-request.js';
 
@@ -67,6 +68,8 @@ export interface ChatopsRuntimeDeps {
   ) => Promise<{ pr: number; url?: string; tag?: string } | { refused: string }>;
   /** The clock, for audit entries; `Date.now` unless told. */
   now?: () => number;
+  /** Counts a command that could not be decided (`promobot_command_errors_total{reason}`). */
+  onCommandError?: (reason: string) => void;
 }
 
 export interface MergeReadiness {
@@ -352,7 +355,20 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       isPromotionPr: loaded !== null,
     };
     const merge = loaded ? await mergeInput(loaded) : undefined;
-    const handled = await handleComment(event, stored.state, context, lookupFor(scm, repo), instant(), merge);
+    let handled: Awaited<ReturnType<typeof handleComment>>;
+    try {
+      handled = await handleComment(event, stored.state, context, lookupFor(scm, repo), instant(), merge);
+    } catch (error) {
+      // The host refused promobot itself a look-up: say so in the PR instead of failing in silence.
+      if (!isAccessError(error)) throw error;
+      await answerAccessError(askedInComment(event), error, {
+        scm,
+        botLogin,
+        logger,
+        onCommandError: deps.onCommandError,
+      });
+      return;
+    }
     if (!handled.acted) {
       logger.debug({ why: handled.reason }, 'comment not acted on');
       return;
@@ -421,8 +437,9 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
         logger.debug({ why: loaded }, 'review ignored');
         return;
       }
+      const reviewed = await withReviewedCommit(event, resolved.scm);
       const handled = await handleReview(
-        await withReviewedCommit(event, resolved.scm),
+        reviewed,
         loaded.stored.state,
         {
           deployRepo: resolved.policy.spec.deployRepo.repo,
@@ -434,7 +451,20 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
         },
         lookupFor(resolved.scm, event.repo),
         instant(),
-      );
+      ).catch((error: unknown) => {
+        if (!isAccessError(error)) throw error;
+        return error;
+      });
+      if (isAccessError(handled)) {
+        const key = `review=${event.reviewer}@${reviewed.commitId ?? loaded.promotion.pr.headSha}`;
+        const request = { ...event, author: event.reviewer, asked: 'your approving review', key };
+        await answerAccessError(request, handled, {
+          ...resolved,
+          logger,
+          onCommandError: deps.onCommandError,
+        });
+        return;
+      }
       if (!handled.acted) return;
       logger.info({ reviewer: event.reviewer, outcome: handled.outcome }, 'review handled');
       if (handled.state === loaded.stored.state) return;

@@ -2,6 +2,7 @@ import type { RepoRef } from '../../events/index.js';
 import type { Logger } from '../../logger/index.js';
 import { PermanentError, TransientError } from '../../errors/index.js';
 import type { CommitStatus, MergeResult, Permission, PullRequest, ScmHost } from '../types.js';
+import { cannotReadMembers, cannotReadPermission, cannotReadTeams } from './access-errors.js';
 import { decideMergeFailure } from './decide-merge-failure.js';
 import { createGiteaClient, type RetryOptions } from './gitea-client.js';
 import {
@@ -232,6 +233,8 @@ export function createGiteaHost(options: GiteaHostOptions): ScmHost {
       });
     },
 
+    // Least privilege (docs/ACCESS.md): this is the only Gitea read of another user's effective level, and it needs
+    // repo admin; a refusal is promobot's setup, thrown as AccessError for the person to be told so.
     async getPermission(repo, user): Promise<Permission> {
       const { status, data } = await client.request(
         'GET',
@@ -239,13 +242,8 @@ export function createGiteaHost(options: GiteaHostOptions): ScmHost {
         { schema: GiteaPermission, pass: [403, 404] },
       );
       if (status === 403) {
-        // Gitea lets only site admins and repo admins read another user's permission.
-        throw new PermanentError(
-          `Gitea refused to tell ${user}'s permission on ${repo.fullName}: ${client.messageOf(data)}`,
-          {
-            advice: `give promobot's Gitea user admin access to ${repo.fullName}: Gitea shows other users' permissions to repository admins only`,
-          },
-        );
+        // Gitea lets only site admins and repo admins read another user's permission: promobot's setup is wrong.
+        throw cannotReadPermission(repo.fullName, user, await botName(), client.messageOf(data));
       }
       // 404: no such user; a user that does not exist may do nothing.
       if (status === 404 || !data) return 'none';
@@ -253,15 +251,20 @@ export function createGiteaHost(options: GiteaHostOptions): ScmHost {
       return level === 'owner' ? 'admin' : (level as Permission);
     },
 
+    // Least privilege (docs/ACCESS.md): Gitea shows a team's members only to its members, so promobot is a member of
+    // every `team:` approver's team; a refusal is thrown as AccessError, never read as "not a member".
     async isTeamMember(org, team, user) {
       const team_ = await findTeam(org, team);
       if (!team_) {
         logger.warn({ org, team }, 'team not found in organization');
         return false;
       }
-      const { status } = await client.request('GET', `/teams/${team_.id}/members/${seg(user)}`, {
-        pass: [404],
+      // reqTeamMembership: 403 for an org member outside the team. A 404 can only mean "not a member" here: the
+      // team search just passed reqOrgMembership, and a caller outside the org would have been refused there.
+      const { status, data } = await client.request('GET', `/teams/${team_.id}/members/${seg(user)}`, {
+        pass: [403, 404],
       });
+      if (status === 403) throw cannotReadMembers(org, team, await botName(), client.messageOf(data));
       return status === 200;
     },
 
@@ -275,17 +278,31 @@ export function createGiteaHost(options: GiteaHostOptions): ScmHost {
     },
   };
 
+  /** The bot's login for advice; a failure to read it must not hide the advice. */
+  async function botName(): Promise<string> {
+    try {
+      return `promobot's Gitea user ${(await host.whoAmI()).login}`;
+    } catch {
+      return "promobot's Gitea user";
+    }
+  }
+
   async function findTeam(org: string, name: string): Promise<GiteaTeam | undefined> {
     const wanted = name.toLowerCase();
-    const { data } = await client.request('GET', `/orgs/${seg(org)}/teams/search`, {
+    // reqOrgMembership: 403 "Must be an organization member"; 404 for an org Gitea does not show.
+    const { status, data } = await client.request('GET', `/orgs/${seg(org)}/teams/search`, {
       query: { q: name, limit: 50 },
       schema: GiteaTeamSearch,
+      pass: [403, 404],
     });
+    if (status === 403 || status === 404)
+      throw cannotReadTeams(org, name, await botName(), status, client.messageOf(data));
     const found = ((data as { data?: GiteaTeam[] | null }).data ?? []).find(
       (t) => t.name.toLowerCase() === wanted,
     );
     if (found) return found;
-    // The search matches substrings and pages; the full list settles it.
+    // The search finds only the bot's own teams (SearchTeam: "Only admin is allowed to search for all teams") and
+    // matches substrings; the full list, open to every org member, settles it.
     const all = await client.paginate(`/orgs/${seg(org)}/teams`, GiteaTeam);
     return all.find((t) => t.name.toLowerCase() === wanted);
   }

@@ -4,9 +4,17 @@ import { throttling } from '@octokit/plugin-throttling';
 import type { z } from 'zod';
 import type { RepoRef } from '../../events/index.js';
 import type { Logger } from '../../logger/index.js';
-import { PermanentError } from '../../errors/index.js';
-import { httpError, parseRetryAfter } from '../http-error.js';
+import { AccessError, PermanentError, PromobotError, TransientError } from '../../errors/index.js';
+import { httpError } from '../http-error.js';
+import {
+  adviseForbidden,
+  adviseReadPermission,
+  adviseUnseenTeam,
+  rateLimitWaitMs,
+  type GitHubRefusal,
+} from './access-advice.js';
 import type { MergeResult, PullRequest, ScmHost } from '../types.js';
+import { createAppTokens, type GitHubAppCredentials } from './app-auth.js';
 import { decideGitHubMergeFailure } from './decide-github-merge-failure.js';
 import { requiredPermission } from './required-permission.js';
 import { webUrl } from './web-url.js';
@@ -18,16 +26,18 @@ import {
   GitHubPermission,
   GitHubPullRequest,
   GitHubReview,
+  GitHubTeam,
   GitHubUser,
   Unread,
 } from './schema.js';
 import { toComment, toPermission, toPullRequest, toReview } from './to-domain.js';
 
-export interface GitHubHostOptions {
+interface GitHubHostCommon {
   /** REST API base, e.g. `https://api.github.com` or `https://ghe.example.com/api/v3`. */
   baseUrl: string;
-  token: string;
   logger: Logger;
+  /** The clock of installation-token refreshes (tests move it). */
+  now?: () => number;
   /** plugin-retry: attempts after the first for 5xx and network failures, and the backoff unit (ms). */
   retry?: { retries?: number; retryAfterBaseValue?: number };
   /**
@@ -38,7 +48,30 @@ export interface GitHubHostOptions {
   throttle?: { enabled?: boolean; retries?: number; maxWaitSeconds?: number; retryAfterBaseValue?: number };
 }
 
+/** A personal access token (classic or fine-grained), or a GitHub App installation. */
+export type GitHubHostOptions = GitHubHostCommon &
+  ({ token: string; app?: undefined } | { app: GitHubAppCredentials; token?: undefined });
+
+/** The GitHub host, and the token git should use right now (an App's installation token changes every hour). */
+export interface GitHubHost extends ScmHost {
+  gitToken(): Promise<string>;
+}
+
 const RetryingOctokit = Octokit.plugin(retry, throttling);
+
+/** What promobot was doing when GitHub refused it, for `AccessError.capability`. */
+function capabilityOf(method: string, path: string): string {
+  if (/\/reactions$/.test(path)) return 'react';
+  if (/\/statuses\//.test(path)) return 'set-status';
+  if (/\/merge$/.test(path)) return 'merge';
+  if (/\/git\/refs\//.test(path)) return 'delete-branch';
+  if (/\/collaborators\/[^/]+\/permission$/.test(path)) return 'read-permission';
+  if (/^\/orgs\/[^/]+\/teams\/[^/]+\/memberships\//.test(path)) return 'read-team-members';
+  if (/^\/orgs\/[^/]+\/teams\//.test(path)) return 'read-team';
+  if (/\/comments/.test(path)) return method === 'GET' ? 'read-comments' : 'comment';
+  if (/\/pulls/.test(path)) return method === 'GET' ? 'read-pull-requests' : 'write-pull-requests';
+  return method === 'GET' ? 'read' : 'write';
+}
 
 interface OctokitFailure {
   status?: number;
@@ -53,8 +86,12 @@ interface OctokitFailure {
  * @example
  * const host = createGitHubHost({ baseUrl: config.github.apiUrl, token: config.github.token, logger });
  */
-export function createGitHubHost(options: GitHubHostOptions): ScmHost {
+export function createGitHubHost(options: GitHubHostOptions): GitHubHost {
   const logger = options.logger.child({ scm: 'github' });
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const appTokens = options.app
+    ? createAppTokens({ baseUrl, app: options.app, logger, ...(options.now ? { now: options.now } : {}) })
+    : undefined;
   const throttle = { retries: 2, maxWaitSeconds: 60, ...options.throttle };
   const onLimit =
     (kind: string) =>
@@ -67,8 +104,8 @@ export function createGitHubHost(options: GitHubHostOptions): ScmHost {
       return again;
     };
   const octokit = new RetryingOctokit({
-    auth: options.token,
-    baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    ...(options.token === undefined ? {} : { auth: options.token }),
+    baseUrl,
     userAgent: 'promobot',
     log: {
       debug: () => undefined,
@@ -94,6 +131,13 @@ export function createGitHubHost(options: GitHubHostOptions): ScmHost {
     },
   });
 
+  // An App's calls carry its current installation token, refreshed before it expires.
+  if (appTokens) {
+    octokit.hook.before('request', async (request) => {
+      request.headers.authorization = `token ${await appTokens.token()}`;
+    });
+  }
+
   /** Runs one call; failures become Transient/PermanentError, answers are zod-parsed. */
   async function call<S extends z.ZodType>(
     method: string,
@@ -116,34 +160,60 @@ export function createGitHubHost(options: GitHubHostOptions): ScmHost {
     return parsed.data;
   }
 
+  /**
+   * A failed call as promobot's error kinds: a rate limit (403 or 429, even once the throttling plugin gave up) is
+   * transient with the wait GitHub asked for; any other 403 is GitHub refusing promobot itself (AccessError, with
+   * the permission or scope to add); the rest as every host's.
+   */
   function toError(method: string, path: string, error: unknown) {
+    // Already sorted (the App's token could not be made, in the request hook).
+    if (error instanceof PromobotError) return error;
     const failure = error as OctokitFailure;
-    const headers = failure.response?.headers ?? {};
-    let retryAfterMs = parseRetryAfter(
-      headers['retry-after'] === undefined ? undefined : String(headers['retry-after']),
-    );
-    if (
-      retryAfterMs === undefined &&
-      String(headers['x-ratelimit-remaining']) === '0' &&
-      headers['x-ratelimit-reset'] !== undefined
-    ) {
-      retryAfterMs = Math.max(0, Number(headers['x-ratelimit-reset']) * 1000 - Date.now());
+    const status = typeof failure.status === 'number' && failure.status > 0 ? failure.status : undefined;
+    const message = failure.message ?? String(error);
+    const action = `${method} ${path}`;
+    const refusal = refusalOf(error);
+    const waitMs = refusal ? rateLimitWaitMs(refusal, Date.now()) : undefined;
+    if (refusal && waitMs !== undefined) {
+      return new TransientError(`GitHub rate limit on ${action} (${refusal.status}): ${message}`, {
+        cause: error,
+        retryAfterMs: waitMs,
+      });
     }
-    return httpError({
-      host: 'GitHub',
-      action: `${method} ${path}`,
-      status: typeof failure.status === 'number' && failure.status > 0 ? failure.status : undefined,
-      message: failure.message ?? String(error),
-      retryAfterMs,
-      scope: requiredPermission(method, path),
-      cause: error,
-    });
+    if (appTokens && status === 401) {
+      // The installation token lapsed or was revoked: make a new one on the next try.
+      appTokens.invalidate();
+      return new TransientError(`GitHub refused the installation token on ${action}: ${message}`, {
+        cause: error,
+      });
+    }
+    const scope = requiredPermission(method, path);
+    if (refusal && refusal.status === 403) {
+      return new AccessError(`GitHub answered 403 on ${action}: ${message}`, {
+        capability: capabilityOf(method, path),
+        advice: adviseForbidden(refusal, action, scope),
+        cause: error,
+      });
+    }
+    return httpError({ host: 'GitHub', action, status, message, scope, cause: error });
   }
 
   const statusOf = (error: unknown): number | undefined => {
     const cause = (error as { cause?: OctokitFailure }).cause;
     return typeof cause?.status === 'number' ? cause.status : undefined;
   };
+  /** GitHub's answer inside an octokit failure (or inside the error `call` made of it). */
+  function refusalOf(error: unknown): GitHubRefusal | undefined {
+    const direct = error as OctokitFailure;
+    const failure = typeof direct.status === 'number' ? direct : (error as { cause?: OctokitFailure }).cause;
+    if (typeof failure?.status !== 'number') return undefined;
+    const data = failure.response?.data as { message?: unknown } | undefined;
+    return {
+      status: failure.status,
+      message: typeof data?.message === 'string' ? data.message : (failure.message ?? ''),
+      headers: failure.response?.headers ?? {},
+    };
+  }
   const ids = (repo: RepoRef) => ({ owner: repo.owner, repo: repo.name });
   const where = (repo: RepoRef) => `/repos/${repo.fullName}`;
 
@@ -168,10 +238,16 @@ export function createGitHubHost(options: GitHubHostOptions): ScmHost {
     return pr ? toPullRequest(pr) : null;
   }
 
-  const host: ScmHost = {
+  const host: GitHubHost = {
     kind: 'github',
 
+    async gitToken() {
+      return appTokens ? appTokens.token() : (options.token ?? '');
+    },
+
     async whoAmI() {
+      // Installation tokens cannot call GET /user: an App is `<slug>[bot]`, from GET /app.
+      if (appTokens) return { login: await appTokens.login() };
       const user = await call('GET', '/user', GitHubUser, () => octokit.rest.users.getAuthenticated());
       return { login: user.login };
     },
@@ -250,7 +326,8 @@ export function createGitHubHost(options: GitHubHostOptions): ScmHost {
       } catch (error) {
         const status = statusOf(error);
         if (status !== 405 && status !== 409) throw error;
-        const message = ((error as { cause?: OctokitFailure }).cause?.message ?? '').trim();
+        // GitHub's own words (octokit's message appends the documentation URL).
+        const message = (refusalOf(error)?.message ?? '').trim();
         const pr = await getPullRequest(repo, number).catch(() => null);
         const result = decideGitHubMergeFailure(status, message, pr);
         logger.info({ repo: repo.fullName, number, status, ...result }, 'pull request not merged');
@@ -351,11 +428,46 @@ export function createGitHubHost(options: GitHubHostOptions): ScmHost {
       } catch (error) {
         // 404: not a user; a user that does not exist may do nothing.
         if (statusOf(error) === 404) return 'none';
+        const refusal = refusalOf(error);
+        if (error instanceof AccessError && refusal) {
+          throw new AccessError(
+            `GitHub does not let promobot read @${user}'s permission on ${repo.fullName}`,
+            {
+              capability: 'read-permission',
+              advice: adviseReadPermission(refusal, repo.fullName),
+              cause: error,
+            },
+          );
+        }
         throw error;
       }
     },
 
     async isTeamMember(org, team, user) {
+      // A 404 on the membership means "not a member" only once the bot is known to see the team: GitHub answers
+      // 404 alike for a team hidden from the bot (secret, or the bot outside the org) and a user outside it.
+      try {
+        await call('GET', `/orgs/${org}/teams/${team}`, GitHubTeam, () =>
+          octokit.rest.teams.getByName({ org, team_slug: team }),
+        );
+      } catch (error) {
+        const refusal = refusalOf(error);
+        if (statusOf(error) === 404 && refusal) {
+          throw new AccessError(`GitHub does not show team ${org}/${team} to promobot`, {
+            capability: 'read-team',
+            advice: adviseUnseenTeam(refusal.headers, org, team),
+            cause: error,
+          });
+        }
+        if (error instanceof AccessError) {
+          throw new AccessError(`GitHub does not let promobot read team ${org}/${team}`, {
+            capability: 'read-team',
+            advice: error.advice ?? adviseUnseenTeam({}, org, team),
+            cause: error,
+          });
+        }
+        throw error;
+      }
       try {
         const membership = await call(
           'GET',
@@ -366,7 +478,15 @@ export function createGitHubHost(options: GitHubHostOptions): ScmHost {
         // A pending invitation is not membership yet.
         return membership.state === 'active';
       } catch (error) {
+        // The bot sees the team (read above): a 404 now means the user is not in it.
         if (statusOf(error) === 404) return false;
+        if (error instanceof AccessError) {
+          throw new AccessError(`GitHub does not let promobot read the members of team ${org}/${team}`, {
+            capability: 'read-team-members',
+            advice: error.advice ?? adviseUnseenTeam({}, org, team),
+            cause: error,
+          });
+        }
         throw error;
       }
     },
@@ -377,8 +497,18 @@ export function createGitHubHost(options: GitHubHostOptions): ScmHost {
           octokit.rest.git.deleteRef({ ...ids(repo), ref: `heads/${branch}` }),
         );
       } catch (error) {
-        // 422 "Reference does not exist": already gone, which is what was asked.
-        if (statusOf(error) !== 422 && statusOf(error) !== 404) throw error;
+        const status = statusOf(error);
+        const message = refusalOf(error)?.message ?? '';
+        // 404, or 422 "Reference does not exist": already gone, which is what was asked.
+        if (status === 404 || (status === 422 && /does not exist/i.test(message))) return;
+        if (status === 422) {
+          throw new AccessError(`GitHub refused to delete branch ${branch} of ${repo.fullName}: ${message}`, {
+            capability: 'delete-branch',
+            advice: `branch protection or a ruleset on ${repo.fullName} covers ${branch}: leave promobot's branches (promobot/*) out of it, or allow promobot to delete them`,
+            cause: error,
+          });
+        }
+        throw error;
       }
     },
 

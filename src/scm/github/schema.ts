@@ -55,6 +55,8 @@ export const GitHubPermission = z.object({
   permission: z.string(),
 });
 
+export const GitHubTeam = z.object({ slug: z.string(), privacy: z.string().nullish() });
+
 export const GitHubMembership = z.object({
   state: z.enum(['active', 'pending']),
 });

@@ -108,7 +108,8 @@ export interface GiteaDouble {
   readonly answerProblems: string[];
   readonly requests: RecordedRequest[];
   readonly deliveries: Delivery[];
-  addUser(login: string, options?: { scopes?: string[]; token?: string }): DoubleUser;
+  /** `siteAdmin` passes every route guard, as a Gitea site administrator does. */
+  addUser(login: string, options?: { scopes?: string[]; token?: string; siteAdmin?: boolean }): DoubleUser;
   addRepo(options: {
     owner: string;
     name: string;
@@ -117,7 +118,13 @@ export interface GiteaDouble {
     access?: Record<string, AccessLevel>;
   }): Promise<DoubleRepo>;
   setAccess(fullName: string, login: string, level: AccessLevel | 'none'): void;
+  /**
+   * A team of organization `org` (the organization exists once it has a team). As on Gitea, the members of the team
+   * named `Owners` own the organization, and a member of any team is a member of the organization.
+   */
   addTeam(org: string, name: string, members: string[]): DoubleTeam;
+  /** Adds (or removes) `login` to the team, as an org owner does in Gitea's UI. */
+  setTeamMember(org: string, team: string, login: string, member: boolean): void;
   /** Opens a PR as `author` through the UI (sends `pull_request` opened). */
   openPullRequest(
     fullName: string,
@@ -142,6 +149,16 @@ export interface GiteaDouble {
   merge(fullName: string, index: number, user: string, style?: 'merge' | 'squash'): Promise<number>;
   /** Notices pushes made straight to the bare repos (push and `synchronized` webhooks), as Gitea's hooks do. */
   syncRefs(): Promise<void>;
+  /**
+   * A branch protection rule on `branch` (services/pull/check.go CheckPullBranchProtections): merging into it needs
+   * `statusChecks` all successful on the head and `requiredApprovals` approving reviews; deleting it is refused.
+   * `undefined` lifts it.
+   */
+  protectBranch(
+    fullName: string,
+    branch: string,
+    rule: { requiredApprovals?: number; statusChecks?: string[] } | undefined,
+  ): void;
   /** While held, merging the PR answers 405 "Please try again later". */
   holdMergeCheck(fullName: string, index: number, held: boolean): void;
   pull(fullName: string, index: number): DoublePull | undefined;
@@ -230,6 +247,9 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
   const statuses: DoubleStatus[] = [];
   const hooks: DoubleHook[] = [];
   const teams: DoubleTeam[] = [];
+  const protections = new Map<string, { requiredApprovals: number; statusChecks: string[] }>();
+  const protectionOf = (repo: DoubleRepo, branch: string) =>
+    protections.get(`${repo.owner}/${repo.name}:${branch}`.toLowerCase());
   const ids = { user: 1, repo: 1, pull: 1, comment: 1, status: 1, hook: 1, team: 1 };
   const issueIndex = new Map<string, number>();
   let baseUrl = '';
@@ -248,8 +268,16 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
     if (!user) throw new Error(`no user ${login} in the Gitea double`);
     return user;
   };
+  const teamsOf = (org: string) => teams.filter((t) => t.org.toLowerCase() === org.toLowerCase());
+  const orgExists = (org: string) => teamsOf(org).length > 0;
+  const inTeam = (team: DoubleTeam, user: DoubleUser) => team.members.has(user.login.toLowerCase());
+  /** models/organization: a member of any team of the org is an org member; the `Owners` team owns it. */
+  const isOrgMember = (org: string, user: DoubleUser) => teamsOf(org).some((t) => inTeam(t, user));
+  const isOrgOwner = (org: string, user: DoubleUser) =>
+    teamsOf(org).some((t) => t.name.toLowerCase() === 'owners' && inTeam(t, user));
+  /** Site admins and org owners have admin access to every repo they govern; others what they were given. */
   const accessOf = (repo: DoubleRepo, user: DoubleUser): AccessLevel | undefined =>
-    user.login.toLowerCase() === repo.owner.toLowerCase()
+    user.siteAdmin || user.login.toLowerCase() === repo.owner.toLowerCase() || isOrgOwner(repo.owner, user)
       ? 'admin'
       : repo.access.get(user.login.toLowerCase());
   const nextIndex = (repo: DoubleRepo) => {
@@ -265,6 +293,9 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
     });
   const error = (status: number, message: string) =>
     new HttpAnswer(status, { message, url: `${baseUrl}/api/swagger` });
+  /** api.go: the whole `/hooks` group (listing included) runs reqAdmin(). */
+  const notRepoAdmin = () =>
+    error(403, 'user should be an owner or a collaborator with admin write of a repository');
 
   async function renderPull(p: DoublePull) {
     const baseSha = (await branchSha(p.repo.bare, p.base)) ?? p.mergeBase;
@@ -727,14 +758,17 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
         return new HttpAnswer(200, render.review(await addReview(p, user, event, String(body.body ?? ''))));
       }
       case 'repoGetRepoPermissions': {
-        const target = users.get((params.collaborator ?? '').toLowerCase());
-        if (!target) return notFound();
-        if (access !== 'admin' && target !== user) {
+        // routers/api/v1/repo/collaborators.go GetRepoPermissions: the guard comes before the user look-up, so a
+        // caller who may not ask learns nothing, not even whether the user exists.
+        const asked = (params.collaborator ?? '').toLowerCase();
+        if (!user.siteAdmin && access !== 'admin' && asked !== user.login.toLowerCase()) {
           return error(
             403,
             'Only admins can query all permissions, repo admins can query all repo permissions, collaborators can query only their own',
           );
         }
+        const target = users.get(asked);
+        if (!target) return notFound();
         const level = accessOf(repo!, target) ?? 'none';
         return new HttpAnswer(200, {
           permission: target.login.toLowerCase() === repo!.owner.toLowerCase() ? 'owner' : level,
@@ -745,6 +779,8 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
       case 'repoDeleteBranch': {
         const branch = params.branch ?? '';
         if (branch === repo!.defaultBranch) return error(403, 'can not delete default branch');
+        // repo/branch.go DeleteBranch: a protected branch is refused.
+        if (protectionOf(repo!, branch)) return error(403, 'branch protected');
         if (!(await deleteBranch(repo!.bare, branch))) return notFound();
         knownRefs.get(fullName(repo!))?.delete(branch);
         closePullsOf(repo!, branch);
@@ -773,26 +809,27 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
             removed: null,
             modified: null,
           },
-          protected: false,
-          required_approvals: 0,
-          enable_status_check: false,
-          status_check_contexts: [],
+          protected: protectionOf(repo!, name) !== undefined,
+          required_approvals: protectionOf(repo!, name)?.requiredApprovals ?? 0,
+          enable_status_check: (protectionOf(repo!, name)?.statusChecks.length ?? 0) > 0,
+          status_check_contexts: protectionOf(repo!, name)?.statusChecks ?? [],
           user_can_push: access !== 'read',
           user_can_merge: access !== 'read',
           effective_branch_protection_name: '',
         });
       }
       case 'repoDeleteHook': {
-        if (access !== 'admin') return new HttpAnswer(403);
+        if (access !== 'admin') return notRepoAdmin();
         const at = hooks.findIndex((h) => h.repo === repo && String(h.id) === params.id);
         if (at < 0) return notFound();
         hooks.splice(at, 1);
         return new HttpAnswer(204);
       }
       case 'repoListHooks':
+        if (access !== 'admin') return notRepoAdmin();
         return paged(hooks.filter((h) => h.repo === repo).map(render.hook), query, path);
       case 'repoCreateHook': {
-        if (access !== 'admin') return new HttpAnswer(403);
+        if (access !== 'admin') return notRepoAdmin();
         const config = (body.config ?? {}) as Record<string, string>;
         if (!config.url || !config.content_type)
           return error(422, 'Missing config option: url and content_type are required');
@@ -813,7 +850,7 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
         return new HttpAnswer(201, render.hook(hook));
       }
       case 'repoEditHook': {
-        if (access !== 'admin') return new HttpAnswer(403);
+        if (access !== 'admin') return notRepoAdmin();
         const hook = hooks.find((h) => h.repo === repo && String(h.id) === params.id);
         if (!hook) return notFound();
         if (body.config) hook.config = { ...hook.config, ...(body.config as Record<string, string>) };
@@ -823,23 +860,65 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
         hook.updatedAt = now();
         return new HttpAnswer(200, render.hook(hook));
       }
+      // routers/api/v1/api.go, Gitea 1.22-1.25: `/orgs/{org}` routes run orgAssignment(true) (404 for an unknown org);
+      // `/orgs/{org}/teams` and `/teams/search` add reqOrgMembership() (403 "Must be an organization member"); every
+      // `/teams/{teamid}` route runs reqTeamMembership() (a member of that team, an org owner or a site admin; an
+      // org member outside the team gets 403 "Must be a team member", anyone else 404).
       case 'teamSearch': {
+        const org = params.org ?? '';
+        if (!orgExists(org)) return notFound();
+        if (!user.siteAdmin && !isOrgMember(org, user)) return error(403, 'Must be an organization member');
         const q = (query.get('q') ?? '').toLowerCase();
-        const found = teams.filter(
-          (t) => t.org.toLowerCase() === params.org?.toLowerCase() && t.name.toLowerCase().includes(q),
+        // routers/api/v1/org/team.go SearchTeam: "Only admin is allowed to search for all teams" — anyone else
+        // finds only the teams they are in.
+        const found = teamsOf(org).filter(
+          (t) => t.name.toLowerCase().includes(q) && (user.siteAdmin || inTeam(t, user)),
         );
-        if (!teams.some((t) => t.org.toLowerCase() === params.org?.toLowerCase())) return notFound();
         return new HttpAnswer(200, { ok: true, data: found.map(render.team) });
       }
       case 'orgListTeams': {
-        const found = teams.filter((t) => t.org.toLowerCase() === params.org?.toLowerCase());
-        return found.length > 0 ? paged(found.map(render.team), query, path) : notFound();
+        const org = params.org ?? '';
+        if (!orgExists(org)) return notFound();
+        if (!user.siteAdmin && !isOrgMember(org, user)) return error(403, 'Must be an organization member');
+        // org/team.go ListTeams: every team of the org, to any member.
+        return paged(teamsOf(org).map(render.team), query, path);
       }
+      case 'orgListTeamMembers':
       case 'orgListTeamMember': {
         const team = teams.find((t) => String(t.id) === params.id);
+        if (!team) return notFound();
+        if (!user.siteAdmin && !isOrgOwner(team.org, user) && !inTeam(team, user)) {
+          return isOrgMember(team.org, user) ? error(403, 'Must be a team member') : notFound();
+        }
+        if (op.operationId === 'orgListTeamMembers') {
+          const members = [...users.values()].filter((u) => inTeam(team, u));
+          return paged(members.map(render.user), query, path);
+        }
         const member = users.get((params.username ?? '').toLowerCase());
-        if (!team || !member || !team.members.has(member.login.toLowerCase())) return notFound();
+        if (!member || !inTeam(team, member)) return notFound();
         return new HttpAnswer(200, render.user(member));
+      }
+      case 'orgIsMember': {
+        // routers/api/v1/org/member.go IsMember: an org member or site admin learns 204 member / 404 not; anyone
+        // else asking about another user is redirected to the public membership. Base.Redirect answers 303 See
+        // Other (services/context/base.go `code := http.StatusSeeOther`), as the contract documents.
+        const org = params.org ?? '';
+        if (!orgExists(org)) return notFound();
+        const target = users.get((params.username ?? '').toLowerCase());
+        if (!target) return notFound();
+        if (user.siteAdmin || isOrgMember(org, user)) {
+          return isOrgMember(org, target) ? new HttpAnswer(204) : notFound();
+        }
+        if (target === user) return notFound();
+        return new HttpAnswer(303, undefined, {
+          location: `/api/v1/orgs/${encodeURIComponent(org)}/public_members/${encodeURIComponent(target.login)}`,
+        });
+      }
+      case 'orgIsPublicMember': {
+        // member.go IsPublicMember: no guard; nobody in the double has made their membership public.
+        const org = params.org ?? '';
+        if (!orgExists(org) || !users.get((params.username ?? '').toLowerCase())) return notFound();
+        return notFound();
       }
       default:
         return error(501, `the Gitea double does not implement ${op.operationId}`);
@@ -860,6 +939,25 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
     if (access === 'read') return error(405, 'User not allowed to merge PR');
     if (p.checking || p.conflicted) return error(405, 'Please try again later');
     const headSha = (await branchSha(repo.bare, p.head)) ?? p.headSha;
+    // services/pull/check.go CheckPullBranchProtections, in its order; pull.go answers 405 with the error's text.
+    const protection = protectionOf(repo, p.base);
+    if (protection) {
+      const latest = new Map<string, string>();
+      for (const s of statuses) if (s.repo === repo && s.sha === headSha) latest.set(s.context, s.state);
+      if (protection.statusChecks.some((context) => latest.get(context) !== 'success'))
+        return error(405, 'not allowed to merge [reason: Not all required status checks successful]');
+      const approvals = reviews.filter(
+        // Only official reviews count: by someone who may write to the repo (models/issues/review.go).
+        (r) =>
+          r.repo === repo &&
+          r.index === p.index &&
+          r.state === 'APPROVED' &&
+          !r.dismissed &&
+          ['write', 'admin'].includes(accessOf(repo, r.reviewer) ?? ''),
+      ).length;
+      if (approvals < protection.requiredApprovals)
+        return error(405, 'not allowed to merge [reason: Does not have enough approvals]');
+    }
     if (
       typeof body.head_commit_id === 'string' &&
       body.head_commit_id !== '' &&
@@ -1102,6 +1200,7 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
         email: `${login}@example.test`,
         token: userOptions.token ?? randomBytes(20).toString('hex'),
         scopes: userOptions.scopes ?? ['write:repository', 'write:issue', 'read:organization', 'read:user'],
+        siteAdmin: userOptions.siteAdmin ?? false,
       };
       users.set(login.toLowerCase(), user);
       return user;
@@ -1133,6 +1232,12 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
       };
       teams.push(team);
       return team;
+    },
+    setTeamMember(org, name, login, member) {
+      const team = teamsOf(org).find((t) => t.name.toLowerCase() === name.toLowerCase());
+      if (!team) throw new Error(`no team ${org}/${name} in the Gitea double`);
+      if (member) team.members.add(login.toLowerCase());
+      else team.members.delete(login.toLowerCase());
     },
     openPullRequest(name, pr) {
       return locked(async () => {
@@ -1190,6 +1295,16 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
       });
     },
     syncRefs: () => locked(syncRefs),
+    protectBranch(name, branch, rule) {
+      const repo = repoOf(name);
+      const key = `${repo.owner}/${repo.name}:${branch}`.toLowerCase();
+      if (rule === undefined) protections.delete(key);
+      else
+        protections.set(key, {
+          requiredApprovals: rule.requiredApprovals ?? 0,
+          statusChecks: rule.statusChecks ?? [],
+        });
+    },
     holdMergeCheck(name, index, held) {
       const p = pulls.find((x) => x.repo === repoOf(name) && x.index === index);
       if (p) p.checking = held;

@@ -9,6 +9,8 @@ export interface DoubleUser {
   token: string;
   /** Token scopes, e.g. `write:repository`; `all` grants every one. */
   scopes: string[];
+  /** A site administrator passes every route guard (`ctx.IsUserSiteAdmin()` in routers/api/v1/api.go). */
+  siteAdmin: boolean;
 }
 
 export interface DoubleRepo {
@@ -117,7 +119,7 @@ export function createRenderer(baseUrl: string) {
     avatar_url: `${baseUrl}/avatars/${u.id}`,
     html_url: `${baseUrl}/${u.login}`,
     language: '',
-    is_admin: false,
+    is_admin: u.siteAdmin,
     last_login: '0001-01-01T00:00:00Z',
     created: '2024-01-01T00:00:00Z',
     restricted: false,
@@ -134,7 +136,14 @@ export function createRenderer(baseUrl: string) {
   });
 
   const ownerUser = (login: string) =>
-    user({ id: 1000 + login.length, login, email: `${login}@noreply.example.test`, token: '', scopes: [] });
+    user({
+      id: 1000 + login.length,
+      login,
+      email: `${login}@noreply.example.test`,
+      token: '',
+      scopes: [],
+      siteAdmin: false,
+    });
 
   const repo = (r: DoubleRepo, viewer?: AccessLevel) => ({
     id: r.id,

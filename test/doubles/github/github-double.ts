@@ -1,4 +1,11 @@
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import {
+  createHmac,
+  generateKeyPairSync,
+  randomBytes,
+  randomUUID,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -9,6 +16,17 @@ import { branchSha, commitsBetween, deleteBranch, mergeIntoBranch, wouldConflict
 import { deliverWebhook, type Delivery } from '../deliver-webhook.js';
 import { createContract, type MatchedOperation, type OpenApiDocument } from '../openapi-contract.js';
 import { basicCredentials, serveGit } from '../serve-git.js';
+import {
+  canSeeTeam,
+  checkToken,
+  grants,
+  heldBy,
+  type FineLevel,
+  type FinePermission,
+  type OrgRole,
+  type TeamPrivacy,
+  type TokenKind,
+} from './access.js';
 
 const run = promisify(execFile);
 const GIT_ENV = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
@@ -20,8 +38,41 @@ export interface GitHubUser {
   id: number;
   login: string;
   token: string;
-  /** Classic token scopes: `repo` for repositories, `read:org` for team membership. */
+  /** Classic token scopes: `repo` for repositories, `read:org` for team membership; empty for a fine-grained one. */
   scopes: string[];
+  /** What the token is: classic (scopes, sent back in `X-OAuth-Scopes`) or fine-grained (one owner, permissions). */
+  tokenKind: TokenKind;
+  /** Set for the `<slug>[bot]` identity of a GitHub App installation (its tokens act with the App's permissions). */
+  installation?: { appId: number; account: string };
+}
+
+/** A GitHub App registered on the double: its id and the private key (PEM) promobot signs its JWTs with. */
+export interface GitHubApp {
+  id: number;
+  slug: string;
+  privateKey: string;
+  /** Installation id per account the App is installed on. */
+  installations: Record<string, number>;
+}
+
+/**
+ * Branch protection (classic) or a ruleset on a branch; merging through it answers 405 with GitHub's reason.
+ * Messages as GitHub sends them (field reports: https://github.com/Reviewable/Reviewable/issues/561,
+ * https://github.com/PennyDreadfulMTG/Penny-Dreadful-Tools/issues/6226, https://github.com/akuity/kargo/issues/6397;
+ * docs: https://docs.github.com/en/repositories/configuring-branches-and-merges-in-your-repository/managing-protected-branches/about-protected-branches
+ * and .../managing-rulesets/about-rulesets).
+ */
+export interface GitHubProtection {
+  /** Approving reviews by users with write access that a merge needs. */
+  requiredApprovingReviews?: number;
+  /** Status contexts that must be `success` on the head. */
+  requiredStatusChecks?: string[];
+  /** A ruleset rather than classic protection: its refusals start with "Repository rule violations found". */
+  ruleset?: boolean;
+  /** Logins on the ruleset's bypass list (rulesets only). */
+  bypass?: string[];
+  /** Classic protection: whether it binds admins too ("Do not allow bypassing"); otherwise admins merge anyway. */
+  enforceAdmins?: boolean;
 }
 
 interface Repo {
@@ -116,7 +167,20 @@ export interface GitHubDouble {
   readonly answerProblems: string[];
   readonly requests: { method: string; path: string; status: number }[];
   readonly deliveries: Delivery[];
-  addUser(login: string, options?: { scopes?: string[]; token?: string }): GitHubUser;
+  /**
+   * A user and their token: classic (`scopes`, default `repo`, `read:org`) or fine-grained (`fineGrained`: the one
+   * resource owner it reaches and its permissions; Metadata: read comes with it).
+   */
+  addUser(
+    login: string,
+    options?: {
+      scopes?: string[];
+      token?: string;
+      fineGrained?: { owner: string; permissions: Partial<Record<FinePermission, FineLevel>> };
+    },
+  ): GitHubUser;
+  /** Makes `login` a member (or owner: `admin`) of the organization `org`; owners have admin on its repos. */
+  addOrgMember(org: string, login: string, role?: OrgRole): void;
   addRepo(options: {
     owner: string;
     name: string;
@@ -125,7 +189,43 @@ export interface GitHubDouble {
     access?: Record<string, GitHubAccess>;
   }): Promise<void>;
   setAccess(fullName: string, login: string, level: GitHubAccess | 'none'): void;
-  addTeam(org: string, slug: string, members: string[], pending?: string[]): void;
+  /**
+   * A team of `org`; active members become members of the organization. `privacy` defaults to `secret`, GitHub's
+   * default for a team created through the API: only org owners and the team's members see it.
+   */
+  addTeam(
+    org: string,
+    slug: string,
+    members: string[],
+    pending?: string[],
+    options?: { privacy?: TeamPrivacy },
+  ): void;
+  setTeamPrivacy(org: string, slug: string, privacy: TeamPrivacy): void;
+  /** Protects `branch` of the repo (classic protection, or a ruleset with `ruleset: true`); `null` lifts it. */
+  protectBranch(fullName: string, branch: string, protection: GitHubProtection | null): void;
+  /**
+   * The primary rate limit of `login`'s token: `remaining` calls until `resetInSeconds` from now, then 5000 again.
+   * At 0 GitHub answers 403 (or 429) with `x-ratelimit-remaining: 0` and the reset time.
+   */
+  limitRate(login: string, limit: { remaining: number; resetInSeconds: number; status?: 403 | 429 }): void;
+  /**
+   * A GitHub App installed on `account` (an org) with `permissions` for all its repositories. It authenticates
+   * with an RS256 JWT signed by its private key (`GET /app`, `POST /app/installations/{id}/access_tokens`), and
+   * acts as `<slug>[bot]` with installation tokens that expire after `tokenTtlSeconds` (GitHub: one hour).
+   */
+  addApp(options: {
+    slug: string;
+    account: string;
+    permissions: Partial<Record<FinePermission, FineLevel>>;
+    tokenTtlSeconds?: number;
+  }): GitHubApp;
+  /** Every installation token issued so far expires now (as an hour passing would do). */
+  expireInstallationTokens(): void;
+  /** The next `times` calls of `login` hit a secondary rate limit: 403 or 429 with `retry-after`. */
+  secondaryRateLimit(
+    login: string,
+    limit: { retryAfterSeconds: number; times?: number; status?: 403 | 429 },
+  ): void;
   openPullRequest(
     fullName: string,
     pr: { author: string; head: string; base: string; title: string; body?: string },
@@ -163,8 +263,8 @@ class Answer {
 
 const DOCS = 'https://docs.github.com/rest';
 const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-const fail = (status: number, message: string, extra: Json = {}) =>
-  new Answer(status, { message, documentation_url: DOCS, status: String(status), ...extra });
+const fail = (status: number, message: string, extra: Json = {}, headers: Record<string, string> = {}) =>
+  new Answer(status, { message, documentation_url: DOCS, status: String(status), ...extra }, headers);
 const notFound = () => fail(404, 'Not Found');
 
 function loadDocument(): OpenApiDocument {
@@ -200,8 +300,41 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
   const reviews: PullReview[] = [];
   const statuses: CommitStatus[] = [];
   const hooks: Hook[] = [];
-  const teams: { org: string; slug: string; members: Set<string>; pending: Set<string> }[] = [];
-  const ids = { user: 1, repo: 100, pull: 1000, comment: 5000, status: 9000, hook: 1, reaction: 1 };
+  const teams: {
+    id: number;
+    org: string;
+    slug: string;
+    privacy: TeamPrivacy;
+    members: Set<string>;
+    pending: Set<string>;
+  }[] = [];
+  const orgs = new Map<string, Map<string, OrgRole>>();
+  const protections = new Map<string, GitHubProtection>();
+  const rates = new Map<string, { remaining: number; resetAt: number; status: 403 | 429 }>();
+  const secondary = new Map<string, { retryAfter: number; left: number; status: 403 | 429 }>();
+  const apps: {
+    id: number;
+    slug: string;
+    publicKey: KeyObject;
+    ttl: number;
+    account: string;
+    installationId: number;
+    permissions: Partial<Record<FinePermission, FineLevel>>;
+    bot: GitHubUser;
+  }[] = [];
+  const installationTokens = new Map<string, { user: GitHubUser; expiresAt: number }>();
+  const ids = {
+    user: 1,
+    repo: 100,
+    pull: 1000,
+    comment: 5000,
+    status: 9000,
+    hook: 1,
+    reaction: 1,
+    team: 1,
+    app: 300,
+    installation: 7000,
+  };
   const numbers = new Map<Repo, number>();
   let baseUrl = '';
   let queue: Promise<unknown> = Promise.resolve();
@@ -216,10 +349,18 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     if (!user) throw new Error(`no user ${login} in the GitHub double`);
     return user;
   };
+  const orgRole = (org: string, login: string): OrgRole | undefined =>
+    orgs.get(org.toLowerCase())?.get(login.toLowerCase());
+  // Organization owners have admin on every repository of the organization.
+  // An App installation reaches every repository of its account; its permissions decide what it may do there.
   const accessOf = (repo: Repo, user: GitHubUser): GitHubAccess | undefined =>
-    user.login.toLowerCase() === repo.owner.toLowerCase()
-      ? 'admin'
-      : repo.access.get(user.login.toLowerCase());
+    user.installation
+      ? user.installation.account.toLowerCase() === repo.owner.toLowerCase()
+        ? 'write'
+        : undefined
+      : user.login.toLowerCase() === repo.owner.toLowerCase() || orgRole(repo.owner, user.login) === 'admin'
+        ? 'admin'
+        : repo.access.get(user.login.toLowerCase());
   const canWrite = (level: GitHubAccess | undefined) =>
     level === 'write' || level === 'maintain' || level === 'admin';
 
@@ -229,14 +370,15 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     login: u.login,
     id: u.id,
     node_id: `U_${u.id}`,
-    avatar_url: `${baseUrl}/avatars/${u.login}`,
-    url: `${baseUrl}/users/${u.login}`,
-    html_url: `${baseUrl}/${u.login}`,
+    // App logins (`promobot[bot]`) are escaped in URLs, as GitHub does.
+    avatar_url: `${baseUrl}/avatars/${encodeURIComponent(u.login)}`,
+    url: `${baseUrl}/users/${encodeURIComponent(u.login)}`,
+    html_url: `${baseUrl}/${encodeURIComponent(u.login)}`,
     type: 'User',
     site_admin: false,
   });
   const ownerUser = (login: string): Json => ({
-    ...renderUser({ id: 1, login, token: '', scopes: [] }),
+    ...renderUser({ id: 1, login, token: '', scopes: [], tokenKind: { kind: 'classic', scopes: [] } }),
     type: 'Organization',
   });
   const renderRepo = (r: Repo): Json => {
@@ -614,18 +756,45 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     const body = (op.body ?? {}) as Json;
     let repo: Repo | undefined;
     let access: GitHubAccess | undefined;
+    const tokenCheck = () => {
+      const verdict = checkToken(user.tokenKind, op.operationId, params.owner ?? params.org);
+      if (verdict.ok) return undefined;
+      if (verdict.status === 404) return notFound();
+      return fail(
+        403,
+        user.installation ? 'Resource not accessible by integration' : verdict.message,
+        {},
+        verdict.accepted ? { 'x-accepted-github-permissions': verdict.accepted } : {},
+      );
+    };
     if (op.template.startsWith('/repos/{owner}/{repo}')) {
       repo = repos.get(`${params.owner}/${params.repo}`.toLowerCase());
       access = repo ? accessOf(repo, user) : undefined;
       if (!repo || !access) return notFound();
-      if (!user.scopes.includes('repo')) return fail(403, 'Resource not accessible by personal access token');
+      const refused = tokenCheck();
+      if (refused) return refused;
       const writes = op.method !== 'get' && !op.template.includes('/issues/');
       if (writes && !canWrite(access)) return fail(403, 'Resource not accessible by personal access token');
+    } else {
+      const refused = tokenCheck();
+      if (refused) return refused;
     }
+    /** The team `org/slug`, when the caller sees it (org owners and its members; `closed`: every org member). */
+    const visibleTeam = () => {
+      const team = teams.find(
+        (t) => t.org.toLowerCase() === params.org?.toLowerCase() && t.slug === params.team_slug,
+      );
+      // An installation with organization Members: read sees the teams of its organization.
+      if (team && user.installation)
+        return user.installation.account.toLowerCase() === team.org.toLowerCase() ? team : undefined;
+      return team && canSeeTeam(team, user.login, orgRole(team.org, user.login)) ? team : undefined;
+    };
     const pullAt = (n: string | undefined) => pulls.find((p) => p.repo === repo && String(p.number) === n);
 
     switch (op.operationId) {
       case 'users/get-authenticated':
+        // Installation tokens cannot read /user: an App learns who it is from GET /app (GITHUB-BEHAVIOUR.md).
+        if (user.installation) return fail(403, 'Resource not accessible by integration');
         return new Answer(200, {
           ...example('private-user'),
           ...renderUser(user),
@@ -781,6 +950,9 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
           path,
         );
       case 'repos/get-collaborator-permission-level': {
+        const self = (params.username ?? '').toLowerCase() === user.login.toLowerCase();
+        if (!self && !canWrite(access))
+          return fail(403, 'Must have push access to view collaborator permission.');
         const target = users.get((params.username ?? '').toLowerCase());
         if (!target) return notFound();
         const level = accessOf(repo!, target);
@@ -801,22 +973,47 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
           },
         });
       }
+      case 'teams/get-by-name': {
+        const team = visibleTeam();
+        if (!team) return notFound();
+        return new Answer(200, {
+          ...example('team-full'),
+          organization: { ...(example('team-full').organization as Json), archived_at: null },
+          type: 'organization',
+          id: team.id,
+          node_id: `T_${team.id}`,
+          url: `${baseUrl}/organizations/1/team/${team.id}`,
+          html_url: `${baseUrl}/orgs/${team.org}/teams/${team.slug}`,
+          name: team.slug,
+          slug: team.slug,
+          description: null,
+          privacy: team.privacy,
+          notification_setting: 'notifications_enabled',
+          permission: 'pull',
+          members_url: `${baseUrl}/organizations/1/team/${team.id}/members{/member}`,
+          repositories_url: `${baseUrl}/organizations/1/team/${team.id}/repos`,
+          parent: null,
+          members_count: team.members.size,
+          repos_count: 0,
+        });
+      }
       case 'teams/get-membership-for-user-in-org': {
-        if (!user.scopes.includes('read:org'))
-          return fail(403, 'Resource not accessible by personal access token');
-        const team = teams.find(
-          (t) => t.org.toLowerCase() === params.org?.toLowerCase() && t.slug === params.team_slug,
-        );
+        // An invisible team, a caller outside the organization and a user outside the team all read as 404.
+        const team = visibleTeam();
         const login = (params.username ?? '').toLowerCase();
         if (!team || (!team.members.has(login) && !team.pending.has(login))) return notFound();
         return new Answer(200, {
-          url: `${baseUrl}/teams/1/memberships/${login}`,
+          url: `${baseUrl}/organizations/1/team/${team.id}/memberships/${login}`,
           role: 'member',
           state: team.members.has(login) ? 'active' : 'pending',
         });
       }
       case 'git/delete-ref': {
         const ref = params.ref ?? '';
+        // A protected branch (or one a ruleset covers) cannot be deleted: GitHub's GH006 words
+        // (https://github.com/OSGeo/grass/issues/1286), answered 422 on the REST route.
+        if (protections.has(`${repo!.owner}/${repo!.name}:${ref.slice('heads/'.length)}`.toLowerCase()))
+          return fail(422, 'Cannot delete this protected branch');
         if (!ref.startsWith('heads/') || !(await deleteBranch(repo!.bare, ref.slice('heads/'.length))))
           return fail(422, 'Reference does not exist');
         await syncRefs();
@@ -872,6 +1069,42 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     }
   }
 
+  /** Why protection (or a ruleset) on the PR's base refuses `user` the merge of `headSha`; undefined: it allows it. */
+  function protectionRefusal(repo: Repo, user: GitHubUser, p: GitHubPull, headSha: string) {
+    const rule = protections.get(`${repo.owner}/${repo.name}:${p.base}`.toLowerCase());
+    if (!rule) return undefined;
+    const login = user.login.toLowerCase();
+    if (rule.ruleset && (rule.bypass ?? []).some((b) => b.toLowerCase() === login)) return undefined;
+    if (!rule.ruleset && !rule.enforceAdmins && accessOf(repo, user) === 'admin') return undefined;
+    const reasons: string[] = [];
+    const wanted = rule.requiredApprovingReviews ?? 0;
+    if (wanted > 0) {
+      // The latest approving or rejecting review of each reviewer counts, if they have write access.
+      const latest = new Map<string, PullReview['state']>();
+      for (const r of reviews)
+        if (r.repo === repo && r.number === p.number && r.state !== 'COMMENTED')
+          latest.set(r.reviewer.login.toLowerCase(), r.state);
+      const approving = [...latest].filter(
+        ([reviewer, state]) =>
+          state === 'APPROVED' && canWrite(repo.access.get(reviewer) ?? accessOf(repo, userOf(reviewer))),
+      ).length;
+      if (approving < wanted)
+        reasons.push(
+          wanted === 1
+            ? 'At least 1 approving review is required by reviewers with write access.'
+            : `At least ${wanted} approving reviews are required by reviewers with write access.`,
+        );
+    }
+    for (const context of rule.requiredStatusChecks ?? []) {
+      const last = statuses
+        .filter((s) => s.repo === repo && s.sha === headSha && s.context === context)
+        .at(-1);
+      if (last?.state !== 'success') reasons.push(`Required status check "${context}" is expected.`);
+    }
+    if (reasons.length === 0) return undefined;
+    return rule.ruleset ? `Repository rule violations found\n\n${reasons.join('\n\n')}\n\n` : reasons[0];
+  }
+
   async function merge(repo: Repo, user: GitHubUser, p: GitHubPull | undefined, body: Json): Promise<Answer> {
     if (!p) return notFound();
     if (p.merged || p.state === 'closed') return fail(405, 'Pull Request is not mergeable');
@@ -879,6 +1112,8 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     const headSha = (await branchSha(repo.bare, p.head)) ?? p.headSha;
     if (typeof body.sha === 'string' && body.sha !== headSha)
       return fail(409, 'Head branch was modified. Review and try the merge again.');
+    const blocked = protectionRefusal(repo, user, p, headSha);
+    if (blocked) return fail(405, blocked);
     const method = String(body.merge_method ?? 'merge');
     const before = await branchSha(repo.bare, p.base);
     if (!before) return notFound();
@@ -915,6 +1150,127 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     return new Answer(200, { sha: outcome.sha, merged: true, message: 'Pull Request successfully merged' });
   }
 
+  /** A user's token, or a live installation token (an expired one matches nobody: 401 "Bad credentials"). */
+  function userByToken(token: string): GitHubUser | undefined {
+    if (token === '') return undefined;
+    const installation = installationTokens.get(token);
+    if (installation) return installation.expiresAt > Date.now() ? installation.user : undefined;
+    return [...users.values()].find((u) => u.token === token);
+  }
+
+  /**
+   * The App's JWT (https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/generating-a-json-web-token-jwt-for-a-github-app):
+   * RS256, signed with the App's private key, `iss` its id, `exp` at most 10 minutes after `iat`, not expired.
+   */
+  function appOfJwt(token: string | undefined): (typeof apps)[number] | Answer {
+    const invalid = fail(401, 'A JSON web token could not be decoded');
+    const parts = (token ?? '').split('.');
+    if (parts.length !== 3) return invalid;
+    const [head = '', body = '', signature = ''] = parts;
+    let header: Json;
+    let claims: Json;
+    try {
+      header = JSON.parse(Buffer.from(head, 'base64url').toString('utf8')) as Json;
+      claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Json;
+    } catch {
+      return invalid;
+    }
+    const app = apps.find((a) => String(a.id) === String(claims.iss));
+    if (header.alg !== 'RS256' || !app) return invalid;
+    const data = Buffer.from(`${head}.${body}`);
+    if (!verify('RSA-SHA256', data, app.publicKey, Buffer.from(signature, 'base64url'))) return invalid;
+    const iat = Number(claims.iat);
+    const exp = Number(claims.exp);
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    if (!Number.isInteger(iat) || !Number.isInteger(exp) || exp <= nowSeconds || iat > nowSeconds + 60)
+      return fail(
+        401,
+        "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires",
+      );
+    if (exp - iat > 600) return fail(401, "'Expiration time' claim ('exp') is too far in the future");
+    return app;
+  }
+
+  /** `GET /app` and `POST /app/installations/{id}/access_tokens`, answered to the App's JWT only. */
+  function answerApp(op: MatchedOperation, token: string | undefined): Answer {
+    const app = appOfJwt(token);
+    if (app instanceof Answer) return app;
+    if (op.operationId === 'apps/get-authenticated') {
+      return new Answer(200, {
+        ...example('integration'),
+        id: app.id,
+        slug: app.slug,
+        node_id: `A_${app.id}`,
+        name: app.slug,
+        owner: ownerUser(app.account),
+        permissions: { metadata: 'read', ...app.permissions },
+        installations_count: 1,
+      });
+    }
+    if (op.operationId === 'apps/create-installation-access-token') {
+      if (op.params.installation_id !== String(app.installationId)) return notFound();
+      const issued = `ghs_${randomBytes(18).toString('hex')}`;
+      const expiresAt = Date.now() + app.ttl * 1000;
+      installationTokens.set(issued, { user: app.bot, expiresAt });
+      return new Answer(201, {
+        token: issued,
+        expires_at: new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        permissions: { metadata: 'read', ...app.permissions },
+        repository_selection: 'all',
+      });
+    }
+    return fail(501, `the GitHub double does not implement ${op.operationId}`);
+  }
+
+  const RATE_DOCS = 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api';
+  const epoch = () => Math.floor(Date.now() / 1000);
+  /** The primary budget of `user`'s token; a spent one is refilled at its reset time, as GitHub does each hour. */
+  const rateOf = (user: GitHubUser) => {
+    const key = user.login.toLowerCase();
+    let rate = rates.get(key);
+    if (!rate || epoch() >= rate.resetAt) {
+      rate = { remaining: 5000, resetAt: epoch() + 3600, status: rate?.status ?? 403 };
+      rates.set(key, rate);
+    }
+    return rate;
+  };
+  const rateHeaders = (user: GitHubUser): Record<string, string> => {
+    const rate = rateOf(user);
+    return {
+      'x-ratelimit-limit': '5000',
+      'x-ratelimit-remaining': String(rate.remaining),
+      'x-ratelimit-reset': String(rate.resetAt),
+      'x-ratelimit-used': String(5000 - rate.remaining),
+      'x-ratelimit-resource': 'core',
+    };
+  };
+  /**
+   * Rate limits (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api): past the
+   * primary limit 403 or 429 with `x-ratelimit-remaining: 0` and `x-ratelimit-reset`; a secondary limit 403 or 429
+   * with `retry-after`. Otherwise the call spends one unit of the budget.
+   */
+  function rateLimited(user: GitHubUser): Answer | undefined {
+    const key = user.login.toLowerCase();
+    const second = secondary.get(key);
+    if (second && second.left > 0) {
+      second.left -= 1;
+      return fail(
+        second.status,
+        'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+        { documentation_url: RATE_DOCS },
+        { 'retry-after': String(second.retryAfter) },
+      );
+    }
+    const rate = rateOf(user);
+    if (rate.remaining <= 0) {
+      return fail(rate.status, `API rate limit exceeded for user ID ${user.id}.`, {
+        documentation_url: RATE_DOCS,
+      });
+    }
+    rate.remaining -= 1;
+    return undefined;
+  }
+
   async function answerApi(
     method: string,
     url: URL,
@@ -942,7 +1298,9 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       );
       const auth = String(headers.authorization ?? '');
       const token = /^(?:token|bearer) (\S+)$/i.exec(auth)?.[1];
-      const user = token === undefined ? undefined : [...users.values()].find((u) => u.token === token);
+      const isAppRoute = check.operation.operationId.startsWith('apps/');
+      const user = token === undefined || isAppRoute ? undefined : userByToken(token);
+      const limited = user ? rateLimited(user) : undefined;
       if (fault) {
         fault.left -= 1;
         answer = new Answer(
@@ -950,8 +1308,21 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
           fault.body ?? { message: `injected ${fault.status}`, documentation_url: DOCS },
           fault.headers ?? {},
         );
+      } else if (isAppRoute) {
+        answer = answerApp(check.operation, token);
+        if (answer.status < 300)
+          answerProblems.push(
+            ...contract.checkResponse(
+              check.operation.template,
+              check.operation.method,
+              answer.status,
+              answer.body,
+            ),
+          );
       } else if (!user) {
         answer = fail(401, 'Bad credentials');
+      } else if (limited) {
+        answer = limited;
       } else {
         await syncRefs();
         answer = await handle(check.operation, user, url.searchParams, path);
@@ -966,7 +1337,10 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
           );
         }
       }
-      if (user) answer.headers['x-oauth-scopes'] = user.scopes.join(', ');
+      // Classic tokens only: a fine-grained token's answers carry no X-OAuth-Scopes
+      // (https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/scopes-for-oauth-apps).
+      if (user?.tokenKind.kind === 'classic') answer.headers['x-oauth-scopes'] = user.scopes.join(', ');
+      if (user) Object.assign(answer.headers, { ...rateHeaders(user), ...answer.headers });
     }
     requests.push({ method, path: `${path}${url.search}`, status: answer.status });
     return answer;
@@ -983,10 +1357,11 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
         const repo = gitRepo ? repos.get(`${gitRepo[1]}/${gitRepo[2]}`.toLowerCase()) : undefined;
         if (gitRepo && repo) {
           const credentials = basicCredentials(req.headers.authorization);
-          const user = [...users.values()].find(
-            (u) => u.token === credentials?.password || u.token === credentials?.user,
-          );
-          const level = user ? accessOf(repo, user) : undefined;
+          const user = userByToken(credentials?.password ?? '') ?? userByToken(credentials?.user ?? '');
+          const fine = user?.tokenKind.kind === 'fine-grained' ? user.tokenKind : undefined;
+          const contents = fine ? heldBy(fine, 'contents') : 'write';
+          const reaches = !fine || fine.owner.toLowerCase() === repo.owner.toLowerCase();
+          const level = user && reaches && grants(contents, 'read') ? accessOf(repo, user) : undefined;
           if (!user || !level) {
             // Private repos: GitHub challenges anyone it cannot match to access.
             res.writeHead(401, { 'www-authenticate': 'Basic realm="GitHub"', 'content-type': 'text/plain' });
@@ -995,7 +1370,7 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
           }
           await serveGit(req, res, raw, repo.bare, gitRepo[3] ?? '/', url.search.slice(1), {
             login: user.login,
-            canPush: canWrite(level),
+            canPush: canWrite(level) && grants(contents, 'write'),
           });
           return syncRefs();
         }
@@ -1036,14 +1411,26 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     requests,
     deliveries,
     addUser(login, userOptions = {}) {
+      const fine = userOptions.fineGrained;
+      const scopes = fine ? [] : (userOptions.scopes ?? ['repo', 'read:org']);
       const user: GitHubUser = {
         id: ids.user++,
         login,
-        token: userOptions.token ?? `ghp_${randomBytes(18).toString('hex')}`,
-        scopes: userOptions.scopes ?? ['repo', 'read:org'],
+        token:
+          userOptions.token ??
+          (fine ? `github_pat_${randomBytes(30).toString('hex')}` : `ghp_${randomBytes(18).toString('hex')}`),
+        scopes,
+        tokenKind: fine
+          ? { kind: 'fine-grained', owner: fine.owner, permissions: { ...fine.permissions } }
+          : { kind: 'classic', scopes },
       };
       users.set(login.toLowerCase(), user);
       return user;
+    },
+    addOrgMember(org, login, role = 'member') {
+      const members = orgs.get(org.toLowerCase()) ?? new Map<string, OrgRole>();
+      members.set(login.toLowerCase(), role);
+      orgs.set(org.toLowerCase(), members);
     },
     async addRepo(repoOptions) {
       const repo: Repo = {
@@ -1063,12 +1450,79 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       if (level === 'none') repo.access.delete(login.toLowerCase());
       else repo.access.set(login.toLowerCase(), level);
     },
-    addTeam(org, slug, members, pendingMembers = []) {
+    addTeam(org, slug, members, pendingMembers = [], teamOptions = {}) {
+      // Only members of the organization can be in one of its teams; a pending one is still an invitation.
+      for (const m of members) if (orgRole(org, m) === undefined) double.addOrgMember(org, m);
+      if (!orgs.has(org.toLowerCase())) orgs.set(org.toLowerCase(), new Map());
       teams.push({
+        id: ids.team++,
         org,
         slug,
+        privacy: teamOptions.privacy ?? 'secret',
         members: new Set(members.map((m) => m.toLowerCase())),
         pending: new Set(pendingMembers.map((m) => m.toLowerCase())),
+      });
+    },
+    setTeamPrivacy(org, slug, privacy) {
+      const team = teams.find((t) => t.org.toLowerCase() === org.toLowerCase() && t.slug === slug);
+      if (!team) throw new Error(`no team ${org}/${slug} in the GitHub double`);
+      team.privacy = privacy;
+    },
+    protectBranch(fullName, branchName, protection) {
+      const key = `${fullName}:${branchName}`.toLowerCase();
+      if (protection) protections.set(key, protection);
+      else protections.delete(key);
+    },
+    limitRate(login, limit) {
+      rates.set(login.toLowerCase(), {
+        remaining: limit.remaining,
+        resetAt: epoch() + limit.resetInSeconds,
+        status: limit.status ?? 403,
+      });
+    },
+    addApp(appOptions) {
+      const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const id = ids.app++;
+      const installationId = ids.installation++;
+      const login = `${appOptions.slug}[bot]`;
+      const bot: GitHubUser = {
+        id: ids.user++,
+        login,
+        token: `unusable-${randomBytes(8).toString('hex')}`,
+        scopes: [],
+        tokenKind: {
+          kind: 'fine-grained',
+          owner: appOptions.account,
+          permissions: { ...appOptions.permissions },
+        },
+        installation: { appId: id, account: appOptions.account },
+      };
+      users.set(login.toLowerCase(), bot);
+      apps.push({
+        id,
+        slug: appOptions.slug,
+        publicKey,
+        ttl: appOptions.tokenTtlSeconds ?? 3600,
+        account: appOptions.account,
+        installationId,
+        permissions: { ...appOptions.permissions },
+        bot,
+      });
+      return {
+        id,
+        slug: appOptions.slug,
+        privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        installations: { [appOptions.account]: installationId },
+      };
+    },
+    expireInstallationTokens() {
+      for (const issued of installationTokens.values()) issued.expiresAt = Date.now() - 1000;
+    },
+    secondaryRateLimit(login, limit) {
+      secondary.set(login.toLowerCase(), {
+        retryAfter: limit.retryAfterSeconds,
+        left: limit.times ?? 1,
+        status: limit.status ?? 429,
       });
     },
     openPullRequest(fullName, pr) {
