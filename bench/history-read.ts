@@ -101,7 +101,16 @@ export const historyRead: Bench = {
         next: Summary;
         floor: Summary;
       }[] = [];
-      for (const target of [hot, typical]) {
+      const cases = [
+        { ...hot, label: 'hot', graph: false },
+        { ...typical, label: 'typical', graph: false },
+        { ...hot, label: 'hot, after maintain()', graph: true },
+        { ...typical, label: 'typical, after maintain()', graph: true },
+      ];
+      for (const target of cases) {
+        // What DeployRepo.maintain() writes into the working copy: a commit-graph with changed-path filters.
+        if (target.graph)
+          git(fixture.bare, 'commit-graph', 'write', '--reachable', '--changed-paths', '--split');
         const dir = `${target.app}/${target.env}`;
         const reader = readerOf(target.app);
         const touching = Number(
@@ -138,7 +147,7 @@ export const historyRead: Bench = {
           );
         }
         rows.push({
-          name: `${dir} (${target === hot ? 'hot' : 'typical'})`,
+          name: `${dir} (${target.label})`,
           touching,
           runs,
           cold: summarize(times.cold),
@@ -155,7 +164,8 @@ export const historyRead: Bench = {
           `other app's), ${RUNS} reads each. cold: a fresh reader, empty caches; warm: the same reader at the same ` +
           'tip (the cache keyed by commit); +1 commit: a reader that read the tip before, asked at the new tip (blob ' +
           `and commit caches warm, the log walked again). The depth limit is ${HISTORY_DEPTH.toLocaleString('en')} ` +
-          'commits touching the folder. floor: the `git log --first-parent -- <folder>` alone.',
+          'commits touching the folder. floor: the `git log --first-parent -- <folder>` alone. "after maintain()": ' +
+          'once the commit-graph with changed-path filters that `DeployRepo.maintain()` writes is there.',
         '',
         '| environment | commits touching it | tag runs read | cold p50 ms | cold max ms | warm p50 ms | +1 commit p50 ms | floor p50 ms |',
         '|---|---:|---:|---:|---:|---:|---:|---:|',
