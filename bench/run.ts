@@ -12,6 +12,7 @@ import { deployBurst } from './deploy-burst.js';
 import { deployScaling } from './deploy-scaling.js';
 import { deployWrite } from './deploy-write.js';
 import { gates } from './gates.js';
+import { historyRead } from './history-read.js';
 import { intake } from './intake.js';
 import { memory } from './memory.js';
 
@@ -21,7 +22,15 @@ export interface Bench {
   run(): Promise<string>;
 }
 
-const BENCHES: readonly Bench[] = [intake, deployWrite, deployBurst, deployScaling, gates, memory];
+const BENCHES: readonly Bench[] = [
+  intake,
+  deployWrite,
+  deployBurst,
+  deployScaling,
+  historyRead,
+  gates,
+  memory,
+];
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -40,7 +40,7 @@ export const appName = (i: number) => `app-${String(i).padStart(5, '0')}`;
 export const imageOf = (app: string) => `${REGISTRY}/${PROJECT}/${app}`;
 export const devPath = (app: string) => `${app}/dev/deployment.yaml`;
 
-function deployment(app: string, env: string, tag: string): string {
+export function deployment(app: string, env: string, tag: string): string {
   const replicas = env === 'prod' ? 3 : 1;
   return `# ${app} in ${env}: owned by the ${app} team
 apiVersion: apps/v1

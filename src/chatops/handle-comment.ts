@@ -10,7 +10,7 @@ import {
   type ParseResult,
 } from './parse-commands.js';
 import { applyComment, isProcessed, type CommandResult, type PromotionState } from './promotion-state.js';
-import { renderCommandReply } from './render.js';
+import { renderCommandReply, type CarriedOut } from './render.js';
 
 /**
  * The whole ChatOps answer to one new comment, from the normalized event to the new state and the words
@@ -37,6 +37,11 @@ export type CommentHandling =
       /** Accepted commands the caller carries out: `/promote`, `/rollback`, `/gates`. */
       toCarryOut: Command[];
       reply: string;
+      /**
+       * The reply once `toCarryOut` has been carried out: each of those commands' line states its final outcome
+       * (PR opened, or refused and why) instead of "accepted", so a command is answered once and truly.
+       */
+      renderReply: (carried: ReadonlyMap<Command, CarriedOut>) => string;
       /**
        * Whether `reply` must be posted: something was refused, unchanged or malformed, or `/status` or `/help` asked
        * for an answer. Otherwise the reaction and the updated status comment say enough.
@@ -146,14 +151,17 @@ export async function handleComment(
   const environment = context.environment;
   let decision: MergeDecision | undefined;
   if (merge && environment) decision = decideMerge({ ...merge, state: applied.state, environment });
-  const reply = renderCommandReply({
-    actor: event.author,
-    results: applied.results,
-    problems,
-    state: applied.state,
-    ...(environment === null ? {} : { environment }),
-    ...(decision === undefined ? {} : { decision }),
-  });
+  const renderReply = (carried: ReadonlyMap<Command, CarriedOut>) =>
+    renderCommandReply({
+      actor: event.author,
+      results: applied.results,
+      problems,
+      state: applied.state,
+      carried,
+      ...(environment === null ? {} : { environment }),
+      ...(decision === undefined ? {} : { decision }),
+    });
+  const reply = renderReply(new Map());
   const refused = applied.results.some((r) => r.outcome === 'refused');
   const quiet = applied.results.every(
     (r) => r.outcome === 'accepted' && r.command.name !== 'status' && r.command.name !== 'help',
@@ -168,6 +176,7 @@ export async function handleComment(
       .map((r) => r.command)
       .filter((c) => c.name === 'promote' || c.name === 'rollback' || c.name === 'gates'),
     reply,
+    renderReply,
     replyNeeded: !quiet || problems.length > 0,
     reaction: refused ? '-1' : applied.results.length === 0 ? 'confused' : '+1',
   };

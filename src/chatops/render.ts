@@ -1,5 +1,5 @@
 import type { Environment } from '../policy/schema.js';
-import { COMMAND_NAMES, formatCommand, type CommandName } from './command.js';
+import { COMMAND_NAMES, formatCommand, type Command, type CommandName } from './command.js';
 import { requiredApprovals, type MergeDecision } from './decide-merge.js';
 import type { CommandProblem } from './parse-commands.js';
 import { PromotionState, currentApprovals, type CommandResult } from './promotion-state.js';
@@ -233,6 +233,12 @@ export function renderHelp(environment?: Environment): string {
   return lines.join('\n');
 }
 
+/** What carrying out an accepted command (a rollback PR opened, or why not) came to, in words. */
+export interface CarriedOut {
+  ok: boolean;
+  message: string;
+}
+
 const RESULT_ICON = { accepted: '✅', refused: '❌', unchanged: 'ℹ️' } as const;
 
 function problemLine(problem: CommandProblem): string {
@@ -267,6 +273,8 @@ export function renderCommandReply(input: {
   state?: PromotionState;
   environment?: Environment;
   decision?: MergeDecision;
+  /** The final outcome of commands carried out after they were accepted; it replaces the "accepted" line. */
+  carried?: ReadonlyMap<Command, CarriedOut>;
 }): string {
   const { state, environment } = input;
   const lines: string[] = [];
@@ -285,11 +293,18 @@ export function renderCommandReply(input: {
       );
       continue;
     }
+    const written = inlineCode(formatCommand(command));
+    const outcome = input.carried?.get(command);
+    if (result.outcome === 'accepted' && outcome) {
+      lines.push(
+        `${outcome.ok ? RESULT_ICON.accepted : RESULT_ICON.refused} ${written}: ${escapeText(outcome.message)}`,
+      );
+      continue;
+    }
     let message = escapeText(result.message);
     if (command.name === 'approve' && result.outcome === 'accepted' && state && environment) {
       message += ` (approvals: ${approvalsCount(state, environment)})`;
     }
-    const written = inlineCode(formatCommand(command));
     lines.push(`${RESULT_ICON[result.outcome]} ${written}: ${message}`);
   }
   for (const problem of input.problems) lines.push(problemLine(problem));

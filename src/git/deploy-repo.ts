@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { PermanentError, TransientError } from '../errors/index.js';
 import type { Logger } from '../logger/index.js';
 import { backoffDelay, sleep } from './backoff.js';
+import { createHistoryReader, type EnvHistory, type TagReader } from './env-history.js';
 import { createFileTree, type FileTree } from './file-tree.js';
 import { findLastCommits, type CommitQuery, type TrailerCommit } from './find-last-commits.js';
 import { formatCommitMessage } from './format-commit-message.js';
@@ -88,6 +89,12 @@ export interface DeployRepo {
    * commit `readTree` gave) when given, so both answers describe one snapshot; from a fresh tip otherwise.
    */
   changedAt(dir: string, text: string, at?: string): Promise<number | null>;
+  /**
+   * Which tags ran under `dir`, and from when, across the target branch's first-parent history: read from the
+   * files by `reader`, whoever made each commit (see `env-history.ts` for the depth limit and the caches). From
+   * `at` (a commit `readTree` gave) when given; from a fresh tip otherwise.
+   */
+  history(dir: string, reader: TagReader, at?: string): Promise<EnvHistory>;
   /** The newest commits on the branch whose trailers match, newest first (for rollbacks and rebuilding state). */
   findLastCommits(query: CommitQuery): Promise<TrailerCommit[]>;
   /**
@@ -185,6 +192,9 @@ export function createDeployRepo(input: DeployRepoOptions, deps: DeployRepoDeps)
     timeoutMs: options.commandTimeoutMs,
     logger,
   });
+
+  // Reads objects only, through the working copy's git; its caches live as long as this repo object.
+  const histories = createHistoryReader(workingCopy.run);
 
   // One job at a time in this process uses the working copy (its files, index and refs). Readers need only this;
   // writers also take the Redis lock, which orders pushes across every worker.
@@ -373,6 +383,11 @@ export function createDeployRepo(input: DeployRepoOptions, deps: DeployRepoDeps)
       ]);
       const seconds = Number(out.trim());
       return out.trim() === '' || !Number.isFinite(seconds) ? null : seconds * 1000;
+    },
+    async history(folder, reader, at) {
+      const fetchedAfter = workingCopy.fetchesStarted;
+      const from = at ?? (await inTurn(() => workingCopy.fetch({ fetchedAfter })));
+      return histories.read(from, folder, reader);
     },
     async findLastCommits(query) {
       const fetchedAfter = workingCopy.fetchesStarted;

@@ -30,3 +30,14 @@ export { classifyGitError, type GitFailure } from './classify-git-error.js';
 export { safeRelativePath } from './safe-path.js';
 export { gitEnv, type GitEnvOptions } from './git-env.js';
 export { repoKey, workingCopyDir } from './working-copy-dir.js';
+export {
+  createHistoryReader,
+  HISTORY_DEPTH,
+  HISTORY_CACHE_ENTRIES,
+  BLOB_CACHE_ENTRIES,
+  MAX_VERSIONS_READ,
+  type EnvHistory,
+  type HistoryReader,
+  type TagReader,
+  type TagRun,
+} from './env-history.js';

@@ -162,7 +162,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     env: string,
     toTag: string | undefined,
     evidence?: string,
-  ): Promise<{ pr: number } | { refused: string }> => {
+  ): Promise<{ pr: number; url: string; tag: string } | { refused: string }> => {
     const resolved = resolvePolicy(policyName);
     const app = resolved?.policy.spec.apps.find((a) => a.name === appName);
     if (!resolved || !app) return { refused: `${appName} is not in policy ${policyName} any more` };
@@ -177,7 +177,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     );
     if ('refused' in result) return result;
     await requestReconcile(policyName, appName, `rollback PR #${result.pr.number} opened`);
-    return { pr: result.pr.number };
+    return { pr: result.pr.number, url: result.pr.url, tag: result.tag };
   };
 
   const prometheus = config.prometheus.url

@@ -1,12 +1,22 @@
-import type { DeployRepo } from '../git/index.js';
+import type { DeployRepo, TagReader } from '../git/index.js';
 import type { Logger } from '../logger/index.js';
-import { isYamlPath, updateTree } from '../updaters/index.js';
-import { applyImageChange, tagOf } from './apply-image-changes.js';
+import type { App } from '../policy/index.js';
+import { isYamlPath, readTags, type ImageRef } from '../updaters/index.js';
+import { applyImageChange } from './apply-image-changes.js';
 import type { Running } from './decide-promotions.js';
 import type { DeployRepoPort } from './reconcile-app.js';
 
-// A tag no environment runs: asking the updaters to move every reference to it shows what each one holds now.
-const PROBE_TAG = 'promobot-probe';
+const imageOf = (app: App): ImageRef => ({ app: app.name, image: app.image, helmTagPaths: app.helmTagPaths });
+
+/** Reads one app's tags from each file of an environment's history, with the updaters that write them. */
+const readerFor = (app: App): TagReader => {
+  const image = imageOf(app);
+  return {
+    key: JSON.stringify([image.app, image.image, image.helmTagPaths]),
+    wants: isYamlPath,
+    tagsOf: (path, text) => readTags(new Map([[path, text]]), image),
+  };
+};
 
 /** True when `path` is the folder `folder` or below it ('' is the whole repo). */
 const isUnder = (path: string, folder: string) =>
@@ -18,6 +28,15 @@ const isUnder = (path: string, folder: string) =>
  */
 export function createDeployRepoPort(repo: DeployRepo, botEmail: string, logger: Logger): DeployRepoPort {
   const isBot = (email: string) => email.toLowerCase() === botEmail.toLowerCase();
+  /**
+   * Since when `dir` runs `tag`: where the environment's history says it came in (a person's commit counts). A run
+   * older than the history's depth limit falls back to the last commit that changed the tag's occurrences.
+   */
+  const sinceOf = async (app: App, dir: string, tag: string, at: string): Promise<number | null> => {
+    const history = await repo.history(dir, readerFor(app), at);
+    const run = history.runs.find((r) => r.tag === tag && r.endedBy === null);
+    return run?.since ?? (await repo.changedAt(dir, tag, at));
+  };
   return {
     async readRunning(app, environments) {
       const running: Record<string, Running> = {};
@@ -27,26 +46,17 @@ export function createDeployRepoPort(repo: DeployRepo, botEmail: string, logger:
         const yaml = new Map(
           [...snapshot.files].filter(([path]) => isUnder(path, env.path) && isYamlPath(path)),
         );
-        const update = updateTree(yaml, {
-          app: app.name,
-          image: app.image,
-          tag: PROBE_TAG,
-          pinDigest: false,
-          helmTagPaths: app.helmTagPaths,
-        });
-        const tags = new Set(
-          update.changed
-            .flatMap((f) => f.edits.map((e) => tagOf(e.before)))
-            .filter((t): t is string => t !== null),
-        );
-        if (tags.size > 1)
+        const tags = readTags(yaml, imageOf(app));
+        if (tags.length > 1)
           logger.warn(
-            { app: app.name, env: env.name, tags: [...tags] },
+            { app: app.name, env: env.name, tags },
             'environment runs several tags of one image; reading the first',
           );
         const [tag = null] = tags;
-        const since = tag === null ? null : await repo.changedAt(env.path, tag, snapshot.commit);
-        running[env.name] = { tag, since };
+        running[env.name] = {
+          tag,
+          since: tag === null ? null : await sinceOf(app, env.path, tag, snapshot.commit),
+        };
       }
       return running;
     },
@@ -62,16 +72,7 @@ export function createDeployRepoPort(repo: DeployRepo, botEmail: string, logger:
       return { headSha: result.commit, foreign: result.foreign };
     },
     async tagHistory(app, env) {
-      const commits = await repo.findLastCommits({
-        trailers: { 'Promobot-App': app, 'Promobot-Environment': env },
-        limit: 50,
-      });
-      const tags: string[] = [];
-      for (const commit of commits) {
-        const tag = commit.trailers['Promobot-Tag'];
-        if (tag && !tags.includes(tag)) tags.push(tag);
-      }
-      return tags;
+      return (await repo.history(env.path, readerFor(app))).runs;
     },
     async hasForeignCommits(branch) {
       const commits = await repo.branchCommits(branch);

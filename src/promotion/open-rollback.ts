@@ -3,6 +3,7 @@ import type { Logger } from '../logger/index.js';
 import { environmentPath, type App, type PolicySpec } from '../policy/index.js';
 import type { PullRequest, ScmHost } from '../scm/types.js';
 import { promotionBranch, type PromotionMeta } from './promotion-meta.js';
+import { chooseRollbackTarget } from './choose-rollback-target.js';
 import type { DeployRepoPort } from './reconcile-app.js';
 import {
   renderCommitSubject,
@@ -16,13 +17,13 @@ export interface RollbackRequest {
   spec: PolicySpec;
   app: App;
   env: string;
-  /** The tag to return to; the one before the current tag (from the bot's trailers in history) when absent. */
+  /** The tag to return to; the one before the current tag (by the environment's history) when absent. */
   toTag?: string | undefined;
   /** Markdown for the PR body: why (a failed watch's report, who asked). */
   evidence?: string | undefined;
 }
 
-export type RollbackResult = { pr: PullRequest } | { refused: string };
+export type RollbackResult = { pr: PullRequest; tag: string } | { refused: string };
 
 /**
  * Opens (or refreshes) the rollback PR of an app in an environment: branch `promobot/rollback/<env>/<app>`, the
@@ -38,20 +39,15 @@ export async function openRollback(
   const path = environmentPath(env, request.app);
   const running = (await deps.deployRepo.readRunning(request.app, [{ name: env.name, path }]))[env.name];
   const current = running?.tag ?? null;
-  let target = request.toTag;
-  if (target === undefined) {
-    const history = await deps.deployRepo.tagHistory(request.app.name, env.name);
-    target = history.find((tag) => tag !== current);
-    if (target === undefined)
-      return {
-        refused: `no earlier tag of ${request.app.name} in ${env.name} is recorded in the deploy repo's history`,
-      };
-  } else if (!(await deps.deployRepo.tagHistory(request.app.name, env.name)).includes(target)) {
-    return {
-      refused: `${target} never ran in ${env.name} (by the deploy repo's history): roll back only to a tag that did`,
-    };
-  }
-  if (target === current) return { refused: `${env.name} already runs ${target}` };
+  const chosen = chooseRollbackTarget({
+    app: request.app.name,
+    env: env.name,
+    current,
+    wanted: request.toTag,
+    runs: await deps.deployRepo.tagHistory(request.app, { name: env.name, path }),
+  });
+  if ('refused' in chosen) return chosen;
+  const target = chosen.tag;
 
   const meta: PromotionMeta = {
     v: 1,
@@ -109,5 +105,5 @@ export async function openRollback(
     { pr: pr.number, app: request.app.name, env: env.name, tag: target },
     'rollback PR opened',
   );
-  return { pr: { ...pr, headSha: written.headSha } };
+  return { pr: { ...pr, headSha: written.headSha }, tag: target };
 }

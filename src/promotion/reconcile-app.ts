@@ -1,5 +1,6 @@
 import { PermanentError } from '../errors/index.js';
 import type { RepoRef } from '../events/index.js';
+import type { TagRun } from '../git/index.js';
 import type { Logger } from '../logger/index.js';
 import type { App, Environment, PolicySpec } from '../policy/schema.js';
 import type { CommitStatus, PullRequest, ScmHost } from '../scm/types.js';
@@ -45,8 +46,11 @@ export interface DeployRepoPort {
   }): Promise<{ headSha: string; foreign: boolean }>;
   /** Whether anyone but the bot committed to `branch` since it left the target branch. */
   hasForeignCommits(branch: string): Promise<boolean>;
-  /** Tags the bot wrote for `app` in `env`, newest first, from the trailers in the target branch's history. */
-  tagHistory(app: string, env: string): Promise<string[]>;
+  /**
+   * Which tags of `app` ran in `env`, newest first, read from the files across the target branch's first-parent
+   * history whoever committed (people's edits included); bot trailers add who and why.
+   */
+  tagHistory(app: App, env: { name: string; path: string }): Promise<TagRun[]>;
 }
 
 export interface ReconcileDeps {

@@ -8,3 +8,4 @@ export { helmUpdater } from './helm/index.js';
 export { markerUpdater } from './marker/index.js';
 export { pinnedDigest } from './pinned-digest.js';
 export { renderDiff } from './render-diff.js';
+export { readTags, tagOfValue, type ImageRef } from './read-tags.js';

@@ -43,7 +43,7 @@ export function updateTree(
 }
 
 /** Strings one of which any file referring to the image must contain. */
-function mentions(change: ImageChange): string[] {
+export function mentions(change: ImageChange): string[] {
   const lastSegment = change.image.slice(change.image.lastIndexOf('/') + 1);
   const keys = (change.helmTagPaths ?? []).map((path) => path.slice(path.lastIndexOf('.') + 1));
   return [lastSegment, 'promobot:', ...keys];

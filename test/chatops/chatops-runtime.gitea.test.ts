@@ -235,4 +235,25 @@ describe('chatops runtime on Gitea', () => {
     expect(h.rollbacks.at(-1)).toEqual({ app: 'wiki', env: 'prod', toTag: '1a2b3c4' });
     expect((await replies(number))[0]?.body).toContain('rollback PR #99 returns wiki in prod to 1a2b3c4');
   });
+
+  it('answers /rollback once, with its final outcome: the PR and its link, or the refusal and what would work', async () => {
+    // The wiki PR of the test above when it ran (one PR per app), else a new one.
+    const number =
+      (await h.host.findOpenPullRequest(REPO, 'promobot/prod/wiki', 'main'))?.number ??
+      (await h.openPromotion('wiki')).number;
+    h.rollbackAnswer = { pr: 41, url: 'http://gitea.test/bootcamp/notes-deploy/pulls/41', tag: '0b0b0b0' };
+    await say(number, 'dave', '/rollback prod');
+    h.rollbackAnswer = {
+      refused:
+        "fffffff never ran in prod (by the deploy repo's history): roll back only to a tag that did: 1a2b3c4",
+    };
+    await say(number, 'dave', '/rollback prod to fffffff');
+    // The test above may have commented on this PR too: its two newest replies are these commands' answers.
+    const bodies = (await replies(number)).map((c) => c.body);
+    expect(bodies.slice(-2)).toEqual([
+      '@dave\n- ✅ `/rollback prod`: rollback PR #41 returns wiki in prod to 0b0b0b0: http://gitea.test/bootcamp/notes-deploy/pulls/41',
+      "@dave\n- ❌ `/rollback prod to fffffff`: fffffff never ran in prod (by the deploy repo's history): roll back only to a tag that did: 1a2b3c4",
+    ]);
+    h.rollbackAnswer = { pr: 99 };
+  });
 });

@@ -87,6 +87,8 @@ export interface Harness {
   /** What promotion was asked to do. */
   readonly reconciles: { app: string; reason: string }[];
   readonly rollbacks: { app: string; env: string; toTag: string | undefined }[];
+  /** What promotion answers to a rollback. */
+  rollbackAnswer: { pr: number; url?: string; tag?: string } | { refused: string };
   /** Reasons of the commands the runtime could not decide (`promobot_command_errors_total`). */
   readonly commandErrors: string[];
   /** What `gateStatus` answers for every PR. */
@@ -184,6 +186,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
     deployBare: deploy.bare,
     reconciles: [],
     rollbacks: [],
+    rollbackAnswer: { pr: 99 },
     commandErrors: [],
     gates: 'none',
     runtime: undefined as unknown as ChatopsRuntime,
@@ -276,7 +279,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
         },
         rollback: (_policy, app, env, toTag) => {
           harness.rollbacks.push({ app, env, toTag });
-          return Promise.resolve({ pr: 99 });
+          return Promise.resolve(harness.rollbackAnswer);
         },
         onCommandError: (reason) => harness.commandErrors.push(reason),
       });

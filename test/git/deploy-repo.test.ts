@@ -301,6 +301,9 @@ describe('git/deploy-repo', () => {
 
       expect(before).toBeGreaterThan(0);
       expect(loose()).toBe(0);
+      // A commit-graph with changed-path filters, for history reads restricted to a folder.
+      git(deploy.dir, 'commit-graph', 'verify');
+      expect(existsSync(join(deploy.dir, '.git/objects/info/commit-graphs/commit-graph-chain'))).toBe(true);
       expect((await deploy.transact(bump('3f9c2ab'))).pushed).toBe(true);
     });
   });

@@ -62,7 +62,7 @@ describe('promotion/openRollback()', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('opens a PR back to the tag before the current one, found through the bot trailers', async () => {
+  it('opens a PR back to the tag before the current one, found in the environment history', async () => {
     const repo = createDeployRepo(
       {
         url: remote.bare,
@@ -133,13 +133,21 @@ describe('promotion/openRollback()', () => {
     expect('pr' in again && again.pr.number).toBe(result.pr.number);
     expect(gitea.pulls(REPO).filter((p) => p.state === 'open')).toHaveLength(1);
 
-    // A tag that never ran there is refused with the reason.
+    // The seed's tag, which no bot commit names, ran there too.
+    const toSeed = await openRollback(
+      { policyName: 'chat', spec: policy.spec, app, env: 'dev', toTag: 'aaaaaaa' },
+      { scm, repo: repoRef(REPO), deployRepo: port, logger },
+    );
+    expect('pr' in toSeed && parsePromotionMeta(toSeed.pr.body)?.tag).toBe('aaaaaaa');
+
+    // A tag that never ran there is refused with the reason and the tags that did.
     const refused = await openRollback(
       { policyName: 'chat', spec: policy.spec, app, env: 'dev', toTag: 'fffffff' },
       { scm, repo: repoRef(REPO), deployRepo: port, logger },
     );
     expect(refused).toEqual({
-      refused: "fffffff never ran in dev (by the deploy repo's history): roll back only to a tag that did",
+      refused:
+        "fffffff never ran in dev (by the deploy repo's history): roll back only to a tag that did: bbbbbbb, aaaaaaa",
     });
     await gitea.flush();
     expect(gitea.violations).toEqual([]);

@@ -291,6 +291,32 @@ describe('test/doubles/gitea', () => {
       });
     });
 
+    it('sends a comment on a plain issue as issue_comment with is_pull false and no PR, and takes the reply there', async () => {
+      const issue = await double.openIssue('bootcamp/notes-deploy', {
+        author: 'alice',
+        title: 'prod misbehaves',
+      });
+      expect(double.pulls('bootcamp/notes-deploy').some((p) => p.index === issue.index)).toBe(false);
+      await double.comment('bootcamp/notes-deploy', issue.index, 'alice', '/rollback prod');
+      await double.flush();
+      const delivery = received.filter((r) => r.headers['x-gitea-event'] === 'issue_comment').at(-1)!;
+      expect(delivery.headers['x-gitea-event-type']).toBe('issue_comment');
+      const payload = JSON.parse(delivery.body) as Record<string, unknown>;
+      expect(payload).toMatchObject({
+        action: 'created',
+        is_pull: false,
+        issue: { number: issue.index, pull_request: null, title: 'prod misbehaves' },
+        comment: { body: '/rollback prod', user: { login: 'alice' } },
+      });
+      expect('pull_request' in payload).toBe(false);
+      const reply = await api('POST', `/repos/bootcamp/notes-deploy/issues/${issue.index}/comments`, {
+        body: 'answered',
+      });
+      expect(reply.status).toBe(201);
+      const missing = await api('POST', '/repos/bootcamp/notes-deploy/issues/999/comments', { body: 'x' });
+      expect(missing.status).toBe(404);
+    });
+
     it('creates hooks inactive unless active: true is sent, with events defaulting to push', async () => {
       const created = await api('POST', '/repos/bootcamp/notes-deploy/hooks', {
         type: 'gitea',

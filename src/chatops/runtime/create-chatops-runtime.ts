@@ -21,6 +21,7 @@ import {
 import {
   isStatusComment,
   readStatusComment,
+  type CarriedOut,
   renderMergeComment,
   renderMergeTrailers,
   renderStatusComment,
@@ -64,7 +65,7 @@ export interface ChatopsRuntimeDeps {
     app: string,
     env: string,
     toTag: string | undefined,
-  ) => Promise<{ pr: number } | { refused: string }>;
+  ) => Promise<{ pr: number; url?: string; tag?: string } | { refused: string }>;
   /** The clock, for audit entries; `Date.now` unless told. */
   now?: () => number;
   /** Counts a command that could not be decided (`promobot_command_errors_total{reason}`). */
@@ -253,14 +254,14 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     isTeamMember: (org, team, user) => scm.isTeamMember(org, team, user),
   });
 
-  /** Carries out an accepted `/promote`, `/rollback` or `/gates`; answers a line for the reply, if any. */
+  /** Carries out an accepted `/promote`, `/rollback` or `/gates`; its final outcome for the reply, if it has one. */
   const carryOut = async (
     command: Command,
     policy: PromotionPolicy,
     app: string | null,
     env: string | null,
     actor: string,
-  ): Promise<string | null> => {
+  ): Promise<CarriedOut | null> => {
     const name = policy.metadata.name;
     const reason = `${formatCommand(command)} by @${actor}`;
     const apps = app === null ? policy.spec.apps.map((a) => a.name) : [app];
@@ -276,14 +277,20 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
         return null;
       case 'rollback': {
         const target = command.env ?? env;
-        if (target === null) return `❌ ${formatCommand(command)}: name the environment to roll back`;
+        if (target === null) return { ok: false, message: 'name the environment to roll back' };
         if (apps.length !== 1 || apps[0] === undefined) {
-          return `❌ ${formatCommand(command)}: policy ${name} has several apps (${apps.join(', ')}); comment /rollback on the promotion PR of the app to roll back`;
+          return {
+            ok: false,
+            message: `policy ${name} has several apps (${apps.join(', ')}); comment /rollback on the promotion PR of the app to roll back`,
+          };
         }
         const answer = await deps.rollback(name, apps[0], target, command.tag ?? undefined);
         return 'pr' in answer
-          ? `↩️ ${formatCommand(command)}: rollback PR #${answer.pr} returns ${apps[0]} in ${target} to ${command.tag ?? 'its previous tag'}`
-          : `❌ ${formatCommand(command)}: ${answer.refused}`;
+          ? {
+              ok: true,
+              message: `rollback PR #${answer.pr} returns ${apps[0]} in ${target} to ${answer.tag ?? command.tag ?? 'its previous tag'}${answer.url ? `: ${answer.url}` : ''}`,
+            }
+          : { ok: false, message: answer.refused };
       }
       default:
         return null;
@@ -376,19 +383,20 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     const app =
       loaded?.promotion.meta.app ??
       (policy.spec.apps.length === 1 ? (policy.spec.apps[0]?.name ?? null) : null);
-    const extra: string[] = [];
+    const carried = new Map<Command, CarriedOut>();
     for (const command of handled.toCarryOut) {
-      const line = await carryOut(command, policy, app, loaded?.environment.name ?? null, event.author);
-      if (line !== null) extra.push(line);
+      const outcome = await carryOut(command, policy, app, loaded?.environment.name ?? null, event.author);
+      if (outcome !== null) carried.set(command, outcome);
     }
-    await scm.addReaction(repo, event.commentId, handled.reaction).catch((error: unknown) => {
+    const failed = [...carried.values()].some((outcome) => !outcome.ok);
+    await scm.addReaction(repo, event.commentId, failed ? '-1' : handled.reaction).catch((error: unknown) => {
       // The comment was deleted meanwhile: the reply and the status comment still answer.
       if (!(error instanceof PermanentError)) throw error;
       logger.warn({ commentId: event.commentId, err: error }, 'could not react to the comment');
     });
     // An issue has no status comment to show what happened: there, every command gets a reply.
-    if (handled.replyNeeded || extra.length > 0 || !loaded) {
-      await scm.createComment(repo, event.number, [handled.reply, ...extra.map((l) => `- ${l}`)].join('\n'));
+    if (handled.replyNeeded || carried.size > 0 || !loaded) {
+      await scm.createComment(repo, event.number, handled.renderReply(carried));
     }
     // The answers first, the state last (see `publish`): a failed answer is retried with the whole comment.
     if (loaded) await publish(loaded, handled.state, logger);

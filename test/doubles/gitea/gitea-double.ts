@@ -43,6 +43,7 @@ import {
   giteaDeliveryHeaders,
   hookWants,
   issueCommentEvent,
+  plainIssueCommentEvent,
   pullRequestEvent,
   pushEvent,
   reviewEvent,
@@ -129,6 +130,11 @@ export interface GiteaDouble {
     fullName: string,
     pr: { author: string; head: string; base: string; title: string; body?: string },
   ): Promise<DoublePull>;
+  /** Opens a plain issue as `author` through the UI; it shares the PRs' numbering, as in Gitea. */
+  openIssue(
+    fullName: string,
+    issue: { author: string; title: string; body?: string },
+  ): Promise<{ index: number }>;
   /** Posts a comment as `author` through the UI (sends `issue_comment`). */
   comment(fullName: string, index: number, author: string, body: string): Promise<DoubleComment>;
   /** Submits a review as `reviewer` through the UI (sends `pull_request_approved` / `_rejected` / `_comment`). */
@@ -227,6 +233,15 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
   const repos = new Map<string, DoubleRepo>();
   const knownRefs = new Map<string, Map<string, string>>();
   const pulls: DoublePull[] = [];
+  const issues: {
+    id: number;
+    repo: DoubleRepo;
+    index: number;
+    author: DoubleUser;
+    title: string;
+    body: string;
+    createdAt: string;
+  }[] = [];
   const comments: DoubleComment[] = [];
   const reviews: DoubleReview[] = [];
   const statuses: DoubleStatus[] = [];
@@ -445,7 +460,8 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
 
   async function addComment(repo: DoubleRepo, index: number, author: DoubleUser, body: string) {
     const p = pulls.find((x) => x.repo === repo && x.index === index);
-    if (!p) return undefined;
+    const issue = issues.find((x) => x.repo === repo && x.index === index);
+    if (!p && !issue) return undefined;
     const at = now();
     const c: DoubleComment = {
       id: ids.comment++,
@@ -458,6 +474,26 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
       reactions: [],
     };
     comments.push(c);
+    if (!p && issue) {
+      emit(
+        repo,
+        plainIssueCommentEvent(
+          render.comment(c),
+          {
+            id: issue.id,
+            number: issue.index,
+            title: issue.title,
+            body: issue.body,
+            user: render.user(issue.author),
+            createdAt: issue.createdAt,
+          },
+          render.repo(repo),
+          render.user(author),
+        ),
+      );
+      return c;
+    }
+    if (!p) return c;
     emit(
       repo,
       issueCommentEvent(
@@ -1217,6 +1253,22 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
         if (created instanceof HttpAnswer)
           throw new Error(`cannot open the PR: ${JSON.stringify(created.body)}`);
         return created;
+      });
+    },
+    openIssue(name, issue) {
+      return locked(() => {
+        const repo = repoOf(name);
+        const index = nextIndex(repo);
+        issues.push({
+          id: ids.pull++,
+          repo,
+          index,
+          author: userOf(issue.author),
+          title: issue.title,
+          body: issue.body ?? '',
+          createdAt: now(),
+        });
+        return Promise.resolve({ index });
       });
     },
     comment(name, index, author, body) {

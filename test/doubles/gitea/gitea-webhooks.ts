@@ -105,6 +105,55 @@ export function deleteEvent(branch: string, repository: Json, sender: Json): Git
   };
 }
 
+/**
+ * A comment on a plain issue: `issue_comment` with `is_pull: false` and no pull request. Gitea's
+ * services/webhook/notifier.go CreateIssueComment picks HookEventIssueComment when `!issue.IsPull` and sends an
+ * IssueCommentPayload {Action, Issue, Comment, Repository, Sender, IsPull}; convert.ToAPIIssue leaves
+ * `pull_request` null for an issue.
+ */
+export function plainIssueCommentEvent(
+  comment: Json,
+  issue: { id: number; number: number; title: string; body: string; user: Json; createdAt: string },
+  repository: Json,
+  sender: Json,
+): GiteaEvent {
+  const fixture = fixtureJson<Json>('gitea/issue_comment.on_pr.created.json');
+  const { pull_request: _pull, ...rest } = fixture;
+  void _pull;
+  return {
+    event: 'issue_comment',
+    eventType: 'issue_comment',
+    payload: {
+      ...rest,
+      action: 'created',
+      issue: {
+        ...(fixture.issue as Json),
+        id: issue.id,
+        url: `${String(repository.url)}/issues/${issue.number}`,
+        html_url: `${String(repository.html_url)}/issues/${issue.number}`,
+        number: issue.number,
+        user: issue.user,
+        title: issue.title,
+        body: issue.body,
+        state: 'open',
+        pull_request: null,
+        created_at: issue.createdAt,
+        updated_at: issue.createdAt,
+        repository: {
+          id: repository.id,
+          name: repository.name,
+          owner: (repository.owner as Json).login,
+          full_name: repository.full_name,
+        },
+      },
+      comment: { ...(fixture.comment as Json), ...comment },
+      repository: { ...(fixture.repository as Json), ...repository },
+      sender: { ...(fixture.sender as Json), ...sender },
+      is_pull: false,
+    },
+  };
+}
+
 /** A comment on a PR: `issue_comment` with `is_pull: true`; since 1.23 the PR itself rides along. */
 export function issueCommentEvent(
   action: 'created' | 'edited' | 'deleted',
