@@ -2,7 +2,7 @@ import type { Environment } from '../policy/schema.js';
 import { COMMAND_NAMES, formatCommand, type CommandName } from './command.js';
 import { requiredApprovals, type MergeDecision } from './decide-merge.js';
 import type { CommandProblem } from './parse-commands.js';
-import { PromotionState, currentApprovals, type CommandResult } from './promotion-state.js';
+import { PromotionState, countedApprovals, type CommandResult } from './promotion-state.js';
 
 /**
  * Everything ChatOps writes for people: the status comment on a promotion PR, replies to commands, `/help`, and the
@@ -45,7 +45,7 @@ function formatTime(at: string): string {
 
 function approvalsCount(state: PromotionState, environment: Environment): string {
   const required = requiredApprovals(environment);
-  const count = currentApprovals(state).length;
+  const count = countedApprovals(state, environment.approvals).length;
   return required === 0 ? `${count} (none required)` : `${count} of ${required}`;
 }
 
@@ -75,9 +75,15 @@ export function renderSummary(
       ? '- **Candidate**: none yet'
       : `- **Candidate**: ${inlineCode(candidate.tag)} at ${inlineCode(candidate.headSha.slice(0, 7))}, since ${formatTime(candidate.since)}`,
   );
-  const approvals = currentApprovals(state);
+  const approvals = countedApprovals(state, environment.approvals);
   const who = approvals.map((a) => `@${a.by}${a.via === 'review' ? ' (review)' : ''}`).join(', ');
   lines.push(`- **Approvals**: ${approvalsCount(state, environment)}${who === '' ? '' : `: ${who}`}`);
+  if (state.requesters.length > 0) {
+    const authors = environment.approvals?.allowAuthor === true ? '' : ' (they cannot approve it)';
+    lines.push(
+      `- **Requested by**: ${state.requesters.map((r) => `@${escapeText(r.by)}`).join(', ')}${authors}`,
+    );
+  }
   lines.push(
     state.holds.length === 0
       ? '- **Holds**: none'
@@ -316,7 +322,7 @@ export function renderMergeTrailers(approvers: readonly string[]): string {
 /** The comment the bot leaves when it merges: who approved and what the gates showed. */
 export function renderMergeComment(input: { state: PromotionState; environment: Environment }): string {
   const { state, environment } = input;
-  const approvers = currentApprovals(state).map((a) => `@${a.by}`);
+  const approvers = countedApprovals(state, environment.approvals).map((a) => `@${a.by}`);
   const tag = state.candidate === null ? 'the candidate' : inlineCode(state.candidate.tag);
   const lines = [`Merged ${tag} into ${environment.name}.`];
   lines.push(

@@ -20,6 +20,7 @@ import { createDeployRepoPort } from './deploy-repo-port.js';
 import { handleImagePushed } from './handle-image-pushed.js';
 import { parsePromotionBranch } from './promotion-meta.js';
 import { reconcileApp } from './reconcile-app.js';
+import { createPendingRequesters, settleRequesters } from './requesters.js';
 import { createReconcileQueue, createReconcileWorker, type ReconcileJob } from './reconcile-queue.js';
 
 // Newest push wins: an older event never replaces a newer one (KEYS[1] hash; ARGV: at, tag, digest).
@@ -120,7 +121,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     repos.set(id, repo);
     return repo;
   };
-  const requestersKey = (policy: string, app: string) => `${config.queuePrefix}:requested:${policy}:${app}`;
+  const pendingRequesters = createPendingRequesters(redis, config.queuePrefix);
   const pushedKey = (policy: string, app: string) => `${config.queuePrefix}:pushed:${policy}:${app}`;
 
   const queue = createReconcileQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix });
@@ -206,9 +207,8 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     policyNamed: (name) => policies.current().find((p) => p.metadata.name === name),
     gateStatus: async (repo, pr, headSha) => (gates ? gates.status(repo, pr, headSha) : 'pending'),
     requestReconcile,
-    recordRequester: async (policy, app, env, actor) => {
-      await redis.hset(requestersKey(policy, app), env, actor);
-    },
+    recordRequester: (policy, app, env, actor, via) =>
+      pendingRequesters.add(policy, app, via === 'rollback' ? 'rollback' : 'promotion', env, actor),
     rollback: (policy, app, env, toTag) => rollback(policy, app, env, toTag),
   });
 
@@ -250,13 +250,22 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
         pushed: pushed.tag
           ? { tag: pushed.tag, ...(pushed.digest ? { digest: pushed.digest } : {}), at: Number(pushed.at) }
           : null,
-        takeRequester: async (env) => {
-          // Taken once, under the app lock: it names the author of the PR written now, not of later candidates.
-          const key = requestersKey(job.policy, job.app);
-          const actor = await redis.hget(key, env);
-          if (actor !== null) await redis.hdel(key, env);
-          return actor ?? undefined;
-        },
+        settleRequesters: (pr, env, kind) =>
+          settleRequesters({
+            pending: pendingRequesters,
+            policy: job.policy,
+            app: job.app,
+            kind,
+            env,
+            logger: jobLogger,
+            record: (actor) =>
+              chatops.recordRequester(
+                policy.spec.deployRepo.scm,
+                repoRef(policy.spec.deployRepo.repo),
+                pr.number,
+                { by: actor, via: kind === 'rollback' ? 'rollback' : 'promote' },
+              ),
+          }),
         onCandidate: async (pr, env, meta) => {
           const skipGates = meta.kind === 'rollback' && env.rollback.skipGates;
           if (gates && env.gates.length > 0 && !skipGates)

@@ -68,8 +68,11 @@ export interface ReconcileDeps {
    * their rounds for that head, and approvals given for an older head stop counting. Idempotent per head.
    */
   onCandidate?: (pr: PullRequest, env: Environment, meta: PromotionMeta) => Promise<void>;
-  /** Who asked (`/promote`) for this app's promotion into `env` since the last write, taken once. */
-  takeRequester?: (env: string) => Promise<string | undefined>;
+  /**
+   * Records on `pr` whoever asked (`/promote`, `/rollback`) for this app in `env` and is still waiting in Redis;
+   * the waiting entry goes only once the PR's state holds it. Called before anything may merge `pr`.
+   */
+  settleRequesters?: (pr: PullRequest, env: string, kind: PromotionMeta['kind']) => Promise<void>;
 }
 
 export const PROMOTION_STATUS = 'promobot/promotion';
@@ -133,13 +136,11 @@ export async function reconcileApp(
     switch (action.kind) {
       case 'open':
       case 'update': {
-        const requestedBy = await deps.takeRequester?.(action.env);
         const meta: PromotionMeta = {
           v: 1,
           policy: policyName,
           app: app.name,
           env: action.env,
-          ...(requestedBy !== undefined ? { requestedBy } : {}),
           ...(action.from !== undefined ? { from: action.from } : {}),
           tag: action.tag,
           ...(action.digest !== undefined ? { digest: action.digest } : {}),
@@ -158,6 +159,7 @@ export async function reconcileApp(
         );
         if (pr) {
           prs.set(pr.number, pr);
+          await deps.settleRequesters?.(pr, action.env, 'promotion');
           log.info(
             { pr: pr.number, tag: action.tag },
             action.kind === 'open' ? 'promotion PR opened' : 'promotion PR updated',
@@ -170,20 +172,10 @@ export async function reconcileApp(
         break;
       }
       case 'keep': {
-        let pr = prs.get(action.number);
-        let meta = pr ? parsePromotionMeta(pr.body) : null;
-        const requestedBy = await deps.takeRequester?.(action.env);
-        if (pr && meta && requestedBy !== undefined && meta.requestedBy !== requestedBy) {
-          // `/promote` on a PR that already carries the candidate: it now has an author.
-          meta = { ...meta, requestedBy };
-          const headSha = pr.headSha;
-          pr = {
-            ...(await scm.updatePullRequest(repo, pr.number, {
-              body: renderPullRequestBody({ meta, image: app.image }),
-            })),
-            headSha,
-          };
-        }
+        const pr = prs.get(action.number);
+        const meta = pr ? parsePromotionMeta(pr.body) : null;
+        // `/promote` on a PR that already carries the candidate: it now has an author.
+        if (pr) await deps.settleRequesters?.(pr, action.env, 'promotion');
         if (pr && meta && action.soakingUntil === null) {
           // A soak that has ended turns the promotion status green.
           await setPromotionStatus(deps, pr.headSha, meta, null);
@@ -230,6 +222,7 @@ export async function reconcileApp(
       await scm.closePullRequest(repo, pr.number);
       continue;
     }
+    await deps.settleRequesters?.(pr, env.name, 'rollback');
     await deps.onCandidate?.(pr, env, meta);
     const rollbackEnv: Environment = { ...env, autoMerge: env.rollback.autoMerge };
     if (await tryMerge(pr, rollbackEnv, meta, deps, log)) merged.push(pr.number);

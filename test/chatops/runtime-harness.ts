@@ -198,7 +198,6 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
         tag: '3f9c2ab',
         previousTag: '1a2b3c4',
         kind: 'promotion' as const,
-        ...(requestedBy === undefined ? {} : { requestedBy }),
       };
       const pr = await host.createPullRequest(REPO, {
         head: branch,
@@ -206,6 +205,10 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
         title: `promote ${app} to prod: 1a2b3c4 → 3f9c2ab`,
         body: renderPullRequestBody({ meta, image: `registry.example/bootcamp/${app}` }),
       });
+      await harness.pump();
+      // As promotion does once it has written the PR someone asked for.
+      if (requestedBy !== undefined)
+        await harness.runtime.recordRequester(kind, REPO, pr.number, { by: requestedBy, via: 'promote' });
       await harness.pump();
       return { number: pr.number, headSha };
     },

@@ -12,11 +12,13 @@ import { approvalStatus, decideMerge, type MergeDecision, type MergeInput } from
 import { handleComment, type ChatopsContext } from '../handle-comment.js';
 import { handleReview } from '../handle-review.js';
 import {
-  currentApprovals,
+  addRequester,
+  countedApprovals,
   emptyPromotionState,
   recordDecision,
   setCandidate,
   type PromotionState,
+  type RequesterRecord,
 } from '../promotion-state.js';
 import {
   isStatusComment,
@@ -52,8 +54,17 @@ export interface ChatopsRuntimeDeps {
   gateStatus: (repo: RepoRef, pr: number, headSha: string) => Promise<GateVerdict>;
   /** Asks the promotion runtime to reconcile `app` of policy `policy` (by name). */
   requestReconcile: (policy: string, app: string, reason: string) => Promise<void>;
-  /** Remembers who asked `/promote` for `app` into `env`: the promotion PR's author for the self-approval rule. */
-  recordRequester?: (policy: string, app: string, env: string, actor: string) => Promise<void>;
+  /**
+   * Remembers, in Redis, who asked (`/promote`, `/rollback`) for `app` into `env` until promotion writes the PR and
+   * records them on it ({@link ChatopsRuntime.recordRequester}): an author of that PR for the self-approval rule.
+   */
+  recordRequester?: (
+    policy: string,
+    app: string,
+    env: string,
+    actor: string,
+    via: RequesterRecord['via'],
+  ) => Promise<void>;
   /**
    * Opens or fast-tracks a rollback PR of `app` in `env`, to `toTag` or the tag before the current one. Must be safe
    * to call twice for one comment: a comment whose answer failed is handled again.
@@ -85,6 +96,16 @@ export interface ChatopsRuntime {
    * list. Once per PR, however often it is called.
    */
   onMerged(scm: ScmKind, repo: RepoRef, pr: number): Promise<void>;
+  /**
+   * Records `by` as a requester (an author) of the promotion PR `pr`, in Redis and in the status comment, before it
+   * returns; safe to call again. False when `pr` is not a promotion PR of promobot's.
+   */
+  recordRequester(
+    scm: ScmKind,
+    repo: RepoRef,
+    pr: number,
+    requester: { by: string; via: RequesterRecord['via'] },
+  ): Promise<boolean>;
   /** May promotion merge this PR now (approvals, gates, holds, mergeable)? */
   mergeReadiness(pr: PullRequest, env: Environment, meta: PromotionMeta): Promise<MergeReadiness>;
   /** `Promobot-Approved-By:` trailers for the merge commit of this PR; empty when nobody approved. */
@@ -264,7 +285,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     switch (command.name) {
       case 'promote':
         for (const each of apps) {
-          await deps.recordRequester?.(name, each, command.env, actor);
+          await deps.recordRequester?.(name, each, command.env, actor, 'promote');
           await deps.requestReconcile(name, each, reason);
         }
         return null;
@@ -277,6 +298,8 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
         if (apps.length !== 1 || apps[0] === undefined) {
           return `❌ ${formatCommand(command)}: policy ${name} has several apps (${apps.join(', ')}); comment /rollback on the promotion PR of the app to roll back`;
         }
+        // Before the PR exists: whoever opens it (this call, or a retry of it) finds its requester waiting.
+        await deps.recordRequester?.(name, apps[0], target, actor, 'rollback');
         const answer = await deps.rollback(name, apps[0], target, command.tag ?? undefined);
         return 'pr' in answer
           ? `↩️ ${formatCommand(command)}: rollback PR #${answer.pr} returns ${apps[0]} in ${target} to ${command.tag ?? 'its previous tag'}`
@@ -341,7 +364,9 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       botLogin,
       environments: policy.spec.environments,
       environment: loaded?.environment ?? null,
-      author: loaded?.promotion.requestedBy ?? null,
+      // The PR's author is promobot; the people who asked for it are recorded in the state.
+      author: null,
+      requesters: stored.state.requesters.map((r) => r.by),
       isPromotionPr: loaded !== null,
     };
     const merge = loaded ? await mergeInput(loaded) : undefined;
@@ -361,7 +386,11 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       loaded?.promotion.meta.app ??
       (policy.spec.apps.length === 1 ? (policy.spec.apps[0]?.name ?? null) : null);
     const extra: string[] = [];
+    let state = handled.state;
     for (const command of handled.toCarryOut) {
+      // `/promote <env>` on the PR into that environment: its author from now on, saved with this comment's state.
+      if (loaded && command.name === 'promote' && command.env === loaded.environment.name)
+        state = addRequester(state, { by: event.author, at: instant(), via: 'promote' });
       const line = await carryOut(command, policy, app, loaded?.environment.name ?? null, event.author);
       if (line !== null) extra.push(line);
     }
@@ -375,8 +404,8 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       await scm.createComment(repo, event.number, [handled.reply, ...extra.map((l) => `- ${l}`)].join('\n'));
     }
     // The answers first, the state last (see `publish`): a failed answer is retried with the whole comment.
-    if (loaded) await publish(loaded, handled.state, logger);
-    else await store.save(key, { ...stored, state: handled.state });
+    if (loaded) await publish(loaded, state, logger);
+    else await store.save(key, { ...stored, state });
     const changed = handled.results.some((r) => r.outcome === 'accepted');
     if (loaded && changed) {
       await deps.requestReconcile(
@@ -421,7 +450,8 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
           botLogin: resolved.botLogin,
           environments: resolved.policy.spec.environments,
           environment: loaded.environment,
-          author: loaded.promotion.requestedBy,
+          author: null,
+          requesters: loaded.stored.state.requesters.map((r) => r.by),
           isPromotionPr: true,
         },
         lookupFor(resolved.scm, event.repo),
@@ -474,6 +504,23 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     });
   };
 
+  const recordRequester: ChatopsRuntime['recordRequester'] = async (scmKind, repo, number, requester) => {
+    const logger = deps.logger.child({ component: 'chatops', repo: repo.fullName, number });
+    const resolved = deps.resolve(scmKind, repo.fullName);
+    if (resolved === null) return false;
+    const key: PullRequestKey = { scm: scmKind, repo: repo.fullName, number };
+    return withLock(key, logger, async () => {
+      const pr = await resolved.scm.getPullRequest(repo, number);
+      const loaded = await loadPromotion(scmKind, repo, resolved, pr, logger);
+      if (typeof loaded === 'string') return false;
+      const state = addRequester(loaded.stored.state, { ...requester, at: instant() });
+      if (state !== loaded.stored.state || loaded.stored.statusCommentId === null)
+        await publish(loaded, state, logger);
+      logger.info({ requester: requester.by, via: requester.via }, 'requester recorded');
+      return true;
+    });
+  };
+
   const onMerged = async (scmKind: ScmKind, repo: RepoRef, number: number) => {
     const logger = deps.logger.child({ component: 'chatops', repo: repo.fullName, number });
     const resolved = deps.resolve(scmKind, repo.fullName);
@@ -485,7 +532,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       if (typeof loaded === 'string' || !pr.merged) return;
       const { state } = loaded.stored;
       if (state.audit.some((e) => e.action === 'merge')) return;
-      const approvers = currentApprovals(state).map((a) => `@${a.by}`);
+      const approvers = countedApprovals(state, loaded.environment.approvals).map((a) => `@${a.by}`);
       const merge = await mergeInput(loaded);
       const shown = withGates(state, merge);
       // The comment before the record; a run that posted it and failed before the record does not post it again.
@@ -534,8 +581,18 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
   const mergeTrailers = async (pr: PullRequest): Promise<string> => {
     const loaded = await loadForMerge(pr, parsePromotionMeta(pr.body));
     if (typeof loaded === 'string') return '';
-    return renderMergeTrailers(currentApprovals(loaded.stored.state).map((a) => a.by));
+    return renderMergeTrailers(
+      countedApprovals(loaded.stored.state, loaded.environment.approvals).map((a) => a.by),
+    );
   };
 
-  return { onComment, onReview, onCandidate, onMerged, mergeReadiness, mergeTrailers };
+  return {
+    onComment,
+    onReview,
+    onCandidate,
+    onMerged,
+    recordRequester,
+    mergeReadiness,
+    mergeTrailers,
+  };
 }
