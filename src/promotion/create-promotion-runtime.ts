@@ -210,7 +210,12 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     recordRequester: (policy, app, env, actor, via) =>
       pendingRequesters.add(policy, app, via === 'rollback' ? 'rollback' : 'promotion', env, actor),
     rollback: (policy, app, env, toTag) => rollback(policy, app, env, toTag),
+    stateKeys: config.stateKeys,
   });
+  if (config.stateKeys.length === 0)
+    logger.warn(
+      'PROMOBOT_STATE_KEY is not set: a promotion PR whose ChatOps state Redis loses is held until a writer says /unhold',
+    );
 
   const runReconcile = async (job: ReconcileJob, jobLogger: Logger, enqueuedAt: number) => {
     const policy = policies.current().find((p) => p.metadata.name === job.policy);

@@ -23,6 +23,8 @@ import type { RedisServer } from '../support/redis-server.js';
 
 export const REPO = repoRef('bootcamp/notes-deploy');
 export const logger = createLogger({ level: 'silent' });
+/** The key the harness signs status-comment state with, as `PROMOBOT_STATE_KEY` does. */
+export const STATE_KEY = 'state-key-for-tests-0123456789abcdef';
 
 export const policyFor = (scm: ScmKind) =>
   PromotionPolicy.parse(
@@ -271,6 +273,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
           harness.rollbacks.push({ app, env, toTag });
           return Promise.resolve({ pr: 99 });
         },
+        stateKeys: [STATE_KEY],
       });
     },
     async readiness(number) {

@@ -15,6 +15,7 @@ import {
   addRequester,
   countedApprovals,
   emptyPromotionState,
+  hold,
   recordDecision,
   setCandidate,
   type PromotionState,
@@ -22,12 +23,13 @@ import {
 } from '../promotion-state.js';
 import {
   isStatusComment,
-  readStatusComment,
+  readSignedState,
   renderMergeComment,
   renderMergeTrailers,
   renderStatusComment,
 } from '../render.js';
 import { sameLogin } from '../same-login.js';
+import { createStateSeal, defuseMarkers, stateScope } from '../state-seal.js';
 import { createChatopsStore, type PullRequestKey, type StoredPromotion } from './chatops-store.js';
 import { readPromotionPullRequest, type PromotionPullRequest } from './promotion-pull-request.js';
 
@@ -77,6 +79,11 @@ export interface ChatopsRuntimeDeps {
   ) => Promise<{ pr: number } | { refused: string }>;
   /** The clock, for audit entries; `Date.now` unless told. */
   now?: () => number;
+  /**
+   * Keys that sign the state hidden in status comments (`PROMOBOT_STATE_KEY`; the first signs, any verifies).
+   * Without one the block is unsigned and never read back: a lost Redis then holds the PR (see `loadStored`).
+   */
+  stateKeys?: readonly string[];
 }
 
 export interface MergeReadiness {
@@ -133,6 +140,33 @@ const LOCK_WAIT_MS = 60_000;
  */
 export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
   const store = createChatopsStore(deps.redis, deps.prefix);
+  const seal = createStateSeal(deps.stateKeys ?? []);
+  const scopeOf = (key: PullRequestKey) => stateScope(key.scm, key.repo, key.number);
+
+  /**
+   * The state of a PR whose status comment carries a block promobot cannot trust (edited, copied, or unsigned):
+   * nothing of it is used, and the PR is held by promobot until a writer lifts it, since a hold might be what was
+   * lost. The audit list and the status comment say why.
+   */
+  const distrusted = (reason: string, botLogin: string): PromotionState => {
+    const at = instant();
+    const why = `${reason}${seal.enabled ? '' : ' (PROMOBOT_STATE_KEY is not set)'}`;
+    return recordDecision(
+      hold(emptyPromotionState(), {
+        by: botLogin,
+        reason: `promobot lost this PR's state and could not trust the copy in its status comment (${why}); approvals must be given again, and a writer lifts this hold with /unhold`,
+        at,
+        commentId: null,
+      }),
+      {
+        at,
+        actor: botLogin,
+        action: 'state check',
+        outcome: 'refused',
+        detail: `state block ignored: ${why}`,
+      },
+    );
+  };
   const now = deps.now ?? Date.now;
   const instant = () => new Date(now()).toISOString();
 
@@ -165,15 +199,24 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     if (isPullRequest) {
       const comments = await scm.listComments(repo, key.number);
       const status = comments.find((c) => sameLogin(c.author, botLogin) && isStatusComment(c.body));
-      const state = status ? readStatusComment(status.body) : null;
-      if (status && state) {
-        logger.info(
-          { pr: key.number, statusComment: status.id },
-          'chatops state rebuilt from the status comment',
+      if (status) {
+        const read = readSignedState(status.body, (payload, signature) =>
+          seal.verify(scopeOf(key), payload, signature),
         );
-        return { state, statusCommentId: status.id };
+        if (read.kind === 'verified') {
+          logger.info(
+            { pr: key.number, statusComment: status.id },
+            'chatops state rebuilt from the status comment',
+          );
+          return { state: read.state, statusCommentId: status.id };
+        }
+        const reason = read.kind === 'none' ? 'the status comment has no state block' : read.reason;
+        logger.warn(
+          { pr: key.number, statusComment: status.id, reason, keyConfigured: seal.enabled },
+          'the state in the status comment cannot be trusted; ignored, and the PR held',
+        );
+        return { state: distrusted(reason, botLogin), statusCommentId: status.id };
       }
-      if (status) return { state: emptyPromotionState(), statusCommentId: status.id };
     }
     return { state: emptyPromotionState(), statusCommentId: null };
   };
@@ -238,6 +281,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       environment: loaded.environment,
       app: meta.app,
       decision,
+      sign: (payload) => seal.sign(scopeOf(loaded.key), payload),
     });
     let statusCommentId = loaded.stored.statusCommentId;
     if (statusCommentId !== null) {
@@ -401,7 +445,8 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     });
     // An issue has no status comment to show what happened: there, every command gets a reply.
     if (handled.replyNeeded || extra.length > 0 || !loaded) {
-      await scm.createComment(repo, event.number, [handled.reply, ...extra.map((l) => `- ${l}`)].join('\n'));
+      const reply = [handled.reply, ...extra.map((l) => `- ${l}`)].join('\n');
+      await scm.createComment(repo, event.number, defuseMarkers(reply));
     }
     // The answers first, the state last (see `publish`): a failed answer is retried with the whole comment.
     if (loaded) await publish(loaded, state, logger);
@@ -465,7 +510,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
         await resolved.scm.createComment(
           event.repo,
           event.number,
-          `@${event.reviewer}\n- ❌ approving review: ${handled.message}`,
+          defuseMarkers(`@${event.reviewer}\n- ❌ approving review: ${handled.message}`),
         );
       }
       if (handled.outcome === 'accepted') {

@@ -636,7 +636,10 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
       case 'issueEditComment': {
         const c = comments.find((x) => x.repo === repo && String(x.id) === params.id);
         if (!c) return notFound();
-        if (c.author !== user && access !== 'admin') return new HttpAnswer(403);
+        // routers/api/v1/repo/issue_comment.go editIssueComment: the poster, or anyone who can write issues/pulls
+        // (`ctx.Doer.ID != comment.PosterID && !ctx.Repo.CanWriteIssuesOrPulls(...)` → 403): a writer can edit
+        // the bot's comments.
+        if (c.author !== user && access !== 'admin' && access !== 'write') return new HttpAnswer(403);
         const previous = c.body;
         c.body = String(body.body ?? '');
         c.updatedAt = now();
