@@ -211,6 +211,10 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
       pendingRequesters.add(policy, app, via === 'rollback' ? 'rollback' : 'promotion', env, actor),
     rollback: (policy, app, env, toTag) => rollback(policy, app, env, toTag),
     stateKeys: config.stateKeys,
+    hasForeignCommits: (policy, pr) =>
+      createDeployRepoPort(deployRepoFor(policy), config.git.authorEmail, logger).hasForeignCommits(
+        pr.headRef,
+      ),
   });
   if (config.stateKeys.length === 0)
     logger.warn(
@@ -244,9 +248,10 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
       const pushed = await redis.hgetall(pushedKey(job.policy, job.app));
       const scm = scmFor(policy.spec.deployRepo.scm);
       // ChatOps recognises the bot's own comments by its login; learn it before anything is merged.
-      await botLogin(policy.spec.deployRepo.scm);
+      const login = await botLogin(policy.spec.deployRepo.scm);
       const result = await reconcileApp(policy.metadata.name, policy.spec, app, {
         scm,
+        botLogin: login,
         repo: repoRef(policy.spec.deployRepo.repo),
         deployRepo: createDeployRepoPort(deployRepoFor(policy), config.git.authorEmail, jobLogger),
         logger: jobLogger,

@@ -10,6 +10,7 @@ import {
   type Running,
 } from './decide-promotions.js';
 import { environmentPath as environmentPathFor } from '../policy/index.js';
+import { sameLogin } from '../chatops/same-login.js';
 import {
   parsePromotionBranch,
   parsePromotionMeta,
@@ -49,6 +50,8 @@ export interface DeployRepoPort {
 
 export interface ReconcileDeps {
   scm: ScmHost;
+  /** The login promobot acts as on `scm`: only PRs it opened are promotion or rollback PRs. */
+  botLogin: string;
   repo: RepoRef;
   deployRepo: DeployRepoPort;
   logger: Logger;
@@ -107,6 +110,15 @@ export async function reconcileApp(
   for (const pr of await scm.listOpenPullRequests(repo, base)) {
     const branch = parsePromotionBranch(pr.headRef);
     if (!branch || branch.app !== app.name) continue;
+    if (!sameLogin(pr.author, deps.botLogin)) {
+      // Anyone with write access can push a promobot branch and copy a metadata block: no gates, statuses,
+      // merges or replies for a PR promobot did not open.
+      logger.warn(
+        { pr: pr.number, branch: pr.headRef, author: pr.author },
+        'PR on a promobot branch not opened by promobot; left alone',
+      );
+      continue;
+    }
     const meta = parsePromotionMeta(pr.body);
     if (meta && branch.kind === 'rollback' && meta.kind === 'rollback' && meta.env === branch.env) {
       rollbacks.push({ pr, meta });
@@ -196,14 +208,7 @@ export async function reconcileApp(
         break;
       }
       case 'hands-off': {
-        const comments = await scm.listComments(repo, action.number);
-        if (!comments.some((c) => c.body.includes(HANDS_OFF_MARKER))) {
-          await scm.createComment(
-            repo,
-            action.number,
-            `Someone else has committed to \`${promotionBranch(action.env, app.name)}\`, so promobot will not update this PR any more: it never overwrites a person's work. Merge or close it yourself; once it is closed, the next candidate opens a new PR.\n\n${HANDS_OFF_MARKER}`,
-          );
-        }
+        await handsOff(deps, action.number, promotionBranch(action.env, app.name));
         log.info({ pr: action.number }, 'promotion PR has foreign commits; left alone');
         break;
       }
@@ -222,12 +227,29 @@ export async function reconcileApp(
       await scm.closePullRequest(repo, pr.number);
       continue;
     }
+    if (await deps.deployRepo.hasForeignCommits(pr.headRef)) {
+      // As for promotions: a person's commit on the bot's branch stops the automation there.
+      await handsOff(deps, pr.number, pr.headRef);
+      log.info({ pr: pr.number }, 'rollback PR has foreign commits; left alone');
+      continue;
+    }
     await deps.settleRequesters?.(pr, env.name, 'rollback');
     await deps.onCandidate?.(pr, env, meta);
     const rollbackEnv: Environment = { ...env, autoMerge: env.rollback.autoMerge };
     if (await tryMerge(pr, rollbackEnv, meta, deps, log)) merged.push(pr.number);
   }
   return { actions, merged };
+}
+
+/** Says once on the PR that promobot leaves it alone, since a person committed to its branch. */
+async function handsOff(deps: ReconcileDeps, number: number, branch: string): Promise<void> {
+  const comments = await deps.scm.listComments(deps.repo, number);
+  if (comments.some((c) => sameLogin(c.author, deps.botLogin) && c.body.includes(HANDS_OFF_MARKER))) return;
+  await deps.scm.createComment(
+    deps.repo,
+    number,
+    `Someone else has committed to \`${branch}\`, so promobot will not update this PR any more: it never overwrites a person's work. Merge or close it yourself; once it is closed, the next candidate opens a new PR.\n\n${HANDS_OFF_MARKER}`,
+  );
 }
 
 async function writePromotion(

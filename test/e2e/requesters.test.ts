@@ -191,6 +191,22 @@ describe('requesters of /promote and /rollback cannot approve what they asked fo
     await said(rollback.index, refusal);
     expect(gitea.pull(REPO, rollback.index)).toMatchObject({ merged: false });
 
+    // Case 5, for rollbacks: a person's commit on the bot's rollback branch stops the automation there, as on a
+    // promotion branch: an approver's /approve then merges nothing.
+    const branch = 'promobot/rollback/prod/alpine';
+    git(deploy.work, 'fetch', '--quiet', 'origin', branch);
+    git(deploy.work, 'checkout', '--quiet', '-B', branch, `origin/${branch}`);
+    writeFileSync(join(deploy.work, 'alpine/prod/app.yaml'), manifest('9999999eeeeeee'));
+    git(deploy.work, 'commit', '--quiet', '-am', 'a change of my own');
+    git(deploy.work, 'push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`);
+    git(deploy.work, 'checkout', '--quiet', 'main');
+    await gitea.syncRefs();
+    await gitea.comment(REPO, rollback.index, 'release-lead2', '/approve');
+    await said(rollback.index, 'promobot will not update this PR any more');
+    expect(gitea.pull(REPO, rollback.index)).toMatchObject({ merged: false });
+    const foreignHead = git(deploy.bare, 'rev-parse', branch);
+    expect(gitea.statuses(REPO, foreignHead).map((st) => st.context)).toEqual([]);
+
     await gitea.flush();
     expect(gitea.violations).toEqual([]);
   }, 180_000);

@@ -80,6 +80,11 @@ export interface ChatopsRuntimeDeps {
   /** The clock, for audit entries; `Date.now` unless told. */
   now?: () => number;
   /**
+   * Whether someone other than promobot committed to the PR's branch: then promobot sets no status on its head
+   * (branch protection may trust `promobot/approval`). Never, unless told.
+   */
+  hasForeignCommits?: (policy: PromotionPolicy, pr: PullRequest) => Promise<boolean>;
+  /**
    * Keys that sign the state hidden in status comments (`PROMOBOT_STATE_KEY`; the first signs, any verifies).
    * Without one the block is unsigned and never read back: a lost Redis then holds the PR (see `loadStored`).
    */
@@ -301,7 +306,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       if (existing) await scm.updateComment(loaded.repo, existing.id, body);
       statusCommentId = existing?.id ?? (await scm.createComment(loaded.repo, pr.number, body)).id;
     }
-    if (pr.state === 'open')
+    if (pr.state === 'open' && !(await deps.hasForeignCommits?.(loaded.resolved.policy, pr)))
       await scm.setCommitStatus(loaded.repo, pr.headSha, approvalStatus(state, loaded.environment));
     // Saved last: until then a retry of the same event redoes everything (answering twice at worst), rather than
     // finding the event processed and leaving it unanswered.
