@@ -387,7 +387,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     },
     CommentCreated: async (event, context) => {
       await botLogin(event.scm);
-      await chatops.onComment(event, context.logger);
+      await chatops.onComment(event, context.logger, context.job.id);
     },
     ReviewSubmitted: async (event, context) => {
       await botLogin(event.scm);

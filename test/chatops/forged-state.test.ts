@@ -165,7 +165,7 @@ describe('state in the status comment after Redis is lost', () => {
     );
     expect(replies.length).toBeGreaterThan(0);
     for (const reply of replies) {
-      expect(reply.body).not.toContain('<!-- promobot:');
+      expect(reply.body).not.toContain('<!-- promobot:chatops-');
       expect(reply.body).not.toMatch(STATE_RE);
     }
   });

@@ -95,8 +95,8 @@ export interface Harness {
   pushCandidate(app: string, tag: string): Promise<string>;
   /** Deliveries the double sent since the last call, normalized and handed to the runtime. */
   pump(): Promise<Delivery[]>;
-  /** Hands one delivery to the runtime (again). */
-  dispatch(delivery: Delivery): Promise<void>;
+  /** Hands one delivery to the runtime (again); `holder` is the job id the worker would pass. */
+  dispatch(delivery: Delivery, holder?: string): Promise<void>;
   /** A new runtime over the same Redis, as after a worker restart. */
   restart(): void;
   readiness(number: number): Promise<{ ready: boolean; why: string }>;
@@ -230,7 +230,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
       await harness.pump();
       return headSha;
     },
-    async dispatch(delivery) {
+    async dispatch(delivery, holder) {
       const payload: unknown = JSON.parse(delivery.body);
       const result =
         kind === 'gitea'
@@ -238,7 +238,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
           : normalizeGitHub(delivery.headers, payload);
       if (!('events' in result)) return;
       for (const event of result.events) {
-        if (event.type === 'CommentCreated') await harness.runtime.onComment(event, logger);
+        if (event.type === 'CommentCreated') await harness.runtime.onComment(event, logger, holder);
         if (event.type === 'ReviewSubmitted') await harness.runtime.onReview(event, logger);
       }
     },

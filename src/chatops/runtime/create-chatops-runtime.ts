@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { PermanentError } from '../../errors/index.js';
 import type { CommentCreated, RepoRef, ReviewSubmitted, ScmKind } from '../../events/index.js';
@@ -97,8 +98,11 @@ export interface MergeReadiness {
 }
 
 export interface ChatopsRuntime {
-  /** Acts on one newly created comment (a `CommentCreated` event off the queue). */
-  onComment(event: CommentCreated, logger: Logger): Promise<void>;
+  /**
+   * Acts on one newly created comment (a `CommentCreated` event off the queue). `holder` names the job handling it
+   * (its id): the same job run again after a crash takes over the claim it left and finishes the comment.
+   */
+  onComment(event: CommentCreated, logger: Logger, holder?: string): Promise<void>;
   /** Counts (or withdraws) a native review approval on a promotion PR. */
   onReview(event: ReviewSubmitted, logger: Logger): Promise<void>;
   /** The bot pushed a new candidate to the PR: earlier approvals no longer count. */
@@ -359,7 +363,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     }
   };
 
-  const onComment = async (event: CommentCreated, parent: Logger): Promise<void> => {
+  const onComment = async (event: CommentCreated, parent: Logger, holder?: string): Promise<void> => {
     const logger = parent.child({ component: 'chatops', repo: event.repo.fullName, number: event.number });
     const resolved = deps.resolve(event.scm, event.repo.fullName);
     if (resolved === null) {
@@ -373,12 +377,18 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     }
     const repo = event.repo;
     const key: PullRequestKey = { scm: event.scm, repo: repo.fullName, number: event.number };
-    if (!(await store.claimComment(key, event.commentId))) {
+    const claim = await store.claimComment(key, event.commentId, holder ?? randomUUID());
+    if (claim === 'taken') {
       logger.info({ commentId: event.commentId }, 'comment already handled (delivered twice)');
       return;
     }
+    if (claim === 'resumed')
+      logger.warn(
+        { commentId: event.commentId, holder },
+        'comment left claimed by a crashed run of this job; resuming',
+      );
     try {
-      await withLock(key, logger, () => handleOneComment(event, resolved, key, logger));
+      await withLock(key, logger, () => handleOneComment(event, resolved, key, logger, claim === 'resumed'));
       await store.completeComment(key, event.commentId);
     } catch (error) {
       await store.releaseComment(key, event.commentId);
@@ -391,6 +401,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     resolved: ResolvedRepo,
     key: PullRequestKey,
     logger: Logger,
+    resumed: boolean,
   ): Promise<void> => {
     const { scm, policy, botLogin } = resolved;
     const repo = event.repo;
@@ -451,7 +462,14 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     // An issue has no status comment to show what happened: there, every command gets a reply.
     if (handled.replyNeeded || extra.length > 0 || !loaded) {
       const reply = [handled.reply, ...extra.map((l) => `- ${l}`)].join('\n');
-      await scm.createComment(repo, event.number, defuseMarkers(reply));
+      const marker = `<!-- promobot:reply-to ${String(event.commentId)} -->`;
+      // A crashed run may have answered already: one reply per comment, whatever happens.
+      const answered =
+        resumed &&
+        (await scm.listComments(repo, event.number)).some(
+          (c) => sameLogin(c.author, botLogin) && c.body.endsWith(marker),
+        );
+      if (!answered) await scm.createComment(repo, event.number, `${defuseMarkers(reply)}\n${marker}`);
     }
     // The answers first, the state last (see `publish`): a failed answer is retried with the whole comment.
     if (loaded) await publish(loaded, state, logger);
