@@ -145,6 +145,8 @@ export function renderStatusComment(input: {
   decision?: MergeDecision;
   /** Signs the hidden state (see `StateSeal`); without it the block is unsigned, and never read back as state. */
   sign?: (payload: string) => string | null;
+  /** Warnings for people, one line each (an approval that no longer counts, and why). */
+  notes?: readonly string[];
 }): string {
   let state = input.state;
   let body = statusCommentBody(state, input);
@@ -163,6 +165,7 @@ function statusCommentBody(
     app?: string;
     decision?: MergeDecision;
     sign?: (payload: string) => string | null;
+    notes?: readonly string[];
   },
 ): string {
   const { environment } = input;
@@ -174,6 +177,7 @@ function statusCommentBody(
     `### promobot: ${escapeText(title)}`,
     '',
     renderSummary(state, environment, input.decision),
+    ...(input.notes ?? []).map((note) => `- ⚠️ ${escapeText(note)}`),
     '',
     auditTable(state),
     '',

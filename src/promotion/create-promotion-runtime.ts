@@ -295,6 +295,14 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
             meta.tag,
           );
         },
+        onSoakingCandidate: (pr, _env, meta) =>
+          chatops.onCandidate(
+            policy.spec.deployRepo.scm,
+            repoRef(policy.spec.deployRepo.repo),
+            pr.number,
+            pr.headSha,
+            meta.tag,
+          ),
         mergeReadiness: async (pr, env, meta) => {
           const readiness = await chatops.mergeReadiness(pr, env, meta);
           return readiness.ready ? { ...readiness, trailers: await chatops.mergeTrailers(pr) } : readiness;

@@ -72,6 +72,11 @@ export interface ReconcileDeps {
    */
   onCandidate?: (pr: PullRequest, env: Environment, meta: PromotionMeta) => Promise<void>;
   /**
+   * The PR got a new head while its candidate still soaks: no gates yet, but approvals of the earlier head stop
+   * counting, and the status comment must say so now rather than when the soak ends.
+   */
+  onSoakingCandidate?: (pr: PullRequest, env: Environment, meta: PromotionMeta) => Promise<void>;
+  /**
    * Records on `pr` whoever asked (`/promote`, `/rollback`) for this app in `env` and is still waiting in Redis;
    * the waiting entry goes only once the PR's state holds it. Called before anything may merge `pr`.
    */
@@ -179,7 +184,7 @@ export async function reconcileApp(
           if (soakingUntil === null) {
             await deps.onCandidate?.(pr, env, meta);
             if (await tryMerge(pr, env, meta, deps, log)) merged.push(pr.number);
-          }
+          } else await deps.onSoakingCandidate?.(pr, env, meta);
         }
         break;
       }

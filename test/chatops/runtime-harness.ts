@@ -87,6 +87,8 @@ export interface Harness {
   /** What promotion was asked to do. */
   readonly reconciles: { app: string; reason: string }[];
   readonly rollbacks: { app: string; env: string; toTag: string | undefined }[];
+  /** The members of team bootcamp/sre on the Gitea double, to change who is in it. */
+  readonly sreMembers: Set<string> | undefined;
   /** What `gateStatus` answers for every PR. */
   gates: GateVerdict;
   /** Opens the bot's promotion PR of `app` into prod, asked for by `requestedBy`; returns its number and head. */
@@ -120,6 +122,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
   const tokens: Record<string, string> = {};
   let double: Double;
   let host: ScmHost;
+  let sreMembers: Set<string> | undefined;
   if (kind === 'gitea') {
     const gitea = await startGiteaDouble({ webhook });
     for (const login of USERS) tokens[login] = gitea.addUser(login).token;
@@ -129,7 +132,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
       bare: deploy.bare,
       access: { promobot: 'admin', alice: 'write', 'release-lead': 'write', carol: 'write', dave: 'write' },
     });
-    gitea.addTeam('bootcamp', 'sre', ['carol', 'dave']);
+    sreMembers = gitea.addTeam('bootcamp', 'sre', ['carol', 'dave']).members;
     double = gitea;
     host = createScmHost('gitea', {
       baseUrl: gitea.url,
@@ -177,6 +180,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
     deployBare: deploy.bare,
     reconciles: [],
     rollbacks: [],
+    sreMembers,
     gates: 'none',
     runtime: undefined as unknown as ChatopsRuntime,
     async openPromotion(app, requestedBy) {
@@ -274,6 +278,8 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
           return Promise.resolve({ pr: 99 });
         },
         stateKeys: [STATE_KEY],
+        // Every check asks the double again, so a change of membership shows at once.
+        approverCheckTtlMs: 0,
       });
     },
     async readiness(number) {

@@ -7,7 +7,7 @@ import type { Logger } from '../../logger/index.js';
 import type { Environment, PromotionPolicy } from '../../policy/schema.js';
 import { parsePromotionMeta, type PromotionMeta } from '../../promotion/promotion-meta.js';
 import { repoRef, type PullRequest, type ScmHost } from '../../scm/types.js';
-import { isBotActor, type PermissionLookup } from '../authorize.js';
+import { authorize, isBotActor, type PermissionLookup } from '../authorize.js';
 import { formatCommand, type Command } from '../command.js';
 import { approvalStatus, decideMerge, type MergeDecision, type MergeInput } from '../decide-merge.js';
 import { handleComment, type ChatopsContext } from '../handle-comment.js';
@@ -90,7 +90,21 @@ export interface ChatopsRuntimeDeps {
    * Without one the block is unsigned and never read back: a lost Redis then holds the PR (see `loadStored`).
    */
   stateKeys?: readonly string[];
+  /**
+   * How long an answer about someone's permission or team membership is reused when approvals are re-checked
+   * before a merge decision; {@link APPROVER_CHECK_TTL_MS} unless told.
+   */
+  approverCheckTtlMs?: number;
 }
+
+/**
+ * Approvals are checked again (write permission, approvers list or team, not a requester) every time a merge is
+ * decided or the status comment is written; the host's answers are reused for this long, so someone removed from
+ * the approvers' team stops counting within a minute.
+ */
+export const APPROVER_CHECK_TTL_MS = 60_000;
+/** Answers kept at most; the cache starts over when full. */
+const APPROVER_CHECK_ENTRIES = 1_000;
 
 export interface MergeReadiness {
   ready: boolean;
@@ -131,6 +145,8 @@ export interface ChatopsRuntime {
 /** Everything known about one promotion PR while handling an event, under its lock. */
 interface Loaded {
   key: PullRequestKey;
+  /** The state as loaded, before the PR's current head was applied to it. */
+  loadedState: PromotionState;
   repo: RepoRef;
   resolved: ResolvedRepo;
   promotion: PromotionPullRequest;
@@ -258,8 +274,60 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       resolved,
       promotion,
       environment,
+      loadedState: stored.state,
       stored: { ...stored, state: withCurrentHead(stored.state, promotion, resolved.botLogin) },
     };
+  };
+
+  const answers = new Map<string, { at: number; value: unknown }>();
+  const ttl = deps.approverCheckTtlMs ?? APPROVER_CHECK_TTL_MS;
+  const cached = async <T>(key: string, ask: () => Promise<T>): Promise<T> => {
+    const known = answers.get(key);
+    if (known && now() - known.at < ttl) return known.value as T;
+    const value = await ask();
+    if (answers.size >= APPROVER_CHECK_ENTRIES) answers.clear();
+    answers.set(key, { at: now(), value });
+    return value;
+  };
+
+  /**
+   * The approvals of `state` whose givers may no longer approve (left the team, lost write access, asked for the
+   * PR since), each with why; and the state the merge decision uses, without them. The stored state keeps them:
+   * if the person is allowed again, their approval counts again.
+   */
+  const assess = async (loaded: Loaded, state: PromotionState) => {
+    const { scm } = loaded.resolved;
+    const repo = loaded.repo;
+    const lookup: PermissionLookup = {
+      getPermission: (user) =>
+        cached(`p:${repo.fullName}:${user.toLowerCase()}`, () => scm.getPermission(repo, user)),
+      isTeamMember: (org, team, user) =>
+        cached(`t:${org}/${team}:${user.toLowerCase()}`, () => scm.isTeamMember(org, team, user)),
+    };
+    const context = {
+      deployRepo: loaded.resolved.policy.spec.deployRepo.repo,
+      botLogin: loaded.resolved.botLogin,
+      environments: loaded.resolved.policy.spec.environments,
+      environment: loaded.environment,
+      author: null,
+      requesters: state.requesters.map((r) => r.by),
+    };
+    const revoked: { by: string; reason: string }[] = [];
+    for (const approval of countedApprovals(state, loaded.environment.approvals)) {
+      const again = await authorize(
+        { name: 'approve', cancel: false },
+        { login: approval.by, isBot: false },
+        context,
+        lookup,
+      );
+      if (!again.allowed) revoked.push({ by: approval.by, reason: again.reason });
+    }
+    const effective: PromotionState =
+      revoked.length === 0
+        ? state
+        : { ...state, approvals: state.approvals.filter((a) => !revoked.some((r) => sameLogin(r.by, a.by))) };
+    const notes = revoked.map((r) => `the approval by @${r.by} no longer counts: ${r.reason}`);
+    return { effective, notes, merge: await mergeInput(loaded) };
   };
 
   const mergeInput = async (loaded: Loaded): Promise<Omit<MergeInput, 'state' | 'environment'>> => {
@@ -283,13 +351,14 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
   const publish = async (loaded: Loaded, state: PromotionState, logger: Logger): Promise<MergeDecision> => {
     const { scm } = loaded.resolved;
     const { pr, meta } = loaded.promotion;
-    const merge = await mergeInput(loaded);
-    const decision = decideMerge({ ...merge, state, environment: loaded.environment });
+    const { effective, notes, merge } = await assess(loaded, state);
+    const decision = decideMerge({ ...merge, state: effective, environment: loaded.environment });
     const body = renderStatusComment({
-      state: withGates(state, merge),
+      state: withGates(effective, merge),
       environment: loaded.environment,
       app: meta.app,
       decision,
+      notes,
       sign: (payload) => seal.sign(scopeOf(loaded.key), payload),
     });
     let statusCommentId = loaded.stored.statusCommentId;
@@ -311,7 +380,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       statusCommentId = existing?.id ?? (await scm.createComment(loaded.repo, pr.number, body)).id;
     }
     if (pr.state === 'open' && !(await deps.hasForeignCommits?.(loaded.resolved.policy, pr)))
-      await scm.setCommitStatus(loaded.repo, pr.headSha, approvalStatus(state, loaded.environment));
+      await scm.setCommitStatus(loaded.repo, pr.headSha, approvalStatus(effective, loaded.environment));
     // Saved last: until then a retry of the same event redoes everything (answering twice at worst), rather than
     // finding the event processed and leaving it unanswered.
     await store.save(loaded.key, { state, statusCommentId });
@@ -567,7 +636,8 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
         at: instant(),
         actor: resolved.botLogin,
       });
-      if (state === loaded.stored.state && loaded.stored.statusCommentId !== null) return;
+      // Compared with the state as stored: the PR's new head may already be in `loaded.stored.state`.
+      if (state === loaded.loadedState && loaded.stored.statusCommentId !== null) return;
       await publish(loaded, state, logger);
     });
   };
@@ -600,9 +670,9 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       if (typeof loaded === 'string' || !pr.merged) return;
       const { state } = loaded.stored;
       if (state.audit.some((e) => e.action === 'merge')) return;
-      const approvers = countedApprovals(state, loaded.environment.approvals).map((a) => `@${a.by}`);
-      const merge = await mergeInput(loaded);
-      const shown = withGates(state, merge);
+      const { effective, merge } = await assess(loaded, state);
+      const approvers = countedApprovals(effective, loaded.environment.approvals).map((a) => `@${a.by}`);
+      const shown = withGates(effective, merge);
       // The comment before the record; a run that posted it and failed before the record does not post it again.
       const mergeComment = renderMergeComment({ state: shown, environment: loaded.environment });
       const firstLine = mergeComment.split('\n')[0]!;
@@ -639,9 +709,9 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     const loaded = await loadForMerge(pr, meta);
     // Unknown state must never merge: a hold might be in it.
     if (typeof loaded === 'string') return { ready: false, why: loaded };
-    const { state } = loaded.stored;
-    const decision = decideMerge({ ...(await mergeInput(loaded)), state, environment: env });
-    if (decision.action === 'wait') return { ready: false, why: decision.reasons.join('; ') };
+    const { effective, notes, merge } = await assess(loaded, loaded.stored.state);
+    const decision = decideMerge({ ...merge, state: effective, environment: env });
+    if (decision.action === 'wait') return { ready: false, why: [...decision.reasons, ...notes].join('; ') };
     const who = decision.approvers.map((a) => `@${a}`).join(', ');
     return { ready: true, why: who === '' ? 'everything passes' : `approved by ${who}` };
   };
@@ -649,9 +719,8 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
   const mergeTrailers = async (pr: PullRequest): Promise<string> => {
     const loaded = await loadForMerge(pr, parsePromotionMeta(pr.body));
     if (typeof loaded === 'string') return '';
-    return renderMergeTrailers(
-      countedApprovals(loaded.stored.state, loaded.environment.approvals).map((a) => a.by),
-    );
+    const { effective } = await assess(loaded, loaded.stored.state);
+    return renderMergeTrailers(countedApprovals(effective, loaded.environment.approvals).map((a) => a.by));
   };
 
   return {
