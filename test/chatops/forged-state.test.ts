@@ -143,6 +143,28 @@ describe('state in the status comment after Redis is lost', () => {
     expect((await h.readiness(other.number)).why).toMatch(/held by @promobot/);
   });
 
+  it('holds a PR whose status comment a writer deleted, once it has answered commands there', async () => {
+    const { number } = await h.openPromotion('gateway');
+    await say(number, 'dave', '/hold INC-12\n/status');
+    await say(number, 'release-lead', '/approve');
+    await say(number, 'carol', '/approve');
+    h.gates = 'success';
+    const status = await statusComment(number);
+    const deleted = await fetch(
+      `${h.double.url}/api/v1/repos/${REPO.fullName}/issues/comments/${status.id}`,
+      {
+        method: 'DELETE',
+        headers: { authorization: `token ${h.tokens.alice ?? ''}` },
+      },
+    );
+    expect(deleted.status).toBe(204);
+    await h.redis.flushall();
+    h.restart();
+    const readiness = await h.readiness(number);
+    expect(readiness.ready).toBe(false);
+    expect(readiness.why).toMatch(/held by @promobot: .*the status comment was deleted/);
+  });
+
   it('keeps trusting its own signed block: a hold survives the flush', async () => {
     const { number } = await h.openPromotion('shop');
     await say(number, 'dave', '/hold INC-11');

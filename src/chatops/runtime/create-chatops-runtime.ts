@@ -103,6 +103,8 @@ export interface ChatopsRuntimeDeps {
  * the approvers' team stops counting within a minute.
  */
 export const APPROVER_CHECK_TTL_MS = 60_000;
+/** Ends every reply, with the id of the comment it answers: one reply per comment, even after a crash. */
+const REPLY_MARKER_START = '<!-- promobot:reply-to ';
 /** Answers kept at most; the cache starts over when full. */
 const APPROVER_CHECK_ENTRIES = 1_000;
 
@@ -241,6 +243,12 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
           'the state in the status comment cannot be trusted; ignored, and the PR held',
         );
         return { state: distrusted(reason, botLogin), statusCommentId: status.id };
+      }
+      // promobot answered commands here, so it had a status comment: someone deleted it, and a hold may be gone.
+      if (comments.some((c) => sameLogin(c.author, botLogin) && c.body.includes(REPLY_MARKER_START))) {
+        const reason = 'the status comment was deleted';
+        logger.warn({ pr: key.number, reason }, 'the status comment is gone; the PR held');
+        return { state: distrusted(reason, botLogin), statusCommentId: null };
       }
     }
     return { state: emptyPromotionState(), statusCommentId: null };
@@ -531,7 +539,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     // An issue has no status comment to show what happened: there, every command gets a reply.
     if (handled.replyNeeded || extra.length > 0 || !loaded) {
       const reply = [handled.reply, ...extra.map((l) => `- ${l}`)].join('\n');
-      const marker = `<!-- promobot:reply-to ${String(event.commentId)} -->`;
+      const marker = `${REPLY_MARKER_START}${String(event.commentId)} -->`;
       // A crashed run may have answered already: one reply per comment, whatever happens.
       const answered =
         resumed &&
