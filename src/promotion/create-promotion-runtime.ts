@@ -195,6 +195,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     botLogins.set(kind, login);
     return login;
   };
+  const foreignHeads = new Map<string, boolean>();
   const chatops: ChatopsRuntime = createChatopsRuntime({
     redis,
     prefix: config.queuePrefix,
@@ -211,10 +212,17 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
       pendingRequesters.add(policy, app, via === 'rollback' ? 'rollback' : 'promotion', env, actor),
     rollback: (policy, app, env, toTag) => rollback(policy, app, env, toTag),
     stateKeys: config.stateKeys,
-    hasForeignCommits: (policy, pr) =>
-      createDeployRepoPort(deployRepoFor(policy), config.git.authorEmail, logger).hasForeignCommits(
-        pr.headRef,
-      ),
+    hasForeignCommits: async (policy, pr) => {
+      // A head's history never changes: one look per branch head is enough for every status written on it.
+      const key = `${policy.spec.deployRepo.repo}:${pr.headRef}@${pr.headSha}`;
+      const known = foreignHeads.get(key);
+      if (known !== undefined) return known;
+      const port = createDeployRepoPort(deployRepoFor(policy), config.git.authorEmail, logger);
+      const foreign = await port.hasForeignCommits(pr.headRef);
+      if (foreignHeads.size >= 1_000) foreignHeads.clear();
+      foreignHeads.set(key, foreign);
+      return foreign;
+    },
   });
   if (config.stateKeys.length === 0)
     logger.warn(
