@@ -32,6 +32,8 @@ export interface AuthorizeContext {
    * (`/promote`, `/rollback`), that person. null when no person asked for it (the bot opened it on an image push).
    */
   author: string | null;
+  /** Everyone else who asked for this PR, as promobot recorded it; authors too for the rule above. */
+  requesters?: readonly string[];
 }
 
 export const Authorization = z.discriminatedUnion('allowed', [
@@ -137,7 +139,8 @@ export async function authorize(
   if (command.name !== 'approve' || command.cancel) return ALLOWED;
 
   const approvals = env.approvals ?? Approvals.parse({});
-  if (!approvals.allowAuthor && context.author !== null && sameLogin(context.author, actor.login)) {
+  const authors = [...(context.author === null ? [] : [context.author]), ...(context.requesters ?? [])];
+  if (!approvals.allowAuthor && authors.some((author) => sameLogin(author, actor.login))) {
     return refuse(
       `@${actor.login} asked for this promotion and cannot approve it: the policy of ${env.name} does not let authors approve (approvals.allowAuthor)`,
     );

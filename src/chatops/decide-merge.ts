@@ -1,7 +1,7 @@
 import type { GateStatus } from '../gates/index.js';
 import type { Environment } from '../policy/schema.js';
 import type { CommitStatus } from '../scm/types.js';
-import { currentApprovals, type PromotionState } from './promotion-state.js';
+import { countedApprovals, type PromotionState } from './promotion-state.js';
 
 export const APPROVAL_STATUS_CONTEXT = 'promobot/approval';
 
@@ -44,7 +44,7 @@ function approvalsLine(count: number, required: number): string {
 export function decideMerge(input: MergeInput): MergeDecision {
   const { state, environment } = input;
   const reasons: string[] = [];
-  const approvers = currentApprovals(state).map((a) => a.by);
+  const approvers = countedApprovals(state, environment.approvals).map((a) => a.by);
   const required = requiredApprovals(environment);
 
   if (state.candidate === null) reasons.push('there is no candidate yet');
@@ -69,7 +69,7 @@ export function decideMerge(input: MergeInput): MergeDecision {
  * head, then `success`; a hold keeps it `pending` so branch protection stops people merging too.
  */
 export function approvalStatus(state: PromotionState, environment: Environment): CommitStatus {
-  const count = currentApprovals(state).length;
+  const count = countedApprovals(state, environment.approvals).length;
   const required = requiredApprovals(environment);
   const enough = count >= required;
   const holders = state.holds.map((h) => `@${h.by}`);

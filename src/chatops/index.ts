@@ -18,6 +18,7 @@ export * from './authorize.js';
 export * from './promotion-state.js';
 export * from './decide-merge.js';
 export * from './render.js';
+export * from './state-seal.js';
 export * from './handle-comment.js';
 export * from './handle-review.js';
 export * from './same-login.js';

@@ -68,9 +68,25 @@ export const AuditEntry = z.object({
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;
 
+/**
+ * A person who asked for this PR (`/promote`, `/rollback`): an author of it for the no-self-approval rule, for as
+ * long as the PR is open. Recorded only by promobot, at request time, never read from anything people can edit.
+ */
+export const RequesterRecord = z.object({
+  by: Login,
+  at: Instant,
+  via: z.enum(['promote', 'rollback']),
+});
+export type RequesterRecord = z.infer<typeof RequesterRecord>;
+
+/** Requesters kept per PR; a PR asked for by more people than this is held by far more than its requesters. */
+export const MAX_REQUESTERS = 50;
+
 export const PromotionState = z.object({
   version: z.literal(1),
   candidate: Candidate.nullable(),
+  /** Absent in states written before requesters were recorded here. */
+  requesters: z.array(RequesterRecord).max(MAX_REQUESTERS).default([]),
   approvals: z.array(ApprovalRecord),
   holds: z.array(HoldRecord),
   processedCommentIds: z.array(z.number().int().positive()),
@@ -129,6 +145,7 @@ export function emptyPromotionState(): PromotionState {
   return {
     version: 1,
     candidate: null,
+    requesters: [],
     approvals: [],
     holds: [],
     processedCommentIds: [],
@@ -175,6 +192,44 @@ export function currentApprovals(state: PromotionState): ApprovalRecord[] {
     counted.push(approval);
   }
   return counted;
+}
+
+/** Is `login` one of the people who asked for this PR? */
+export function isRequester(state: PromotionState, login: string): boolean {
+  return state.requesters.some((r) => sameLogin(r.by, login));
+}
+
+/**
+ * The approvals that count towards the environment's `required`: {@link currentApprovals}, without those of the
+ * people who asked for the PR unless the environment lets authors approve. An approval given before its author
+ * asked for the PR stops counting once they did.
+ */
+export function countedApprovals(
+  state: PromotionState,
+  approvals: { allowAuthor?: boolean } | undefined,
+): ApprovalRecord[] {
+  const current = currentApprovals(state);
+  if (approvals?.allowAuthor === true) return current;
+  return current.filter((a) => !isRequester(state, a.by));
+}
+
+/**
+ * `by` asked for this PR (`/promote`, `/rollback`): from now on an author of it. Recording the same person twice
+ * changes nothing, so a retried recording has one effect.
+ */
+export function addRequester(state: PromotionState, input: RequesterRecord): PromotionState {
+  if (isRequester(state, input.by)) return state;
+  const requesters = [...state.requesters, RequesterRecord.parse(input)].slice(-MAX_REQUESTERS);
+  return audited(
+    { ...state, requesters },
+    {
+      at: input.at,
+      actor: input.by,
+      action: `requested (/${input.via})`,
+      outcome: 'done',
+      detail: `@${input.by} asked for this PR, so counts as its author`,
+    },
+  );
 }
 
 /** Has this comment already been acted on? */

@@ -2,7 +2,8 @@ import type { Environment } from '../policy/schema.js';
 import { COMMAND_NAMES, formatCommand, type Command, type CommandName } from './command.js';
 import { requiredApprovals, type MergeDecision } from './decide-merge.js';
 import type { CommandProblem } from './parse-commands.js';
-import { PromotionState, currentApprovals, type CommandResult } from './promotion-state.js';
+import { PromotionState, countedApprovals, type CommandResult } from './promotion-state.js';
+import { defuseMarkers } from './state-seal.js';
 
 /**
  * Everything ChatOps writes for people: the status comment on a promotion PR, replies to commands, `/help`, and the
@@ -16,7 +17,7 @@ export const MAX_STATUS_COMMENT_LENGTH = 60_000;
 /** Newest audit entries shown; the hidden state keeps more. */
 export const AUDIT_ROWS_SHOWN = 20;
 
-const STATE_BLOCK = /<!-- promobot:chatops-state ([A-Za-z0-9_-]+) -->/;
+const STATE_BLOCK = /<!-- promobot:chatops-state ([A-Za-z0-9_-]+)(?: ([A-Za-z0-9_-]+))? -->/;
 
 /** Free text from people, made safe for a Markdown table cell: no HTML, no line breaks, no cell separators. */
 function escapeText(text: string): string {
@@ -33,7 +34,7 @@ export function inlineCode(text: string): string {
   const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
   const fence = '`'.repeat(longest + 1);
   const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
-  return `${fence}${pad}${text.replace(/[\r\n]+/g, ' ')}${pad}${fence}`;
+  return `${fence}${pad}${defuseMarkers(text.replace(/[\r\n]+/g, ' '))}${pad}${fence}`;
 }
 
 /** `2026-11-21T10:01:00Z` → `2026-11-21 10:01 UTC`; anything unparseable as it is. */
@@ -45,7 +46,7 @@ function formatTime(at: string): string {
 
 function approvalsCount(state: PromotionState, environment: Environment): string {
   const required = requiredApprovals(environment);
-  const count = currentApprovals(state).length;
+  const count = countedApprovals(state, environment.approvals).length;
   return required === 0 ? `${count} (none required)` : `${count} of ${required}`;
 }
 
@@ -75,9 +76,15 @@ export function renderSummary(
       ? '- **Candidate**: none yet'
       : `- **Candidate**: ${inlineCode(candidate.tag)} at ${inlineCode(candidate.headSha.slice(0, 7))}, since ${formatTime(candidate.since)}`,
   );
-  const approvals = currentApprovals(state);
+  const approvals = countedApprovals(state, environment.approvals);
   const who = approvals.map((a) => `@${a.by}${a.via === 'review' ? ' (review)' : ''}`).join(', ');
   lines.push(`- **Approvals**: ${approvalsCount(state, environment)}${who === '' ? '' : `: ${who}`}`);
+  if (state.requesters.length > 0) {
+    const authors = environment.approvals?.allowAuthor === true ? '' : ' (they cannot approve it)';
+    lines.push(
+      `- **Requested by**: ${state.requesters.map((r) => `@${escapeText(r.by)}`).join(', ')}${authors}`,
+    );
+  }
   lines.push(
     state.holds.length === 0
       ? '- **Holds**: none'
@@ -136,6 +143,10 @@ export function renderStatusComment(input: {
   /** `chat-ui`, for the heading. */
   app?: string;
   decision?: MergeDecision;
+  /** Signs the hidden state (see `StateSeal`); without it the block is unsigned, and never read back as state. */
+  sign?: (payload: string) => string | null;
+  /** Warnings for people, one line each (an approval that no longer counts, and why). */
+  notes?: readonly string[];
 }): string {
   let state = input.state;
   let body = statusCommentBody(state, input);
@@ -149,44 +160,79 @@ export function renderStatusComment(input: {
 
 function statusCommentBody(
   state: PromotionState,
-  input: { environment: Environment; app?: string; decision?: MergeDecision },
+  input: {
+    environment: Environment;
+    app?: string;
+    decision?: MergeDecision;
+    sign?: (payload: string) => string | null;
+    notes?: readonly string[];
+  },
 ): string {
   const { environment } = input;
   const title = input.app === undefined ? environment.name : `${input.app} → ${environment.name}`;
   const encoded = Buffer.from(JSON.stringify(state), 'utf8').toString('base64url');
+  const signature = input.sign?.(encoded) ?? null;
   return [
     STATUS_COMMENT_MARKER,
     `### promobot: ${escapeText(title)}`,
     '',
     renderSummary(state, environment, input.decision),
+    ...(input.notes ?? []).map((note) => `- ⚠️ ${escapeText(note)}`),
     '',
     auditTable(state),
     '',
     'Commands: `/approve`, `/hold [reason]`, `/unhold`, `/gates`, `/status`, `/help` (one per line, in a new comment).',
-    `<!-- promobot:chatops-state ${encoded} -->`,
+    `<!-- promobot:chatops-state ${encoded}${signature === null ? '' : ` ${signature}`} -->`,
   ]
     .filter((part, i, all) => !(part === '' && all[i - 1] === ''))
     .join('\n');
 }
 
-/** Is this comment the bot's status comment? */
+/** Is this comment the bot's status comment? It starts with the marker; a quote of it elsewhere does not count. */
 export function isStatusComment(body: string): boolean {
-  return body.includes(STATUS_COMMENT_MARKER);
+  return body.startsWith(STATUS_COMMENT_MARKER);
 }
 
-/**
- * The state hidden in a status comment, or null when there is none or it does not parse (edited by hand, or from
- * another version): the caller then starts from reviews and comments instead.
- */
-export function readStatusComment(body: string): PromotionState | null {
-  const match = STATE_BLOCK.exec(body);
-  if (!match?.[1]) return null;
+function decodeState(encoded: string): PromotionState | null {
   try {
-    const parsed = PromotionState.safeParse(JSON.parse(Buffer.from(match[1], 'base64url').toString('utf8')));
+    const parsed = PromotionState.safeParse(JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')));
     return parsed.success ? parsed.data : null;
   } catch {
     return null;
   }
+}
+
+/**
+ * The state hidden in a status comment, unverified: for showing and for tests. Never take it as state; anyone with
+ * write access can edit the comment ({@link readSignedState} is what the bot trusts).
+ */
+export function readStatusComment(body: string): PromotionState | null {
+  const match = STATE_BLOCK.exec(body);
+  return match?.[1] ? decodeState(match[1]) : null;
+}
+
+export type SignedState =
+  { kind: 'none' } | { kind: 'verified'; state: PromotionState } | { kind: 'rejected'; reason: string };
+
+/**
+ * The state hidden in a status comment, only if its signature verifies (`verify` knows the keys and the PR).
+ * `none`: no block at all; `rejected`: a block that must not be trusted, and why.
+ */
+export function readSignedState(
+  body: string,
+  verify: (payload: string, signature: string) => boolean,
+): SignedState {
+  const match = STATE_BLOCK.exec(body);
+  const encoded = match?.[1];
+  if (encoded === undefined) return { kind: 'none' };
+  const signature = match?.[2];
+  if (signature === undefined) return { kind: 'rejected', reason: 'the state block is not signed' };
+  if (!verify(encoded, signature))
+    return { kind: 'rejected', reason: 'the signature of the state block does not verify' };
+  const state = decodeState(encoded);
+  return state === null
+    ? { kind: 'rejected', reason: 'the signed state block does not parse' }
+    : { kind: 'verified', state };
 }
 
 const HELP_ROWS: Record<CommandName, [string, string]> = {
@@ -331,7 +377,7 @@ export function renderMergeTrailers(approvers: readonly string[]): string {
 /** The comment the bot leaves when it merges: who approved and what the gates showed. */
 export function renderMergeComment(input: { state: PromotionState; environment: Environment }): string {
   const { state, environment } = input;
-  const approvers = currentApprovals(state).map((a) => `@${a.by}`);
+  const approvers = countedApprovals(state, environment.approvals).map((a) => `@${a.by}`);
   const tag = state.candidate === null ? 'the candidate' : inlineCode(state.candidate.tag);
   const lines = [`Merged ${tag} into ${environment.name}.`];
   lines.push(

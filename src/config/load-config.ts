@@ -72,6 +72,7 @@ export function loadConfig(env: Env, readFile: ReadFile = (p) => readFileSync(p,
       github: get('GITHUB_WEBHOOK_SECRET'),
       registry: get('REGISTRY_WEBHOOK_SECRET'),
     },
+    stateKeys: get('PROMOBOT_STATE_KEY'),
     gitea: { url: get('GITEA_URL'), token: get('GITEA_TOKEN') },
     github: {
       apiUrl: get('GITHUB_API_URL'),

@@ -75,6 +75,13 @@ export const ENV_VARS = [
     secret: true,
     list: true,
   },
+  {
+    name: 'PROMOBOT_STATE_KEY',
+    description:
+      "Keys (at least 32 characters each) that sign the ChatOps state promobot keeps in each promotion PR's status comment, so a copy edited by a person is never trusted after Redis is lost. The first signs, any verifies. Without one, a PR whose Redis state is lost is held until a writer says /unhold.",
+    secret: true,
+    list: true,
+  },
   { name: 'GITEA_URL', description: 'Base URL of Gitea, e.g. https://gitea.example.com.' },
   {
     name: 'GITEA_TOKEN',
@@ -166,6 +173,7 @@ export const Config = z.object({
     github: secretList,
     registry: secretList,
   }),
+  stateKeys: z.array(z.string().min(32, 'at least 32 characters')).default([]),
   gitea: z.object({ url: httpUrl.optional(), token: nonEmpty.optional() }),
   github: z.object({
     apiUrl: httpUrl,
@@ -214,6 +222,7 @@ export const CONFIG_PATH_TO_ENV: Record<string, EnvVarName> = {
   'webhookSecrets.gitea': 'GITEA_WEBHOOK_SECRET',
   'webhookSecrets.github': 'GITHUB_WEBHOOK_SECRET',
   'webhookSecrets.registry': 'REGISTRY_WEBHOOK_SECRET',
+  stateKeys: 'PROMOBOT_STATE_KEY',
   'gitea.url': 'GITEA_URL',
   'gitea.token': 'GITEA_TOKEN',
   'github.apiUrl': 'GITHUB_API_URL',

@@ -1,7 +1,27 @@
-import { lstat, mkdir, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { PermanentError } from '../errors/index.js';
 import { safeRelativePath } from './safe-path.js';
+
+/**
+ * The largest file promobot reads in a deploy repo: 1 MiB. Manifests, kustomizations and Helm values are a few KB;
+ * a YAML parse needs many times a file's size in memory, so a 200 MB file would crash a worker under its 768Mi limit
+ * again on every retry. A larger file is refused with {@link FileTooLargeError}, a permanent error naming it.
+ */
+export const MAX_DEPLOY_FILE_BYTES = 1024 * 1024;
+
+/** A file in the deploy repo over {@link MAX_DEPLOY_FILE_BYTES}: promobot does not read it, and says which. */
+export class FileTooLargeError extends PermanentError {
+  constructor(
+    readonly path: string,
+    readonly bytes: number,
+  ) {
+    super(
+      `${path} in the deploy repo has ${bytes} bytes; promobot reads files of up to ${MAX_DEPLOY_FILE_BYTES} bytes, so it changes nothing here until the file is smaller or moved out of the environment's folder`,
+    );
+    this.name = 'FileTooLargeError';
+  }
+}
 
 /** The working copy as `apply` sees it: relative paths only, nothing outside the repo. */
 export interface FileTree {
@@ -64,6 +84,8 @@ export async function createFileTree(root: string): Promise<TrackedFileTree> {
     async read(path) {
       const real = await resolveExisting(path);
       if (real === null) return null;
+      const { size } = await stat(real);
+      if (size > MAX_DEPLOY_FILE_BYTES) throw new FileTooLargeError(safeRelativePath(path), size);
       return readFile(real, 'utf8');
     },
     async exists(path) {

@@ -27,6 +27,7 @@ import { createDeployRepoPort } from './deploy-repo-port.js';
 import { handleImagePushed } from './handle-image-pushed.js';
 import { parsePromotionBranch } from './promotion-meta.js';
 import { reconcileApp } from './reconcile-app.js';
+import { createPendingRequesters, settleRequesters } from './requesters.js';
 import { createReconcileQueue, createReconcileWorker, type ReconcileJob } from './reconcile-queue.js';
 
 // Newest push wins: an older event never replaces a newer one (KEYS[1] hash; ARGV: at, tag, digest).
@@ -144,7 +145,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     repos.set(id, repo);
     return repo;
   };
-  const requestersKey = (policy: string, app: string) => `${config.queuePrefix}:requested:${policy}:${app}`;
+  const pendingRequesters = createPendingRequesters(redis, config.queuePrefix);
   const pushedKey = (policy: string, app: string) => `${config.queuePrefix}:pushed:${policy}:${app}`;
 
   const queue = createReconcileQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix });
@@ -218,6 +219,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     botLogins.set(kind, login);
     return login;
   };
+  const foreignHeads = new Map<string, boolean>();
   const chatops: ChatopsRuntime = createChatopsRuntime({
     redis,
     prefix: config.queuePrefix,
@@ -230,12 +232,27 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     policyNamed: (name) => policies.current().find((p) => p.metadata.name === name),
     gateStatus: async (repo, pr, headSha) => (gates ? gates.status(repo, pr, headSha) : 'pending'),
     requestReconcile,
-    recordRequester: async (policy, app, env, actor) => {
-      await redis.hset(requestersKey(policy, app), env, actor);
-    },
+    recordRequester: (policy, app, env, actor, via) =>
+      pendingRequesters.add(policy, app, via === 'rollback' ? 'rollback' : 'promotion', env, actor),
     rollback: (policy, app, env, toTag) => rollback(policy, app, env, toTag),
     onCommandError: (reason) => options.metrics?.commandError(reason),
+    stateKeys: config.stateKeys,
+    hasForeignCommits: async (policy, pr) => {
+      // A head's history never changes: one look per branch head is enough for every status written on it.
+      const key = `${policy.spec.deployRepo.repo}:${pr.headRef}@${pr.headSha}`;
+      const known = foreignHeads.get(key);
+      if (known !== undefined) return known;
+      const port = createDeployRepoPort(deployRepoFor(policy), config.git.authorEmail, logger);
+      const foreign = await port.hasForeignCommits(pr.headRef);
+      if (foreignHeads.size >= 1_000) foreignHeads.clear();
+      foreignHeads.set(key, foreign);
+      return foreign;
+    },
   });
+  if (config.stateKeys.length === 0)
+    logger.warn(
+      'PROMOBOT_STATE_KEY is not set: a promotion PR whose ChatOps state Redis loses is held until a writer says /unhold',
+    );
 
   const runReconcile = async (job: ReconcileJob, jobLogger: Logger, enqueuedAt: number) => {
     const policy = policies.current().find((p) => p.metadata.name === job.policy);
@@ -264,9 +281,10 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
       const pushed = await redis.hgetall(pushedKey(job.policy, job.app));
       const scm = scmFor(policy.spec.deployRepo.scm);
       // ChatOps recognises the bot's own comments by its login; learn it before anything is merged.
-      await botLogin(policy.spec.deployRepo.scm);
+      const login = await botLogin(policy.spec.deployRepo.scm);
       const result = await reconcileApp(policy.metadata.name, policy.spec, app, {
         scm,
+        botLogin: login,
         repo: repoRef(policy.spec.deployRepo.repo),
         deployRepo: createDeployRepoPort(deployRepoFor(policy), config.git.authorEmail, jobLogger),
         logger: jobLogger,
@@ -275,13 +293,22 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
         pushed: pushed.tag
           ? { tag: pushed.tag, ...(pushed.digest ? { digest: pushed.digest } : {}), at: Number(pushed.at) }
           : null,
-        takeRequester: async (env) => {
-          // Taken once, under the app lock: it names the author of the PR written now, not of later candidates.
-          const key = requestersKey(job.policy, job.app);
-          const actor = await redis.hget(key, env);
-          if (actor !== null) await redis.hdel(key, env);
-          return actor ?? undefined;
-        },
+        settleRequesters: (pr, env, kind) =>
+          settleRequesters({
+            pending: pendingRequesters,
+            policy: job.policy,
+            app: job.app,
+            kind,
+            env,
+            logger: jobLogger,
+            record: (actor) =>
+              chatops.recordRequester(
+                policy.spec.deployRepo.scm,
+                repoRef(policy.spec.deployRepo.repo),
+                pr.number,
+                { by: actor, via: kind === 'rollback' ? 'rollback' : 'promote' },
+              ),
+          }),
         onCandidate: async (pr, env, meta) => {
           const skipGates = meta.kind === 'rollback' && env.rollback.skipGates;
           if (gates && env.gates.length > 0 && !skipGates)
@@ -301,6 +328,14 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
             meta.tag,
           );
         },
+        onSoakingCandidate: (pr, _env, meta) =>
+          chatops.onCandidate(
+            policy.spec.deployRepo.scm,
+            repoRef(policy.spec.deployRepo.repo),
+            pr.number,
+            pr.headSha,
+            meta.tag,
+          ),
         mergeReadiness: async (pr, env, meta) => {
           const readiness = await chatops.mergeReadiness(pr, env, meta);
           return readiness.ready ? { ...readiness, trailers: await chatops.mergeTrailers(pr) } : readiness;
@@ -393,7 +428,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     },
     CommentCreated: async (event, context) => {
       await botLogin(event.scm);
-      await chatops.onComment(event, context.logger);
+      await chatops.onComment(event, context.logger, context.job.id);
     },
     ReviewSubmitted: async (event, context) => {
       await botLogin(event.scm);

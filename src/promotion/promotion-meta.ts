@@ -17,8 +17,8 @@ export const PromotionMeta = z.object({
   /** The tag the environment ran when the PR was opened or refreshed. */
   previousTag: z.string().min(1).nullable(),
   /**
-   * Who asked for this promotion with `/promote` (the PR's author for the no-self-approval rule); absent when it
-   * came from the pipeline alone.
+   * Written by earlier versions; never read: who asked for a PR is ChatOps state, which only promobot writes,
+   * while anyone who can edit the PR can edit this block.
    */
   requestedBy: z.string().min(1).optional(),
   /** 'promotion' carries a candidate forward; 'rollback' returns to an earlier tag. */

@@ -13,6 +13,7 @@ import {
   type Running,
 } from './decide-promotions.js';
 import { environmentPath as environmentPathFor } from '../policy/index.js';
+import { sameLogin } from '../chatops/same-login.js';
 import {
   parsePromotionBranch,
   parsePromotionMeta,
@@ -55,6 +56,8 @@ export interface DeployRepoPort {
 
 export interface ReconcileDeps {
   scm: ScmHost;
+  /** The login promobot acts as on `scm`: only PRs it opened are promotion or rollback PRs. */
+  botLogin: string;
   repo: RepoRef;
   deployRepo: DeployRepoPort;
   logger: Logger;
@@ -74,8 +77,16 @@ export interface ReconcileDeps {
    * their rounds for that head, and approvals given for an older head stop counting. Idempotent per head.
    */
   onCandidate?: (pr: PullRequest, env: Environment, meta: PromotionMeta) => Promise<void>;
-  /** Who asked (`/promote`) for this app's promotion into `env` since the last write, taken once. */
-  takeRequester?: (env: string) => Promise<string | undefined>;
+  /**
+   * The PR got a new head while its candidate still soaks: no gates yet, but approvals of the earlier head stop
+   * counting, and the status comment must say so now rather than when the soak ends.
+   */
+  onSoakingCandidate?: (pr: PullRequest, env: Environment, meta: PromotionMeta) => Promise<void>;
+  /**
+   * Records on `pr` whoever asked (`/promote`, `/rollback`) for this app in `env` and is still waiting in Redis;
+   * the waiting entry goes only once the PR's state holds it. Called before anything may merge `pr`.
+   */
+  settleRequesters?: (pr: PullRequest, env: string, kind: PromotionMeta['kind']) => Promise<void>;
 }
 
 export const PROMOTION_STATUS = 'promobot/promotion';
@@ -110,6 +121,15 @@ export async function reconcileApp(
   for (const pr of await scm.listOpenPullRequests(repo, base)) {
     const branch = parsePromotionBranch(pr.headRef);
     if (!branch || branch.app !== app.name) continue;
+    if (!sameLogin(pr.author, deps.botLogin)) {
+      // Anyone with write access can push a promobot branch and copy a metadata block: no gates, statuses,
+      // merges or replies for a PR promobot did not open.
+      logger.warn(
+        { pr: pr.number, branch: pr.headRef, author: pr.author },
+        'PR on a promobot branch not opened by promobot; left alone',
+      );
+      continue;
+    }
     const meta = parsePromotionMeta(pr.body);
     if (meta && branch.kind === 'rollback' && meta.kind === 'rollback' && meta.env === branch.env) {
       rollbacks.push({ pr, meta });
@@ -139,13 +159,11 @@ export async function reconcileApp(
     switch (action.kind) {
       case 'open':
       case 'update': {
-        const requestedBy = await deps.takeRequester?.(action.env);
         const meta: PromotionMeta = {
           v: 1,
           policy: policyName,
           app: app.name,
           env: action.env,
-          ...(requestedBy !== undefined ? { requestedBy } : {}),
           ...(action.from !== undefined ? { from: action.from } : {}),
           tag: action.tag,
           ...(action.digest !== undefined ? { digest: action.digest } : {}),
@@ -164,6 +182,7 @@ export async function reconcileApp(
         );
         if (pr) {
           prs.set(pr.number, pr);
+          await deps.settleRequesters?.(pr, action.env, 'promotion');
           log.info(
             { pr: pr.number, tag: action.tag },
             action.kind === 'open' ? 'promotion PR opened' : 'promotion PR updated',
@@ -171,25 +190,15 @@ export async function reconcileApp(
           if (soakingUntil === null) {
             await deps.onCandidate?.(pr, env, meta);
             if (await tryMerge(pr, env, meta, deps, log)) merged.push(pr.number);
-          }
+          } else await deps.onSoakingCandidate?.(pr, env, meta);
         }
         break;
       }
       case 'keep': {
-        let pr = prs.get(action.number);
-        let meta = pr ? parsePromotionMeta(pr.body) : null;
-        const requestedBy = await deps.takeRequester?.(action.env);
-        if (pr && meta && requestedBy !== undefined && meta.requestedBy !== requestedBy) {
-          // `/promote` on a PR that already carries the candidate: it now has an author.
-          meta = { ...meta, requestedBy };
-          const headSha = pr.headSha;
-          pr = {
-            ...(await scm.updatePullRequest(repo, pr.number, {
-              body: renderPullRequestBody({ meta, image: app.image }),
-            })),
-            headSha,
-          };
-        }
+        const pr = prs.get(action.number);
+        const meta = pr ? parsePromotionMeta(pr.body) : null;
+        // `/promote` on a PR that already carries the candidate: it now has an author.
+        if (pr) await deps.settleRequesters?.(pr, action.env, 'promotion');
         if (pr && meta && action.soakingUntil === null) {
           // A soak that has ended turns the promotion status green.
           await setPromotionStatus(deps, pr.headSha, meta, null);
@@ -217,14 +226,7 @@ export async function reconcileApp(
         break;
       }
       case 'hands-off': {
-        const comments = await scm.listComments(repo, action.number);
-        if (!comments.some((c) => c.body.includes(HANDS_OFF_MARKER))) {
-          await scm.createComment(
-            repo,
-            action.number,
-            `Someone else has committed to \`${promotionBranch(action.env, app.name)}\`, so promobot will not update this PR any more: it never overwrites a person's work. Merge or close it yourself; once it is closed, the next candidate opens a new PR.\n\n${HANDS_OFF_MARKER}`,
-          );
-        }
+        await handsOff(deps, action.number, promotionBranch(action.env, app.name));
         log.info({ pr: action.number }, 'promotion PR has foreign commits; left alone');
         break;
       }
@@ -243,11 +245,29 @@ export async function reconcileApp(
       await scm.closePullRequest(repo, pr.number);
       continue;
     }
+    if (await deps.deployRepo.hasForeignCommits(pr.headRef)) {
+      // As for promotions: a person's commit on the bot's branch stops the automation there.
+      await handsOff(deps, pr.number, pr.headRef);
+      log.info({ pr: pr.number }, 'rollback PR has foreign commits; left alone');
+      continue;
+    }
+    await deps.settleRequesters?.(pr, env.name, 'rollback');
     await deps.onCandidate?.(pr, env, meta);
     const rollbackEnv: Environment = { ...env, autoMerge: env.rollback.autoMerge };
     if (await tryMerge(pr, rollbackEnv, meta, deps, log)) merged.push(pr.number);
   }
   return { actions, merged };
+}
+
+/** Says once on the PR that promobot leaves it alone, since a person committed to its branch. */
+async function handsOff(deps: ReconcileDeps, number: number, branch: string): Promise<void> {
+  const comments = await deps.scm.listComments(deps.repo, number);
+  if (comments.some((c) => sameLogin(c.author, deps.botLogin) && c.body.includes(HANDS_OFF_MARKER))) return;
+  await deps.scm.createComment(
+    deps.repo,
+    number,
+    `Someone else has committed to \`${branch}\`, so promobot will not update this PR any more: it never overwrites a person's work. Merge or close it yourself; once it is closed, the next candidate opens a new PR.\n\n${HANDS_OFF_MARKER}`,
+  );
 }
 
 async function writePromotion(

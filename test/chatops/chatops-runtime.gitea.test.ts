@@ -133,7 +133,7 @@ describe('chatops runtime on Gitea', () => {
 
   it('answers a comment whose reply failed when its delivery is retried, without acting twice', async () => {
     const { number } = await h.openPromotion('shop');
-    await h.double.comment(REPO.fullName, number, 'alice', '/approve cancel\n/hold');
+    const comment = await h.double.comment(REPO.fullName, number, 'alice', '/approve cancel\n/hold');
     await h.double.flush();
     const delivery = h.double.deliveries.at(-1);
     if (!delivery) throw new Error('no delivery');
@@ -142,7 +142,7 @@ describe('chatops runtime on Gitea', () => {
     await h.dispatch(delivery);
     await h.pump();
     expect((await replies(number)).map((c) => c.body)).toEqual([
-      '@alice\n- ℹ️ `/approve cancel`: @alice had not approved this candidate\n- ✅ `/hold`: @alice held the promotion; nothing merges until /unhold',
+      `@alice\n- ℹ️ \`/approve cancel\`: @alice had not approved this candidate\n- ✅ \`/hold\`: @alice held the promotion; nothing merges until /unhold\n<!-- promobot:reply-to ${String(comment.id)} -->`,
     ]);
     const audit = (await statusState(number))?.audit.filter((e) => e.action === '/hold');
     expect(audit).toHaveLength(1);

@@ -34,11 +34,13 @@ function pr(change: Partial<PullRequest> = {}, extra: Record<string, string> = {
 
 describe('chatops/readPromotionPullRequest()', () => {
   it('recognises the bot PR on its promotion branch with a matching metadata block', () => {
-    expect(readPromotionPullRequest(pr(), 'PromoBot')).toMatchObject({ meta, requestedBy: null });
+    expect(readPromotionPullRequest(pr(), 'PromoBot')).toMatchObject({ meta });
   });
 
-  it('reads who asked for the promotion from the metadata block', () => {
-    expect(readPromotionPullRequest(pr({}, { requestedBy: 'alice' }), 'promobot')?.requestedBy).toBe('alice');
+  it('never takes who asked for the promotion from the body, which people can edit', () => {
+    expect(readPromotionPullRequest(pr({}, { requestedBy: 'alice' }), 'promobot')).not.toHaveProperty(
+      'requestedBy',
+    );
   });
 
   it('refuses a PR someone else opened, even with the branch and a copied block', () => {

@@ -23,6 +23,8 @@ import type { RedisServer } from '../support/redis-server.js';
 
 export const REPO = repoRef('bootcamp/notes-deploy');
 export const logger = createLogger({ level: 'silent' });
+/** The key the harness signs status-comment state with, as `PROMOBOT_STATE_KEY` does. */
+export const STATE_KEY = 'state-key-for-tests-0123456789abcdef';
 
 export const policyFor = (scm: ScmKind) =>
   PromotionPolicy.parse(
@@ -91,6 +93,8 @@ export interface Harness {
   rollbackAnswer: { pr: number; url?: string; tag?: string } | { refused: string };
   /** Reasons of the commands the runtime could not decide (`promobot_command_errors_total`). */
   readonly commandErrors: string[];
+  /** The members of team bootcamp/sre on the Gitea double, to change who is in it. */
+  readonly sreMembers: Set<string> | undefined;
   /** What `gateStatus` answers for every PR. */
   gates: GateVerdict;
   /** Opens the bot's promotion PR of `app` into prod, asked for by `requestedBy`; returns its number and head. */
@@ -99,8 +103,8 @@ export interface Harness {
   pushCandidate(app: string, tag: string): Promise<string>;
   /** Deliveries the double sent since the last call, normalized and handed to the runtime. */
   pump(): Promise<Delivery[]>;
-  /** Hands one delivery to the runtime (again). */
-  dispatch(delivery: Delivery): Promise<void>;
+  /** Hands one delivery to the runtime (again); `holder` is the job id the worker would pass. */
+  dispatch(delivery: Delivery, holder?: string): Promise<void>;
   /** A new runtime over the same Redis, as after a worker restart. */
   restart(): void;
   readiness(number: number): Promise<{ ready: boolean; why: string }>;
@@ -125,6 +129,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
   let double: Double;
   let giteaDouble: GiteaDouble | null = null;
   let host: ScmHost;
+  let sreMembers: Set<string> | undefined;
   if (kind === 'gitea') {
     const gitea = await startGiteaDouble({ webhook });
     for (const login of USERS) tokens[login] = gitea.addUser(login).token;
@@ -136,7 +141,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
     });
     // The documented least privilege: repo admin (to read people's permission) and a member of the approvers' team
     // (Gitea shows a team's members only to its members).
-    gitea.addTeam('bootcamp', 'sre', ['carol', 'dave', 'promobot']);
+    sreMembers = gitea.addTeam('bootcamp', 'sre', ['carol', 'dave', 'promobot']).members;
     double = gitea;
     giteaDouble = gitea;
     host = createScmHost('gitea', {
@@ -188,6 +193,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
     rollbacks: [],
     rollbackAnswer: { pr: 99 },
     commandErrors: [],
+    sreMembers,
     gates: 'none',
     runtime: undefined as unknown as ChatopsRuntime,
     async openPromotion(app, requestedBy) {
@@ -211,7 +217,6 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
         tag: '3f9c2ab',
         previousTag: '1a2b3c4',
         kind: 'promotion' as const,
-        ...(requestedBy === undefined ? {} : { requestedBy }),
       };
       const pr = await host.createPullRequest(REPO, {
         head: branch,
@@ -219,6 +224,10 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
         title: `promote ${app} to prod: 1a2b3c4 → 3f9c2ab`,
         body: renderPullRequestBody({ meta, image: `registry.example/bootcamp/${app}` }),
       });
+      await harness.pump();
+      // As promotion does once it has written the PR someone asked for.
+      if (requestedBy !== undefined)
+        await harness.runtime.recordRequester(kind, REPO, pr.number, { by: requestedBy, via: 'promote' });
       await harness.pump();
       return { number: pr.number, headSha };
     },
@@ -238,7 +247,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
       await harness.pump();
       return headSha;
     },
-    async dispatch(delivery) {
+    async dispatch(delivery, holder) {
       const payload: unknown = JSON.parse(delivery.body);
       const result =
         kind === 'gitea'
@@ -246,7 +255,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
           : normalizeGitHub(delivery.headers, payload);
       if (!('events' in result)) return;
       for (const event of result.events) {
-        if (event.type === 'CommentCreated') await harness.runtime.onComment(event, logger);
+        if (event.type === 'CommentCreated') await harness.runtime.onComment(event, logger, holder);
         if (event.type === 'ReviewSubmitted') await harness.runtime.onReview(event, logger);
       }
     },
@@ -282,6 +291,9 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
           return Promise.resolve(harness.rollbackAnswer);
         },
         onCommandError: (reason) => harness.commandErrors.push(reason),
+        stateKeys: [STATE_KEY],
+        // Every check asks the double again, so a change of membership shows at once.
+        approverCheckTtlMs: 0,
       });
     },
     async readiness(number) {

@@ -168,8 +168,10 @@ describe('a gated prod promotion, approved in a comment', () => {
 
     // alice asks for the promotion herself, so she may not approve it (approvals.allowAuthor is false).
     await gitea.comment(REPO, prod.index, 'alice', '/promote prod');
-    await eventually('the PR to name its requester', () =>
-      parsePromotionMeta(gitea.pull(REPO, prod.index)?.body ?? '')?.requestedBy === 'alice'
+    await eventually('the status comment to name its requester', () =>
+      gitea
+        .comments(REPO, prod.index)
+        .some((c) => c.author.login === 'promobot' && c.body.includes('**Requested by**: @alice'))
         ? true
         : undefined,
     );

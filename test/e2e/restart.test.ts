@@ -55,6 +55,7 @@ describe('a promobot killed mid-flow', () => {
         PROMOBOT_DATA_DIR: join(home, 'data'),
         HARBOR_WEBHOOK_SECRET: TEST_SECRETS.harbor,
         GITEA_WEBHOOK_SECRET: TEST_SECRETS.gitea,
+        PROMOBOT_STATE_KEY: TEST_SECRETS.stateKey,
         GITEA_URL: gitea.url,
         GITEA_TOKEN: botToken,
         GIT_AUTHOR_EMAIL: 'promobot@example.test',

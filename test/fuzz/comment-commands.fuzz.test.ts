@@ -340,7 +340,9 @@ function expectReply(
   parsed: ReturnType<typeof parseCommands>,
   tally: Tally,
 ) {
-  const lines = body.split('\n');
+  // Every reply ends with the hidden line that ties it to its comment (one reply per comment, even after a crash).
+  expect(body).toMatch(/\n<!-- promobot:reply-to \d+ -->$/);
+  const lines = body.replace(/\n<!-- promobot:reply-to \d+ -->$/, '').split('\n');
   const refused = parsed.commands.length;
   expect(lines[0]).toBe(`@${comment.author}`);
   expect(lines).toHaveLength(1 + refused + parsed.problems.length);

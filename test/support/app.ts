@@ -18,6 +18,8 @@ export const TEST_SECRETS = {
   harbor: 'Basic aGFyYm9yOnRlc3Qtc2VjcmV0',
   gitea: 'gitea-test-secret',
   github: 'github-test-secret',
+  /** Signs the ChatOps state in status comments (`PROMOBOT_STATE_KEY`). */
+  stateKey: 'state-key-for-tests-0123456789abcdef',
   registry: 'Bearer registry-test-secret',
 } as const;
 
@@ -69,6 +71,7 @@ export async function startApp(options: StartAppOptions): Promise<TestApp> {
     GITEA_WEBHOOK_SECRET: TEST_SECRETS.gitea,
     GITHUB_WEBHOOK_SECRET: TEST_SECRETS.github,
     REGISTRY_WEBHOOK_SECRET: TEST_SECRETS.registry,
+    PROMOBOT_STATE_KEY: TEST_SECRETS.stateKey,
   });
   const { webhookSecrets, ...rest } = options.config ?? {};
   const config: Config = {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { isAccessError, PermanentError } from '../../errors/index.js';
 import type { CommentCreated, RepoRef, ReviewSubmitted, ScmKind } from '../../events/index.js';
@@ -6,20 +7,24 @@ import type { Logger } from '../../logger/index.js';
 import type { Environment, PromotionPolicy } from '../../policy/schema.js';
 import { parsePromotionMeta, type PromotionMeta } from '../../promotion/promotion-meta.js';
 import { repoRef, type PullRequest, type ScmHost } from '../../scm/types.js';
-import { isBotActor, type PermissionLookup } from '../authorize.js';
+import { authorize, isBotActor, type PermissionLookup } from '../authorize.js';
 import { formatCommand, type Command } from '../command.js';
 import { approvalStatus, decideMerge, type MergeDecision, type MergeInput } from '../decide-merge.js';
 import { handleComment, type ChatopsContext } from '../handle-comment.js';
 import { handleReview } from '../handle-review.js';
 import {
-  currentApprovals,
+  addRequester,
+  countedApprovals,
   emptyPromotionState,
+  hold,
   recordDecision,
   setCandidate,
   type PromotionState,
+  type RequesterRecord,
 } from '../promotion-state.js';
 import {
   isStatusComment,
+  readSignedState,
   readStatusComment,
   type CarriedOut,
   renderMergeComment,
@@ -27,6 +32,7 @@ import {
   renderStatusComment,
 } from '../render.js';
 import { sameLogin } from '../same-login.js';
+import { createStateSeal, defuseMarkers, stateScope } from '../state-seal.js';
 import { answerAccessError, askedInComment } from './answer-access-error.js';
 import { createChatopsStore, type PullRequestKey, type StoredPromotion } from './chatops-store.js';
 import { readPromotionPullRequest, type PromotionPullRequest } from './promotion-pull-request.js';
@@ -54,8 +60,17 @@ export interface ChatopsRuntimeDeps {
   gateStatus: (repo: RepoRef, pr: number, headSha: string) => Promise<GateVerdict>;
   /** Asks the promotion runtime to reconcile `app` of policy `policy` (by name). */
   requestReconcile: (policy: string, app: string, reason: string) => Promise<void>;
-  /** Remembers who asked `/promote` for `app` into `env`: the promotion PR's author for the self-approval rule. */
-  recordRequester?: (policy: string, app: string, env: string, actor: string) => Promise<void>;
+  /**
+   * Remembers, in Redis, who asked (`/promote`, `/rollback`) for `app` into `env` until promotion writes the PR and
+   * records them on it ({@link ChatopsRuntime.recordRequester}): an author of that PR for the self-approval rule.
+   */
+  recordRequester?: (
+    policy: string,
+    app: string,
+    env: string,
+    actor: string,
+    via: RequesterRecord['via'],
+  ) => Promise<void>;
   /**
    * Opens or fast-tracks a rollback PR of `app` in `env`, to `toTag` or the tag before the current one. Must be safe
    * to call twice for one comment: a comment whose answer failed is handled again.
@@ -70,7 +85,33 @@ export interface ChatopsRuntimeDeps {
   now?: () => number;
   /** Counts a command that could not be decided (`promobot_command_errors_total{reason}`). */
   onCommandError?: (reason: string) => void;
+  /**
+   * Whether someone other than promobot committed to the PR's branch: then promobot sets no status on its head
+   * (branch protection may trust `promobot/approval`). Never, unless told.
+   */
+  hasForeignCommits?: (policy: PromotionPolicy, pr: PullRequest) => Promise<boolean>;
+  /**
+   * Keys that sign the state hidden in status comments (`PROMOBOT_STATE_KEY`; the first signs, any verifies).
+   * Without one the block is unsigned and never read back: a lost Redis then holds the PR (see `loadStored`).
+   */
+  stateKeys?: readonly string[];
+  /**
+   * How long an answer about someone's permission or team membership is reused when approvals are re-checked
+   * before a merge decision; {@link APPROVER_CHECK_TTL_MS} unless told.
+   */
+  approverCheckTtlMs?: number;
 }
+
+/**
+ * Approvals are checked again (write permission, approvers list or team, not a requester) every time a merge is
+ * decided or the status comment is written; the host's answers are reused for this long, so someone removed from
+ * the approvers' team stops counting within a minute.
+ */
+export const APPROVER_CHECK_TTL_MS = 60_000;
+/** Ends every reply, with the id of the comment it answers: one reply per comment, even after a crash. */
+const REPLY_MARKER_START = '<!-- promobot:reply-to ';
+/** Answers kept at most; the cache starts over when full. */
+const APPROVER_CHECK_ENTRIES = 1_000;
 
 export interface MergeReadiness {
   ready: boolean;
@@ -78,8 +119,11 @@ export interface MergeReadiness {
 }
 
 export interface ChatopsRuntime {
-  /** Acts on one newly created comment (a `CommentCreated` event off the queue). */
-  onComment(event: CommentCreated, logger: Logger): Promise<void>;
+  /**
+   * Acts on one newly created comment (a `CommentCreated` event off the queue). `holder` names the job handling it
+   * (its id): the same job run again after a crash takes over the claim it left and finishes the comment.
+   */
+  onComment(event: CommentCreated, logger: Logger, holder?: string): Promise<void>;
   /** Counts (or withdraws) a native review approval on a promotion PR. */
   onReview(event: ReviewSubmitted, logger: Logger): Promise<void>;
   /** The bot pushed a new candidate to the PR: earlier approvals no longer count. */
@@ -89,6 +133,16 @@ export interface ChatopsRuntime {
    * list. Once per PR, however often it is called.
    */
   onMerged(scm: ScmKind, repo: RepoRef, pr: number): Promise<void>;
+  /**
+   * Records `by` as a requester (an author) of the promotion PR `pr`, in Redis and in the status comment, before it
+   * returns; safe to call again. False when `pr` is not a promotion PR of promobot's.
+   */
+  recordRequester(
+    scm: ScmKind,
+    repo: RepoRef,
+    pr: number,
+    requester: { by: string; via: RequesterRecord['via'] },
+  ): Promise<boolean>;
   /** May promotion merge this PR now (approvals, gates, holds, mergeable)? */
   mergeReadiness(pr: PullRequest, env: Environment, meta: PromotionMeta): Promise<MergeReadiness>;
   /** `Promobot-Approved-By:` trailers for the merge commit of this PR; empty when nobody approved. */
@@ -98,6 +152,8 @@ export interface ChatopsRuntime {
 /** Everything known about one promotion PR while handling an event, under its lock. */
 interface Loaded {
   key: PullRequestKey;
+  /** The state as loaded, before the PR's current head was applied to it. */
+  loadedState: PromotionState;
   repo: RepoRef;
   resolved: ResolvedRepo;
   promotion: PromotionPullRequest;
@@ -116,6 +172,33 @@ const LOCK_WAIT_MS = 60_000;
  */
 export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
   const store = createChatopsStore(deps.redis, deps.prefix);
+  const seal = createStateSeal(deps.stateKeys ?? []);
+  const scopeOf = (key: PullRequestKey) => stateScope(key.scm, key.repo, key.number);
+
+  /**
+   * The state of a PR whose status comment carries a block promobot cannot trust (edited, copied, or unsigned):
+   * nothing of it is used, and the PR is held by promobot until a writer lifts it, since a hold might be what was
+   * lost. The audit list and the status comment say why.
+   */
+  const distrusted = (reason: string, botLogin: string): PromotionState => {
+    const at = instant();
+    const why = `${reason}${seal.enabled ? '' : ' (PROMOBOT_STATE_KEY is not set)'}`;
+    return recordDecision(
+      hold(emptyPromotionState(), {
+        by: botLogin,
+        reason: `promobot lost this PR's state and could not trust the copy in its status comment (${why}); approvals must be given again, and a writer lifts this hold with /unhold`,
+        at,
+        commentId: null,
+      }),
+      {
+        at,
+        actor: botLogin,
+        action: 'state check',
+        outcome: 'refused',
+        detail: `state block ignored: ${why}`,
+      },
+    );
+  };
   const now = deps.now ?? Date.now;
   const instant = () => new Date(now()).toISOString();
 
@@ -148,15 +231,30 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     if (isPullRequest) {
       const comments = await scm.listComments(repo, key.number);
       const status = comments.find((c) => sameLogin(c.author, botLogin) && isStatusComment(c.body));
-      const state = status ? readStatusComment(status.body) : null;
-      if (status && state) {
-        logger.info(
-          { pr: key.number, statusComment: status.id },
-          'chatops state rebuilt from the status comment',
+      if (status) {
+        const read = readSignedState(status.body, (payload, signature) =>
+          seal.verify(scopeOf(key), payload, signature),
         );
-        return { state, statusCommentId: status.id };
+        if (read.kind === 'verified') {
+          logger.info(
+            { pr: key.number, statusComment: status.id },
+            'chatops state rebuilt from the status comment',
+          );
+          return { state: read.state, statusCommentId: status.id };
+        }
+        const reason = read.kind === 'none' ? 'the status comment has no state block' : read.reason;
+        logger.warn(
+          { pr: key.number, statusComment: status.id, reason, keyConfigured: seal.enabled },
+          'the state in the status comment cannot be trusted; ignored, and the PR held',
+        );
+        return { state: distrusted(reason, botLogin), statusCommentId: status.id };
       }
-      if (status) return { state: emptyPromotionState(), statusCommentId: status.id };
+      // promobot answered commands here, so it had a status comment: someone deleted it, and a hold may be gone.
+      if (comments.some((c) => sameLogin(c.author, botLogin) && c.body.includes(REPLY_MARKER_START))) {
+        const reason = 'the status comment was deleted';
+        logger.warn({ pr: key.number, reason }, 'the status comment is gone; the PR held');
+        return { state: distrusted(reason, botLogin), statusCommentId: null };
+      }
     }
     return { state: emptyPromotionState(), statusCommentId: null };
   };
@@ -189,8 +287,60 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       resolved,
       promotion,
       environment,
+      loadedState: stored.state,
       stored: { ...stored, state: withCurrentHead(stored.state, promotion, resolved.botLogin) },
     };
+  };
+
+  const answers = new Map<string, { at: number; value: unknown }>();
+  const ttl = deps.approverCheckTtlMs ?? APPROVER_CHECK_TTL_MS;
+  const cached = async <T>(key: string, ask: () => Promise<T>): Promise<T> => {
+    const known = answers.get(key);
+    if (known && now() - known.at < ttl) return known.value as T;
+    const value = await ask();
+    if (answers.size >= APPROVER_CHECK_ENTRIES) answers.clear();
+    answers.set(key, { at: now(), value });
+    return value;
+  };
+
+  /**
+   * The approvals of `state` whose givers may no longer approve (left the team, lost write access, asked for the
+   * PR since), each with why; and the state the merge decision uses, without them. The stored state keeps them:
+   * if the person is allowed again, their approval counts again.
+   */
+  const assess = async (loaded: Loaded, state: PromotionState) => {
+    const { scm } = loaded.resolved;
+    const repo = loaded.repo;
+    const lookup: PermissionLookup = {
+      getPermission: (user) =>
+        cached(`p:${repo.fullName}:${user.toLowerCase()}`, () => scm.getPermission(repo, user)),
+      isTeamMember: (org, team, user) =>
+        cached(`t:${org}/${team}:${user.toLowerCase()}`, () => scm.isTeamMember(org, team, user)),
+    };
+    const context = {
+      deployRepo: loaded.resolved.policy.spec.deployRepo.repo,
+      botLogin: loaded.resolved.botLogin,
+      environments: loaded.resolved.policy.spec.environments,
+      environment: loaded.environment,
+      author: null,
+      requesters: state.requesters.map((r) => r.by),
+    };
+    const revoked: { by: string; reason: string }[] = [];
+    for (const approval of countedApprovals(state, loaded.environment.approvals)) {
+      const again = await authorize(
+        { name: 'approve', cancel: false },
+        { login: approval.by, isBot: false },
+        context,
+        lookup,
+      );
+      if (!again.allowed) revoked.push({ by: approval.by, reason: again.reason });
+    }
+    const effective: PromotionState =
+      revoked.length === 0
+        ? state
+        : { ...state, approvals: state.approvals.filter((a) => !revoked.some((r) => sameLogin(r.by, a.by))) };
+    const notes = revoked.map((r) => `the approval by @${r.by} no longer counts: ${r.reason}`);
+    return { effective, notes, merge: await mergeInput(loaded) };
   };
 
   const mergeInput = async (loaded: Loaded): Promise<Omit<MergeInput, 'state' | 'environment'>> => {
@@ -214,13 +364,15 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
   const publish = async (loaded: Loaded, state: PromotionState, logger: Logger): Promise<MergeDecision> => {
     const { scm } = loaded.resolved;
     const { pr, meta } = loaded.promotion;
-    const merge = await mergeInput(loaded);
-    const decision = decideMerge({ ...merge, state, environment: loaded.environment });
+    const { effective, notes, merge } = await assess(loaded, state);
+    const decision = decideMerge({ ...merge, state: effective, environment: loaded.environment });
     const body = renderStatusComment({
-      state: withGates(state, merge),
+      state: withGates(effective, merge),
       environment: loaded.environment,
       app: meta.app,
       decision,
+      notes,
+      sign: (payload) => seal.sign(scopeOf(loaded.key), payload),
     });
     let statusCommentId = loaded.stored.statusCommentId;
     if (statusCommentId !== null) {
@@ -240,8 +392,8 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       if (existing) await scm.updateComment(loaded.repo, existing.id, body);
       statusCommentId = existing?.id ?? (await scm.createComment(loaded.repo, pr.number, body)).id;
     }
-    if (pr.state === 'open')
-      await scm.setCommitStatus(loaded.repo, pr.headSha, approvalStatus(state, loaded.environment));
+    if (pr.state === 'open' && !(await deps.hasForeignCommits?.(loaded.resolved.policy, pr)))
+      await scm.setCommitStatus(loaded.repo, pr.headSha, approvalStatus(effective, loaded.environment));
     // Saved last: until then a retry of the same event redoes everything (answering twice at worst), rather than
     // finding the event processed and leaving it unanswered.
     await store.save(loaded.key, { state, statusCommentId });
@@ -268,7 +420,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     switch (command.name) {
       case 'promote':
         for (const each of apps) {
-          await deps.recordRequester?.(name, each, command.env, actor);
+          await deps.recordRequester?.(name, each, command.env, actor, 'promote');
           await deps.requestReconcile(name, each, reason);
         }
         return null;
@@ -284,6 +436,8 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
             message: `policy ${name} has several apps (${apps.join(', ')}); comment /rollback on the promotion PR of the app to roll back`,
           };
         }
+        // Before the PR exists: whoever opens it (this call, or a retry of it) finds its requester waiting.
+        await deps.recordRequester?.(name, apps[0], target, actor, 'rollback');
         const answer = await deps.rollback(name, apps[0], target, command.tag ?? undefined);
         return 'pr' in answer
           ? {
@@ -297,7 +451,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     }
   };
 
-  const onComment = async (event: CommentCreated, parent: Logger): Promise<void> => {
+  const onComment = async (event: CommentCreated, parent: Logger, holder?: string): Promise<void> => {
     const logger = parent.child({ component: 'chatops', repo: event.repo.fullName, number: event.number });
     const resolved = deps.resolve(event.scm, event.repo.fullName);
     if (resolved === null) {
@@ -311,12 +465,18 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     }
     const repo = event.repo;
     const key: PullRequestKey = { scm: event.scm, repo: repo.fullName, number: event.number };
-    if (!(await store.claimComment(key, event.commentId))) {
+    const claim = await store.claimComment(key, event.commentId, holder ?? randomUUID());
+    if (claim === 'taken') {
       logger.info({ commentId: event.commentId }, 'comment already handled (delivered twice)');
       return;
     }
+    if (claim === 'resumed')
+      logger.warn(
+        { commentId: event.commentId, holder },
+        'comment left claimed by a crashed run of this job; resuming',
+      );
     try {
-      await withLock(key, logger, () => handleOneComment(event, resolved, key, logger));
+      await withLock(key, logger, () => handleOneComment(event, resolved, key, logger, claim === 'resumed'));
       await store.completeComment(key, event.commentId);
     } catch (error) {
       await store.releaseComment(key, event.commentId);
@@ -329,6 +489,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     resolved: ResolvedRepo,
     key: PullRequestKey,
     logger: Logger,
+    resumed: boolean,
   ): Promise<void> => {
     const { scm, policy, botLogin } = resolved;
     const repo = event.repo;
@@ -351,7 +512,9 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       botLogin,
       environments: policy.spec.environments,
       environment: loaded?.environment ?? null,
-      author: loaded?.promotion.requestedBy ?? null,
+      // The PR's author is promobot; the people who asked for it are recorded in the state.
+      author: null,
+      requesters: stored.state.requesters.map((r) => r.by),
       isPromotionPr: loaded !== null,
     };
     const merge = loaded ? await mergeInput(loaded) : undefined;
@@ -384,7 +547,11 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       loaded?.promotion.meta.app ??
       (policy.spec.apps.length === 1 ? (policy.spec.apps[0]?.name ?? null) : null);
     const carried = new Map<Command, CarriedOut>();
+    let state = handled.state;
     for (const command of handled.toCarryOut) {
+      // `/promote <env>` on the PR into that environment: its author from now on, saved with this comment's state.
+      if (loaded && command.name === 'promote' && command.env === loaded.environment.name)
+        state = addRequester(state, { by: event.author, at: instant(), via: 'promote' });
       const outcome = await carryOut(command, policy, app, loaded?.environment.name ?? null, event.author);
       if (outcome !== null) carried.set(command, outcome);
     }
@@ -396,11 +563,19 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     });
     // An issue has no status comment to show what happened: there, every command gets a reply.
     if (handled.replyNeeded || carried.size > 0 || !loaded) {
-      await scm.createComment(repo, event.number, handled.renderReply(carried));
+      const reply = handled.renderReply(carried);
+      const marker = `${REPLY_MARKER_START}${String(event.commentId)} -->`;
+      // A crashed run may have answered already: one reply per comment, whatever happens.
+      const answered =
+        resumed &&
+        (await scm.listComments(repo, event.number)).some(
+          (c) => sameLogin(c.author, botLogin) && c.body.endsWith(marker),
+        );
+      if (!answered) await scm.createComment(repo, event.number, `${defuseMarkers(reply)}\n${marker}`);
     }
     // The answers first, the state last (see `publish`): a failed answer is retried with the whole comment.
-    if (loaded) await publish(loaded, handled.state, logger);
-    else await store.save(key, { ...stored, state: handled.state });
+    if (loaded) await publish(loaded, state, logger);
+    else await store.save(key, { ...stored, state });
     const changed = handled.results.some((r) => r.outcome === 'accepted');
     if (loaded && changed) {
       await deps.requestReconcile(
@@ -446,7 +621,8 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
           botLogin: resolved.botLogin,
           environments: resolved.policy.spec.environments,
           environment: loaded.environment,
-          author: loaded.promotion.requestedBy,
+          author: null,
+          requesters: loaded.stored.state.requesters.map((r) => r.by),
           isPromotionPr: true,
         },
         lookupFor(resolved.scm, event.repo),
@@ -473,7 +649,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
         await resolved.scm.createComment(
           event.repo,
           event.number,
-          `@${event.reviewer}\n- ❌ approving review: ${handled.message}`,
+          defuseMarkers(`@${event.reviewer}\n- ❌ approving review: ${handled.message}`),
         );
       }
       if (handled.outcome === 'accepted') {
@@ -507,8 +683,26 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
         at: instant(),
         actor: resolved.botLogin,
       });
-      if (state === loaded.stored.state && loaded.stored.statusCommentId !== null) return;
+      // Compared with the state as stored: the PR's new head may already be in `loaded.stored.state`.
+      if (state === loaded.loadedState && loaded.stored.statusCommentId !== null) return;
       await publish(loaded, state, logger);
+    });
+  };
+
+  const recordRequester: ChatopsRuntime['recordRequester'] = async (scmKind, repo, number, requester) => {
+    const logger = deps.logger.child({ component: 'chatops', repo: repo.fullName, number });
+    const resolved = deps.resolve(scmKind, repo.fullName);
+    if (resolved === null) return false;
+    const key: PullRequestKey = { scm: scmKind, repo: repo.fullName, number };
+    return withLock(key, logger, async () => {
+      const pr = await resolved.scm.getPullRequest(repo, number);
+      const loaded = await loadPromotion(scmKind, repo, resolved, pr, logger);
+      if (typeof loaded === 'string') return false;
+      const state = addRequester(loaded.stored.state, { ...requester, at: instant() });
+      if (state !== loaded.stored.state || loaded.stored.statusCommentId === null)
+        await publish(loaded, state, logger);
+      logger.info({ requester: requester.by, via: requester.via }, 'requester recorded');
+      return true;
     });
   };
 
@@ -523,9 +717,9 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       if (typeof loaded === 'string' || !pr.merged) return;
       const { state } = loaded.stored;
       if (state.audit.some((e) => e.action === 'merge')) return;
-      const approvers = currentApprovals(state).map((a) => `@${a.by}`);
-      const merge = await mergeInput(loaded);
-      const shown = withGates(state, merge);
+      const { effective, merge } = await assess(loaded, state);
+      const approvers = countedApprovals(effective, loaded.environment.approvals).map((a) => `@${a.by}`);
+      const shown = withGates(effective, merge);
       // The comment before the record; a run that posted it and failed before the record does not post it again.
       const mergeComment = renderMergeComment({ state: shown, environment: loaded.environment });
       const firstLine = mergeComment.split('\n')[0]!;
@@ -562,9 +756,9 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     const loaded = await loadForMerge(pr, meta);
     // Unknown state must never merge: a hold might be in it.
     if (typeof loaded === 'string') return { ready: false, why: loaded };
-    const { state } = loaded.stored;
-    const decision = decideMerge({ ...(await mergeInput(loaded)), state, environment: env });
-    if (decision.action === 'wait') return { ready: false, why: decision.reasons.join('; ') };
+    const { effective, notes, merge } = await assess(loaded, loaded.stored.state);
+    const decision = decideMerge({ ...merge, state: effective, environment: env });
+    if (decision.action === 'wait') return { ready: false, why: [...decision.reasons, ...notes].join('; ') };
     const who = decision.approvers.map((a) => `@${a}`).join(', ');
     return { ready: true, why: who === '' ? 'everything passes' : `approved by ${who}` };
   };
@@ -572,8 +766,17 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
   const mergeTrailers = async (pr: PullRequest): Promise<string> => {
     const loaded = await loadForMerge(pr, parsePromotionMeta(pr.body));
     if (typeof loaded === 'string') return '';
-    return renderMergeTrailers(currentApprovals(loaded.stored.state).map((a) => a.by));
+    const { effective } = await assess(loaded, loaded.stored.state);
+    return renderMergeTrailers(countedApprovals(effective, loaded.environment.approvals).map((a) => a.by));
   };
 
-  return { onComment, onReview, onCandidate, onMerged, mergeReadiness, mergeTrailers };
+  return {
+    onComment,
+    onReview,
+    onCandidate,
+    onMerged,
+    recordRequester,
+    mergeReadiness,
+    mergeTrailers,
+  };
 }

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import {
   parsePromotionBranch,
   parsePromotionMeta,
@@ -7,32 +6,13 @@ import {
 import type { PullRequest } from '../../scm/types.js';
 import { sameLogin } from '../same-login.js';
 
-/** A PR promobot opened, with what its hidden block says it is about. */
+/**
+ * A PR promobot opened, with what its hidden block says it is about. Who asked for it is not here: anyone who can
+ * edit the PR can edit its body, so requesters live in the ChatOps state, which only promobot writes.
+ */
 export interface PromotionPullRequest {
   pr: PullRequest;
   meta: PromotionMeta;
-  /**
-   * The person who asked for this promotion (`/promote`, `/rollback`), who therefore may not approve it; null when
-   * the bot opened it on its own (an image push, a soak ending).
-   */
-  requestedBy: string | null;
-}
-
-const META_JSON = /<!-- promobot:meta (\{[^\n]*?\}) -->/;
-
-/** `requestedBy` is not (yet) a field of `PromotionMeta`, whose schema drops it: read it from the raw block. */
-export const MetaRequester = z.object({ requestedBy: z.string().min(1).optional() });
-export type MetaRequester = z.infer<typeof MetaRequester>;
-
-function requesterOf(body: string): string | null {
-  const json = META_JSON.exec(body)?.[1];
-  if (json === undefined) return null;
-  try {
-    const parsed = MetaRequester.safeParse(JSON.parse(json));
-    return parsed.success ? (parsed.data.requestedBy ?? null) : null;
-  } catch {
-    return null;
-  }
 }
 
 /**
@@ -46,5 +26,5 @@ export function readPromotionPullRequest(pr: PullRequest, botLogin: string): Pro
   const meta = parsePromotionMeta(pr.body);
   if (branch === null || meta === null) return null;
   if (branch.app !== meta.app || branch.env !== meta.env || branch.kind !== meta.kind) return null;
-  return { pr, meta, requestedBy: requesterOf(pr.body) };
+  return { pr, meta };
 }

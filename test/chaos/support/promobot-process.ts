@@ -84,6 +84,7 @@ export async function promobotProcess(options: PromobotProcessOptions): Promise<
           PROMOBOT_DATA_DIR: options.dataDir,
           HARBOR_WEBHOOK_SECRET: TEST_SECRETS.harbor,
           GITEA_WEBHOOK_SECRET: TEST_SECRETS.gitea,
+          PROMOBOT_STATE_KEY: TEST_SECRETS.stateKey,
           GITEA_URL: options.giteaUrl,
           GITEA_TOKEN: options.giteaToken,
           GIT_AUTHOR_EMAIL: 'promobot@example.test',

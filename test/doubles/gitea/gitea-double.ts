@@ -703,7 +703,10 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
       case 'issueEditComment': {
         const c = comments.find((x) => x.repo === repo && String(x.id) === params.id);
         if (!c) return notFound();
-        if (c.author !== user && access !== 'admin') return new HttpAnswer(403);
+        // routers/api/v1/repo/issue_comment.go editIssueComment: the poster, or anyone who can write issues/pulls
+        // (`ctx.Doer.ID != comment.PosterID && !ctx.Repo.CanWriteIssuesOrPulls(...)` → 403): a writer can edit
+        // the bot's comments.
+        if (c.author !== user && access !== 'admin' && access !== 'write') return new HttpAnswer(403);
         const previous = c.body;
         c.body = String(body.body ?? '');
         c.updatedAt = now();
@@ -722,6 +725,27 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
           );
         }
         return new HttpAnswer(200, render.comment(c));
+      }
+      case 'issueDeleteComment': {
+        // routers/api/v1/repo/issue_comment.go deleteIssueComment: the same guard as an edit (the poster, or anyone
+        // who can write issues/pulls), 204 on success; a deleted comment fires issue_comment "deleted".
+        const c = comments.find((x) => x.repo === repo && String(x.id) === params.id);
+        if (!c) return notFound();
+        if (c.author !== user && access !== 'admin' && access !== 'write') return new HttpAnswer(403);
+        comments.splice(comments.indexOf(c), 1);
+        const p = pulls.find((x) => x.repo === repo && x.index === c.index);
+        if (p)
+          emit(
+            repo!,
+            issueCommentEvent(
+              'deleted',
+              render.comment(c),
+              await renderPull(p),
+              render.repo(repo!),
+              render.user(user),
+            ),
+          );
+        return new HttpAnswer(204);
       }
       case 'issuePostCommentReaction': {
         const c = comments.find((x) => x.repo === repo && String(x.id) === params.id);
