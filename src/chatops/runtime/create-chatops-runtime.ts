@@ -25,7 +25,6 @@ import {
 import {
   isStatusComment,
   readSignedState,
-  readStatusComment,
   type CarriedOut,
   renderMergeComment,
   renderMergeTrailers,
