@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CONTRACTS_DIR } from '../../support/fixtures.js';
@@ -121,7 +122,9 @@ function loadContract(): Contract {
  *   `{"error": msg, "code": <grpc code>, "message": msg}`, with the HTTP status of the gRPC code
  *   (runtime.HTTPStatusFromCode: Unauthenticated 401, PermissionDenied 403, NotFound 404, InvalidArgument 400).
  */
-export async function startArgoCdDouble(): Promise<ArgoCdDouble> {
+export async function startArgoCdDouble(
+  options: { tls?: { key: string; cert: string } } = {},
+): Promise<ArgoCdDouble> {
   const contract = loadContract();
   const violations: string[] = [];
   const answerProblems: string[] = [];
@@ -141,13 +144,14 @@ export async function startArgoCdDouble(): Promise<ArgoCdDouble> {
   const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const list = (revisions: string | string[]) => (Array.isArray(revisions) ? revisions : [revisions]);
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     if (down) {
       req.socket.destroy();
       return;
     }
     handle(req, res);
-  });
+  };
+  const server = options.tls ? createTlsServer(options.tls, listener) : createServer(listener);
 
   function send(
     req: IncomingMessage,
@@ -329,7 +333,7 @@ export async function startArgoCdDouble(): Promise<ArgoCdDouble> {
   const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     violations,
     answerProblems,
     requests,
