@@ -108,6 +108,21 @@ export const ENV_VARS = [
   { name: 'PROMETHEUS_USERNAME', description: 'Basic-auth user for Prometheus.' },
   { name: 'PROMETHEUS_PASSWORD', description: 'Basic-auth password for Prometheus.', secret: true },
   { name: 'PROMETHEUS_TIMEOUT_MS', description: 'Timeout of one Prometheus query.', default: '10000' },
+  {
+    name: 'ARGOCD_URL',
+    description: 'Argo CD API server base URL, for `verify: { provider: argocd }`.',
+  },
+  {
+    name: 'ARGOCD_TOKEN',
+    description:
+      'Argo CD API token of an account whose RBAC allows `applications, get` on the verified Applications.',
+    secret: true,
+  },
+  {
+    name: 'ARGOCD_CA_FILE',
+    description:
+      "PEM file of the CA that signed Argo CD's certificate, added to the system's (there is no switch to skip verification).",
+  },
 ] as const satisfies readonly EnvVar[];
 
 export type EnvVarName = (typeof ENV_VARS)[number]['name'];
@@ -151,6 +166,7 @@ export const Config = z.object({
     password: nonEmpty.optional(),
     timeoutMs: positiveInt,
   }),
+  argocd: z.object({ url: httpUrl.optional(), token: nonEmpty.optional(), caFile: nonEmpty.optional() }),
 });
 export type Config = z.infer<typeof Config>;
 
@@ -184,4 +200,7 @@ export const CONFIG_PATH_TO_ENV: Record<string, EnvVarName> = {
   'prometheus.username': 'PROMETHEUS_USERNAME',
   'prometheus.password': 'PROMETHEUS_PASSWORD',
   'prometheus.timeoutMs': 'PROMETHEUS_TIMEOUT_MS',
+  'argocd.url': 'ARGOCD_URL',
+  'argocd.token': 'ARGOCD_TOKEN',
+  'argocd.caFile': 'ARGOCD_CA_FILE',
 };
