@@ -6,8 +6,8 @@ const USAGE = `Usage: promobot doctor
 
 Checks, without changing anything, everything promobot needs: Redis; the policies; each deploy repo (git read
 access with the token, and the token's permission to push, set statuses and merge, from the host's API); each
-SCM token; Harbor and Prometheus; every gate query's syntax and whether it returns data now; the webhook
-registrations. Prints a checklist with the exact fix for each failure.
+SCM token; Harbor and Prometheus; every gate query's syntax and whether it returns data now; each Argo CD
+Application a policy verifies through (exists, readable with ARGOCD_TOKEN); the webhook registrations. Prints a checklist with the exact fix for each failure.
 
 Exit 0 when every check passes (warnings allowed), 1 when one fails.
 `;

@@ -7,3 +7,8 @@ export {
   type RolloutEvidence,
   type RolloutInput,
 } from './decide-rollout.js';
+export {
+  renderApplicationName,
+  verifiedApplications,
+  type VerifiedApplication,
+} from './verified-applications.js';
