@@ -110,7 +110,7 @@ export const ENV_VARS = [
   { name: 'PROMETHEUS_TIMEOUT_MS', description: 'Timeout of one Prometheus query.', default: '10000' },
   {
     name: 'ARGOCD_URL',
-    description: 'Argo CD API server base URL, for `verify: { provider: argocd }`.',
+    description: 'Argo CD API server base URL, for `verify: { provider: argocd }` and `doctor`.',
   },
   {
     name: 'ARGOCD_TOKEN',
