@@ -12,3 +12,9 @@ export {
   verifiedApplications,
   type VerifiedApplication,
 } from './verified-applications.js';
+export {
+  judgeVerification,
+  type ApplicationAnswer,
+  type Verification,
+  type VerificationRound,
+} from './judge-verification.js';
