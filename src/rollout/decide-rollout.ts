@@ -89,6 +89,12 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
     };
   }
 
+  if (operation?.phase === 'Running' || operation?.phase === 'Terminating') {
+    return {
+      kind: 'waiting',
+      reason: `${prefix} Synced at ${short(revision)}, sync ${operation.phase}, waiting for it to finish`,
+    };
+  }
   if (health === 'Degraded') {
     const resource = unhealthyResource(app);
     return {
@@ -100,7 +106,7 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
   if (operation?.phase !== undefined && operation.phase !== 'Succeeded') {
     return {
       kind: 'waiting',
-      reason: `${prefix} Synced at ${short(revision)}, sync ${operation.phase}, waiting for it to finish`,
+      reason: `${prefix} Synced at ${short(revision)}, but its last sync ended ${operation.phase}${operation.message ? `: ${operation.message}` : ''}`,
     };
   }
   if (health !== 'Healthy') {

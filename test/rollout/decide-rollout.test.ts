@@ -205,6 +205,24 @@ describe('decideRollout: waiting, with the reason a person reads', () => {
     expect(decide(app({ summary: {} })).kind).toBe('waiting');
   });
 
+  it('waits while a sync runs, even when Degraded meanwhile (a retry may still heal it)', () => {
+    const retrying = app({
+      health: { status: 'Degraded', message: 'pods crash' },
+      operationState: { phase: 'Running', syncResult: { revision: LANDING } },
+    });
+    expect(decide(retrying).kind).toBe('waiting');
+  });
+
+  it('waits when Synced at the commit but the last sync (of an older revision) did not succeed', () => {
+    const odd = app({
+      operationState: { phase: 'Failed', message: 'hook failed', syncResult: { revision: OLD } },
+    });
+    expect(decide(odd)).toEqual({
+      kind: 'waiting',
+      reason: 'staging: Argo CD Synced at 3f9c2ab, but its last sync ended Failed: hook failed',
+    });
+  });
+
   it('waits when the last failed sync was of an older revision, not the candidate’s', () => {
     const olderFailed = app({
       sync: { status: 'OutOfSync', revision: LANDING },
