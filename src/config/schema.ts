@@ -119,6 +119,12 @@ export const ENV_VARS = [
     secret: true,
   },
   {
+    name: 'ARGOCD_WEBHOOK_SECRET',
+    description: 'Accepted `Authorization` header values of argocd-notifications deliveries.',
+    secret: true,
+    list: true,
+  },
+  {
     name: 'ARGOCD_CA_FILE',
     description:
       "PEM file of the CA that signed Argo CD's certificate, added to the system's (there is no switch to skip verification).",
@@ -151,6 +157,7 @@ export const Config = z.object({
     gitea: secretList,
     github: secretList,
     registry: secretList,
+    argocd: secretList,
   }),
   gitea: z.object({ url: httpUrl.optional(), token: nonEmpty.optional() }),
   github: z.object({ apiUrl: httpUrl, token: nonEmpty.optional() }),
@@ -203,4 +210,5 @@ export const CONFIG_PATH_TO_ENV: Record<string, EnvVarName> = {
   'argocd.url': 'ARGOCD_URL',
   'argocd.token': 'ARGOCD_TOKEN',
   'argocd.caFile': 'ARGOCD_CA_FILE',
+  'webhookSecrets.argocd': 'ARGOCD_WEBHOOK_SECRET',
 };

@@ -19,6 +19,7 @@ export const TEST_SECRETS = {
   gitea: 'gitea-test-secret',
   github: 'github-test-secret',
   registry: 'Bearer registry-test-secret',
+  argocd: 'Bearer argocd-test-secret',
 } as const;
 
 export interface StartAppOptions {
@@ -69,6 +70,7 @@ export async function startApp(options: StartAppOptions): Promise<TestApp> {
     GITEA_WEBHOOK_SECRET: TEST_SECRETS.gitea,
     GITHUB_WEBHOOK_SECRET: TEST_SECRETS.github,
     REGISTRY_WEBHOOK_SECRET: TEST_SECRETS.registry,
+    ARGOCD_WEBHOOK_SECRET: TEST_SECRETS.argocd,
   });
   const { webhookSecrets, ...rest } = options.config ?? {};
   const config: Config = {
