@@ -7,8 +7,9 @@ const USAGE = `Usage: promobot doctor
 Checks, without changing anything, everything promobot needs: Redis; the policies; each deploy repo (git read
 access with the token, and the token's permission to push, set statuses and merge, from the host's API); each
 SCM token; the look-ups ChatOps makes to decide commands (a named approver's permission and the members of every
-team: approver, read as the worker reads them); Harbor and Prometheus; every gate query's syntax and whether it returns data now; the webhook
-registrations. Prints a checklist with the exact fix for each failure.
+team: approver, read as the worker reads them); Harbor and Prometheus; every gate query's syntax and whether it
+returns data now; each Argo CD Application a policy verifies through (exists, readable with ARGOCD_TOKEN); the
+webhook registrations. Prints a checklist with the exact fix for each failure.
 
 Exit 0 when every check passes (warnings allowed), 1 when one fails.
 `;

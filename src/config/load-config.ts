@@ -71,6 +71,7 @@ export function loadConfig(env: Env, readFile: ReadFile = (p) => readFileSync(p,
       gitea: get('GITEA_WEBHOOK_SECRET'),
       github: get('GITHUB_WEBHOOK_SECRET'),
       registry: get('REGISTRY_WEBHOOK_SECRET'),
+      argocd: get('ARGOCD_WEBHOOK_SECRET'),
     },
     stateKeys: get('PROMOBOT_STATE_KEY'),
     gitea: { url: get('GITEA_URL'), token: get('GITEA_TOKEN') },
@@ -95,6 +96,7 @@ export function loadConfig(env: Env, readFile: ReadFile = (p) => readFileSync(p,
       password: get('PROMETHEUS_PASSWORD'),
       timeoutMs: get('PROMETHEUS_TIMEOUT_MS'),
     },
+    argocd: { url: get('ARGOCD_URL'), token: get('ARGOCD_TOKEN'), caFile: get('ARGOCD_CA_FILE') },
   };
 
   const parsed = Config.safeParse(candidate);
@@ -111,6 +113,9 @@ export function loadConfig(env: Env, readFile: ReadFile = (p) => readFileSync(p,
   const config = parsed.data;
   if ((config.prometheus.username === undefined) !== (config.prometheus.password === undefined)) {
     throw new ConfigError(['PROMETHEUS_USERNAME and PROMETHEUS_PASSWORD go together: set both or neither']);
+  }
+  if (config.argocd.token !== undefined && config.argocd.url === undefined) {
+    throw new ConfigError(['ARGOCD_URL: required when ARGOCD_TOKEN is set']);
   }
   if (config.gitea.token !== undefined && config.gitea.url === undefined) {
     throw new ConfigError(['GITEA_URL: required when GITEA_TOKEN is set']);

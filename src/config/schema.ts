@@ -134,6 +134,27 @@ export const ENV_VARS = [
   { name: 'PROMETHEUS_USERNAME', description: 'Basic-auth user for Prometheus.' },
   { name: 'PROMETHEUS_PASSWORD', description: 'Basic-auth password for Prometheus.', secret: true },
   { name: 'PROMETHEUS_TIMEOUT_MS', description: 'Timeout of one Prometheus query.', default: '10000' },
+  {
+    name: 'ARGOCD_URL',
+    description: 'Argo CD API server base URL, for `verify: { provider: argocd }` and `doctor`.',
+  },
+  {
+    name: 'ARGOCD_TOKEN',
+    description:
+      'Argo CD API token of an account whose RBAC allows `applications, get` on the verified Applications.',
+    secret: true,
+  },
+  {
+    name: 'ARGOCD_WEBHOOK_SECRET',
+    description: 'Accepted `Authorization` header values of argocd-notifications deliveries.',
+    secret: true,
+    list: true,
+  },
+  {
+    name: 'ARGOCD_CA_FILE',
+    description:
+      "PEM file of the CA that signed Argo CD's certificate, added to the system's (there is no switch to skip verification).",
+  },
 ] as const satisfies readonly EnvVar[];
 
 export type EnvVarName = (typeof ENV_VARS)[number]['name'];
@@ -172,6 +193,7 @@ export const Config = z.object({
     gitea: secretList,
     github: secretList,
     registry: secretList,
+    argocd: secretList,
   }),
   stateKeys: z.array(z.string().min(32, 'at least 32 characters')).default([]),
   gitea: z.object({ url: httpUrl.optional(), token: nonEmpty.optional() }),
@@ -203,6 +225,7 @@ export const Config = z.object({
     password: nonEmpty.optional(),
     timeoutMs: positiveInt,
   }),
+  argocd: z.object({ url: httpUrl.optional(), token: nonEmpty.optional(), caFile: nonEmpty.optional() }),
 });
 export type Config = z.infer<typeof Config>;
 
@@ -240,4 +263,8 @@ export const CONFIG_PATH_TO_ENV: Record<string, EnvVarName> = {
   'prometheus.username': 'PROMETHEUS_USERNAME',
   'prometheus.password': 'PROMETHEUS_PASSWORD',
   'prometheus.timeoutMs': 'PROMETHEUS_TIMEOUT_MS',
+  'argocd.url': 'ARGOCD_URL',
+  'argocd.token': 'ARGOCD_TOKEN',
+  'argocd.caFile': 'ARGOCD_CA_FILE',
+  'webhookSecrets.argocd': 'ARGOCD_WEBHOOK_SECRET',
 };

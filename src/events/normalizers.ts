@@ -1,3 +1,4 @@
+import { normalizeArgoCd } from './normalize-argocd.js';
 import { normalizeGitea } from './normalize-gitea.js';
 import { normalizeGitHub } from './normalize-github.js';
 import { normalizeHarbor } from './normalize-harbor.js';
@@ -11,4 +12,5 @@ export const normalizers: Readonly<Record<Source, Normalizer>> = Object.freeze({
   gitea: normalizeGitea,
   github: normalizeGitHub,
   registry: normalizeRegistry,
+  argocd: normalizeArgoCd,
 });

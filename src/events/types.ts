@@ -8,7 +8,7 @@ import { z } from 'zod';
 export const ScmKind = z.enum(['gitea', 'github']);
 export type ScmKind = z.infer<typeof ScmKind>;
 
-export const Source = z.enum(['harbor', 'registry', 'gitea', 'github']);
+export const Source = z.enum(['harbor', 'registry', 'gitea', 'github', 'argocd']);
 export type Source = z.infer<typeof Source>;
 
 export const RepoRef = z.object({
@@ -98,12 +98,27 @@ export const ReviewSubmitted = z.object({
 });
 export type ReviewSubmitted = z.infer<typeof ReviewSubmitted>;
 
+/**
+ * Argo CD (argocd-notifications) says an Application changed. A hint to look again, never state: whoever verifies
+ * asks Argo CD itself, so a forged or stale notification can only cause one more look.
+ */
+export const RolloutObserved = z.object({
+  type: z.literal('RolloutObserved'),
+  source: z.literal('argocd'),
+  application: z.string().min(1),
+  appNamespace: z.string().min(1).optional(),
+  /** What the notification said, for logs only. */
+  revision: z.string().optional(),
+});
+export type RolloutObserved = z.infer<typeof RolloutObserved>;
+
 export const DomainEvent = z.discriminatedUnion('type', [
   ImagePushed,
   PushReceived,
   PullRequestChanged,
   CommentCreated,
   ReviewSubmitted,
+  RolloutObserved,
 ]);
 export type DomainEvent = z.infer<typeof DomainEvent>;
 export type DomainEventType = DomainEvent['type'];

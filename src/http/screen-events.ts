@@ -1,9 +1,11 @@
 import { commentCommands } from '../chatops/handle-comment.js';
 import type { DomainEvent } from '../events/index.js';
 import { findAppByImage, findByDeployRepo, type PromotionPolicy } from '../policy/index.js';
+import { verifiedApplications } from '../rollout/index.js';
 
 /** Why a delivery was answered 200 without a job: one label value per reason on `/metrics`. */
-export type IgnoreReason = 'not-acted-on' | 'no-command' | 'unknown-repository' | 'unknown-image';
+export type IgnoreReason =
+  'not-acted-on' | 'no-command' | 'unknown-repository' | 'unknown-image' | 'unknown-application';
 
 export interface Ignored {
   readonly reason: IgnoreReason;
@@ -17,7 +19,8 @@ export interface Ignored {
  * - a comment that asks nothing (no command line, nothing that looks like one: the worker's own reading);
  * - a review that neither approves nor rejects (a plain review comment changes no approval);
  * - any code-host event on a repository that no policy names as its deploy repo;
- * - an image push of an image that no policy promotes.
+ * - an image push of an image that no policy promotes;
+ * - an Argo CD notification about an Application that no policy verifies through.
  */
 export function screenEvent(event: DomainEvent, policies: readonly PromotionPolicy[]): Ignored | null {
   if (event.type === 'ImagePushed') {
@@ -25,6 +28,19 @@ export function screenEvent(event: DomainEvent, policies: readonly PromotionPoli
     return {
       reason: 'unknown-image',
       message: `no policy promotes ${event.registry}/${event.repository}`,
+    };
+  }
+  if (event.type === 'RolloutObserved') {
+    const namespace = event.appNamespace;
+    const known = verifiedApplications(policies).some(
+      (a) =>
+        a.name === event.application &&
+        (namespace === undefined || (a.appNamespace ?? namespace) === namespace),
+    );
+    if (known) return null;
+    return {
+      reason: 'unknown-application',
+      message: `no policy verifies through Argo CD Application ${event.application}`,
     };
   }
   if (findByDeployRepo(policies, event.scm, event.repo.fullName).length === 0) {

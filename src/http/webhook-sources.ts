@@ -64,6 +64,17 @@ export const WEBHOOK_SOURCES: Readonly<Record<Source, WebhookSource>> = {
     deliveryId: (headers) => header(headers, 'x-gitea-delivery'),
     eventName: (headers) => giteaEventType(headers) ?? 'unknown',
   },
+  argocd: {
+    source: 'argocd',
+    // argocd-notifications' webhook service sends the headers its config lists (webhooks/README.md, "Argo CD").
+    contentTypes: ['application/json'],
+    requiredHeaders: [],
+    secretVariable: 'ARGOCD_WEBHOOK_SECRET',
+    credential: 'Authorization header',
+    authenticate: async (secrets, headers) => verifyAuthorization(secrets, header(headers, 'authorization')),
+    deliveryId: (_headers, body) => bodyHash(body),
+    eventName: () => 'notification',
+  },
   github: {
     source: 'github',
     contentTypes: ['application/json'],

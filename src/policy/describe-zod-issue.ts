@@ -58,6 +58,19 @@ export function describeZodIssue(issue: z.core.$ZodIssue, raw: unknown): PolicyI
     case 'invalid_format':
       // Every pattern in the schema carries a message written for people ("a duration like 30s, 10m or 1h30m").
       return [{ path, message: `${where}: expected ${issue.message}, got ${JSON.stringify(value)}` }];
+    case 'invalid_union': {
+      // A discriminated union (verify.provider) names its choices; say them like an enum.
+      const options = (issue as { options?: unknown[] }).options;
+      if (Array.isArray(options) && options.length > 0) {
+        if (value === undefined) {
+          const parent = formatPath(path.slice(0, -1));
+          return [{ path, message: `${parent}: missing required key "${String(path.at(-1))}"` }];
+        }
+        const expected = `one of ${options.map((o) => JSON.stringify(o)).join(', ')}`;
+        return [{ path, message: `${where}: expected ${expected}, got ${JSON.stringify(value)}` }];
+      }
+      return [{ path, message: `${where}: ${issue.message}` }];
+    }
     default:
       return [{ path, message: `${where}: ${issue.message}` }];
   }

@@ -12,6 +12,7 @@ export {
   TagRules,
   Threshold,
   Traffic,
+  Verify,
   parseDuration,
 } from './schema.js';
 export { GATE_PRESETS, isGatePreset, type GatePreset } from './gate-presets.js';

@@ -123,6 +123,77 @@ export const Gating = z
   .strict()
   .describe('How the gates are evaluated over time.');
 
+/** An Argo CD Application name template: lowercase name characters, and {{app}} / {{env}}. */
+const ApplicationTemplate = z
+  .string()
+  .max(253)
+  .regex(
+    /^(?:[a-z0-9.-]|\{\{(?:app|env)\}\})+$/,
+    'an Application name: lowercase letters, digits, "-", "." and the placeholders {{app}} and {{env}}',
+  );
+const VERIFY_TIMEOUT = Duration.default('15m').describe(
+  'How long the candidate may take to be verified running before that counts as a failure.',
+);
+
+export const Verify = z
+  .discriminatedUnion('provider', [
+    z
+      .object({
+        provider: z.literal('argocd').describe('Ask Argo CD (ARGOCD_URL, ARGOCD_TOKEN) what runs.'),
+        applications: z
+          .array(ApplicationTemplate)
+          .min(1)
+          .max(20)
+          .default(['{{app}}-{{env}}'])
+          .describe(
+            'Names of the Argo CD Applications that deploy this app here; {{app}} and {{env}} are replaced. ' +
+              'Every one must run the candidate. Default: {{app}}-{{env}}.',
+          ),
+        appNamespace: Name.optional().describe(
+          "Namespace of the Application objects, when they are not in Argo CD's own (apps in any namespace).",
+        ),
+        project: z
+          .string()
+          .regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, 'an Argo CD project name')
+          .optional()
+          .describe(
+            'Argo CD project of the Applications. With it Argo CD tells a missing Application (404) from one ' +
+              'the token may not read (403), and doctor prints the exact RBAC line.',
+          ),
+        timeout: VERIFY_TIMEOUT,
+      })
+      .strict(),
+    z
+      .object({
+        provider: z
+          .literal('prometheus')
+          .describe('For clusters promobot may not ask Argo CD: a PromQL condition that must hold.'),
+        query: z
+          .string()
+          .min(1)
+          .describe(
+            'PromQL template that returns a non-empty result once the candidate runs (e.g. the ready replicas ' +
+              'of the Deployment running the candidate reach the desired count). Placeholders as in gates.',
+          ),
+        timeout: VERIFY_TIMEOUT,
+      })
+      .strict(),
+    z
+      .object({
+        provider: z
+          .literal('none')
+          .describe(
+            'Do not check: the candidate counts as running once its commit lands. Gates may then measure the ' +
+              'old version if the sync is late or failed.',
+          ),
+      })
+      .strict(),
+  ])
+  .describe(
+    'How promobot confirms the candidate really runs here before the soak starts and gates measure it. ' +
+      'Absent: none.',
+  );
+
 export const Environment = z
   .object({
     name: Name.describe(
@@ -177,6 +248,7 @@ export const Environment = z
     watch: Duration.optional().describe(
       'After a merge, keep evaluating the gates here this long; on failure open a rollback PR.',
     ),
+    verify: Verify.optional(),
     rollback: z
       .object({
         skipGates: z.boolean().default(false).describe('Rollback PRs skip the gates.'),
@@ -301,6 +373,7 @@ export type DeployRepo = z.infer<typeof DeployRepo>;
 export type App = z.infer<typeof App>;
 export type Approvals = z.infer<typeof Approvals>;
 export type Gating = z.infer<typeof Gating>;
+export type Verify = z.infer<typeof Verify>;
 export type Environment = z.infer<typeof Environment>;
 export type Gate = z.infer<typeof Gate>;
 export type Traffic = z.infer<typeof Traffic>;

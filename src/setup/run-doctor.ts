@@ -1,5 +1,6 @@
 import type { Config } from '../config/index.js';
 import { formatProblem, loadPolicies } from '../policy/index.js';
+import { checkArgoCd } from './check-argocd.js';
 import { checkDeployRepos } from './check-deploy-repos.js';
 import { checkHarbor } from './check-harbor.js';
 import { checkPrometheus } from './check-prometheus.js';
@@ -51,6 +52,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorCheck[]> {
   checks.push(...(await checkDeployRepos(input, policies, timeoutMs)));
   checks.push(...(await checkHarbor(config, timeoutMs)));
   checks.push(...(await checkPrometheus(config, policies, timeoutMs)));
+  checks.push(...(await checkArgoCd(config, policies, timeoutMs)));
   checks.push(...(await checkWebhooks(config, policies)));
   return checks;
 }

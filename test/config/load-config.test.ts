@@ -19,7 +19,7 @@ describe('config/loadConfig()', () => {
     expect(config.port).toBe(8080);
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
     expect(config.bodyLimitBytes).toBe(1024 * 1024);
-    expect(config.webhookSecrets).toEqual({ harbor: [], gitea: [], github: [], registry: [] });
+    expect(config.webhookSecrets).toEqual({ harbor: [], gitea: [], github: [], registry: [], argocd: [] });
   });
 
   it('takes a comma-separated list of webhook secrets so one can be rotated', () => {

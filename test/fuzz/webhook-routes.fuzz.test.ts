@@ -168,6 +168,26 @@ const ROUTES: Route[] = [
           : { authorization: sign === 'valid' ? TEST_SECRETS.registry : 'Bearer guessed' }),
       })),
   },
+  {
+    name: 'argocd',
+    // promobot's own argocd-notifications template (webhooks/README.md): Argo CD has no fixed payload to capture.
+    fixtures: [
+      {
+        app: 'chat-ui-staging',
+        appNamespace: 'argocd',
+        revision: '3f9c2ab00112233445566778899aabbccddeeff0',
+        syncStatus: 'Synced',
+        healthStatus: 'Healthy',
+      },
+    ],
+    headers: (_body, sign) =>
+      contentTypes('application/json').map((type) => ({
+        'content-type': type,
+        ...(sign === 'missing'
+          ? {}
+          : { authorization: sign === 'valid' ? TEST_SECRETS.argocd : 'Bearer guessed' }),
+      })),
+  },
 ];
 
 describe('fuzzing the webhook routes', () => {

@@ -21,6 +21,7 @@ export const TEST_SECRETS = {
   /** Signs the ChatOps state in status comments (`PROMOBOT_STATE_KEY`). */
   stateKey: 'state-key-for-tests-0123456789abcdef',
   registry: 'Bearer registry-test-secret',
+  argocd: 'Bearer argocd-test-secret',
 } as const;
 
 export interface StartAppOptions {
@@ -72,6 +73,7 @@ export async function startApp(options: StartAppOptions): Promise<TestApp> {
     GITHUB_WEBHOOK_SECRET: TEST_SECRETS.github,
     REGISTRY_WEBHOOK_SECRET: TEST_SECRETS.registry,
     PROMOBOT_STATE_KEY: TEST_SECRETS.stateKey,
+    ARGOCD_WEBHOOK_SECRET: TEST_SECRETS.argocd,
   });
   const { webhookSecrets, ...rest } = options.config ?? {};
   const config: Config = {

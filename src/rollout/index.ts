@@ -1,0 +1,20 @@
+export * from './argocd/index.js';
+export {
+  decideRollout,
+  revisionsToCheck,
+  runsImage,
+  type RolloutDecision,
+  type RolloutEvidence,
+  type RolloutInput,
+} from './decide-rollout.js';
+export {
+  renderApplicationName,
+  verifiedApplications,
+  type VerifiedApplication,
+} from './verified-applications.js';
+export {
+  judgeVerification,
+  type ApplicationAnswer,
+  type Verification,
+  type VerificationRound,
+} from './judge-verification.js';
