@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GateStatus } from '../gates/index.js';
+import { GateStatus } from '../gates/rounds.js';
 import type { Authorization } from './authorize.js';
 import { Command, formatCommand } from './command.js';
 import { sameLogin } from './same-login.js';
