@@ -214,4 +214,19 @@ export const MUTATION_MODULES: readonly MutationModule[] = [
     ],
     equivalent: [],
   },
+  {
+    name: 'state-seal',
+    file: 'src/chatops/state-seal.ts',
+    testFiles: ['test/chatops/state-seal.test.ts'],
+    break: 90,
+    deciding: [
+      '.update(`promobot-state\\n${String(scope.length)}:${scope}\\n${payload}`)',
+      'enabled: signing !== undefined,',
+      'signing === undefined ? null : mac(signing, scope, payload)',
+      'return keys.some((key) => {',
+      'return given.length === wanted.length && timingSafeEqual(given, wanted);',
+      'return text.replace(/<!--/g,',
+    ],
+    equivalent: [],
+  },
 ];

@@ -14,8 +14,11 @@ export interface StateSeal {
   verify(scope: string, payload: string, signature: string): boolean;
 }
 
+/** The scope goes in with its length, so no split of one text into scope and payload signs like another. */
 function mac(key: string, scope: string, payload: string): Buffer {
-  return createHmac('sha256', key).update(`promobot-state\n${scope}\n${payload}`).digest();
+  return createHmac('sha256', key)
+    .update(`promobot-state\n${String(scope.length)}:${scope}\n${payload}`)
+    .digest();
 }
 
 export function createStateSeal(keys: readonly string[]): StateSeal {
