@@ -100,6 +100,31 @@ describe('chatops/authorize()', () => {
       });
     });
 
+    it("refuses whoever asked for the promotion or rollback, on the bot's own PR too, and no one else", async () => {
+      const { lookup } = host({ 'release-lead': 'write', carol: 'write' }, { 'bootcamp/sre': ['carol'] });
+      const asked = context({ author: null, requesters: ['Release-Lead'] });
+      expect(await authorize(approve, human('release-lead'), asked, lookup)).toEqual({
+        allowed: false,
+        reason:
+          '@release-lead asked for this promotion and cannot approve it: the policy of prod does not let authors approve (approvals.allowAuthor)',
+      });
+      expect(await authorize(approve, human('carol'), asked, lookup)).toEqual({ allowed: true });
+      // A PR author and a requester are both authors.
+      const both = context({ author: 'alice', requesters: ['release-lead'] });
+      expect((await authorize(approve, human('release-lead'), both, lookup)).allowed).toBe(false);
+      expect(await authorize(approve, human('carol'), both, lookup)).toEqual({ allowed: true });
+    });
+
+    it('lets a requester approve when the policy lets authors approve', async () => {
+      const lenient = Environment.parse({
+        ...env('prod'),
+        approvals: { required: 1, approvers: [], allowAuthor: true },
+      });
+      const { lookup } = host({ 'release-lead': 'write' });
+      const asked = context({ environment: lenient, author: null, requesters: ['release-lead'] });
+      expect(await authorize(approve, human('release-lead'), asked, lookup)).toEqual({ allowed: true });
+    });
+
     it('lets the author approve when the policy allows it', async () => {
       const lenient = Environment.parse({
         ...env('prod'),
