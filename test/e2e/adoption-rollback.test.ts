@@ -107,7 +107,10 @@ describe('adopting promobot on a deploy repo with a past', () => {
   });
 
   const botReplies = async (index: number) =>
-    (await host.listComments(repoRef(REPO), index)).filter((c) => c.author === 'promobot').map((c) => c.body);
+    (await host.listComments(repoRef(REPO), index))
+      .filter((c) => c.author === 'promobot')
+      // Each reply ends with the hidden line naming the comment it answers.
+      .map((c) => c.body.replace(/\n<!-- promobot:reply-to \d+ -->$/, ''));
 
   it('promotes once, then rolls prod back to the tags people ran, answering each command once', async () => {
     // The first push: dev by commit, staging by an auto-merged PR, prod by a PR the release lead approves.
