@@ -328,8 +328,9 @@ spec:
       '[ok]   acme/deploy token: classic token of ghbot2, write on acme/deploy: can push, set statuses and merge',
     );
     expect(out).toMatch(/\[ok\] +acme\/deploy read \(main\): git can read/);
+    // GitHub shows a repository's hooks to its admins only: a write token's doctor says it could not check them.
     expect(out).toMatch(
-      /\[FAIL\] github acme\/deploy: no hook at promobot's URL\n +fix: run `promobot webhooks sync`/,
+      /\[warn\] github acme\/deploy: not checked: this token may not list the hooks of acme\/deploy/,
     );
   });
 
