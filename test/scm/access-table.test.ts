@@ -6,12 +6,15 @@ import {
   ACCESS_RULES,
   ACCESS_TABLE_END,
   ACCESS_TABLE_START,
+  FINE_PERMISSION_LABELS,
   renderAccessTable,
+  type FinePermission,
   type AccessRule,
   type Capability,
   type Role,
 } from '../../src/scm/access-table.js';
 import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/index.js';
+import { checkToken, NEEDS, type TokenKind } from '../doubles/github/index.js';
 import { createTempRepo, git, type TempRepo } from '../support/git.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -198,4 +201,73 @@ describe('the strict Gitea double enforces the Gitea rows', () => {
       expect(double.violations).toEqual([]);
     },
   );
+});
+
+describe("the GitHub rows against the strict GitHub double's NEEDS", () => {
+  const rows = ACCESS_RULES.filter((r) => r.host === 'github');
+  type Fine = readonly [FinePermission, 'read' | 'write'];
+  /** Whether a token holding only `held` (and the Metadata: read every fine-grained token has) may call `operation`. */
+  const suffices = (held: Fine | undefined, operation: string) => {
+    const token: TokenKind = {
+      kind: 'fine-grained',
+      owner: 'bootcamp',
+      permissions: held ? { [held[0]]: held[1] } : {},
+    };
+    return checkToken(token, operation, 'bootcamp').ok;
+  };
+  /** One level less: write → read, read → none. */
+  const lesser = ([permission, level]: Fine): Fine | undefined =>
+    level === 'write' ? [permission, 'read'] : undefined;
+
+  it('every GitHub row says its operations, and every operation the double guards is in a row', () => {
+    for (const rule of rows) expect(rule.github?.operations.length, rule.capability).toBeGreaterThan(0);
+    const listed = rows.flatMap((r) => r.github?.operations ?? []);
+    // promobot never deletes a hook (webhooks sync only lists, creates and updates); the double serves it for tests.
+    const guarded = Object.keys(NEEDS).filter((id) => id !== 'repos/delete-webhook');
+    expect([...listed].sort()).toEqual([...guarded].sort());
+  });
+
+  it.each(rows.map((r) => [r.capability, r] as const))(
+    '%s: the classic scope and each fine-grained permission the row names suffice, one level less does not',
+    (_, rule) => {
+      const github = rule.github!;
+      for (const operation of github.operations) {
+        const need = NEEDS[operation]!;
+        // The classic scope: one the double accepts, or none where it asks none.
+        if (github.classic === 'none') expect(need.classic, operation).toEqual([]);
+        else expect(need.classic, operation).toContain(github.classic);
+        // Every permission the double would accept is one the row names.
+        for (const [permission] of need.fine)
+          expect(
+            github.fine.map(([p]) => p),
+            `${operation} also takes ${permission}`,
+          ).toContain(permission);
+      }
+      if (github.fine.length === 0) {
+        for (const operation of github.operations) expect(suffices(undefined, operation)).toBe(true);
+        return;
+      }
+      for (const held of github.fine) {
+        for (const operation of github.operations)
+          expect(suffices(held, operation), `${held.join(': ')} for ${operation}`).toBe(true);
+        // Least privilege: with one level less, some call of the row is refused (Metadata: read cannot be
+        // taken from a fine-grained token, so that row is proven by its scope alone).
+        const less = lesser(held);
+        if (held[0] === 'metadata') continue;
+        expect(
+          github.operations.some((operation) => !suffices(less, operation)),
+          `${held.join(': ')} is more than the row needs`,
+        ).toBe(true);
+      }
+    },
+  );
+
+  it('names in the scope column the classic scope and every fine-grained permission of the row', () => {
+    for (const rule of rows) {
+      const github = rule.github!;
+      expect(rule.scope.startsWith(github.classic), rule.capability).toBe(true);
+      for (const [permission, level] of github.fine)
+        expect(rule.scope, rule.capability).toContain(`${FINE_PERMISSION_LABELS[permission]}: ${level}`);
+    }
+  });
 });
