@@ -355,7 +355,7 @@ async function setPromotionStatus(
 }
 
 async function tryMerge(
-  pr: PullRequest,
+  listed: PullRequest,
   env: Environment,
   meta: PromotionMeta,
   deps: ReconcileDeps,
@@ -365,11 +365,24 @@ async function tryMerge(
   // people merge there. Gates, holds and approvals are all in `mergeReadiness`.
   const approvalsRequired = (env.approvals?.required ?? 0) > 0;
   if (env.merger === 'people' || (!env.autoMerge && !approvalsRequired)) return false;
+  // GitHub's PR list carries no `mergeable`: only the read of the PR itself does (and starts computing it), so a
+  // listed PR is read again before it is judged. The head stays the one the caller knows.
+  const pr =
+    listed.mergeable === null
+      ? {
+          ...(await deps.scm.getPullRequest(deps.repo, listed.number)),
+          headSha: listed.headSha,
+          body: listed.body,
+        }
+      : listed;
   let trailers: string | undefined;
   if (deps.mergeReadiness) {
     const readiness = await deps.mergeReadiness(pr, env, meta);
     if (!readiness.ready) {
       log.info({ pr: pr.number, why: readiness.why }, 'promotion PR not ready to merge');
+      // The host is still working out mergeability: nothing else will say when it is done, so look again.
+      if (pr.mergeable === null)
+        await deps.scheduleRecheck(deps.now() + 10_000, `mergeability of #${pr.number} still being computed`);
       return false;
     }
     trailers = readiness.trailers;

@@ -41,7 +41,32 @@ export interface AccessRule {
   readonly source: string;
   /** Only needed by `promobot webhooks sync`, not by the running service. */
   readonly setupOnly?: boolean;
+  /**
+   * GitHub rows: the same rule, structured (test/scm/access-table.test.ts checks it against the strict GitHub
+   * double's `NEEDS`): the calls' operation ids in GitHub's REST description, the classic scope, and the
+   * fine-grained permissions of which any one suffices for every call of the row (the first is the one to give).
+   */
+  readonly github?: {
+    readonly operations: readonly string[];
+    readonly classic: 'none' | 'repo' | 'read:org';
+    readonly fine: readonly (readonly [FinePermission, 'read' | 'write'])[];
+  };
 }
+
+/** GitHub's fine-grained permissions promobot's calls need, as GitHub names them in `X-Accepted-GitHub-Permissions`. */
+export type FinePermission =
+  'metadata' | 'contents' | 'pull_requests' | 'issues' | 'statuses' | 'members' | 'repository_hooks';
+
+/** How docs.github.com labels each fine-grained permission. */
+export const FINE_PERMISSION_LABELS: Record<FinePermission, string> = {
+  metadata: 'Metadata',
+  contents: 'Contents',
+  pull_requests: 'Pull requests',
+  issues: 'Issues',
+  statuses: 'Commit statuses',
+  members: 'organization Members',
+  repository_hooks: 'Webhooks',
+};
 
 /**
  * The one list of what each host requires of promobot: docs/ACCESS.md is generated from it, the strict Gitea
@@ -206,10 +231,21 @@ export const ACCESS_RULES: readonly AccessRule[] = [
     host: 'github',
     capability: 'identify',
     calls: ['GET /user'],
-    usedFor: 'know its own login (not available to GitHub App installation tokens)',
+    usedFor: 'know its own login (not available to GitHub App installation tokens, which use `GET /app`)',
     scope: 'none; fine-grained: none',
     role: 'any account',
     source: 'docs.github.com REST "Users": get the authenticated user',
+    github: { operations: ['users/get-authenticated'], classic: 'none', fine: [] },
+  },
+  {
+    host: 'github',
+    capability: 'read-repo',
+    calls: ['GET /repos/{owner}/{repo}'],
+    usedFor: "`doctor`: the token's permission on the repo",
+    scope: 'repo; fine-grained: Metadata: read',
+    role: 'repo read',
+    source: 'REST "Repositories": get a repository; a private repo the token cannot read is 404',
+    github: { operations: ['repos/get'], classic: 'repo', fine: [['metadata', 'read']] },
   },
   {
     host: 'github',
@@ -219,6 +255,11 @@ export const ACCESS_RULES: readonly AccessRule[] = [
     scope: 'repo; fine-grained: Pull requests: write',
     role: 'repo write',
     source: 'docs.github.com "Permissions required for fine-grained personal access tokens"',
+    github: {
+      operations: ['pulls/list', 'pulls/get', 'pulls/create', 'pulls/update'],
+      classic: 'repo',
+      fine: [['pull_requests', 'write']],
+    },
   },
   {
     host: 'github',
@@ -228,6 +269,7 @@ export const ACCESS_RULES: readonly AccessRule[] = [
     scope: 'repo; fine-grained: Contents: write',
     role: 'repo write',
     source: 'REST "Pulls": merge; branch protection and rulesets answer 405 with the reason',
+    github: { operations: ['pulls/merge'], classic: 'repo', fine: [['contents', 'write']] },
   },
   {
     host: 'github',
@@ -237,6 +279,21 @@ export const ACCESS_RULES: readonly AccessRule[] = [
     scope: 'repo; fine-grained: Commit statuses: write',
     role: 'repo write',
     source: 'REST "Commit statuses"',
+    github: { operations: ['repos/create-commit-status'], classic: 'repo', fine: [['statuses', 'write']] },
+  },
+  {
+    host: 'github',
+    capability: 'read-status',
+    calls: ['GET /repos/{owner}/{repo}/commits/{ref}/status'],
+    usedFor: 'read the gate verdict back',
+    scope: 'repo; fine-grained: Commit statuses: read',
+    role: 'repo read',
+    source: 'REST "Commit statuses": get the combined status for a specific reference',
+    github: {
+      operations: ['repos/get-combined-status-for-ref'],
+      classic: 'repo',
+      fine: [['statuses', 'read']],
+    },
   },
   {
     host: 'github',
@@ -249,6 +306,14 @@ export const ACCESS_RULES: readonly AccessRule[] = [
     scope: 'repo; fine-grained: Issues: write (or Pull requests: write)',
     role: 'repo read',
     source: 'REST "Issue comments"',
+    github: {
+      operations: ['issues/list-comments', 'issues/create-comment', 'issues/update-comment'],
+      classic: 'repo',
+      fine: [
+        ['issues', 'write'],
+        ['pull_requests', 'write'],
+      ],
+    },
   },
   {
     host: 'github',
@@ -258,6 +323,21 @@ export const ACCESS_RULES: readonly AccessRule[] = [
     scope: 'repo; fine-grained: Issues: write',
     role: 'repo read',
     source: 'REST "Reactions" (Issues: write, not Pull requests)',
+    github: {
+      operations: ['reactions/create-for-issue-comment'],
+      classic: 'repo',
+      fine: [['issues', 'write']],
+    },
+  },
+  {
+    host: 'github',
+    capability: 'read-reviews',
+    calls: ['GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews'],
+    usedFor: 'count approving reviews',
+    scope: 'repo; fine-grained: Pull requests: read',
+    role: 'repo read',
+    source: 'REST "Pull request reviews": list reviews for a pull request',
+    github: { operations: ['pulls/list-reviews'], classic: 'repo', fine: [['pull_requests', 'read']] },
   },
   {
     host: 'github',
@@ -267,6 +347,7 @@ export const ACCESS_RULES: readonly AccessRule[] = [
     scope: 'repo; fine-grained: Contents: write',
     role: 'repo write',
     source: 'REST "Git references"; a protected branch or ruleset refuses with 422',
+    github: { operations: ['git/delete-ref'], classic: 'repo', fine: [['contents', 'write']] },
   },
   {
     host: 'github',
@@ -277,6 +358,23 @@ export const ACCESS_RULES: readonly AccessRule[] = [
     role: 'repo write',
     source:
       'REST "Collaborators"; callers without push get 403 "Must have push access to view collaborator permission"',
+    github: {
+      operations: ['repos/get-collaborator-permission-level'],
+      classic: 'repo',
+      fine: [['metadata', 'read']],
+    },
+  },
+  {
+    host: 'github',
+    capability: 'read-org-teams',
+    calls: ['GET /orgs/{org}/teams/{team_slug}'],
+    usedFor:
+      'see the team of a `team:<org>/<team>` approver (so that a 404 on a membership means "not a member", not "hidden")',
+    scope: 'read:org; fine-grained: organization Members: read',
+    role: 'org member',
+    source:
+      'REST "Teams": get a team by name; a team is visible to the org\'s members when `closed`, only to org owners and its members when `secret` (the API default); 404 otherwise',
+    github: { operations: ['teams/get-by-name'], classic: 'read:org', fine: [['members', 'read']] },
   },
   {
     host: 'github',
@@ -284,9 +382,14 @@ export const ACCESS_RULES: readonly AccessRule[] = [
     calls: ['GET /orgs/{org}/teams/{team_slug}/memberships/{username}'],
     usedFor: 'whether a person is in a `team:<org>/<team>` approver',
     scope: 'read:org; fine-grained: organization Members: read',
-    role: 'team member',
+    role: 'org member',
     source:
-      'REST "Team members": org members only; a secret team is visible only to org owners and its members (404 otherwise)',
+      'REST "Team members": "the team must be visible to the authenticated user": an org member for a `closed` team, a team member for a `secret` one (404 otherwise)',
+    github: {
+      operations: ['teams/get-membership-for-user-in-org'],
+      classic: 'read:org',
+      fine: [['members', 'read']],
+    },
   },
   {
     host: 'github',
@@ -297,6 +400,11 @@ export const ACCESS_RULES: readonly AccessRule[] = [
     role: 'repo admin',
     source: 'REST "Repository webhooks"',
     setupOnly: true,
+    github: {
+      operations: ['repos/list-webhooks', 'repos/create-webhook', 'repos/update-webhook'],
+      classic: 'repo',
+      fine: [['repository_hooks', 'write']],
+    },
   },
 ];
 

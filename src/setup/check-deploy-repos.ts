@@ -7,6 +7,7 @@ import { adviseHookFailure } from './advise.js';
 import { checkApproverAccess } from './check-approver-access.js';
 import { checkMergeProtection } from './check-merge-protection.js';
 import { checkGitRead } from './check-git-read.js';
+import { checkGitHubPermissions, FINE_GRAINED_NEEDS } from './check-github-permissions.js';
 import type { DoctorCheck } from './doctor-check.js';
 import { createGiteaApi } from './gitea-hooks.js';
 import { githubAppTokens, judgeAppPermissions } from './github-app-access.js';
@@ -85,6 +86,9 @@ export async function checkDeployRepos(
           detail: verdict.detail,
           ...(verdict.fix === undefined ? {} : { fix: verdict.fix }),
         });
+        // No scopes to judge (fine-grained token): prove its permissions by the reads instead.
+        if (scm === 'github' && access.scopes === undefined)
+          checks.push(await checkGitHubPermissions(api, repo, branch));
       } catch (error) {
         checks.push({
           group: 'SCM tokens',
@@ -147,7 +151,7 @@ function adviseToken(scm: 'gitea' | 'github', repo: string, hostUrl: string, err
   if (error instanceof HttpStatusError && error.status === 403) {
     return scm === 'gitea'
       ? `the token lacks a scope (${error.detail || 'forbidden'}): create one with write:repository, write:issue, read:organization, read:user and set ${variable}`
-      : `the token may not read ${repo}: use a classic token with the repo and read:org scopes, or a fine-grained one with access to ${repo} (contents, pull requests, commit statuses: write; members: read)`;
+      : `the token may not read ${repo}: use a classic token with the repo and read:org scopes, or a fine-grained one with access to ${repo} (${FINE_GRAINED_NEEDS})`;
   }
   return adviseHookFailure(scm, repo, error);
 }

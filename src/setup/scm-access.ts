@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FINE_GRAINED_NEEDS } from './check-github-permissions.js';
 import type { JsonClient } from './json-client.js';
 
 /** Who a token is and what it may do on one repository. */
@@ -52,7 +53,9 @@ export function judgeScmAccess(
 ): { ok: boolean; detail: string; fix?: string } {
   const level = access.admin ? 'admin' : access.push ? 'write' : access.pull ? 'read' : 'none';
   const can = access.push ? 'can push, set statuses and merge' : 'can NOT push, set statuses or merge';
-  const detail = `token of ${access.login}, ${level} on ${repo}: ${can}`;
+  const kind =
+    host === 'github' ? (access.scopes === undefined ? 'fine-grained token' : 'classic token') : 'token';
+  const detail = `${kind} of ${access.login}, ${level} on ${repo}: ${can}`;
   if (!access.push) {
     const fix =
       host === 'gitea'
@@ -64,7 +67,7 @@ export function judgeScmAccess(
     return {
       ok: false,
       detail: `${detail}, but the token's scopes are ${access.scopes.join(', ') || 'none'}`,
-      fix: 'create a classic token with the repo and read:org scopes (or a fine-grained one: contents, pull requests, commit statuses: write; members: read)',
+      fix: `create a classic token with the repo and read:org scopes (or a fine-grained one: ${FINE_GRAINED_NEEDS})`,
     };
   }
   return { ok: true, detail };

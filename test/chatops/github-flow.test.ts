@@ -239,13 +239,13 @@ describe('chatops on GitHub deliveries', () => {
     expect(handled).toMatchObject({ acted: true, outcome: 'accepted' });
   });
 
-  it('never tells a team approver "not in the team" when the bot cannot see a secret team: AccessError read-team', async () => {
+  it('never tells a team approver "not in the team" when the bot cannot see a secret team: AccessError read-org-teams', async () => {
     double.setTeamPrivacy('bootcamp', 'sre', 'secret');
     try {
       const event = await commentAs('carol', '/approve');
       const error = await handleComment(event, fresh(), context(), lookup, 'now').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(AccessError);
-      expect((error as AccessError).capability).toBe('read-team');
+      expect((error as AccessError).capability).toBe('read-org-teams');
       expect((error as AccessError).message).toBe('GitHub does not show team bootcamp/sre to promobot');
     } finally {
       double.setTeamPrivacy('bootcamp', 'sre', 'closed');

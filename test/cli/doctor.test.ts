@@ -325,12 +325,53 @@ spec:
     github.setAccess('acme/deploy', 'ghbot2', 'write');
     const { out } = await doctor({ ...githubEnv(), GITHUB_TOKEN: token });
     expect(out).toContain(
-      '[ok]   acme/deploy token: token of ghbot2, write on acme/deploy: can push, set statuses and merge',
+      '[ok]   acme/deploy token: classic token of ghbot2, write on acme/deploy: can push, set statuses and merge',
     );
     expect(out).toMatch(/\[ok\] +acme\/deploy read \(main\): git can read/);
+    // GitHub shows a repository's hooks to its admins only: a write token's doctor says it could not check them.
     expect(out).toMatch(
-      /\[FAIL\] github acme\/deploy: no hook at promobot's URL\n +fix: run `promobot webhooks sync`/,
+      /\[warn\] github acme\/deploy: not checked: this token may not list the hooks of acme\/deploy/,
     );
+  });
+
+  it('proves a fine-grained token (no X-OAuth-Scopes) by the read calls instead of skipping its scopes', async () => {
+    const token = github.addUser('ghfine', {
+      fineGrained: {
+        owner: 'acme',
+        permissions: {
+          contents: 'write',
+          pull_requests: 'write',
+          issues: 'write',
+          statuses: 'write',
+          members: 'read',
+        },
+      },
+    }).token;
+    github.setAccess('acme/deploy', 'ghfine', 'write');
+    const { out } = await doctor({ ...githubEnv(), GITHUB_TOKEN: token });
+    expect(out).toContain(
+      '[ok]   acme/deploy token: fine-grained token of ghfine, write on acme/deploy: can push, set statuses and merge',
+    );
+    expect(out).toMatch(
+      /\[ok\] +acme\/deploy token permissions: fine-grained token \(GitHub shows no scopes\): reads Pull requests, Commit statuses on acme\/deploy; write levels cannot be read without writing, so check it also has Contents, Pull requests, Issues, Commit statuses: write/,
+    );
+    expect(out).toMatch(/\[ok\] +acme\/deploy read \(main\): git can read/);
+  });
+
+  it('fails a fine-grained token without Commit statuses, naming the permission and the fix', async () => {
+    const token = github.addUser('ghfine-nostatus', {
+      fineGrained: {
+        owner: 'acme',
+        permissions: { contents: 'write', pull_requests: 'write', issues: 'write', members: 'read' },
+      },
+    }).token;
+    github.setAccess('acme/deploy', 'ghfine-nostatus', 'write');
+    const { code, out } = await doctor({ ...githubEnv(), GITHUB_TOKEN: token });
+    expect(code).toBe(1);
+    expect(out).toMatch(
+      /\[FAIL\] acme\/deploy token permissions: fine-grained token \(GitHub shows no scopes\): GitHub refused reading Commit statuses \(403 Resource not accessible by personal access token\) on acme\/deploy\n +fix: give the fine-grained token \(or GitHub App\) resource owner acme, access to acme\/deploy and the permissions Contents, Pull requests, Issues, Commit statuses: write/,
+    );
+    expect(out).not.toMatch(/\[FAIL\] acme\/deploy token permissions: .*Pull requests/);
   });
 
   it('reports a token without the repo scope with the fix, and exits 1', async () => {

@@ -309,3 +309,12 @@ describe('rate limits', () => {
     expect((await api('bob', 'GET', '/user')).status).toBe(200);
   });
 });
+
+describe('repository hooks', () => {
+  it('lists them to repository admins only: a writer gets 404, as on GitHub', async () => {
+    expect((await api('bot', 'GET', `/repos/${REPO}/hooks`)).status).toBe(404);
+    const owner = await api('owner', 'GET', `/repos/${REPO}/hooks`);
+    expect(owner.status).toBe(200);
+    expect(owner.body).toEqual([]);
+  });
+});

@@ -112,10 +112,10 @@ describe('isTeamMember()', () => {
     expect(await host.isTeamMember('bootcamp', 'release', 'alice')).toBe(false);
   });
 
-  it('never reads a secret team the bot cannot see as "not a member": AccessError read-team with the fix', async () => {
+  it('never reads a secret team the bot cannot see as "not a member": AccessError read-org-teams with the fix', async () => {
     const error = await failure(hostAs('promobot').isTeamMember('bootcamp', 'sre', 'alice'));
     expect(error).toBeInstanceOf(AccessError);
-    expect((error as AccessError).capability).toBe('read-team');
+    expect((error as AccessError).capability).toBe('read-org-teams');
     expect((error as AccessError).advice).toContain('GitHub hides team bootcamp/sre from promobot');
     expect((error as AccessError).advice).toContain('privacy "closed"');
   });

@@ -267,7 +267,7 @@ describe('scm/github', () => {
       // A team GitHub does not show (missing, or hidden from the bot) is promobot's setup, not "not a member".
       const unseen = await host.isTeamMember('bootcamp', 'release', 'alice').catch((e: unknown) => e);
       expect(unseen).toBeInstanceOf(AccessError);
-      expect((unseen as AccessError).capability).toBe('read-team');
+      expect((unseen as AccessError).capability).toBe('read-org-teams');
     });
   });
 

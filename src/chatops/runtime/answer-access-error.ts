@@ -44,7 +44,7 @@ export function renderAccessErrorReply(request: UndecidedRequest, error: AccessE
     `@${request.author} promobot could not decide ${request.asked}: ${error.message}.`,
     '',
     "This is promobot's own setup on the code host, not your rights: nothing was changed.",
-    `**Fix (for whoever runs promobot):** ${error.advice ?? 'see `promobot doctor`'}. \`promobot doctor\` checks it.`,
+    `**Fix (for whoever runs promobot):** ${(error.advice ?? 'see `promobot doctor`').replace(/\.$/, '')}. \`promobot doctor\` checks it.`,
     '',
     request.key.startsWith('review=')
       ? 'Once it is fixed, submit your review again, or comment `/approve`.'

@@ -68,7 +68,7 @@ function capabilityOf(method: string, path: string): string {
   if (/\/git\/refs\//.test(path)) return 'delete-branch';
   if (/\/collaborators\/[^/]+\/permission$/.test(path)) return 'read-permission';
   if (/^\/orgs\/[^/]+\/teams\/[^/]+\/memberships\//.test(path)) return 'read-team-members';
-  if (/^\/orgs\/[^/]+\/teams\//.test(path)) return 'read-team';
+  if (/^\/orgs\/[^/]+\/teams\//.test(path)) return 'read-org-teams';
   if (/\/comments/.test(path)) return method === 'GET' ? 'read-comments' : 'comment';
   if (/\/pulls/.test(path)) return method === 'GET' ? 'read-pull-requests' : 'write-pull-requests';
   return method === 'GET' ? 'read' : 'write';
@@ -469,14 +469,14 @@ export function createGitHubHost(options: GitHubHostOptions): GitHubHost {
         const refusal = refusalOf(error);
         if (statusOf(error) === 404 && refusal) {
           throw new AccessError(`GitHub does not show team ${org}/${team} to promobot`, {
-            capability: 'read-team',
+            capability: 'read-org-teams',
             advice: adviseUnseenTeam(refusal.headers, org, team),
             cause: error,
           });
         }
         if (error instanceof AccessError) {
           throw new AccessError(`GitHub does not let promobot read team ${org}/${team}`, {
-            capability: 'read-team',
+            capability: 'read-org-teams',
             advice: error.advice ?? adviseUnseenTeam({}, org, team),
             cause: error,
           });

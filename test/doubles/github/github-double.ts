@@ -1041,6 +1041,9 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
         return new Answer(204);
       }
       case 'repos/list-webhooks':
+        // Repository hooks are for repository admins: anyone else gets 404 (docs.github.com REST "Repository
+        // webhooks" lists 404 as the only refusal; admin is needed: https://github.com/orgs/community/discussions/132426).
+        if (access !== 'admin') return notFound();
         return paged(hooks.filter((h) => h.repo === repo).map(renderHook), query, path);
       case 'repos/create-webhook': {
         if (!managesHooks()) return notFound();

@@ -1,0 +1,391 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/index.js';
+import { parsePromotionMeta } from '../../src/promotion/index.js';
+import {
+  startGitHubDouble,
+  type FineLevel,
+  type FinePermission,
+  type GitHubDouble,
+} from '../doubles/github/index.js';
+import { testIo } from '../cli/cli-io.js';
+import { chatFamilies, SITUATIONS } from '../gates/chat-history.js';
+import { harborHeaders, harborPushWithTags } from '../http/deliveries.js';
+import { TEST_SECRETS } from '../support/app.js';
+import { createTempRepo, git, type TempRepo } from '../support/git.js';
+import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
+import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { eventually, startPromobot, type PromobotUnderTest } from './harness.js';
+
+const REPO = 'bootcamp/notes-deploy';
+const IMAGE = 'localhost/harbor/alpine';
+const OLD = '0000000aaaaaaa';
+
+/** docs/ACCESS.md, GitHub, fine-grained column: what promobot's fine-grained token holds (Metadata: read comes with it). */
+const DOCUMENTED_FINE: Partial<Record<FinePermission, FineLevel>> = {
+  contents: 'write',
+  pull_requests: 'write',
+  issues: 'write',
+  statuses: 'write',
+  members: 'read',
+};
+
+/** Each tag its own image, pushed now (the fixture's digest and push time would make every tag the same image). */
+function withOwnDigest(body: string, tag: string, secondsLater: number): string {
+  const payload = JSON.parse(body) as {
+    occur_at: number;
+    event_data: { resources: { digest: string }[] };
+  };
+  payload.occur_at = Math.floor(Date.now() / 1000) + secondsLater;
+  for (const resource of payload.event_data.resources)
+    resource.digest = `sha256:${tag.padEnd(64, '0').slice(0, 64)}`;
+  return JSON.stringify(payload);
+}
+
+const manifest = (tag: string) => `containers:\n  - name: alpine\n    image: ${IMAGE}:${tag}\n`;
+
+// prod is gated and approved by one of: the team bootcamp/sre, or release-lead by login.
+const POLICY = `apiVersion: promobot.dev/v1alpha1
+kind: PromotionPolicy
+metadata: { name: alpine }
+spec:
+  deployRepo: { scm: github, repo: ${REPO} }
+  apps: [{ name: alpine, image: ${IMAGE} }]
+  environments:
+    - { name: dev, path: '{{app}}/dev', update: commit, namespace: chat-dev }
+    - { name: staging, path: '{{app}}/staging', update: pull-request, from: dev, autoMerge: true, namespace: chat-staging }
+    - name: prod
+      path: '{{app}}/prod'
+      update: pull-request
+      from: staging
+      namespace: chat-prod
+      approvals: { required: 1, approvers: [team:bootcamp/sre, release-lead] }
+      gates: [ttft-p95, error-rate]
+      gating: { interval: 300ms, passes: 2, failureLimit: 1, maxInconclusive: 1m }
+`;
+
+/**
+ * Issue #19's acceptance on GitHub, through the running service on the strict GitHub double: with the documented
+ * least privilege (write on the deploy repo, an org member who sees the approvers' team; classic `repo`, `read:org`)
+ * a team approver's and a login approver's `/approve` merge the gated prod PR; a secret team hidden from promobot
+ * is answered as promobot's setup, never as "not in the team"; a merge refused by branch protection is reported
+ * with GitHub's reason; a 403 rate limit is waited out; an under-privileged bot answers `/approve` with the fix,
+ * merges nothing, and `doctor` names both gaps; a fine-grained token with the documented permissions passes doctor
+ * and the whole flow.
+ */
+type Scenario =
+  'approvals' | 'secret-team' | 'under-privileged' | 'protection' | 'rate-limit' | 'fine-grained';
+
+/**
+ * One running promobot on one GitHub double, with `scenarios` run in order. Each world brings its own Prometheus,
+ * whose imported history ends at start: the gates of a world older than a few minutes find no data.
+ */
+function world(name: string, scenarios: ReadonlySet<Scenario>) {
+  describe(name, () => {
+    let redis: RedisServer;
+    let prometheus: PrometheusServer;
+    let deploy: TempRepo;
+    let home: string;
+    let github: GitHubDouble;
+    let promobot: PromobotUnderTest | undefined;
+    let botLogin = 'promobot';
+    let botToken: string;
+    let ownerToken: string;
+    let pushes = 0;
+
+    /** Keeps the log of the promobot about to stop, when asked (`PROMOBOT_E2E_LOG`). */
+    function keepLog() {
+      if (process.env.PROMOBOT_E2E_LOG && promobot)
+        writeFileSync(`${process.env.PROMOBOT_E2E_LOG}.${botLogin}`, promobot.app.logText());
+    }
+
+    async function startBot(login: string, token: string) {
+      keepLog();
+      await promobot?.close();
+      botLogin = login;
+      botToken = token;
+      promobot = await startPromobot({
+        redisUrl: redis.url,
+        home,
+        config: {
+          logLevel: 'info',
+          policiesDir: join(home, 'policies'),
+          dataDir: join(home, `data-${login}`),
+          github: { apiUrl: github.url, token },
+          git: { authorName: 'promobot', authorEmail: 'promobot@example.test' },
+          prometheus: { url: prometheus.url, timeoutMs: 5_000 },
+        },
+      });
+      // An org owner registers the hook: promobot's least privilege cannot (hooks need repo admin).
+      const hook = await fetch(`${github.url}/repos/${REPO}/hooks`, {
+        method: 'POST',
+        headers: { authorization: `token ${ownerToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          name: 'web',
+          active: true,
+          events: ['push', 'pull_request', 'issue_comment', 'pull_request_review'],
+          config: {
+            url: `${promobot.app.baseUrl}/webhooks/github`,
+            content_type: 'json',
+            secret: TEST_SECRETS.github,
+          },
+        }),
+      });
+      expect(hook.status).toBe(201);
+    }
+
+    beforeAll(async () => {
+      [redis, prometheus] = await Promise.all([
+        startRedis(),
+        startPrometheus({
+          families: chatFamilies(
+            SITUATIONS.filter((s) => s.namespace === 'chat-staging' || s.namespace === 'chat-prod'),
+          ),
+        }),
+      ]);
+      deploy = createTempRepo({
+        'alpine/dev/app.yaml': manifest(OLD),
+        'alpine/staging/app.yaml': manifest(OLD),
+        'alpine/prod/app.yaml': manifest(OLD),
+      });
+      home = mkdtempSync(join(tmpdir(), 'promobot-least-gh-'));
+      mkdirSync(join(home, 'policies'));
+      writeFileSync(join(home, 'policies', 'alpine.yaml'), POLICY);
+      github = await startGitHubDouble();
+      ownerToken = github.addUser('owner').token;
+      github.addOrgMember('bootcamp', 'owner', 'admin');
+      // docs/ACCESS.md: a classic token with repo and read:org (the double's default scopes).
+      const token = github.addUser('promobot').token;
+      for (const login of ['carol', 'release-lead']) github.addUser(login);
+      await github.addRepo({
+        owner: 'bootcamp',
+        name: 'notes-deploy',
+        bare: deploy.bare,
+        access: { promobot: 'write', carol: 'write', 'release-lead': 'write' },
+      });
+      // docs/ACCESS.md: promobot is an org member and sees the approvers' team (visible to the org), not in it.
+      github.addOrgMember('bootcamp', 'promobot');
+      github.addTeam('bootcamp', 'sre', ['carol'], [], { privacy: 'closed' });
+      await startBot('promobot', token);
+    }, 120_000);
+
+    afterAll(async () => {
+      keepLog();
+      await promobot?.close();
+      await github?.close();
+      await prometheus?.close();
+      await redis?.close();
+      deploy?.cleanup();
+      if (home) rmSync(home, { recursive: true, force: true });
+    });
+
+    /** Pushes `tag` to Harbor and waits for its gated prod PR. */
+    async function gatedProdPr(tag: string) {
+      const push = await fetch(`${promobot!.app.baseUrl}/webhooks/harbor`, {
+        method: 'POST',
+        headers: harborHeaders(),
+        body: withOwnDigest(harborPushWithTags(tag), tag, pushes++),
+      });
+      expect(push.status).toBe(202);
+      return eventually(`the prod PR of ${tag}`, () =>
+        github
+          .pulls(REPO)
+          .find(
+            (p) =>
+              p.state === 'open' &&
+              p.head === 'promobot/prod/alpine' &&
+              parsePromotionMeta(p.body)?.tag === tag,
+          ),
+      );
+    }
+
+    const merged = (number: number) => (github.pull(REPO, number)?.merged ? true : undefined);
+
+    /** The bot's comments on PR `number`, read as a person would (the double's API, an owner's token). */
+    async function commentsOf(number: number): Promise<{ login: string; body: string }[]> {
+      const response = await fetch(`${github.url}/repos/${REPO}/issues/${number}/comments?per_page=100`, {
+        headers: { authorization: `token ${ownerToken}` },
+      });
+      const list = (await response.json()) as { user: { login: string }; body: string }[];
+      return list.map((c) => ({ login: c.user.login, body: c.body }));
+    }
+
+    function doctor() {
+      const io = testIo({
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: home,
+        REDIS_URL: redis.url,
+        PROMOBOT_POLICIES: join(home, 'policies'),
+        GITHUB_API_URL: github.url,
+        GITHUB_TOKEN: botToken,
+        GITHUB_WEBHOOK_SECRET: TEST_SECRETS.github,
+        PROMOBOT_PUBLIC_URL: promobot!.app.baseUrl,
+        PROMETHEUS_URL: prometheus.url,
+      });
+      return runCli(['doctor'], io).then((code) => ({ code, out: io.out() }));
+    }
+
+    if (scenarios.has('approvals'))
+      it("merges on a team approver's /approve, then on a login approver's, and doctor proves both look-ups", async () => {
+        const first = await gatedProdPr('1111111aaaaaaa');
+        await github.comment(REPO, first.number, 'carol', '/approve');
+        await eventually('the merge approved by the team member', () => merged(first.number), 90_000);
+        expect(
+          git(deploy.bare, 'log', '-1', '--format=%B', github.pull(REPO, first.number)!.mergeCommitSha!),
+        ).toContain('Promobot-Approved-By: carol');
+
+        const second = await gatedProdPr('2222222bbbbbbb');
+        await github.comment(REPO, second.number, 'release-lead', '/approve');
+        await eventually('the merge approved by release-lead', () => merged(second.number), 90_000);
+
+        const { out } = await doctor();
+        expect(out).toMatch(/\[ok\] +bootcamp\/notes-deploy: read another user's permission/);
+        expect(out).toMatch(/\[ok\] +bootcamp\/notes-deploy: read the members of team:bootcamp\/sre/);
+        expect(out).not.toMatch(/\[FAIL\] .*bootcamp\/notes-deploy/);
+      }, 180_000);
+
+    if (scenarios.has('secret-team'))
+      it('answers a team approver as promobot\'s setup when the team is secret to it, never "not in the team"', async () => {
+        github.setTeamPrivacy('bootcamp', 'sre', 'secret');
+        try {
+          const pr = await gatedProdPr('3333333ccccccc');
+          await github.comment(REPO, pr.number, 'carol', '/approve');
+          const reply = await eventually('the explanatory reply', async () =>
+            (await commentsOf(pr.number)).find(
+              (c) => c.login === botLogin && c.body.startsWith('@carol promobot could not decide'),
+            ),
+          );
+          expect(reply.body).toContain('GitHub does not show team bootcamp/sre to promobot');
+          expect(reply.body).toContain('not your rights');
+          expect(reply.body).toContain('privacy "closed"');
+          const all = (await commentsOf(pr.number)).map((c) => c.body).join('\n');
+          expect(all).not.toMatch(/not in team/i);
+          const metrics = await (await fetch(`${promobot!.app.baseUrl}/metrics`)).text();
+          expect(metrics).toMatch(/promobot_command_errors_total\{reason="read-org-teams"\} 1/);
+          expect(github.pull(REPO, pr.number)).toMatchObject({ state: 'open', merged: false });
+
+          // Made visible to the organization again, the same command typed again merges.
+          github.setTeamPrivacy('bootcamp', 'sre', 'closed');
+          await github.comment(REPO, pr.number, 'carol', '/approve');
+          await eventually('the merge after the fix', () => merged(pr.number), 90_000);
+        } finally {
+          github.setTeamPrivacy('bootcamp', 'sre', 'closed');
+        }
+      }, 180_000);
+
+    if (scenarios.has('protection'))
+      it("reports in the PR a merge GitHub's branch protection refuses, with GitHub's reason", async () => {
+        const pr = await gatedProdPr('4444444ddddddd');
+        github.protectBranch(REPO, 'main', { requiredApprovingReviews: 1, enforceAdmins: true });
+        try {
+          await github.comment(REPO, pr.number, 'carol', '/approve');
+          const report = await eventually('the refusal in the PR', async () =>
+            (await commentsOf(pr.number)).find(
+              (c) => c.login === botLogin && c.body.includes('refused to merge it'),
+            ),
+          );
+          expect(report.body).toContain(
+            'GitHub refused to merge it: “blocked by branch protection: At least 1 approving review is required by reviewers with write access.”',
+          );
+          expect(github.pull(REPO, pr.number)).toMatchObject({ merged: false });
+          // A person's approving review meets the rule; promobot merges at the next change to the PR.
+          await github.review(REPO, pr.number, 'release-lead', 'APPROVED', 'ok');
+          await eventually('the merge after the review', () => merged(pr.number), 90_000);
+          expect(
+            (await commentsOf(pr.number)).filter((c) => c.body.includes('refused to merge it')),
+          ).toHaveLength(1);
+        } finally {
+          github.protectBranch(REPO, 'main', null);
+        }
+      }, 180_000);
+
+    if (scenarios.has('rate-limit'))
+      it('waits out a 403 primary rate limit and completes the flow', async () => {
+        const pr = await gatedProdPr('5555555eeeeeee');
+        // promobot's token is spent for the next 3 s: every call answers 403 with x-ratelimit-remaining: 0.
+        github.limitRate(botLogin, { remaining: 0, resetInSeconds: 3, status: 403 });
+        await github.comment(REPO, pr.number, 'carol', '/approve');
+        await eventually('the merge after the limit', () => merged(pr.number), 90_000);
+        expect(github.requests.some((r) => r.status === 403)).toBe(true);
+        const all = (await commentsOf(pr.number)).map((c) => c.body).join('\n');
+        expect(all).not.toContain('could not decide');
+      }, 180_000);
+
+    if (scenarios.has('under-privileged'))
+      it("answers an under-privileged bot's /approve with the fix, merges nothing, and doctor names both gaps", async () => {
+        const pr = await gatedProdPr('6666666fffffff');
+        // Below the documented least privilege: read on the deploy repo, and the approvers' team secret to it.
+        github.setAccess(REPO, botLogin, 'read');
+        github.setTeamPrivacy('bootcamp', 'sre', 'secret');
+        try {
+          await github.comment(REPO, pr.number, 'carol', '/approve');
+          const reply = await eventually(
+            'the explanatory reply',
+            async () =>
+              (await commentsOf(pr.number)).find(
+                (c) => c.login === botLogin && c.body.startsWith('@carol promobot could not decide'),
+              ),
+            5_000 + 45_000,
+          );
+          expect(reply.body).toContain(
+            "GitHub does not let promobot read @carol's permission on bootcamp/notes-deploy",
+          );
+          expect(reply.body).toContain('not your rights');
+          expect(reply.body).toContain("give promobot's account the Write role");
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+          expect(github.pull(REPO, pr.number)).toMatchObject({ state: 'open', merged: false });
+
+          const { code, out } = await doctor();
+          expect(code).toBe(1);
+          expect(out).toMatch(
+            /\[FAIL\] bootcamp\/notes-deploy: read another user's permission: .*\[missing: read-permission\]/,
+          );
+          expect(out).toMatch(
+            /\[FAIL\] bootcamp\/notes-deploy: read the members of team:bootcamp\/sre: .*\[missing: read-org-teams\]/,
+          );
+        } finally {
+          github.setAccess(REPO, botLogin, 'write');
+          github.setTeamPrivacy('bootcamp', 'sre', 'closed');
+        }
+        const fixed = await doctor();
+        expect(fixed.out).not.toMatch(/\[FAIL\] bootcamp\/notes-deploy/);
+        await github.comment(REPO, pr.number, 'carol', '/approve');
+        await eventually('the merge after the fix', () => merged(pr.number), 90_000);
+      }, 180_000);
+
+    if (scenarios.has('fine-grained'))
+      it('passes doctor and the whole flow with a fine-grained token holding the documented permissions', async () => {
+        const fine = github.addUser('promobot-fine', {
+          fineGrained: { owner: 'bootcamp', permissions: DOCUMENTED_FINE },
+        });
+        github.setAccess(REPO, 'promobot-fine', 'write');
+        github.addOrgMember('bootcamp', 'promobot-fine');
+        await startBot('promobot-fine', fine.token);
+
+        const { out } = await doctor();
+        expect(out).not.toMatch(/\[FAIL\] .*bootcamp\/notes-deploy/);
+        expect(out).toMatch(/\[ok\] +bootcamp\/notes-deploy token: .*fine-grained/);
+        expect(out).toMatch(/\[ok\] +bootcamp\/notes-deploy: read the members of team:bootcamp\/sre/);
+
+        const pr = await gatedProdPr('7777777aaaaaaa');
+        expect(github.pull(REPO, pr.number)?.author.login).toBe('promobot-fine');
+        await github.comment(REPO, pr.number, 'carol', '/approve');
+        await eventually('the merge with the fine-grained token', () => merged(pr.number), 90_000);
+
+        await github.flush();
+        expect(github.violations).toEqual([]);
+        expect(github.answerProblems).toEqual([]);
+      }, 180_000);
+  });
+}
+
+world(
+  'approvals on a GitHub that applies its access rules',
+  new Set(['approvals', 'secret-team', 'under-privileged']),
+);
+world(
+  "GitHub's refusals promobot meets: branch protection, rate limits, and a fine-grained token",
+  new Set(['protection', 'rate-limit', 'fine-grained']),
+);
