@@ -1041,9 +1041,10 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
         return new Answer(204);
       }
       case 'repos/list-webhooks':
-        // Repository hooks are for repository admins: anyone else gets 404 (docs.github.com REST "Repository
-        // webhooks" lists 404 as the only refusal; admin is needed: https://github.com/orgs/community/discussions/132426).
-        if (access !== 'admin') return notFound();
+        // Repository hooks are for repository admins (and Apps with the Webhooks permission): anyone else gets 404
+        // (docs.github.com REST "Repository webhooks" lists 404 as the only refusal; admin is needed:
+        // https://github.com/orgs/community/discussions/132426).
+        if (!managesHooks()) return notFound();
         return paged(hooks.filter((h) => h.repo === repo).map(renderHook), query, path);
       case 'repos/create-webhook': {
         if (!managesHooks()) return notFound();
