@@ -221,7 +221,7 @@ export const intake: Bench = {
       const chatVerdict =
         chatRow && baseline
           ? `Comments that ask nothing: ${Math.round(chatRow.perSecond)}/s, ${Math.round(share(chatRow) * 100)} % of the ` +
-            `\`/healthz\` floor and ${Math.round(chatRow.perSecond / Math.max(1, rows[1]?.perSecond ?? 1))}× the queued ` +
+            `\`/healthz\` floor and ${(chatRow.perSecond / Math.max(1, rows[1]?.perSecond ?? 1)).toFixed(1)}× the queued ` +
             'Gitea push row: they are verified, parsed and screened against the policies, and never touch Redis.'
           : '';
       return [
