@@ -171,6 +171,8 @@ function world(name: string, scenarios: ReadonlySet<Scenario>) {
       await startBot('promobot', token);
     }, 120_000);
 
+    // Closing drains the jobs in flight, as SIGTERM does: one may be waiting up to a minute for a PR's lock or a
+    // rate limit's end, so the hook gets longer than the default minute.
     afterAll(async () => {
       keepLog();
       await promobot?.close();
@@ -179,7 +181,7 @@ function world(name: string, scenarios: ReadonlySet<Scenario>) {
       await redis?.close();
       deploy?.cleanup();
       if (home) rmSync(home, { recursive: true, force: true });
-    });
+    }, 180_000);
 
     /** Pushes `tag` to Harbor and waits for its gated prod PR. */
     async function gatedProdPr(tag: string) {
