@@ -10,7 +10,7 @@ import {
   type EventWorker,
   type HandlerRegistry,
 } from '../queue/index.js';
-import type { Command } from './index.js';
+import type { Command } from './command.js';
 import { runUntilStopped, type Running } from './serve.js';
 
 export interface WorkerDeps {
