@@ -339,6 +339,14 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
             pr.headSha,
             meta.tag,
           ),
+        mergeLock: (pr, run) =>
+          chatops.withPullRequestLock(
+            policy.spec.deployRepo.scm,
+            repoRef(policy.spec.deployRepo.repo),
+            pr.number,
+            jobLogger,
+            run,
+          ),
         mergeReadiness: async (pr, env, meta) => {
           const readiness = await chatops.mergeReadiness(pr, env, meta);
           return readiness.ready ? { ...readiness, trailers: await chatops.mergeTrailers(pr) } : readiness;
