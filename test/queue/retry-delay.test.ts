@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TransientError } from '../../src/errors/index.js';
-import { exponentialDelay } from '../../src/errors/index.js';
+import { exponentialDelay, TransientError } from '../../src/errors/index.js';
 import { retryDelay } from '../../src/queue/index.js';
 
 const options = { baseMs: 1000, maxMs: 60_000 };
