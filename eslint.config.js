@@ -2,6 +2,9 @@
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import importPlugin from 'eslint-plugin-import';
+import layers from './layers.cjs';
+
+const { PURE_DECIDERS, EFFECT_PACKAGES, EFFECT_BUILTINS } = layers;
 
 export default tseslint.config(
   { ignores: ['dist/**', 'coverage/**', 'node_modules/**', 'reports/**', '.stryker-tmp/**'] },
@@ -10,12 +13,59 @@ export default tseslint.config(
   {
     files: ['**/*.ts'],
     plugins: { import: importPlugin },
-    settings: { 'import/resolver': { node: { extensions: ['.ts', '.js'] } } },
+    settings: {
+      // Maps `./x.js` in an import to `x.ts`, so the import rules see the real graph (the node resolver saw none
+      // of the project's own imports, and import/no-cycle passed every cycle).
+      'import/resolver': { typescript: { project: './tsconfig.json' } },
+      // Imported files are TypeScript too: without this the plugin cannot parse them and sees no edges.
+      'import/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import/extensions': ['.ts', '.js'],
+    },
     rules: {
       'no-console': 'error',
       'import/no-cycle': ['error', { maxDepth: 10 }],
+      // ARCHITECTURE.md: the webhook intake never reaches a deploy repo or an SCM host (`npm run lint:deps` checks
+      // what is reachable; this names the direct import in the editor).
+      'import/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            {
+              target: './src/http',
+              from: ['./src/git', './src/scm'],
+              except: ['./types.ts'],
+              message: 'http answers from the request and the queue; it never reaches git or an SCM host.',
+            },
+          ],
+        },
+      ],
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // The lint configuration shared with dependency-cruiser is CommonJS, as dependency-cruiser reads it.
+    files: ['*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // ARCHITECTURE.md: a pure decider imports no effect.
+    files: PURE_DECIDERS,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: EFFECT_BUILTINS.flatMap((name) => [name, `node:${name}`]).map((name) => ({
+            name,
+            message: 'a pure decider takes data and returns a decision; effects belong to its caller.',
+          })),
+          patterns: EFFECT_PACKAGES.map((name) => ({
+            group: [name, `${name}/*`],
+            message: 'a pure decider takes data and returns a decision; effects belong to its caller.',
+          })),
+        },
+      ],
     },
   },
   {

@@ -1,4 +1,4 @@
-import type { GateStatus } from '../gates/index.js';
+import type { GateStatus } from '../gates/rounds.js';
 import type { Environment } from '../policy/schema.js';
 import type { CommitStatus } from '../scm/types.js';
 import { countedApprovals, type PromotionState } from './promotion-state.js';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { doctorPassed, renderChecklist, runDoctor } from '../setup/index.js';
-import type { Command } from './index.js';
+import type { Command } from './command.js';
 
 const USAGE = `Usage: promobot doctor
 

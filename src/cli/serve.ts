@@ -5,7 +5,7 @@ import type { Logger } from '../logger/index.js';
 import { createMetrics, type Metrics } from '../metrics/index.js';
 import { createPolicyStore, type PolicyStore } from '../policy/index.js';
 import { createEventProducer } from '../queue/index.js';
-import type { CliIo, Command } from './index.js';
+import type { CliIo, Command } from './command.js';
 
 export interface Running {
   readonly url?: string;

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createMetrics } from '../metrics/index.js';
-import type { Command } from './index.js';
+import type { Command } from './command.js';
 import { runUntilStopped, startServe } from './serve.js';
 import { startWorker } from './worker.js';
 

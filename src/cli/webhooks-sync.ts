@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { formatProblem, loadPolicies } from '../policy/index.js';
 import { renderSyncOutcomes, syncWebhooks } from '../setup/index.js';
-import type { Command } from './index.js';
+import type { Command } from './command.js';
 
 const USAGE = `Usage: promobot webhooks sync [--check | --force]
 

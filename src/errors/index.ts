@@ -68,3 +68,4 @@ export function isPermanent(error: unknown): error is PermanentError {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+export { exponentialDelay } from './backoff.js';

@@ -1,3 +1,5 @@
+import { exponentialDelay } from '../errors/backoff.js';
+
 /**
  * Delay before retry number `attempt` (1-based): exponential from `baseMs`, capped at `maxMs`, with full jitter
  * so writers that lost the same race do not collide again in lockstep. `random` is injectable for tests.
@@ -7,7 +9,7 @@ export function backoffDelay(
   options: { baseMs: number; maxMs: number },
   random: () => number = Math.random,
 ): number {
-  const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.max(0, attempt - 1));
+  const ceiling = exponentialDelay(attempt, options);
   return Math.floor(random() * ceiling);
 }
 

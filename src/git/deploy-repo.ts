@@ -13,6 +13,7 @@ import { DeployRepoOptions } from './schema.js';
 import type { Trailers } from './trailers.js';
 import { createWorkingCopy, type CommitPart } from './working-copy.js';
 import { repoKey, workingCopyDir } from './working-copy-dir.js';
+import { redisKeys } from '../redis/keys.js';
 
 const SKIPPED = Symbol('skipped');
 
@@ -211,7 +212,7 @@ export function createDeployRepo(input: DeployRepoOptions, deps: DeployRepoDeps)
   ): Promise<T | typeof SKIPPED> => {
     const lease = await acquireRepoLock({
       redis: deps.redis,
-      key: `${options.lock.prefix}:git-lock:${key}`,
+      key: redisKeys(options.lock.prefix).gitLock(key),
       ttlMs: options.lock.ttlMs,
       waitMs: options.lock.waitMs,
       logger,

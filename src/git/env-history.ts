@@ -1,6 +1,8 @@
 import { parseTrailers } from './parse-trailers.js';
 import type { RunGit } from './run-git.js';
-import type { Trailers } from './trailers.js';
+import type { TagRun } from './tag-run.js';
+
+export type { TagRun } from './tag-run.js';
 
 /**
  * How far back a history read looks: the newest 1,000 commits of the deploy branch's first-parent history that
@@ -25,22 +27,6 @@ const HASH = /^[0-9a-f]{40,64}$/;
 /** Caps on what a commit's author sets, so a history is bounded whatever the commits say. */
 const MAX_SUBJECT = 200;
 const MAX_TRAILERS = 20;
-
-/** One stretch of time during which a tag ran in the environment. */
-export interface TagRun {
-  tag: string;
-  /** When the tag appeared (committer time of `commit`, epoch ms); null when it ran before the depth limit. */
-  since: number | null;
-  /** The first-parent commit that brought the tag in; null when before the depth limit. */
-  commit: string | null;
-  /** The commit that took it out; null while it still runs. */
-  endedBy: string | null;
-  /** Who made `commit`: `Name <email>` of its author (a person's hand edit, a merge, a revert, or the bot). */
-  author: string | null;
-  subject: string | null;
-  /** `Promobot-*` trailers of `commit`, where the bot wrote them: who and why. */
-  trailers: Trailers;
-}
 
 export interface EnvHistory {
   /** The commit the history was read from. */

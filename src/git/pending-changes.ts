@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import { PermanentError } from '../errors/index.js';
 import type { Logger } from '../logger/index.js';
+import { redisKeys } from '../redis/keys.js';
 
 /** One change waiting to be committed: the newest `value` for `key` (e.g. `chat-ui/dev`) by `order`. */
 export interface PendingEntry<T> {
@@ -82,8 +83,8 @@ export interface PendingChangesOptions<T> {
  */
 export function createPendingChanges<T>(options: PendingChangesOptions<T>): PendingChanges<T> {
   const prefix = options.prefix ?? 'promobot';
-  const pendingKey = `${prefix}:pending:${options.repo}`;
-  const landedKey = `${prefix}:landed:${options.repo}`;
+  const pendingKey = redisKeys(prefix).pending(options.repo);
+  const landedKey = redisKeys(prefix).landed(options.repo);
   const { redis, schema, logger } = options;
 
   return {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { simpleGit, type SimpleGit } from 'simple-git';
-import { PermanentError, TransientError } from '../errors/index.js';
+import { exponentialDelay, PermanentError, TransientError } from '../errors/index.js';
 import { scrubSecrets, type Logger } from '../logger/index.js';
 import { classifyGitError } from './classify-git-error.js';
 
@@ -149,7 +149,7 @@ export function createGitRunner(options: GitRunnerOptions): RunGit {
         }
         const transient = error instanceof TransientError && !(error instanceof PushRejectedError);
         if (!NETWORK.has(operation) || !transient || attempt >= 4) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** (attempt - 1)));
+        await new Promise((resolve) => setTimeout(resolve, exponentialDelay(attempt, { baseMs: 250 })));
       }
     }
   };

@@ -1,4 +1,5 @@
 import { pino, type Logger, type DestinationStream, type LevelWithSilent } from 'pino';
+import { traceFields } from './trace.js';
 
 export type { Logger } from 'pino';
 
@@ -34,7 +35,10 @@ export interface LoggerOptions {
   base?: Record<string, unknown>;
 }
 
-/** The one pino factory: JSON lines, ISO time, secrets redacted. */
+/**
+ * The one pino factory: JSON lines, ISO time, secrets redacted, and inside a job the delivery and correlation ids
+ * of what caused it on every line (`runWithTrace`).
+ */
 export function createLogger(options: LoggerOptions = {}): Logger {
   return pino(
     {
@@ -43,6 +47,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
+      mixin: (_object, _level, logger) => traceFields(() => logger.bindings()),
     },
     options.destination,
   );
@@ -64,4 +69,5 @@ export function scrubSecrets(text: string, secrets: readonly string[] = []): str
   return out;
 }
 
+export { Trace, currentTrace, runWithTrace } from './trace.js';
 export { createLogThrottle, type LogThrottle, type LogThrottleOptions } from './throttle.js';

@@ -1,4 +1,4 @@
-import type { TagRun } from '../git/index.js';
+import type { TagRun } from '../git/tag-run.js';
 
 /** At most this many tags are named in a refusal, newest first; the rest are counted. */
 const LISTED_TAGS = 10;

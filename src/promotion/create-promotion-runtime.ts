@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import { ConfigError, PermanentError, PromobotError, errorMessage } from '../errors/index.js';
 import type { ScmKind } from '../events/index.js';
@@ -18,6 +17,7 @@ import {
   type PromotionPolicy,
 } from '../policy/index.js';
 import type { HandlerRegistry } from '../queue/index.js';
+import { connectRedis, redisKeys } from '../redis/index.js';
 import { createChatopsRuntime, type ChatopsRuntime } from '../chatops/index.js';
 import { createGateRunner, createPrometheusClient, type GateRunner } from '../gates/index.js';
 import { openRollback } from './open-rollback.js';
@@ -28,7 +28,7 @@ import { handleImagePushed } from './handle-image-pushed.js';
 import { parsePromotionBranch } from './promotion-meta.js';
 import { reconcileApp } from './reconcile-app.js';
 import { createPendingRequesters, settleRequesters } from './requesters.js';
-import { createReconcileQueue, createReconcileWorker, type ReconcileJob } from './reconcile-queue.js';
+import { createReconcileQueue, createReconcileWorker, type ReconcileJob } from '../queue/reconcile-queue.js';
 
 // Newest push wins: an older event never replaces a newer one (KEYS[1] hash; ARGV: at, tag, digest).
 const RECORD_PUSH = `
@@ -65,8 +65,8 @@ export interface PromotionRuntimeOptions {
 export async function createPromotionRuntime(options: PromotionRuntimeOptions): Promise<PromotionRuntime> {
   const { config } = options;
   const logger = options.logger.child({ component: 'promotion' });
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
-  redis.on('error', () => undefined);
+  const redis = connectRedis(config.redisUrl, { kind: 'blocking' });
+  const keys = redisKeys(config.queuePrefix);
   const policies = createPolicyStore({ dir: config.policiesDir, logger });
   await policies.load();
   const missing = new Set<string>();
@@ -149,7 +149,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     return repo;
   };
   const pendingRequesters = createPendingRequesters(redis, config.queuePrefix);
-  const pushedKey = (policy: string, app: string) => `${config.queuePrefix}:pushed:${policy}:${app}`;
+  const pushedKey = (policy: string, app: string) => keys.pushed(policy, app);
 
   const queue = createReconcileQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix });
   const requestReconcile = (policy: string, app: string, reason: string) =>
@@ -266,7 +266,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     }
     const lease = await acquireRepoLock({
       redis,
-      key: `${config.queuePrefix}:app-lock:${job.policy}:${job.app}`,
+      key: keys.appLock(job.policy, job.app),
       // Renewed every third while held; short, so a killed worker blocks the app only briefly.
       ttlMs: 15_000,
       waitMs: 10 * 60_000,
@@ -274,7 +274,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     });
     try {
       // A run that started after this request was made saw everything the request is about.
-      const startedKey = `${config.queuePrefix}:reconciled:${job.policy}:${job.app}`;
+      const startedKey = keys.reconciled(job.policy, job.app);
       const lastStart = Number((await redis.get(startedKey)) ?? 0);
       if (lastStart > enqueuedAt) {
         jobLogger.debug({ lastStart, enqueuedAt }, 'a later reconcile already covered this request');
@@ -338,6 +338,14 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
             pr.number,
             pr.headSha,
             meta.tag,
+          ),
+        mergeLock: (pr, run) =>
+          chatops.withPullRequestLock(
+            policy.spec.deployRepo.scm,
+            repoRef(policy.spec.deployRepo.repo),
+            pr.number,
+            jobLogger,
+            run,
           ),
         mergeReadiness: async (pr, env, meta) => {
           const readiness = await chatops.mergeReadiness(pr, env, meta);

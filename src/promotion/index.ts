@@ -36,4 +36,4 @@ export {
   createReconcileWorker,
   RECONCILE_QUEUE,
   ReconcileJob,
-} from './reconcile-queue.js';
+} from '../queue/reconcile-queue.js';

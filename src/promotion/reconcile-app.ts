@@ -72,6 +72,8 @@ export interface ReconcileDeps {
     env: Environment,
     meta: PromotionMeta,
   ) => Promise<{ ready: boolean; why: string; trailers?: string }>;
+  /** Holds the PR's ChatOps lock around the merge decision and the merge, so no command lands in between. */
+  mergeLock?: <T>(pr: PullRequest, run: () => Promise<T>) => Promise<T>;
   /**
    * A promotion PR now carries a candidate on `pr.headSha` (opened, updated, or found as it was): gates start
    * their rounds for that head, and approvals given for an older head stop counting. Idempotent per head.
@@ -375,27 +377,9 @@ async function tryMerge(
           body: listed.body,
         }
       : listed;
-  let trailers: string | undefined;
-  if (deps.mergeReadiness) {
-    const readiness = await deps.mergeReadiness(pr, env, meta);
-    if (!readiness.ready) {
-      log.info({ pr: pr.number, why: readiness.why }, 'promotion PR not ready to merge');
-      // The host is still working out mergeability: nothing else will say when it is done, so look again.
-      if (pr.mergeable === null)
-        await deps.scheduleRecheck(deps.now() + 10_000, `mergeability of #${pr.number} still being computed`);
-      return false;
-    }
-    trailers = readiness.trailers;
-  } else if (env.gates.length > 0 || (env.approvals?.required ?? 0) > 0) {
-    // Gates and approvals are decided elsewhere; without that decision the bot never merges such a PR.
-    return false;
-  }
-  const result = await deps.scm.mergePullRequest(deps.repo, pr.number, {
-    method: env.mergeMethod,
-    headSha: pr.headSha,
-    title: renderPullRequestTitle(meta),
-    ...(trailers ? { message: trailers } : {}),
-  });
+  const decideAndMerge = () => decideAndMergeNow(pr, env, meta, deps, log);
+  const result = deps.mergeLock ? await deps.mergeLock(pr, decideAndMerge) : await decideAndMerge();
+  if (result === 'not ready') return false;
   if (result.merged || result.alreadyMerged) {
     log.info({ pr: pr.number }, 'promotion PR merged');
     return true;
@@ -407,4 +391,35 @@ async function tryMerge(
     await reportMergeRefusal(deps.scm, deps.repo, pr, result.reason);
   }
   return false;
+}
+
+/** The readiness check and the merge call, with nothing in between (the caller may hold the PR's lock). */
+async function decideAndMergeNow(
+  pr: PullRequest,
+  env: Environment,
+  meta: PromotionMeta,
+  deps: ReconcileDeps,
+  log: Logger,
+) {
+  let trailers: string | undefined;
+  if (deps.mergeReadiness) {
+    const readiness = await deps.mergeReadiness(pr, env, meta);
+    if (!readiness.ready) {
+      log.info({ pr: pr.number, why: readiness.why }, 'promotion PR not ready to merge');
+      // The host is still working out mergeability: nothing else will say when it is done, so look again.
+      if (pr.mergeable === null)
+        await deps.scheduleRecheck(deps.now() + 10_000, `mergeability of #${pr.number} still being computed`);
+      return 'not ready' as const;
+    }
+    trailers = readiness.trailers;
+  } else if (env.gates.length > 0 || (env.approvals?.required ?? 0) > 0) {
+    // Gates and approvals are decided elsewhere; without that decision the bot never merges such a PR.
+    return 'not ready' as const;
+  }
+  return deps.scm.mergePullRequest(deps.repo, pr.number, {
+    method: env.mergeMethod,
+    headSha: pr.headSha,
+    title: renderPullRequestTitle(meta),
+    ...(trailers ? { message: trailers } : {}),
+  });
 }

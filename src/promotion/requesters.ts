@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger/index.js';
 import type { PromotionMeta } from './promotion-meta.js';
+import { redisKeys } from '../redis/keys.js';
 
 /**
  * Who asked (`/promote`, `/rollback`) for an app in an environment, between the comment and the reconcile that
@@ -15,7 +16,7 @@ export interface PendingRequesters {
 
 export function createPendingRequesters(redis: Redis, prefix: string): PendingRequesters {
   const key = (policy: string, app: string, kind: string, env: string) =>
-    `${prefix}:requested:${policy}:${app}:${kind}:${env}`;
+    redisKeys(prefix).requested(policy, app, kind, env);
   return {
     async add(policy, app, kind, env, actor) {
       await redis.sadd(key(policy, app, kind, env), actor);

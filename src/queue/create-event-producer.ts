@@ -1,7 +1,8 @@
 import { FlowProducer, Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Logger } from '../logger/index.js';
 import { errorMessage } from '../errors/index.js';
+import { connectRedis } from '../redis/connection.js';
+import { redisKeys } from '../redis/keys.js';
 import { JobData, type JobId } from './job-data.js';
 import { BACKOFF_TYPE, DEDUPE_WINDOW_SECONDS, EVENTS_QUEUE, JOB_ATTEMPTS } from './queue-names.js';
 import { QueueUnavailableError } from './queue-unavailable-error.js';
@@ -47,13 +48,9 @@ export interface EventProducerOptions {
  */
 export function createEventProducer(options: EventProducerOptions): EventProducer {
   const logger = options.logger.child({ component: 'queue-producer' });
-  const connection = new Redis(options.redisUrl, {
-    enableOfflineQueue: false,
-    commandTimeout: options.commandTimeoutMs ?? 1000,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 2000,
-    // Keep trying in the background; each request meanwhile fails fast.
-    retryStrategy: (times) => Math.min(times * 100, 1000),
+  const connection = connectRedis(options.redisUrl, {
+    kind: 'intake',
+    commandTimeoutMs: options.commandTimeoutMs ?? 1000,
   });
   let connectionDown = false;
   connection.on('error', (error: Error) => {
@@ -69,7 +66,8 @@ export function createEventProducer(options: EventProducerOptions): EventProduce
   queue.on('error', () => undefined);
   const flows = new FlowProducer({ connection, prefix: options.prefix });
   flows.on('error', () => undefined);
-  const jobKey = (jobId: string) => `${options.prefix}:${EVENTS_QUEUE}:${jobId}`;
+  const keys = redisKeys(options.prefix);
+  const jobKey = (jobId: string) => keys.jobKey(EVENTS_QUEUE, jobId);
   const attempts = options.attempts ?? JOB_ATTEMPTS;
 
   let closing: Promise<void> | undefined;

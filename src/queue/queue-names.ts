@@ -26,3 +26,27 @@ export const BACKOFF_TYPE = 'promobot';
  * although every handler is safe to redo.
  */
 export const MAX_STALLED_COUNT = 50;
+
+/** The queue of "look at this app again" requests: after a landing, a merge, a restart, or when a soak ends. */
+export const RECONCILE_QUEUE = 'reconcile';
+
+/** The queue of gate and watch rounds: one delayed job per round, so a soak survives restarts. */
+export const GATES_QUEUE = 'gates';
+
+/** Every queue promobot runs, for tools that look at all of them. */
+export const QUEUES = [EVENTS_QUEUE, RECONCILE_QUEUE, GATES_QUEUE] as const;
+
+/**
+ * Options of a job on the reconcile and gates queues: kept a day after success (10,000 at most) and a week after
+ * failure, for inspection; retried like events (`BACKOFF_TYPE`, `JOB_ATTEMPTS`).
+ */
+export function retainedJobOptions(jobId: string, delayMs = 0) {
+  return {
+    jobId,
+    delay: Math.max(0, delayMs),
+    attempts: JOB_ATTEMPTS,
+    backoff: { type: BACKOFF_TYPE },
+    removeOnComplete: { age: 24 * 3600, count: 10_000 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  };
+}

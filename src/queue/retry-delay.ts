@@ -1,4 +1,4 @@
-import { isTransient } from '../errors/index.js';
+import { exponentialDelay, isTransient } from '../errors/index.js';
 
 export interface RetryDelayOptions {
   /** Delay before the first retry; doubled on each later one. */
@@ -15,7 +15,7 @@ export interface RetryDelayOptions {
  * retryDelay(3, new TransientError('429', { retryAfterMs: 60_000 }), { baseMs: 1000, maxMs: 300_000 }); // 60000
  */
 export function retryDelay(attemptsMade: number, error: unknown, options: RetryDelayOptions): number {
-  const exponential = Math.min(options.maxMs, options.baseMs * 2 ** Math.max(0, attemptsMade - 1));
+  const exponential = exponentialDelay(attemptsMade, options);
   const asked = isTransient(error) ? (error.retryAfterMs ?? 0) : 0;
   return Math.max(exponential, asked);
 }

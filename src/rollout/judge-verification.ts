@@ -1,3 +1,4 @@
+import { exponentialDelay } from '../errors/backoff.js';
 import type { RolloutDecision, RolloutEvidence } from './decide-rollout.js';
 
 /** One Application's answer in a verification round: its decision, or why Argo CD could not be asked. */
@@ -59,7 +60,10 @@ export function judgeVerification(round: VerificationRound): Verification {
       evidence: {},
     };
   }
-  const backoff = Math.min(FIRST_RETRY_MS * 2 ** Math.min(round.attempt, 10), MAX_RETRY_MS);
+  const backoff = exponentialDelay(Math.min(round.attempt, 10) + 1, {
+    baseMs: FIRST_RETRY_MS,
+    maxMs: MAX_RETRY_MS,
+  });
   return { state: 'waiting', reason, retryInMs: Math.min(backoff, left) };
 }
 

@@ -8,7 +8,7 @@ import { checkApproverAccess } from './check-approver-access.js';
 import { checkMergeProtection } from './check-merge-protection.js';
 import { checkGitRead } from './check-git-read.js';
 import { checkGitHubPermissions, FINE_GRAINED_NEEDS } from './check-github-permissions.js';
-import type { DoctorCheck } from './doctor-check.js';
+import { failCheck, type DoctorCheck } from './doctor-check.js';
 import { createGiteaApi } from './gitea-hooks.js';
 import { githubAppTokens, judgeAppPermissions } from './github-app-access.js';
 import { createGitHubApi } from './github-hooks.js';
@@ -39,6 +39,7 @@ export async function checkDeployRepos(
     let token = scm === 'gitea' ? config.gitea.token : config.github.token;
     const hostUrl = scm === 'gitea' ? config.gitea.url : config.github.apiUrl;
     const name = `${repo} token`;
+    const tokenFailure = (detail: string, fix: string) => failCheck('SCM tokens', name, detail, fix);
     // A GitHub App: an installation token now (doctor is done long before it expires), its identity from GET /app.
     let app: { login: string; permissions: Readonly<Record<string, string>> } | undefined;
     if (scm === 'github' && appTokens) {
@@ -46,27 +47,19 @@ export async function checkDeployRepos(
         token = await appTokens.token();
         app = { login: await appTokens.login(), permissions: await appTokens.permissions() };
       } catch (error) {
-        checks.push({
-          group: 'SCM tokens',
-          name,
-          status: 'fail',
-          detail: errorMessage(error),
-          fix: adviseHookFailure('github', repo, error),
-        });
+        checks.push(tokenFailure(errorMessage(error), adviseHookFailure('github', repo, error)));
         continue;
       }
     }
     if (token === undefined || hostUrl === undefined) {
-      checks.push({
-        group: 'SCM tokens',
-        name,
-        status: 'fail',
-        detail: `policy ${policy.metadata.name} keeps its deploy repo on ${scm}, but ${scm === 'gitea' ? 'GITEA_URL or GITEA_TOKEN' : 'GITHUB_TOKEN (or GITHUB_APP_*)'} is not set`,
-        fix:
+      checks.push(
+        tokenFailure(
+          `policy ${policy.metadata.name} keeps its deploy repo on ${scm}, but ${scm === 'gitea' ? 'GITEA_URL or GITEA_TOKEN' : 'GITHUB_TOKEN (or GITHUB_APP_*)'} is not set`,
           scm === 'gitea'
             ? 'set GITEA_URL and GITEA_TOKEN (a token with write:repository, write:issue, read:organization, read:user; see docs/ACCESS.md)'
             : 'set GITHUB_TOKEN (repo and read:org scopes), or GITHUB_APP_ID, GITHUB_APP_INSTALLATION_ID and GITHUB_APP_PRIVATE_KEY for a GitHub App',
-      });
+        ),
+      );
     } else {
       const api =
         scm === 'gitea'
@@ -90,13 +83,7 @@ export async function checkDeployRepos(
         if (scm === 'github' && access.scopes === undefined)
           checks.push(await checkGitHubPermissions(api, repo, branch));
       } catch (error) {
-        checks.push({
-          group: 'SCM tokens',
-          name,
-          status: 'fail',
-          detail: errorMessage(error),
-          fix: adviseToken(scm, repo, hostUrl, error),
-        });
+        checks.push(tokenFailure(errorMessage(error), adviseToken(scm, repo, hostUrl, error)));
       }
       // The look-ups ChatOps makes to decide commands, through the same ScmHost the worker uses.
       const host = createScmHost(scm, {

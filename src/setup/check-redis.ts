@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis';
 import { errorMessage } from '../errors/index.js';
+import { connectRedis } from '../redis/connection.js';
 import type { DoctorCheck } from './doctor-check.js';
 
 /** A Redis URL without its password, for output. */
@@ -9,14 +9,7 @@ function shown(url: string): string {
 
 /** Redis answers PING within the timeout (one attempt, no retries: a checklist must not hang). */
 export async function checkRedis(redisUrl: string, timeoutMs = 3_000): Promise<DoctorCheck> {
-  const redis = new Redis(redisUrl, {
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    retryStrategy: () => null,
-  });
-  redis.on('error', () => undefined);
+  const redis = connectRedis(redisUrl, { kind: 'probe', connectTimeoutMs: timeoutMs });
   const base = { group: 'Redis', name: shown(redisUrl) };
   try {
     await redis.connect();

@@ -13,6 +13,11 @@ export interface DoctorCheck {
   readonly fix?: string;
 }
 
+/** A failed check, with the exact fix. */
+export function failCheck(group: string, name: string, detail: string, fix: string): DoctorCheck {
+  return { group, name, status: 'fail', detail, fix };
+}
+
 const MARK: Record<CheckStatus, string> = { pass: '[ok]  ', warn: '[warn]', fail: '[FAIL]', skip: '[skip]' };
 
 /** True when nothing failed; warnings and skipped checks pass. */

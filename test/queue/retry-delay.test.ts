@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TransientError } from '../../src/errors/index.js';
+import { exponentialDelay, TransientError } from '../../src/errors/index.js';
 import { retryDelay } from '../../src/queue/index.js';
 
 const options = { baseMs: 1000, maxMs: 60_000 };
@@ -19,5 +19,18 @@ describe('queue/retryDelay()', () => {
 
   it('ignores a Retry-After shorter than the backoff', () => {
     expect(retryDelay(3, new TransientError('429', { retryAfterMs: 10 }), options)).toBe(4000);
+  });
+});
+
+describe('errors/exponentialDelay(), the one backoff formula', () => {
+  it('starts at the base, doubles, and stops at the cap', () => {
+    expect([1, 2, 3, 4, 5].map((n) => exponentialDelay(n, { baseMs: 250, maxMs: 2000 }))).toEqual([
+      250, 500, 1000, 2000, 2000,
+    ]);
+  });
+
+  it('has no cap unless given one, and treats attempt 0 as the first', () => {
+    expect(exponentialDelay(11, { baseMs: 500 })).toBe(512_000);
+    expect(exponentialDelay(0, { baseMs: 500 })).toBe(500);
   });
 });

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { ScmKind } from '../../events/index.js';
 import { PromotionState } from '../promotion-state.js';
+import { redisKeys } from '../../redis/keys.js';
 
 /** One PR (or issue) of a deploy repo on a code host. */
 export interface PullRequestKey {
@@ -64,20 +65,20 @@ export interface ChatopsStore {
 
 /** The Redis side of ChatOps, under `prefix`. States are kept without expiry: a PR may wait for weeks. */
 export function createChatopsStore(redis: Redis, prefix: string): ChatopsStore {
-  const base = (key: PullRequestKey) =>
-    `${prefix}:chatops:${key.scm}:${key.repo.toLowerCase()}:${String(key.number)}`;
+  const keys = redisKeys(prefix);
+  const stateKey = (key: PullRequestKey) => keys.chatopsState(key.scm, key.repo, key.number);
   const commentKey = (key: PullRequestKey, commentId: number) =>
-    `${prefix}:chatops:comment:${key.scm}:${key.repo.toLowerCase()}:${String(commentId)}`;
+    keys.chatopsComment(key.scm, key.repo, commentId);
   return {
     async load(key) {
-      const raw = await redis.get(`${base(key)}:state`);
+      const raw = await redis.get(stateKey(key));
       if (raw === null) return null;
       const parsed = StoredPromotion.safeParse(JSON.parse(raw));
       // A record from another version is as good as none: the status comment still has the state.
       return parsed.success ? parsed.data : null;
     },
     async save(key, stored) {
-      await redis.set(`${base(key)}:state`, JSON.stringify(StoredPromotion.parse(stored)));
+      await redis.set(stateKey(key), JSON.stringify(StoredPromotion.parse(stored)));
     },
     async claimComment(key, commentId, holder) {
       const result = await redis.eval(CLAIM, 1, commentKey(key, commentId), holder, CLAIM_TTL_SECONDS);
@@ -89,6 +90,6 @@ export function createChatopsStore(redis: Redis, prefix: string): ChatopsStore {
     async releaseComment(key, commentId) {
       await redis.del(commentKey(key, commentId));
     },
-    lockKey: (key) => `${base(key)}:lock`,
+    lockKey: (key) => keys.chatopsLock(key.scm, key.repo, key.number),
   };
 }

@@ -146,6 +146,17 @@ export interface ChatopsRuntime {
   mergeReadiness(pr: PullRequest, env: Environment, meta: PromotionMeta): Promise<MergeReadiness>;
   /** `Promobot-Approved-By:` trailers for the merge commit of this PR; empty when nobody approved. */
   mergeTrailers(pr: PullRequest): Promise<string>;
+  /**
+   * Runs `run` holding the PR's lock, the one every command on the PR takes: promotion decides and merges inside it,
+   * so a `/hold` is either in the state it reads or handled after the merge, never accepted in between.
+   */
+  withPullRequestLock<T>(
+    scm: ScmKind,
+    repo: RepoRef,
+    pr: number,
+    logger: Logger,
+    run: () => Promise<T>,
+  ): Promise<T>;
 }
 
 /** Everything known about one promotion PR while handling an event, under its lock. */
@@ -777,5 +788,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     recordRequester,
     mergeReadiness,
     mergeTrailers,
+    withPullRequestLock: (scmKind, repo, number, logger, run) =>
+      withLock({ scm: scmKind, repo: repo.fullName, number }, logger, run),
   };
 }

@@ -1,10 +1,12 @@
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
-import { errorMessage, isPermanent, PermanentError } from '../../errors/index.js';
+import { Queue } from 'bullmq';
+import { PermanentError } from '../../errors/index.js';
 import type { RepoRef } from '../../events/index.js';
 import type { Logger } from '../../logger/index.js';
 import type { PromotionPolicy } from '../../policy/schema.js';
-import { BACKOFF_TYPE, JOB_ATTEMPTS, MAX_STALLED_COUNT, retryDelay } from '../../queue/index.js';
+import { createJobWorker, jobKind, traced } from '../../queue/create-job-worker.js';
+import { retainedJobOptions } from '../../queue/queue-names.js';
+import { connectRedis } from '../../redis/connection.js';
+import { redisKeys } from '../../redis/keys.js';
 import type { ScmHost } from '../../scm/types.js';
 import type { PrometheusClient } from '../prometheus-client.js';
 import { gatesCommitStatus } from '../render-report.js';
@@ -97,20 +99,16 @@ export interface GateRunner {
 export function createGateRunner(deps: GateRunnerDeps): GateRunner {
   const logger = deps.logger.child({ component: 'gates' });
   const evaluationTime = deps.evaluationTime ?? Date.now;
-  const redis = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
-  redis.on('error', () => undefined);
-  const queueConnection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
-  queueConnection.on('error', () => undefined);
-  const workerConnection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
-  workerConnection.on('error', () => undefined);
+  const redis = connectRedis(deps.redisUrl, { kind: 'blocking' });
+  const queueConnection = connectRedis(deps.redisUrl, { kind: 'blocking' });
   const queue = new Queue<GateRoundJob | WatchRoundJob>(GATES_QUEUE, {
     connection: queueConnection,
     prefix: deps.prefix,
   });
 
-  const headKey = (repo: RepoRef, pr: number) => `${deps.prefix}:gates:head:${repo.fullName}:${pr}`;
-  const stateKey = (repo: RepoRef, pr: number, sha: string) =>
-    `${deps.prefix}:gates:state:${repo.fullName}:${pr}:${sha}`;
+  const keys = redisKeys(deps.prefix);
+  const headKey = (repo: RepoRef, pr: number) => keys.gatesHead(repo.fullName, pr);
+  const stateKey = (repo: RepoRef, pr: number, sha: string) => keys.gatesState(repo.fullName, pr, sha);
 
   const readState = async (repo: RepoRef, pr: number, sha: string): Promise<GateState | 'none' | null> => {
     const raw = await redis.get(stateKey(repo, pr, sha));
@@ -126,16 +124,9 @@ export function createGateRunner(deps: GateRunnerDeps): GateRunner {
       STATE_TTL_MS,
     );
 
-  const jobOptions = (jobId: string, delayMs: number) => ({
-    jobId,
-    delay: Math.max(0, delayMs),
-    attempts: JOB_ATTEMPTS,
-    backoff: { type: BACKOFF_TYPE },
-    removeOnComplete: { age: 24 * 3600, count: 10_000 },
-    removeOnFail: { age: 7 * 24 * 3600 },
-  });
+  // Each round carries the trace of the job that scheduled it: a soak's lines name the push that opened its PR.
   const schedule = (job: GateRoundJob, delayMs: number) =>
-    queue.add(ROUND_JOB, GateRoundJob.parse(job), jobOptions(gateRoundJobId(job), delayMs));
+    queue.add(ROUND_JOB, traced(GateRoundJob.parse(job)), retainedJobOptions(gateRoundJobId(job), delayMs));
   const watchRounds = createWatchRounds({
     redis,
     prefix: deps.prefix,
@@ -146,7 +137,11 @@ export function createGateRunner(deps: GateRunnerDeps): GateRunner {
     onWatchFailed: deps.onWatchFailed,
     evaluationTime,
     schedule: (job, delayMs) =>
-      queue.add(WATCH_JOB, WatchRoundJob.parse(job), jobOptions(watchRoundJobId(job), delayMs)),
+      queue.add(
+        WATCH_JOB,
+        traced(WatchRoundJob.parse(job)),
+        retainedJobOptions(watchRoundJobId(job), delayMs),
+      ),
     hasJob: async (job) => (await queue.getJob(watchRoundJobId(job))) !== undefined,
   });
 
@@ -269,55 +264,36 @@ export function createGateRunner(deps: GateRunnerDeps): GateRunner {
     else await schedule({ ...job, round: job.round + 1, state }, state.intervalMs);
   };
 
-  const processor = async (job: Job<GateRoundJob | WatchRoundJob>) => {
-    if (job.name === WATCH_JOB) {
-      const parsedWatch = WatchRoundJob.safeParse(job.data);
-      if (!parsedWatch.success)
-        throw new UnrecoverableError(`watch round job data is malformed: ${parsedWatch.error.message}`);
-      const { policy, app, env, pr, mergeSha, round } = parsedWatch.data;
-      const log = logger.child({ jobId: job.id, policy, app, env, pr, mergeSha, round });
-      await withRetryLogging(() => watchRounds.runRound(parsedWatch.data, log), log, job.attemptsMade);
-      return;
-    }
-    const parsed = GateRoundJob.safeParse(job.data);
-    if (!parsed.success)
-      throw new UnrecoverableError(`gate round job data is malformed: ${parsed.error.message}`);
-    const data = parsed.data;
-    const log = logger.child({
-      jobId: job.id,
+  const roundKind = jobKind({
+    schema: GateRoundJob,
+    what: 'gate round',
+    data: 'gate round job',
+    fields: (data) => ({
       policy: data.policy,
       app: data.app,
       env: data.env,
       pr: data.pr,
       headSha: data.headSha,
       round: data.round,
-    });
-    try {
-      await runRound(data, log);
-    } catch (error) {
-      if (isPermanent(error)) {
-        log.error({ reason: errorMessage(error), advice: error.advice }, 'gate round failed permanently');
-        throw new UnrecoverableError(errorMessage(error));
-      }
-      log.warn(
-        { reason: errorMessage(error), attempt: job.attemptsMade + 1 },
-        'gate round failed, will retry',
-      );
-      throw error;
-    }
-  };
-
-  const worker = new Worker<GateRoundJob>(GATES_QUEUE, processor, {
-    connection: workerConnection,
+    }),
+    process: (data, { logger: log }) => runRound(data, log),
+  });
+  const watchKind = jobKind({
+    schema: WatchRoundJob,
+    what: 'round',
+    data: 'watch round job',
+    fields: ({ policy, app, env, pr, mergeSha, round }) => ({ policy, app, env, pr, mergeSha, round }),
+    process: (data, { logger: log }) => watchRounds.runRound(data, log),
+  });
+  const worker = createJobWorker({
+    queue: GATES_QUEUE,
+    redisUrl: deps.redisUrl,
     prefix: deps.prefix,
     concurrency: deps.concurrency ?? 4,
-    maxStalledCount: MAX_STALLED_COUNT,
-    settings: {
-      backoffStrategy: (attempts: number, _type?: string, error?: Error) =>
-        retryDelay(attempts, error, { baseMs: 1000, maxMs: 5 * 60_000 }),
-    },
+    logger,
+    kindOf: (name) => (name === WATCH_JOB ? watchKind : roundKind),
+    connectionErrorMessage: 'gates worker error',
   });
-  worker.on('error', (error) => logger.warn({ err: error }, 'gates worker error'));
 
   let closing: Promise<void> | undefined;
   return {
@@ -334,25 +310,10 @@ export function createGateRunner(deps: GateRunnerDeps): GateRunner {
       closing ??= (async () => {
         await worker.close();
         await queue.close();
-        workerConnection.disconnect();
         queueConnection.disconnect();
         redis.disconnect();
       })();
       return closing;
     },
   };
-}
-
-/** Runs a round; a permanent error ends the job for good, any other is retried with backoff. */
-async function withRetryLogging(run: () => Promise<void>, log: Logger, attemptsMade: number): Promise<void> {
-  try {
-    await run();
-  } catch (error) {
-    if (isPermanent(error)) {
-      log.error({ reason: errorMessage(error), advice: error.advice }, 'round failed permanently');
-      throw new UnrecoverableError(errorMessage(error));
-    }
-    log.warn({ reason: errorMessage(error), attempt: attemptsMade + 1 }, 'round failed, will retry');
-    throw error;
-  }
 }

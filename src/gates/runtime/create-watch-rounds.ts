@@ -17,6 +17,7 @@ import {
   watchCommitStatus,
   WatchState,
 } from './watch-state.js';
+import { redisKeys } from '../../redis/keys.js';
 
 const STATE_TTL_MS = 14 * 24 * 3600 * 1000;
 
@@ -41,10 +42,11 @@ export interface WatchRoundsDeps {
  * to `onWatchFailed`, which opens the rollback PR. A later merge into the same environment replaces the watch.
  */
 export function createWatchRounds(deps: WatchRoundsDeps) {
+  const keys = redisKeys(deps.prefix);
   const currentKey = (t: Pick<WatchTarget, 'policy' | 'app' | 'env'>) =>
-    `${deps.prefix}:watch:current:${t.policy}:${t.app}:${t.env}`;
+    keys.watchCurrent(t.policy, t.app, t.env);
   const stateKey = (t: Pick<WatchTarget, 'policy' | 'app' | 'env' | 'mergeSha'>) =>
-    `${deps.prefix}:watch:state:${t.policy}:${t.app}:${t.env}:${t.mergeSha}`;
+    keys.watchState(t.policy, t.app, t.env, t.mergeSha);
 
   const readState = async (t: WatchTarget): Promise<WatchState | null> => {
     const raw = await deps.redis.get(stateKey(t));

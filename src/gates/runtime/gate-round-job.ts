@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { RepoRef } from '../../events/index.js';
 import { GateState } from '../rounds.js';
 
-/** The queue of gate rounds: one delayed job per round, so a soak survives restarts. */
-export const GATES_QUEUE = 'gates';
+/** Rounds travel on the gates queue; its name lives with the other queues'. */
+export { GATES_QUEUE } from '../../queue/queue-names.js';
 
 /** What a gate soak is about: one environment's promotion PR, at one head commit. */
 export const GateTarget = z.object({

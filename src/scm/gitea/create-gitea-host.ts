@@ -1,6 +1,6 @@
 import type { RepoRef } from '../../events/index.js';
 import type { Logger } from '../../logger/index.js';
-import { PermanentError, TransientError } from '../../errors/index.js';
+import { exponentialDelay, PermanentError, TransientError } from '../../errors/index.js';
 import type { CommitStatus, MergeResult, Permission, PullRequest, ScmHost } from '../types.js';
 import { cannotReadMembers, cannotReadPermission, cannotReadTeams } from './access-errors.js';
 import { decideMergeFailure } from './decide-merge-failure.js';
@@ -193,7 +193,9 @@ export function createGiteaHost(options: GiteaHostOptions): ScmHost {
           return toComment(data as GiteaComment);
         } catch (error) {
           if (!(error instanceof TransientError) || attempt >= 3) throw error;
-          await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs ?? 500 * 2 ** (attempt - 1)));
+          await new Promise((resolve) =>
+            setTimeout(resolve, error.retryAfterMs ?? exponentialDelay(attempt, { baseMs: 500 })),
+          );
           me ??= ((await client.request('GET', '/user', { schema: GiteaUser })).data as GiteaUser).login;
           const { data } = await client.request('GET', `${repoPath(repo)}/issues/${number}/comments`, {
             schema: GiteaComment.array(),

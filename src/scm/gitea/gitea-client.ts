@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { createLogThrottle, type Logger } from '../../logger/index.js';
-import { PermanentError, TransientError } from '../../errors/index.js';
+import { exponentialDelay, PermanentError, TransientError } from '../../errors/index.js';
 import { httpError, parseRetryAfter } from '../http-error.js';
 import { GiteaErrorBody } from './schema.js';
 import { requiredScope } from './required-scope.js';
@@ -154,7 +154,7 @@ export function createGiteaClient(options: GiteaClientOptions): GiteaClient {
         }
         if (!(failure instanceof TransientError) || attempt >= retry.attempts || requestOptions.once)
           throw failure;
-        const backoff = retry.baseDelayMs * 2 ** (attempt - 1);
+        const backoff = exponentialDelay(attempt, { baseMs: retry.baseDelayMs });
         const wait = failure.retryAfterMs ?? backoff;
         if (wait > retry.maxWaitMs) throw failure;
         // A host that is down fails every path the same way: one line a minute per kind of failure.

@@ -1,0 +1,2 @@
+export { redisKeys, type RedisKeys } from './keys.js';
+export { connectRedis, type RedisConnectionKind, type Redis } from './connection.js';

@@ -1,0 +1,67 @@
+/**
+ * Every Redis key promobot writes itself, in one place. bullmq builds its own queue keys from the same prefix; the
+ * only one read here is a job's hash (`jobKey`). Each key is `<prefix>:<area>:...`; the prefix is
+ * `PROMOBOT_QUEUE_PREFIX` (`promobot` by default), so two installations can share one Redis.
+ *
+ * The shapes are part of the stored state: a running worker after an upgrade must find what the one before wrote.
+ * test/queue/redis-keys.test.ts lists every key byte for byte; change one only with a migration.
+ */
+export interface RedisKeys {
+  /** A bullmq job's hash: its existence means the job (so the delivery) was seen. */
+  jobKey(queue: string, jobId: string): string;
+
+  /** The head commit whose gate soak is current for a PR. */
+  gatesHead(repoFullName: string, pr: number): string;
+  /** The soak state of one PR head. */
+  gatesState(repoFullName: string, pr: number, headSha: string): string;
+  /** The merge commit whose watch is current for an environment. */
+  watchCurrent(policy: string, app: string, env: string): string;
+  /** The watch state of one merge commit. */
+  watchState(policy: string, app: string, env: string, mergeSha: string): string;
+
+  /** ChatOps state of a promotion PR (`repo` is lower-cased: hosts treat names case-insensitively). */
+  chatopsState(scm: string, repo: string, pr: number): string;
+  /** The per-PR lock ChatOps takes while it changes a PR's state. */
+  chatopsLock(scm: string, repo: string, pr: number): string;
+  /** The claim, then the done mark, of one comment. */
+  chatopsComment(scm: string, repo: string, commentId: number): string;
+
+  /** Changes waiting to land on a deploy repo, and those landed (`repo` is the deploy repo's key). */
+  pending(repo: string): string;
+  landed(repo: string): string;
+  /** The lock around a deploy repo's working copy (`repo` is the working copy's key). */
+  gitLock(repo: string): string;
+
+  /** The lock around reconciling one app. */
+  appLock(policy: string, app: string): string;
+  /** When the last reconcile of an app that finished began (epoch ms). */
+  reconciled(policy: string, app: string): string;
+  /** The newest image pushed for an app: `at`, `tag`, `digest`. */
+  pushed(policy: string, app: string): string;
+  /** Who asked for a promotion or rollback that has no PR yet. */
+  requested(policy: string, app: string, kind: string, env: string): string;
+}
+
+/** The keys under `prefix`. */
+export function redisKeys(prefix: string): RedisKeys {
+  const chatops = (scm: string, repo: string, pr: number) =>
+    `${prefix}:chatops:${scm}:${repo.toLowerCase()}:${String(pr)}`;
+  return {
+    jobKey: (queue, jobId) => `${prefix}:${queue}:${jobId}`,
+    gatesHead: (repo, pr) => `${prefix}:gates:head:${repo}:${pr}`,
+    gatesState: (repo, pr, sha) => `${prefix}:gates:state:${repo}:${pr}:${sha}`,
+    watchCurrent: (policy, app, env) => `${prefix}:watch:current:${policy}:${app}:${env}`,
+    watchState: (policy, app, env, sha) => `${prefix}:watch:state:${policy}:${app}:${env}:${sha}`,
+    chatopsState: (scm, repo, pr) => `${chatops(scm, repo, pr)}:state`,
+    chatopsLock: (scm, repo, pr) => `${chatops(scm, repo, pr)}:lock`,
+    chatopsComment: (scm, repo, commentId) =>
+      `${prefix}:chatops:comment:${scm}:${repo.toLowerCase()}:${String(commentId)}`,
+    pending: (repo) => `${prefix}:pending:${repo}`,
+    landed: (repo) => `${prefix}:landed:${repo}`,
+    gitLock: (repo) => `${prefix}:git-lock:${repo}`,
+    appLock: (policy, app) => `${prefix}:app-lock:${policy}:${app}`,
+    reconciled: (policy, app) => `${prefix}:reconciled:${policy}:${app}`,
+    pushed: (policy, app) => `${prefix}:pushed:${policy}:${app}`,
+    requested: (policy, app, kind, env) => `${prefix}:requested:${policy}:${app}:${kind}:${env}`,
+  };
+}
