@@ -31,7 +31,13 @@ import {
   renderStatusComment,
 } from '../render.js';
 import { sameLogin } from '../same-login.js';
-import { createStateSeal, defuseMarkers, stateScope } from '../state-seal.js';
+import {
+  createStateSeal,
+  defuseMarkers,
+  staleBlock,
+  statusCommentScope,
+  STATE_WRITE_TOLERANCE_MS,
+} from '../state-seal.js';
 import { answerAccessError, askedInComment } from './answer-access-error.js';
 import { createChatopsStore, type PullRequestKey, type StoredPromotion } from './chatops-store.js';
 import { readPromotionPullRequest, type PromotionPullRequest } from './promotion-pull-request.js';
@@ -94,6 +100,11 @@ export interface ChatopsRuntimeDeps {
    * Without one the block is unsigned and never read back: a lost Redis then holds the PR (see `loadStored`).
    */
   stateKeys?: readonly string[];
+  /**
+   * How much later than the time sealed in a state block the host's `updated_at` of the status comment may be for
+   * the block to be read back ({@link STATE_WRITE_TOLERANCE_MS} unless told); later, someone edited the comment.
+   */
+  stateWriteToleranceMs?: number;
   /**
    * How long an answer about someone's permission or team membership is reused when approvals are re-checked
    * before a merge decision; {@link APPROVER_CHECK_TTL_MS} unless told.
@@ -172,7 +183,8 @@ const LOCK_WAIT_MS = 60_000;
 export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
   const store = createChatopsStore(deps.redis, deps.prefix);
   const seal = createStateSeal(deps.stateKeys ?? []);
-  const scopeOf = (key: PullRequestKey) => stateScope(key.scm, key.repo, key.number);
+  const scopeOf = (key: PullRequestKey, commentId: number) =>
+    statusCommentScope(key.scm, key.repo, key.number, commentId);
 
   /**
    * The state of a PR whose status comment carries a block promobot cannot trust (edited, copied, or unsigned):
@@ -232,16 +244,33 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       const status = comments.find((c) => sameLogin(c.author, botLogin) && isStatusComment(c.body));
       if (status) {
         const read = readSignedState(status.body, (payload, signature) =>
-          seal.verify(scopeOf(key), payload, signature),
+          seal.verify(scopeOf(key, status.id), payload, signature),
         );
-        if (read.kind === 'verified') {
+        // A genuine block is trusted only as the bot's last write of the comment: not one a writer pasted back.
+        const stale =
+          read.kind === 'verified'
+            ? staleBlock({
+                updatedAt: status.updatedAt,
+                sealedAt: read.at,
+                seq: read.seq,
+                knownSeq: await store.knownSeq(key),
+                toleranceMs: deps.stateWriteToleranceMs ?? STATE_WRITE_TOLERANCE_MS,
+              })
+            : null;
+        if (read.kind === 'verified' && stale === null) {
+          await store.raiseSeq(key, read.seq);
           logger.info(
-            { pr: key.number, statusComment: status.id },
+            { pr: key.number, statusComment: status.id, seq: read.seq },
             'chatops state rebuilt from the status comment',
           );
           return { state: read.state, statusCommentId: status.id };
         }
-        const reason = read.kind === 'none' ? 'the status comment has no state block' : read.reason;
+        const reason =
+          read.kind === 'none'
+            ? 'the status comment has no state block'
+            : read.kind === 'rejected'
+              ? read.reason
+              : (stale ?? '');
         logger.warn(
           { pr: key.number, statusComment: status.id, reason, keyConfigured: seal.enabled },
           'the state in the status comment cannot be trusted; ignored, and the PR held',
@@ -365,18 +394,29 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     const { pr, meta } = loaded.promotion;
     const { effective, notes, merge } = await assess(loaded, state);
     const decision = decideMerge({ ...merge, state: effective, environment: loaded.environment });
-    const body = renderStatusComment({
-      state: withGates(effective, merge),
-      environment: loaded.environment,
-      app: meta.app,
-      decision,
-      notes,
-      sign: (payload) => seal.sign(scopeOf(loaded.key), payload),
-    });
+    const seq = await store.nextSeq(loaded.key);
+    /**
+     * The body for comment `commentId`: the block is sealed for that comment, with this write's number and the
+     * time right before it is sent; unsealed, while the comment has no id yet.
+     */
+    const bodyFor = (commentId: number | null) =>
+      renderStatusComment({
+        state: withGates(effective, merge),
+        environment: loaded.environment,
+        app: meta.app,
+        decision,
+        notes,
+        ...(commentId === null
+          ? {}
+          : {
+              stamp: { seq, at: instant() },
+              sign: (payload: string) => seal.sign(scopeOf(loaded.key, commentId), payload),
+            }),
+      });
     let statusCommentId = loaded.stored.statusCommentId;
     if (statusCommentId !== null) {
       try {
-        await scm.updateComment(loaded.repo, statusCommentId, body);
+        await scm.updateComment(loaded.repo, statusCommentId, bodyFor(statusCommentId));
       } catch (error) {
         if (!(error instanceof PermanentError)) throw error;
         logger.warn({ pr: pr.number, statusCommentId }, 'status comment is gone; writing a new one');
@@ -388,8 +428,9 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       const existing = (await scm.listComments(loaded.repo, pr.number)).find(
         (c) => sameLogin(c.author, loaded.resolved.botLogin) && isStatusComment(c.body),
       );
-      if (existing) await scm.updateComment(loaded.repo, existing.id, body);
-      statusCommentId = existing?.id ?? (await scm.createComment(loaded.repo, pr.number, body)).id;
+      // A new comment's id is known only once it exists: created with the state unsealed, then sealed for its id.
+      statusCommentId = existing?.id ?? (await scm.createComment(loaded.repo, pr.number, bodyFor(null))).id;
+      await scm.updateComment(loaded.repo, statusCommentId, bodyFor(statusCommentId));
     }
     if (pr.state === 'open' && !(await deps.hasForeignCommits?.(loaded.resolved.policy, pr)))
       await scm.setCommitStatus(loaded.repo, pr.headSha, approvalStatus(effective, loaded.environment));
