@@ -273,4 +273,25 @@ describe('state in the status comment after Redis is lost', () => {
     expect(readiness.ready).toBe(false);
     expect(readiness.why).toMatch(/held by @promobot: .*the signature of the state block does not verify/);
   });
+
+  it("keeps a /hold the host's comments show, when an earlier genuine block was pasted back at once and Redis lost all", async () => {
+    const { number } = await h.openPromotion('catalog');
+    await say(number, 'release-lead', '/approve');
+    await say(number, 'carol', '/approve');
+    h.gates = 'success';
+    const approved = (await statusComment(number)).body;
+    await say(number, 'dave', '/hold INC-24');
+    const held = await statusComment(number);
+    // Within the tolerance, so the pasted block passes for the last write; and Redis loses everything.
+    expect(await editAs('alice', held.id, approved)).toBe(200);
+    await h.redis.flushall();
+    h.restart();
+    const readiness = await h.readiness(number);
+    expect(readiness).toEqual({ ready: false, why: 'held by @dave: INC-24' });
+    await say(number, 'carol', '/status');
+    expect((await statusComment(number)).body).toMatch(/hold by @dave rebuilt from their comment \d+/);
+    // An /unhold by a writer lifts it, as it would have before.
+    await say(number, 'alice', '/unhold');
+    expect(await h.readiness(number)).toMatchObject({ ready: true });
+  });
 });

@@ -150,6 +150,7 @@ describe('state nobody can forge, through the running service', () => {
         body: forge(status.body),
       }),
     ).toBe(200);
+    await world.idle(world.promobot!.app.config.queuePrefix);
     await redis.flushall();
 
     await say('dev-author', pr.index, '/status');
@@ -202,6 +203,7 @@ describe('state nobody can forge, through the running service', () => {
     expect(
       await world.api('dev-author', 'DELETE', `/repos/${DEPLOY_REPO}/issues/comments/${String(genuine.id)}`),
     ).toBe(204);
+    await world.idle(world.promobot!.app.config.queuePrefix);
     await redis.flushall();
     await say('release-lead', pr.index, '/approve');
     await say('release-lead2', pr.index, '/approve');

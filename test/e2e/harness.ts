@@ -19,6 +19,7 @@ import { harborHeaders, harborPushWithTags } from '../http/deliveries.js';
 import { startApp, TEST_SECRETS, type StartAppOptions, type TestApp } from '../support/app.js';
 import { createTempRepo, type TempRepo } from '../support/git.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { Redis } from 'ioredis';
 
 export interface PromobotUnderTest {
   app: TestApp;
@@ -132,6 +133,12 @@ export interface GiteaWorld {
   /** Harbor pushes `tag` of `IMAGE` at `occurAt` (seconds), to `baseUrl`. */
   push(baseUrl: string, tag: string, occurAt: number): Promise<void>;
   merged(index: number): Promise<DoublePull>;
+  /**
+   * Waits until promobot has nothing to do: no job waiting or running in any of its queues (delayed ones, such as
+   * periodic rechecks, aside), and the double has delivered every webhook. Before a test flushes Redis, so that no
+   * job in flight writes back what it read before the flush.
+   */
+  idle(prefix: string): Promise<void>;
   /** Calls the API as `login`, as a person would; the status code. */
   api(login: string, method: string, path: string, body?: unknown): Promise<number>;
   close(): Promise<void>;
@@ -228,6 +235,29 @@ export async function startGiteaWorld(options: GiteaWorldOptions): Promise<Gitea
         gitea.pull(DEPLOY_REPO, index)?.merged ? gitea.pull(DEPLOY_REPO, index) : undefined,
       ),
     api,
+    async idle(prefix) {
+      const client = new Redis(redis.url);
+      try {
+        const busy = async () => {
+          let count = 0;
+          for (const queue of ['events', 'reconcile', 'gates']) {
+            count += await client.llen(`${prefix}:${queue}:wait`);
+            count += await client.llen(`${prefix}:${queue}:active`);
+            count += await client.zcard(`${prefix}:${queue}:prioritized`);
+          }
+          return count;
+        };
+        // Twice in a row, a moment apart: a finished job may queue the next one.
+        let quiet = 0;
+        await eventually('promobot idle', async () => {
+          await gitea.flush();
+          quiet = (await busy()) === 0 ? quiet + 1 : 0;
+          return quiet >= 3 ? true : undefined;
+        });
+      } finally {
+        client.disconnect();
+      }
+    },
     async close() {
       if (process.env.PROMOBOT_E2E_LOG)
         writeFileSync(process.env.PROMOBOT_E2E_LOG, promobot?.app.logText() ?? '');

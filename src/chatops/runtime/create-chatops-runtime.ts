@@ -6,12 +6,13 @@ import { acquireRepoLock } from '../../git/index.js';
 import type { Logger } from '../../logger/index.js';
 import type { Environment, PromotionPolicy } from '../../policy/schema.js';
 import { parsePromotionMeta, type PromotionMeta } from '../../promotion/promotion-meta.js';
-import { repoRef, type PullRequest, type ScmHost } from '../../scm/types.js';
+import { repoRef, type Comment, type PullRequest, type ScmHost } from '../../scm/types.js';
 import { authorize, isBotActor, type PermissionLookup } from '../authorize.js';
 import { formatCommand, type Command } from '../command.js';
 import { approvalStatus, decideMerge, type MergeDecision, type MergeInput } from '../decide-merge.js';
 import { handleComment, type ChatopsContext } from '../handle-comment.js';
 import { handleReview } from '../handle-review.js';
+import { holdEvents, replayHolds } from '../holds-from-comments.js';
 import {
   addRequester,
   countedApprovals,
@@ -236,11 +237,22 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     botLogin: string,
     isPullRequest: boolean,
     logger: Logger,
+    /** The comment being handled, if any: its own commands are applied by handling it, not rebuilt. */
+    handling?: number,
   ): Promise<StoredPromotion> => {
     const known = await store.load(key);
     if (known) return known;
     if (isPullRequest) {
       const comments = await scm.listComments(repo, key.number);
+      const hostHolds = (stored: StoredPromotion) =>
+        withHostHolds(
+          stored,
+          comments.filter((c) => c.id !== handling),
+          scm,
+          repo,
+          botLogin,
+          logger,
+        );
       const status = comments.find((c) => sameLogin(c.author, botLogin) && isStatusComment(c.body));
       if (status) {
         const read = readSignedState(status.body, (payload, signature) =>
@@ -263,7 +275,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
             { pr: key.number, statusComment: status.id, seq: read.seq },
             'chatops state rebuilt from the status comment',
           );
-          return { state: read.state, statusCommentId: status.id };
+          return hostHolds({ state: read.state, statusCommentId: status.id });
         }
         const reason =
           read.kind === 'none'
@@ -275,16 +287,56 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
           { pr: key.number, statusComment: status.id, reason, keyConfigured: seal.enabled },
           'the state in the status comment cannot be trusted; ignored, and the PR held',
         );
-        return { state: distrusted(reason, botLogin), statusCommentId: status.id };
+        return hostHolds({ state: distrusted(reason, botLogin), statusCommentId: status.id });
       }
       // promobot answered commands here, so it had a status comment: someone deleted it, and a hold may be gone.
       if (comments.some((c) => sameLogin(c.author, botLogin) && c.body.includes(REPLY_MARKER_START))) {
         const reason = 'the status comment was deleted';
         logger.warn({ pr: key.number, reason }, 'the status comment is gone; the PR held');
-        return { state: distrusted(reason, botLogin), statusCommentId: null };
+        return hostHolds({ state: distrusted(reason, botLogin), statusCommentId: null });
       }
+      return hostHolds({ state: emptyPromotionState(), statusCommentId: null });
     }
     return { state: emptyPromotionState(), statusCommentId: null };
+  };
+
+  /**
+   * A rebuilt state with the holds the host's own records show (see `holds-from-comments`): a `/hold` by a writer
+   * that no `/unhold` followed holds, even if the copy read back (an earlier one, say) does not have it.
+   */
+  const withHostHolds = async (
+    stored: StoredPromotion,
+    comments: readonly Comment[],
+    scm: ScmHost,
+    repo: RepoRef,
+    botLogin: string,
+    logger: Logger,
+  ): Promise<StoredPromotion> => {
+    const events = holdEvents(comments, botLogin);
+    const writers = new Set<string>();
+    for (const login of new Set(events.map((e) => e.by.toLowerCase()))) {
+      const permission = await scm.getPermission(repo, login);
+      if (permission === 'write' || permission === 'admin') writers.add(login);
+    }
+    const missing = replayHolds(events, (login) => writers.has(login.toLowerCase())).filter(
+      (h) => !stored.state.holds.some((known) => sameLogin(known.by, h.by)),
+    );
+    if (missing.length === 0) return stored;
+    let state = stored.state;
+    for (const found of missing) {
+      state = recordDecision(hold(state, found), {
+        at: instant(),
+        actor: botLogin,
+        action: 'state check',
+        outcome: 'done',
+        detail: `hold by @${found.by} rebuilt from their comment ${String(found.commentId)}, which no /unhold followed`,
+      });
+    }
+    logger.warn(
+      { holds: missing.map((h) => ({ by: h.by, commentId: h.commentId })) },
+      'holds rebuilt from the comments that the state read back did not have',
+    );
+    return { ...stored, state };
   };
 
   /** Approvals are for the PR's head: a head the state has not seen yet is a new candidate. */
@@ -302,13 +354,14 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     resolved: ResolvedRepo,
     pr: PullRequest,
     logger: Logger,
+    handling?: number,
   ): Promise<Loaded | string> => {
     const promotion = readPromotionPullRequest(pr, resolved.botLogin);
     if (promotion === null) return `#${pr.number} is not a promotion PR promobot opened`;
     const environment = resolved.policy.spec.environments.find((e) => e.name === promotion.meta.env);
     if (!environment) return `the policy has no environment ${promotion.meta.env}`;
     const key = { scm: scmKind, repo: repo.fullName, number: pr.number };
-    const stored = await loadStored(key, resolved.scm, repo, resolved.botLogin, true, logger);
+    const stored = await loadStored(key, resolved.scm, repo, resolved.botLogin, true, logger, handling);
     return {
       key,
       repo,
@@ -537,7 +590,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     let stored: StoredPromotion;
     if (event.isPullRequest) {
       const pr = await scm.getPullRequest(repo, event.number);
-      const found = await loadPromotion(event.scm, repo, resolved, pr, logger);
+      const found = await loadPromotion(event.scm, repo, resolved, pr, logger, event.commentId);
       if (typeof found === 'string') {
         logger.debug({ why: found }, 'comment ignored');
         return;
