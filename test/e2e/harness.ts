@@ -104,6 +104,8 @@ export interface GiteaWorldOptions {
   policy: string;
   /** The deploy repo's first commit; every environment of `alpine` at `OLD_TAG` unless told. */
   files?: Record<string, string>;
+  /** Runs on the deploy repo before Gitea and promobot see it (to give it a history, say). */
+  prepare?: (deploy: TempRepo) => void;
   /** People with access to the deploy repo (promobot is always its admin). */
   access: Record<string, AccessLevel>;
   /** Teams of `bootcamp` and their members. */
@@ -155,6 +157,7 @@ export async function startGiteaWorld(options: GiteaWorldOptions): Promise<Gitea
       'alpine/prod/app.yaml': manifest(OLD_TAG),
     },
   );
+  options.prepare?.(deploy);
   const home = mkdtempSync(join(tmpdir(), `promobot-${options.name}-`));
   mkdirSync(join(home, 'policies'));
   writeFileSync(join(home, 'policies', 'alpine.yaml'), options.policy);
