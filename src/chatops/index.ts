@@ -21,5 +21,6 @@ export * from './render.js';
 export * from './state-seal.js';
 export * from './handle-comment.js';
 export * from './handle-review.js';
+export * from './holds-from-comments.js';
 export * from './same-login.js';
 export * from './runtime/index.js';

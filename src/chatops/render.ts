@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Environment } from '../policy/schema.js';
 import { COMMAND_NAMES, formatCommand, type Command, type CommandName } from './command.js';
 import { requiredApprovals, type MergeDecision } from './decide-merge.js';
@@ -16,6 +17,18 @@ export const STATUS_COMMENT_MARKER = '<!-- promobot:chatops-status -->';
 export const MAX_STATUS_COMMENT_LENGTH = 60_000;
 /** Newest audit entries shown; the hidden state keeps more. */
 export const AUDIT_ROWS_SHOWN = 20;
+
+/**
+ * What a sealed block carries: the state, the bot's sequence number of this write for the PR, and the time the bot
+ * wrote it (checked against the host's `updated_at` of the comment when the block is read back, see `staleBlock`).
+ */
+export const SealedState = z.object({
+  v: z.literal(2),
+  seq: z.number().int().positive(),
+  at: z.string().min(1),
+  state: PromotionState,
+});
+export type SealedState = z.infer<typeof SealedState>;
 
 const STATE_BLOCK = /<!-- promobot:chatops-state ([A-Za-z0-9_-]+)(?: ([A-Za-z0-9_-]+))? -->/;
 
@@ -145,6 +158,11 @@ export function renderStatusComment(input: {
   decision?: MergeDecision;
   /** Signs the hidden state (see `StateSeal`); without it the block is unsigned, and never read back as state. */
   sign?: (payload: string) => string | null;
+  /**
+   * The write's sequence number and time, sealed with the state; without them the block carries the bare state,
+   * which is never read back as state either.
+   */
+  stamp?: { seq: number; at: string };
   /** Warnings for people, one line each (an approval that no longer counts, and why). */
   notes?: readonly string[];
 }): string {
@@ -165,12 +183,17 @@ function statusCommentBody(
     app?: string;
     decision?: MergeDecision;
     sign?: (payload: string) => string | null;
+    stamp?: { seq: number; at: string };
     notes?: readonly string[];
   },
 ): string {
   const { environment } = input;
   const title = input.app === undefined ? environment.name : `${input.app} → ${environment.name}`;
-  const encoded = Buffer.from(JSON.stringify(state), 'utf8').toString('base64url');
+  const carried: unknown =
+    input.stamp === undefined
+      ? state
+      : ({ v: 2, seq: input.stamp.seq, at: input.stamp.at, state } satisfies SealedState);
+  const encoded = Buffer.from(JSON.stringify(carried), 'utf8').toString('base64url');
   const signature = input.sign?.(encoded) ?? null;
   return [
     STATUS_COMMENT_MARKER,
@@ -193,14 +216,19 @@ export function isStatusComment(body: string): boolean {
   return body.startsWith(STATUS_COMMENT_MARKER);
 }
 
-function decodeState(encoded: string): PromotionState | null {
+function decodeBlock(encoded: string): SealedState | PromotionState | null {
   try {
-    const parsed = PromotionState.safeParse(JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')));
-    return parsed.success ? parsed.data : null;
+    const json: unknown = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
+    const sealed = SealedState.safeParse(json);
+    if (sealed.success) return sealed.data;
+    const bare = PromotionState.safeParse(json);
+    return bare.success ? bare.data : null;
   } catch {
     return null;
   }
 }
+
+const isSealed = (block: SealedState | PromotionState): block is SealedState => 'v' in block;
 
 /**
  * The state hidden in a status comment, unverified: for showing and for tests. Never take it as state; anyone with
@@ -208,11 +236,14 @@ function decodeState(encoded: string): PromotionState | null {
  */
 export function readStatusComment(body: string): PromotionState | null {
   const match = STATE_BLOCK.exec(body);
-  return match?.[1] ? decodeState(match[1]) : null;
+  const block = match?.[1] ? decodeBlock(match[1]) : null;
+  return block === null ? null : isSealed(block) ? block.state : block;
 }
 
 export type SignedState =
-  { kind: 'none' } | { kind: 'verified'; state: PromotionState } | { kind: 'rejected'; reason: string };
+  | { kind: 'none' }
+  | { kind: 'verified'; state: PromotionState; seq: number; at: string }
+  | { kind: 'rejected'; reason: string };
 
 /**
  * The state hidden in a status comment, only if its signature verifies (`verify` knows the keys and the PR).
@@ -229,10 +260,12 @@ export function readSignedState(
   if (signature === undefined) return { kind: 'rejected', reason: 'the state block is not signed' };
   if (!verify(encoded, signature))
     return { kind: 'rejected', reason: 'the signature of the state block does not verify' };
-  const state = decodeState(encoded);
-  return state === null
-    ? { kind: 'rejected', reason: 'the signed state block does not parse' }
-    : { kind: 'verified', state };
+  const block = decodeBlock(encoded);
+  if (block === null) return { kind: 'rejected', reason: 'the signed state block does not parse' };
+  // Signed before blocks carried a sequence and a time: whether it is the last one written cannot be told.
+  if (!isSealed(block))
+    return { kind: 'rejected', reason: 'the state block has no sequence number and time to check it by' };
+  return { kind: 'verified', state: block.state, seq: block.seq, at: block.at };
 }
 
 const HELP_ROWS: Record<CommandName, [string, string]> = {

@@ -21,6 +21,8 @@ export interface RedisKeys {
 
   /** ChatOps state of a promotion PR (`repo` is lower-cased: hosts treat names case-insensitively). */
   chatopsState(scm: string, repo: string, pr: number): string;
+  /** The number of the last state write of a PR, sealed into its status comment (refuses a replayed older copy). */
+  chatopsSeq(scm: string, repo: string, pr: number): string;
   /** The per-PR lock ChatOps takes while it changes a PR's state. */
   chatopsLock(scm: string, repo: string, pr: number): string;
   /** The claim, then the done mark, of one comment. */
@@ -40,6 +42,8 @@ export interface RedisKeys {
   pushed(policy: string, app: string): string;
   /** Who asked for a promotion or rollback that has no PR yet. */
   requested(policy: string, app: string, kind: string, env: string): string;
+  /** The earlier per-app hash of promotion requesters, read once to migrate what waits there. */
+  requestedEarlier(policy: string, app: string): string;
 }
 
 /** The keys under `prefix`. */
@@ -53,6 +57,7 @@ export function redisKeys(prefix: string): RedisKeys {
     watchCurrent: (policy, app, env) => `${prefix}:watch:current:${policy}:${app}:${env}`,
     watchState: (policy, app, env, sha) => `${prefix}:watch:state:${policy}:${app}:${env}:${sha}`,
     chatopsState: (scm, repo, pr) => `${chatops(scm, repo, pr)}:state`,
+    chatopsSeq: (scm, repo, pr) => `${chatops(scm, repo, pr)}:seq`,
     chatopsLock: (scm, repo, pr) => `${chatops(scm, repo, pr)}:lock`,
     chatopsComment: (scm, repo, commentId) =>
       `${prefix}:chatops:comment:${scm}:${repo.toLowerCase()}:${String(commentId)}`,
@@ -63,5 +68,6 @@ export function redisKeys(prefix: string): RedisKeys {
     reconciled: (policy, app) => `${prefix}:reconciled:${policy}:${app}`,
     pushed: (policy, app) => `${prefix}:pushed:${policy}:${app}`,
     requested: (policy, app, kind, env) => `${prefix}:requested:${policy}:${app}:${kind}:${env}`,
+    requestedEarlier: (policy, app) => `${prefix}:requested:${policy}:${app}`,
   };
 }

@@ -31,6 +31,8 @@ export const Comment = z.object({
   author: z.string(),
   body: z.string(),
   createdAt: z.string(),
+  /** When the body was last written, by anyone: the host sets it, nobody can choose it. */
+  updatedAt: z.string(),
 });
 export type Comment = z.infer<typeof Comment>;
 

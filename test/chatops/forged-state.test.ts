@@ -1,8 +1,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createStateSeal, readSignedState, readStatusComment, stateScope } from '../../src/chatops/index.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  createStateSeal,
+  readSignedState,
+  readStatusComment,
+  stateScope,
+  statusCommentScope,
+} from '../../src/chatops/index.js';
 import type { GiteaDouble } from '../doubles/gitea/index.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { REPO, STATE_KEY, startHarness, type Harness } from './runtime-harness.js';
+import { REPO, STATE_KEY, STATE_WRITE_TOLERANCE_MS, startHarness, type Harness } from './runtime-harness.js';
 
 /**
  * Issue #13, case 3: nothing people can edit is trusted as state. The ChatOps runtime on the Gitea double (a writer
@@ -118,7 +125,11 @@ describe('state in the status comment after Redis is lost', () => {
     const now = await statusComment(number);
     expect(now.body).toContain('could not trust the copy in its status comment');
     const verified = readSignedState(now.body, (payload, signature) =>
-      createStateSeal([STATE_KEY]).verify(stateScope('gitea', REPO.fullName, number), payload, signature),
+      createStateSeal([STATE_KEY]).verify(
+        statusCommentScope('gitea', REPO.fullName, number, now.id),
+        payload,
+        signature,
+      ),
     );
     expect(verified.kind).toBe('verified');
     if (verified.kind === 'verified') {
@@ -190,5 +201,97 @@ describe('state in the status comment after Redis is lost', () => {
       expect(reply.body).not.toContain('<!-- promobot:chatops-');
       expect(reply.body).not.toMatch(STATE_RE);
     }
+  });
+
+  it('does not take back an earlier genuine block a writer pasted over a later one (a /hold dropped)', async () => {
+    const { number } = await h.openPromotion('search');
+    await say(number, 'release-lead', '/approve');
+    await say(number, 'carol', '/approve');
+    h.gates = 'success';
+    const approved = (await statusComment(number)).body;
+    expect(readSignedState(approved, () => true).kind).toBe('verified');
+    await say(number, 'dave', '/hold INC-21');
+    const held = await statusComment(number);
+    expect(readStatusComment(held.body)?.holds.map((x) => x.by)).toEqual(['dave']);
+    // Gitea keeps every version of a comment: the writer copies the earlier one back, a while after it was written.
+    await sleep(STATE_WRITE_TOLERANCE_MS + 1_100);
+    expect(await editAs('alice', held.id, approved)).toBe(200);
+    await h.redis.flushall();
+    h.restart();
+    const readiness = await h.readiness(number);
+    expect(readiness.ready).toBe(false);
+    expect(readiness.why).toMatch(
+      /held by @promobot: .*the status comment was edited at .* after promobot wrote/,
+    );
+    await say(number, 'carol', '/status');
+    const after = await statusComment(number);
+    expect(readStatusComment(after.body)?.approvals).toEqual([]);
+    expect(after.body).toContain('state block ignored: the status comment was edited at');
+  });
+
+  it('does not take back an earlier block pasted at once, when Redis still knows a later write', async () => {
+    const { number } = await h.openPromotion('billing');
+    await say(number, 'release-lead', '/approve');
+    await say(number, 'carol', '/approve');
+    h.gates = 'success';
+    const approved = (await statusComment(number)).body;
+    await say(number, 'dave', '/hold INC-22');
+    const held = await statusComment(number);
+    expect(await editAs('alice', held.id, approved)).toBe(200);
+    // Only the state is lost (evicted, say): the number of the last write is still known.
+    const stateKeys = await h.redis.keys('test:chatops:gitea:*:state');
+    await h.redis.del(...stateKeys);
+    h.restart();
+    const readiness = await h.readiness(number);
+    expect(readiness.ready).toBe(false);
+    expect(readiness.why).toMatch(
+      /held by @promobot: .*the state block is number \d+, older than number \d+/,
+    );
+  });
+
+  it('does not take a genuine block of this PR pasted into the new status comment after the old one was deleted', async () => {
+    const { number } = await h.openPromotion('mail');
+    await say(number, 'release-lead', '/approve');
+    await say(number, 'carol', '/approve');
+    h.gates = 'success';
+    const first = await statusComment(number);
+    const deleted = await fetch(`${h.double.url}/api/v1/repos/${REPO.fullName}/issues/comments/${first.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `token ${h.tokens.alice ?? ''}` },
+    });
+    expect(deleted.status).toBe(204);
+    // Redis still has the state: the next event writes a new status comment, with the hold.
+    await say(number, 'dave', '/hold INC-23');
+    const second = await statusComment(number);
+    expect(second.id).not.toBe(first.id);
+    expect(
+      await editAs('alice', second.id, second.body.replace(STATE_RE, first.body.match(STATE_RE)?.[0] ?? '')),
+    ).toBe(200);
+    await h.redis.flushall();
+    h.restart();
+    const readiness = await h.readiness(number);
+    expect(readiness.ready).toBe(false);
+    expect(readiness.why).toMatch(/held by @promobot: .*the signature of the state block does not verify/);
+  });
+
+  it("keeps a /hold the host's comments show, when an earlier genuine block was pasted back at once and Redis lost all", async () => {
+    const { number } = await h.openPromotion('catalog');
+    await say(number, 'release-lead', '/approve');
+    await say(number, 'carol', '/approve');
+    h.gates = 'success';
+    const approved = (await statusComment(number)).body;
+    await say(number, 'dave', '/hold INC-24');
+    const held = await statusComment(number);
+    // Within the tolerance, so the pasted block passes for the last write; and Redis loses everything.
+    expect(await editAs('alice', held.id, approved)).toBe(200);
+    await h.redis.flushall();
+    h.restart();
+    const readiness = await h.readiness(number);
+    expect(readiness).toEqual({ ready: false, why: 'held by @dave: INC-24' });
+    await say(number, 'carol', '/status');
+    expect((await statusComment(number)).body).toMatch(/hold by @dave rebuilt from their comment \d+/);
+    // An /unhold by a writer lifts it, as it would have before.
+    await say(number, 'alice', '/unhold');
+    expect(await h.readiness(number)).toMatchObject({ ready: true });
   });
 });

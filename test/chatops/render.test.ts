@@ -11,6 +11,7 @@ import {
   inlineCode,
   isStatusComment,
   parseCommands,
+  readSignedState,
   readStatusComment,
   renderCommandReply,
   renderHelp,
@@ -110,6 +111,31 @@ describe('chatops/render', () => {
 
     it('hides the state so that it can be read back after a restart', () => {
       expect(readStatusComment(body)).toEqual(state);
+    });
+
+    it('seals the state with the write number and time, and takes only a stamped block as verified', () => {
+      const sign = (payload: string) => `sig${String(payload.length)}`;
+      const verify = (payload: string, signature: string) => signature === sign(payload);
+      const stamped = renderStatusComment({
+        state,
+        environment: prod,
+        sign,
+        stamp: { seq: 7, at: '2026-11-21T10:05:00.123Z' },
+      });
+      expect(readStatusComment(stamped)).toEqual(state);
+      expect(readSignedState(stamped, verify)).toEqual({
+        kind: 'verified',
+        state,
+        seq: 7,
+        at: '2026-11-21T10:05:00.123Z',
+      });
+      // Signed without a number and a time (as before blocks had them): whether it is the last write is unknown.
+      const bare = renderStatusComment({ state, environment: prod, sign });
+      expect(readSignedState(bare, verify)).toEqual({
+        kind: 'rejected',
+        reason: 'the state block has no sequence number and time to check it by',
+      });
+      expect(readSignedState(stamped, () => false).kind).toBe('rejected');
     });
 
     it('reads no state from a comment without one or with a tampered one', () => {

@@ -23,6 +23,8 @@ import type { RedisServer } from '../support/redis-server.js';
 
 export const REPO = repoRef('bootcamp/notes-deploy');
 export const logger = createLogger({ level: 'silent' });
+/** How much later than a sealed block's time its comment's `updated_at` may be; tests wait longer than this. */
+export const STATE_WRITE_TOLERANCE_MS = 2_000;
 /** The key the harness signs status-comment state with, as `PROMOBOT_STATE_KEY` does. */
 export const STATE_KEY = 'state-key-for-tests-0123456789abcdef';
 
@@ -292,6 +294,8 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
         },
         onCommandError: (reason) => harness.commandErrors.push(reason),
         stateKeys: [STATE_KEY],
+        // The double and the runtime share a clock; two seconds cover the double's whole-second `updated_at`.
+        stateWriteToleranceMs: STATE_WRITE_TOLERANCE_MS,
         // Every check asks the double again, so a change of membership shows at once.
         approverCheckTtlMs: 0,
       });

@@ -1,17 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger/index.js';
 import { parsePromotionMeta } from '../../src/promotion/index.js';
 import { createScmHost, repoRef, type ScmHost } from '../../src/scm/index.js';
-import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/index.js';
+import type { GiteaDouble } from '../doubles/gitea/index.js';
 import { harborHeaders, harborPushWithTags } from '../http/deliveries.js';
-import { TEST_SECRETS } from '../support/app.js';
-import { createTempRepo, git, type TempRepo } from '../support/git.js';
+import { git, type TempRepo } from '../support/git.js';
 import { seedPeopleHistory } from '../support/people-history.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { eventually, startPromobot, type PromobotUnderTest } from './harness.js';
+import { eventually, startGiteaWorld, type GiteaWorld, type PromobotUnderTest } from './harness.js';
 
 const REPO = 'bootcamp/notes-deploy';
 // What the Harbor push fixture names; the app keeps the name people gave it in the deploy repo.
@@ -40,70 +35,31 @@ spec:
  * find the tags that ran from the files, and answer each command once with what happened.
  */
 describe('adopting promobot on a deploy repo with a past', () => {
-  let redis: RedisServer;
+  let world: GiteaWorld;
   let deploy: TempRepo;
-  let home: string;
   let gitea: GiteaDouble;
   let promobot: PromobotUnderTest;
   let host: ScmHost;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    deploy = createTempRepo({ 'README.md': 'deploy repo\n' });
-    seedPeopleHistory(deploy, { image: IMAGE });
-    home = mkdtempSync(join(tmpdir(), 'promobot-adoption-'));
-    mkdirSync(join(home, 'policies'));
-    writeFileSync(join(home, 'policies', 'chat.yaml'), POLICY);
-    gitea = await startGiteaDouble();
-    const bot = gitea.addUser('promobot');
-    gitea.addUser('release-lead');
-    await gitea.addRepo({
-      owner: 'bootcamp',
-      name: 'notes-deploy',
-      bare: deploy.bare,
-      access: { promobot: 'admin', 'release-lead': 'write' },
+    world = await startGiteaWorld({
+      name: 'adoption',
+      policy: POLICY,
+      files: { 'README.md': 'deploy repo\n' },
+      prepare: (repo) => seedPeopleHistory(repo, { image: IMAGE }),
+      access: { 'release-lead': 'write' },
     });
-    promobot = await startPromobot({
-      redisUrl: redis.url,
-      home,
-      config: {
-        logLevel: 'info',
-        policiesDir: join(home, 'policies'),
-        dataDir: join(home, 'data'),
-        gitea: { url: gitea.url, token: bot.token },
-        git: { authorName: 'promobot', authorEmail: 'promobot@example.test' },
-      },
-    });
-    const hook = await fetch(`${gitea.url}/api/v1/repos/${REPO}/hooks`, {
-      method: 'POST',
-      headers: { authorization: `token ${bot.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        type: 'gitea',
-        active: true,
-        events: ['push', 'pull_request', 'issue_comment', 'pull_request_review'],
-        config: {
-          url: `${promobot.app.baseUrl}/webhooks/gitea`,
-          content_type: 'json',
-          secret: TEST_SECRETS.gitea,
-        },
-      }),
-    });
-    expect(hook.status).toBe(201);
+    ({ deploy, gitea } = world);
+    promobot = world.promobot!;
     host = createScmHost('gitea', {
       baseUrl: gitea.url,
-      token: bot.token,
+      token: world.tokens.promobot ?? '',
       logger: createLogger({ level: 'silent' }),
     });
   }, 120_000);
 
   afterAll(async () => {
-    if (process.env.PROMOBOT_E2E_LOG)
-      writeFileSync(process.env.PROMOBOT_E2E_LOG, promobot?.app.logText() ?? '');
-    await promobot?.close();
-    await gitea?.close();
-    await redis?.close();
-    deploy?.cleanup();
-    if (home) rmSync(home, { recursive: true, force: true });
+    await world?.close();
   });
 
   const botReplies = async (index: number) =>

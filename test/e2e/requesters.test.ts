@@ -1,14 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isStatusComment } from '../../src/chatops/index.js';
-import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/index.js';
-import { harborHeaders, harborPushWithTags } from '../http/deliveries.js';
-import { TEST_SECRETS } from '../support/app.js';
-import { createTempRepo, git, type TempRepo } from '../support/git.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { eventually, startPromobot, type PromobotUnderTest } from './harness.js';
+import type { GiteaDouble } from '../doubles/gitea/index.js';
+import { git, type TempRepo } from '../support/git.js';
+import { eventually, manifest, startGiteaWorld, type GiteaWorld } from './harness.js';
 
 /**
  * Issue #13, cases 1, 2 and 4, through the running service on the strict Gitea double: whoever asks for a prod
@@ -18,11 +13,8 @@ import { eventually, startPromobot, type PromobotUnderTest } from './harness.js'
 
 const REPO = 'bootcamp/notes-deploy';
 const IMAGE = 'localhost/harbor/alpine';
-const OLD = '0000000aaaaaaa';
 const FIRST = '1111111bbbbbbb';
 const SECOND = '2222222ccccccc';
-
-const manifest = (tag: string) => `containers:\n  - name: alpine\n    image: ${IMAGE}:${tag}\n`;
 
 const POLICY = `apiVersion: promobot.dev/v1alpha1
 kind: PromotionPolicy
@@ -41,99 +33,30 @@ spec:
 `;
 
 describe('requesters of /promote and /rollback cannot approve what they asked for', () => {
-  let redis: RedisServer;
-  let deploy: TempRepo;
-  let home: string;
+  let world: GiteaWorld;
   let gitea: GiteaDouble;
-  let promobot: PromobotUnderTest;
-  const tokens: Record<string, string> = {};
+  let deploy: TempRepo;
+  let tokens: Record<string, string>;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    deploy = createTempRepo({
-      'alpine/dev/app.yaml': manifest(OLD),
-      'alpine/staging/app.yaml': manifest(OLD),
-      'alpine/prod/app.yaml': manifest(OLD),
+    world = await startGiteaWorld({
+      name: 'requesters',
+      policy: POLICY,
+      access: { 'release-lead': 'write', 'release-lead2': 'write', 'dev-author': 'write' },
+      teams: { sre: ['promobot', 'release-lead', 'release-lead2'] },
     });
-    home = mkdtempSync(join(tmpdir(), 'promobot-requesters-'));
-    mkdirSync(join(home, 'policies'));
-    writeFileSync(join(home, 'policies', 'alpine.yaml'), POLICY);
-    gitea = await startGiteaDouble();
-    for (const login of ['promobot', 'release-lead', 'release-lead2', 'dev-author'])
-      tokens[login] = gitea.addUser(login).token;
-    await gitea.addRepo({
-      owner: 'bootcamp',
-      name: 'notes-deploy',
-      bare: deploy.bare,
-      access: { promobot: 'admin', 'release-lead': 'write', 'release-lead2': 'write', 'dev-author': 'write' },
-    });
-    gitea.addTeam('bootcamp', 'sre', ['promobot', 'release-lead', 'release-lead2']);
-    promobot = await startPromobot({
-      redisUrl: redis.url,
-      home,
-      config: {
-        logLevel: 'info',
-        policiesDir: join(home, 'policies'),
-        dataDir: join(home, 'data'),
-        gitea: { url: gitea.url, token: tokens.promobot ?? '' },
-        git: { authorName: 'promobot', authorEmail: 'promobot@example.test' },
-      },
-    });
-    const hook = await fetch(`${gitea.url}/api/v1/repos/${REPO}/hooks`, {
-      method: 'POST',
-      headers: { authorization: `token ${tokens.promobot ?? ''}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        type: 'gitea',
-        active: true,
-        events: ['push', 'pull_request', 'issue_comment', 'pull_request_review'],
-        config: {
-          url: `${promobot.app.baseUrl}/webhooks/gitea`,
-          content_type: 'json',
-          secret: TEST_SECRETS.gitea,
-        },
-      }),
-    });
-    expect(hook.status).toBe(201);
+    ({ gitea, deploy, tokens } = world);
   }, 120_000);
 
   afterAll(async () => {
-    if (process.env.PROMOBOT_E2E_LOG)
-      writeFileSync(process.env.PROMOBOT_E2E_LOG, promobot?.app.logText() ?? '');
-    await promobot?.close();
-    await gitea?.close();
-    await redis?.close();
-    deploy?.cleanup();
-    if (home) rmSync(home, { recursive: true, force: true });
+    await world?.close();
   });
 
-  const status = (index: number) =>
-    gitea.comments(REPO, index).find((c) => c.author.login === 'promobot' && isStatusComment(c.body))?.body ??
-    '';
-  const said = (index: number, text: string) =>
-    eventually(`"${text}" on #${index}`, () =>
-      gitea.comments(REPO, index).some((c) => c.author.login === 'promobot' && c.body.includes(text))
-        ? true
-        : undefined,
-    );
-  const prodPr = (tag: string) =>
-    eventually(`the prod PR of ${tag}`, () =>
-      gitea
-        .pulls(REPO)
-        .find((p) => p.state === 'open' && p.head === 'promobot/prod/alpine' && p.body.includes(tag)),
-    );
-  const push = async (tag: string, occurAt: number) => {
-    const answer = await fetch(`${promobot.app.baseUrl}/webhooks/harbor`, {
-      method: 'POST',
-      headers: harborHeaders(),
-      // Stamped with its own push time, as each real push is: the newer push wins.
-      body: JSON.stringify({ ...(JSON.parse(harborPushWithTags(tag)) as object), occur_at: occurAt }),
-    });
-    expect(answer.status).toBe(202);
-  };
-  const merged = (index: number) =>
-    eventually(`#${index} merged`, () =>
-      gitea.pull(REPO, index)?.merged ? gitea.pull(REPO, index) : undefined,
-    );
+  const status = (index: number) => world.statusComment(index)?.body ?? '';
+  const said = (index: number, text: string) => world.said(index, text);
+  const prodPr = (tag: string) => world.openPull('promobot/prod/alpine', tag);
+  const push = (tag: string, occurAt: number) => world.push(world.promobot!.app.baseUrl, tag, occurAt);
+  const merged = (index: number) => world.merged(index);
   const refusal = '@release-lead asked for this promotion and cannot approve it';
 
   it('keeps the requester through host faults and body edits, for promotions and rollbacks', async () => {

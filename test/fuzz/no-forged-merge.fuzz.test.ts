@@ -27,6 +27,14 @@ const APPS = [
 ];
 /** Sequences tried; each takes about two seconds on the doubles. */
 const RUNS = Math.max(1, Math.min(200, Number(process.env.PROMOBOT_FUZZ_RUNS ?? 30) || 30));
+/**
+ * The seed of this run: PROMOBOT_FUZZ_SEED replays one (with PROMOBOT_FUZZ_PATH, straight to the shrunk
+ * counterexample fast-check named); a fresh one otherwise. Printed at the start, and in the failure.
+ */
+const SEED = process.env.PROMOBOT_FUZZ_SEED
+  ? Number(process.env.PROMOBOT_FUZZ_SEED)
+  : Math.floor(Math.random() * 2 ** 31);
+const PATH = process.env.PROMOBOT_FUZZ_PATH || undefined;
 const REQUESTER = 'release-lead';
 const ALLOWED = new Set(['carol', 'dave', 'release-lead']);
 const PEOPLE = ['release-lead', 'carol', 'dave', 'alice', 'mallory'] as const;
@@ -106,7 +114,8 @@ describe('no merge without genuine approvals', () => {
   it('holds for random sequences of comments, forged edits, Redis flushes and worker kills', async () => {
     let run = 0;
     let ready = 0;
-    await fc.assert(
+    console.info(`no-forged-merge: seed ${String(SEED)}${PATH === undefined ? '' : `, path ${PATH}`}`);
+    const result = await fc.check(
       fc.asyncProperty(
         fc.boolean(),
         fc.array(step, { minLength: 4, maxLength: 10 }),
@@ -222,8 +231,19 @@ describe('no merge without genuine approvals', () => {
           await h.pump();
         },
       ),
-      { numRuns: RUNS, endOnFailure: true },
+      { numRuns: RUNS, endOnFailure: true, seed: SEED, ...(PATH === undefined ? {} : { path: PATH }) },
     );
+    if (result.failed) {
+      const replay = `PROMOBOT_FUZZ_SEED=${String(result.seed)} PROMOBOT_FUZZ_PATH=${result.counterexamplePath ?? ''}`;
+      throw new Error(
+        [
+          `no-forged-merge failed after ${String(result.numRuns)} sequences (seed ${String(result.seed)}, path ${result.counterexamplePath ?? '-'})`,
+          `counterexample: ${fc.stringify(result.counterexample)}`,
+          `cause: ${result.errorInstance instanceof Error ? (result.errorInstance.stack ?? result.errorInstance.message) : String(result.errorInstance)}`,
+          `replay: ${replay} npx vitest run test/fuzz/no-forged-merge.fuzz.test.ts`,
+        ].join('\n'),
+      );
+    }
     // The property must have been put to the test: some sequences did reach "ready".
     expect(ready).toBeGreaterThan(0);
   }, 600_000);

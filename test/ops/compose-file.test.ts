@@ -81,6 +81,8 @@ describe('docker-compose.yml', () => {
       ).toEqual([]);
       const fileVars = Object.entries(env).filter(([key]) => key.endsWith('_FILE'));
       expect(fileVars.length).toBeGreaterThanOrEqual(3);
+      // The ChatOps state is signed in the stack too, with a key from a compose secret.
+      expect(env.PROMOBOT_STATE_KEY_FILE, name).toBe('/run/secrets/promobot_state_key');
       for (const [key, path] of fileVars) {
         const secret = /^\/run\/secrets\/(.+)$/.exec(path)?.[1];
         const fromSecret = secret !== undefined && (s.secrets ?? []).includes(secret);

@@ -243,11 +243,17 @@ describe('manifests/base', () => {
       const read: string[] = [];
       const config = loadConfig(env, (path) => {
         read.push(path);
-        return 'from-a-mounted-file\n';
+        // Long enough for every secret, including the state key (32 characters at least).
+        return 'from-a-mounted-file-long-enough-for-any-key\n';
       });
       expect(config.redisUrl, name).toBe('redis://promobot-redis:6379');
       expect(config.policiesDir, name).toBe('/etc/promobot/policies');
       expect(read.length, name).toBeGreaterThan(0);
+      // The worker signs the ChatOps state with a key from the Secret volume.
+      if (name === 'promobot-worker') {
+        expect(read).toContain('/var/run/secrets/promobot/state-key');
+        expect(config.stateKeys).toEqual(['from-a-mounted-file-long-enough-for-any-key']);
+      }
     }
   });
 

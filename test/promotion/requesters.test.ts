@@ -98,3 +98,37 @@ describe('promotion/settleRequesters()', () => {
     expect(await real.list('chat', 'chat-ui', 'rollback', 'prod')).toEqual(['alice']);
   });
 });
+
+describe('requesters waiting in the format before the per-environment sets', () => {
+  it('are read once on upgrade, moved into the set, and recorded on the PR like any other', async () => {
+    const prefix = 'upgrade';
+    // As the earlier version wrote them: one hash per policy and app, the environment naming the requester.
+    await redis.hset(`${prefix}:requested:chat:chat-ui`, 'prod', 'alice', 'staging', 'bob');
+    const pending = createPendingRequesters(redis, prefix);
+    expect(await pending.list('chat', 'chat-ui', 'rollback', 'prod')).toEqual([]);
+    expect(await pending.list('chat', 'chat-ui', 'promotion', 'prod')).toEqual(['alice']);
+    // Moved, not copied: the hash keeps only what was not asked for yet.
+    expect(await redis.hgetall(`${prefix}:requested:chat:chat-ui`)).toEqual({ staging: 'bob' });
+    expect(await redis.smembers(`${prefix}:requested:chat:chat-ui:promotion:prod`)).toEqual(['alice']);
+    // A new request meanwhile joins it; nothing is read twice.
+    await pending.add('chat', 'chat-ui', 'promotion', 'prod', 'carol');
+    expect(await pending.list('chat', 'chat-ui', 'promotion', 'prod')).toEqual(['alice', 'carol']);
+
+    let state: PromotionState = emptyPromotionState();
+    await settleRequesters({
+      pending,
+      policy: 'chat',
+      app: 'chat-ui',
+      kind: 'promotion',
+      env: 'staging',
+      record: (actor) => {
+        state = addRequester(state, { by: actor, at: '2026-12-07T09:00:00Z', via: 'promote' });
+        return Promise.resolve(true);
+      },
+      logger,
+    });
+    expect(state.requesters.map((r) => r.by)).toEqual(['bob']);
+    expect(await redis.exists(`${prefix}:requested:chat:chat-ui`)).toBe(0);
+    expect(await pending.list('chat', 'chat-ui', 'promotion', 'staging')).toEqual([]);
+  });
+});

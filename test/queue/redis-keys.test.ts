@@ -14,6 +14,7 @@ describe('redis keys', () => {
       watchCurrent: keys.watchCurrent('chat', 'chat-ui', 'prod'),
       watchState: keys.watchState('chat', 'chat-ui', 'prod', 'd4e5f6'),
       chatopsState: keys.chatopsState('gitea', 'Team/Deploy', 12),
+      chatopsSeq: keys.chatopsSeq('gitea', 'Team/Deploy', 12),
       chatopsLock: keys.chatopsLock('github', 'Team/Deploy', 12),
       chatopsComment: keys.chatopsComment('gitea', 'Team/Deploy', 9001),
       pending: keys.pending('gitea_team_deploy_main'),
@@ -23,6 +24,7 @@ describe('redis keys', () => {
       reconciled: keys.reconciled('chat', 'chat-ui'),
       pushed: keys.pushed('chat', 'chat-ui'),
       requested: keys.requested('chat', 'chat-ui', 'rollback', 'prod'),
+      requestedEarlier: keys.requestedEarlier('chat', 'chat-ui'),
     }).toEqual({
       jobKey: 'promobot:events:gitea-3f2a',
       gatesHead: 'promobot:gates:head:team/deploy:12',
@@ -30,6 +32,7 @@ describe('redis keys', () => {
       watchCurrent: 'promobot:watch:current:chat:chat-ui:prod',
       watchState: 'promobot:watch:state:chat:chat-ui:prod:d4e5f6',
       chatopsState: 'promobot:chatops:gitea:team/deploy:12:state',
+      chatopsSeq: 'promobot:chatops:gitea:team/deploy:12:seq',
       chatopsLock: 'promobot:chatops:github:team/deploy:12:lock',
       chatopsComment: 'promobot:chatops:comment:gitea:team/deploy:9001',
       pending: 'promobot:pending:gitea_team_deploy_main',
@@ -39,6 +42,7 @@ describe('redis keys', () => {
       reconciled: 'promobot:reconciled:chat:chat-ui',
       pushed: 'promobot:pushed:chat:chat-ui',
       requested: 'promobot:requested:chat:chat-ui:rollback:prod',
+      requestedEarlier: 'promobot:requested:chat:chat-ui',
     });
   });
 
@@ -49,6 +53,7 @@ describe('redis keys', () => {
         'appLock',
         'chatopsComment',
         'chatopsLock',
+        'chatopsSeq',
         'chatopsState',
         'gatesHead',
         'gatesState',
@@ -59,6 +64,7 @@ describe('redis keys', () => {
         'pushed',
         'reconciled',
         'requested',
+        'requestedEarlier',
         'watchCurrent',
         'watchState',
       ].sort(),

@@ -43,6 +43,12 @@ if v == 'claimed:' .. ARGV[1] then
 end
 return 0`;
 
+/** Sets KEYS[1] to ARGV[1] unless it holds a higher number already. */
+const RAISE = `
+local v = tonumber(redis.call('get', KEYS[1]) or '0') or 0
+if tonumber(ARGV[1]) > v then redis.call('set', KEYS[1], ARGV[1]) end
+return 1`;
+
 /** What claiming a comment gave: `claimed` fresh, `resumed` from a run of the same job that died, or `taken`. */
 export type CommentClaim = 'claimed' | 'resumed' | 'taken';
 
@@ -59,6 +65,12 @@ export interface ChatopsStore {
   completeComment(key: PullRequestKey, commentId: number): Promise<void>;
   /** Handling failed: free the claim so a retry of the same delivery is not taken for a duplicate. */
   releaseComment(key: PullRequestKey, commentId: number): Promise<void>;
+  /** The next sequence number of a write of the PR's status comment (1, 2, ...; kept without expiry). */
+  nextSeq(key: PullRequestKey): Promise<number>;
+  /** The highest sequence number written for the PR, 0 when Redis has none. */
+  knownSeq(key: PullRequestKey): Promise<number>;
+  /** After a rebuild from the block numbered `seq`: the next write is numbered after it. */
+  raiseSeq(key: PullRequestKey, seq: number): Promise<void>;
   /** The Redis key of the per-PR lock. */
   lockKey(key: PullRequestKey): string;
 }
@@ -67,6 +79,7 @@ export interface ChatopsStore {
 export function createChatopsStore(redis: Redis, prefix: string): ChatopsStore {
   const keys = redisKeys(prefix);
   const stateKey = (key: PullRequestKey) => keys.chatopsState(key.scm, key.repo, key.number);
+  const seqKey = (key: PullRequestKey) => keys.chatopsSeq(key.scm, key.repo, key.number);
   const commentKey = (key: PullRequestKey, commentId: number) =>
     keys.chatopsComment(key.scm, key.repo, commentId);
   return {
@@ -89,6 +102,15 @@ export function createChatopsStore(redis: Redis, prefix: string): ChatopsStore {
     },
     async releaseComment(key, commentId) {
       await redis.del(commentKey(key, commentId));
+    },
+    nextSeq: (key) => redis.incr(seqKey(key)),
+    async knownSeq(key) {
+      const raw = await redis.get(seqKey(key));
+      const seq = raw === null ? 0 : Number(raw);
+      return Number.isSafeInteger(seq) && seq > 0 ? seq : 0;
+    },
+    async raiseSeq(key, seq) {
+      await redis.eval(RAISE, 1, seqKey(key), seq);
     },
     lockKey: (key) => keys.chatopsLock(key.scm, key.repo, key.number),
   };

@@ -6,12 +6,13 @@ import { acquireRepoLock } from '../../git/index.js';
 import type { Logger } from '../../logger/index.js';
 import type { Environment, PromotionPolicy } from '../../policy/schema.js';
 import { parsePromotionMeta, type PromotionMeta } from '../../promotion/promotion-meta.js';
-import { repoRef, type PullRequest, type ScmHost } from '../../scm/types.js';
+import { repoRef, type Comment, type PullRequest, type ScmHost } from '../../scm/types.js';
 import { authorize, isBotActor, type PermissionLookup } from '../authorize.js';
 import { formatCommand, type Command } from '../command.js';
 import { approvalStatus, decideMerge, type MergeDecision, type MergeInput } from '../decide-merge.js';
 import { handleComment, type ChatopsContext } from '../handle-comment.js';
 import { handleReview } from '../handle-review.js';
+import { holdEvents, replayHolds } from '../holds-from-comments.js';
 import {
   addRequester,
   countedApprovals,
@@ -31,7 +32,13 @@ import {
   renderStatusComment,
 } from '../render.js';
 import { sameLogin } from '../same-login.js';
-import { createStateSeal, defuseMarkers, stateScope } from '../state-seal.js';
+import {
+  createStateSeal,
+  defuseMarkers,
+  staleBlock,
+  statusCommentScope,
+  STATE_WRITE_TOLERANCE_MS,
+} from '../state-seal.js';
 import { answerAccessError, askedInComment } from './answer-access-error.js';
 import { createChatopsStore, type PullRequestKey, type StoredPromotion } from './chatops-store.js';
 import { readPromotionPullRequest, type PromotionPullRequest } from './promotion-pull-request.js';
@@ -94,6 +101,11 @@ export interface ChatopsRuntimeDeps {
    * Without one the block is unsigned and never read back: a lost Redis then holds the PR (see `loadStored`).
    */
   stateKeys?: readonly string[];
+  /**
+   * How much later than the time sealed in a state block the host's `updated_at` of the status comment may be for
+   * the block to be read back ({@link STATE_WRITE_TOLERANCE_MS} unless told); later, someone edited the comment.
+   */
+  stateWriteToleranceMs?: number;
   /**
    * How long an answer about someone's permission or team membership is reused when approvals are re-checked
    * before a merge decision; {@link APPROVER_CHECK_TTL_MS} unless told.
@@ -183,7 +195,8 @@ const LOCK_WAIT_MS = 60_000;
 export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
   const store = createChatopsStore(deps.redis, deps.prefix);
   const seal = createStateSeal(deps.stateKeys ?? []);
-  const scopeOf = (key: PullRequestKey) => stateScope(key.scm, key.repo, key.number);
+  const scopeOf = (key: PullRequestKey, commentId: number) =>
+    statusCommentScope(key.scm, key.repo, key.number, commentId);
 
   /**
    * The state of a PR whose status comment carries a block promobot cannot trust (edited, copied, or unsigned):
@@ -235,38 +248,106 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     botLogin: string,
     isPullRequest: boolean,
     logger: Logger,
+    /** The comment being handled, if any: its own commands are applied by handling it, not rebuilt. */
+    handling?: number,
   ): Promise<StoredPromotion> => {
     const known = await store.load(key);
     if (known) return known;
     if (isPullRequest) {
       const comments = await scm.listComments(repo, key.number);
+      const hostHolds = (stored: StoredPromotion) =>
+        withHostHolds(
+          stored,
+          comments.filter((c) => c.id !== handling),
+          scm,
+          repo,
+          botLogin,
+          logger,
+        );
       const status = comments.find((c) => sameLogin(c.author, botLogin) && isStatusComment(c.body));
       if (status) {
         const read = readSignedState(status.body, (payload, signature) =>
-          seal.verify(scopeOf(key), payload, signature),
+          seal.verify(scopeOf(key, status.id), payload, signature),
         );
-        if (read.kind === 'verified') {
+        // A genuine block is trusted only as the bot's last write of the comment: not one a writer pasted back.
+        const stale =
+          read.kind === 'verified'
+            ? staleBlock({
+                updatedAt: status.updatedAt,
+                sealedAt: read.at,
+                seq: read.seq,
+                knownSeq: await store.knownSeq(key),
+                toleranceMs: deps.stateWriteToleranceMs ?? STATE_WRITE_TOLERANCE_MS,
+              })
+            : null;
+        if (read.kind === 'verified' && stale === null) {
+          await store.raiseSeq(key, read.seq);
           logger.info(
-            { pr: key.number, statusComment: status.id },
+            { pr: key.number, statusComment: status.id, seq: read.seq },
             'chatops state rebuilt from the status comment',
           );
-          return { state: read.state, statusCommentId: status.id };
+          return hostHolds({ state: read.state, statusCommentId: status.id });
         }
-        const reason = read.kind === 'none' ? 'the status comment has no state block' : read.reason;
+        const reason =
+          read.kind === 'none'
+            ? 'the status comment has no state block'
+            : read.kind === 'rejected'
+              ? read.reason
+              : (stale ?? '');
         logger.warn(
           { pr: key.number, statusComment: status.id, reason, keyConfigured: seal.enabled },
           'the state in the status comment cannot be trusted; ignored, and the PR held',
         );
-        return { state: distrusted(reason, botLogin), statusCommentId: status.id };
+        return hostHolds({ state: distrusted(reason, botLogin), statusCommentId: status.id });
       }
       // promobot answered commands here, so it had a status comment: someone deleted it, and a hold may be gone.
       if (comments.some((c) => sameLogin(c.author, botLogin) && c.body.includes(REPLY_MARKER_START))) {
         const reason = 'the status comment was deleted';
         logger.warn({ pr: key.number, reason }, 'the status comment is gone; the PR held');
-        return { state: distrusted(reason, botLogin), statusCommentId: null };
+        return hostHolds({ state: distrusted(reason, botLogin), statusCommentId: null });
       }
+      return hostHolds({ state: emptyPromotionState(), statusCommentId: null });
     }
     return { state: emptyPromotionState(), statusCommentId: null };
+  };
+
+  /**
+   * A rebuilt state with the holds the host's own records show (see `holds-from-comments`): a `/hold` by a writer
+   * that no `/unhold` followed holds, even if the copy read back (an earlier one, say) does not have it.
+   */
+  const withHostHolds = async (
+    stored: StoredPromotion,
+    comments: readonly Comment[],
+    scm: ScmHost,
+    repo: RepoRef,
+    botLogin: string,
+    logger: Logger,
+  ): Promise<StoredPromotion> => {
+    const events = holdEvents(comments, botLogin);
+    const writers = new Set<string>();
+    for (const login of new Set(events.map((e) => e.by.toLowerCase()))) {
+      const permission = await scm.getPermission(repo, login);
+      if (permission === 'write' || permission === 'admin') writers.add(login);
+    }
+    const missing = replayHolds(events, (login) => writers.has(login.toLowerCase())).filter(
+      (h) => !stored.state.holds.some((known) => sameLogin(known.by, h.by)),
+    );
+    if (missing.length === 0) return stored;
+    let state = stored.state;
+    for (const found of missing) {
+      state = recordDecision(hold(state, found), {
+        at: instant(),
+        actor: botLogin,
+        action: 'state check',
+        outcome: 'done',
+        detail: `hold by @${found.by} rebuilt from their comment ${String(found.commentId)}, which no /unhold followed`,
+      });
+    }
+    logger.warn(
+      { holds: missing.map((h) => ({ by: h.by, commentId: h.commentId })) },
+      'holds rebuilt from the comments that the state read back did not have',
+    );
+    return { ...stored, state };
   };
 
   /** Approvals are for the PR's head: a head the state has not seen yet is a new candidate. */
@@ -284,13 +365,14 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     resolved: ResolvedRepo,
     pr: PullRequest,
     logger: Logger,
+    handling?: number,
   ): Promise<Loaded | string> => {
     const promotion = readPromotionPullRequest(pr, resolved.botLogin);
     if (promotion === null) return `#${pr.number} is not a promotion PR promobot opened`;
     const environment = resolved.policy.spec.environments.find((e) => e.name === promotion.meta.env);
     if (!environment) return `the policy has no environment ${promotion.meta.env}`;
     const key = { scm: scmKind, repo: repo.fullName, number: pr.number };
-    const stored = await loadStored(key, resolved.scm, repo, resolved.botLogin, true, logger);
+    const stored = await loadStored(key, resolved.scm, repo, resolved.botLogin, true, logger, handling);
     return {
       key,
       repo,
@@ -376,18 +458,29 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     const { pr, meta } = loaded.promotion;
     const { effective, notes, merge } = await assess(loaded, state);
     const decision = decideMerge({ ...merge, state: effective, environment: loaded.environment });
-    const body = renderStatusComment({
-      state: withGates(effective, merge),
-      environment: loaded.environment,
-      app: meta.app,
-      decision,
-      notes,
-      sign: (payload) => seal.sign(scopeOf(loaded.key), payload),
-    });
+    const seq = await store.nextSeq(loaded.key);
+    /**
+     * The body for comment `commentId`: the block is sealed for that comment, with this write's number and the
+     * time right before it is sent; unsealed, while the comment has no id yet.
+     */
+    const bodyFor = (commentId: number | null) =>
+      renderStatusComment({
+        state: withGates(effective, merge),
+        environment: loaded.environment,
+        app: meta.app,
+        decision,
+        notes,
+        ...(commentId === null
+          ? {}
+          : {
+              stamp: { seq, at: instant() },
+              sign: (payload: string) => seal.sign(scopeOf(loaded.key, commentId), payload),
+            }),
+      });
     let statusCommentId = loaded.stored.statusCommentId;
     if (statusCommentId !== null) {
       try {
-        await scm.updateComment(loaded.repo, statusCommentId, body);
+        await scm.updateComment(loaded.repo, statusCommentId, bodyFor(statusCommentId));
       } catch (error) {
         if (!(error instanceof PermanentError)) throw error;
         logger.warn({ pr: pr.number, statusCommentId }, 'status comment is gone; writing a new one');
@@ -399,8 +492,9 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       const existing = (await scm.listComments(loaded.repo, pr.number)).find(
         (c) => sameLogin(c.author, loaded.resolved.botLogin) && isStatusComment(c.body),
       );
-      if (existing) await scm.updateComment(loaded.repo, existing.id, body);
-      statusCommentId = existing?.id ?? (await scm.createComment(loaded.repo, pr.number, body)).id;
+      // A new comment's id is known only once it exists: created with the state unsealed, then sealed for its id.
+      statusCommentId = existing?.id ?? (await scm.createComment(loaded.repo, pr.number, bodyFor(null))).id;
+      await scm.updateComment(loaded.repo, statusCommentId, bodyFor(statusCommentId));
     }
     if (pr.state === 'open' && !(await deps.hasForeignCommits?.(loaded.resolved.policy, pr)))
       await scm.setCommitStatus(loaded.repo, pr.headSha, approvalStatus(effective, loaded.environment));
@@ -507,7 +601,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     let stored: StoredPromotion;
     if (event.isPullRequest) {
       const pr = await scm.getPullRequest(repo, event.number);
-      const found = await loadPromotion(event.scm, repo, resolved, pr, logger);
+      const found = await loadPromotion(event.scm, repo, resolved, pr, logger, event.commentId);
       if (typeof found === 'string') {
         logger.debug({ why: found }, 'comment ignored');
         return;

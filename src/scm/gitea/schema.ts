@@ -37,6 +37,7 @@ export const GiteaComment = z.object({
   body: z.string(),
   user: GiteaUser.nullish(),
   created_at: z.string(),
+  updated_at: z.string().nullish(),
 });
 export type GiteaComment = z.infer<typeof GiteaComment>;
 

@@ -27,6 +27,7 @@ export const GitHubComment = z.object({
   body: z.string().nullish(),
   user: GitHubUser.nullish(),
   created_at: z.string(),
+  updated_at: z.string().nullish(),
 });
 export type GitHubComment = z.infer<typeof GitHubComment>;
 

@@ -26,6 +26,7 @@ export function toComment(comment: GitHubComment): Comment {
     author: comment.user?.login ?? '',
     body: comment.body ?? '',
     createdAt: comment.created_at,
+    updatedAt: comment.updated_at ?? comment.created_at,
   };
 }
 

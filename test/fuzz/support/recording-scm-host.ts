@@ -52,6 +52,7 @@ export function recordingScmHost(real: ScmHost): RecordingScmHost {
     author: 'promobot',
     body,
     createdAt: new Date(0).toISOString(),
+    updatedAt: new Date(0).toISOString(),
   });
 
   const host: ScmHost = {
