@@ -201,6 +201,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
         logger,
         prometheus,
         prometheusUrl: config.prometheus.url,
+        timing: config.worker,
         resolve: resolvePolicy,
         onSettled: (policy, app) => requestReconcile(policy, app, 'gates settled'),
         onWatchFailed: async (failure) => {
@@ -385,6 +386,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     concurrency: config.concurrency,
     logger,
     run: runReconcile,
+    timing: config.worker,
   });
 
   /** Every app of the policies that write `repo` on `scm`. */
