@@ -620,6 +620,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       author: null,
       requesters: stored.state.requesters.map((r) => r.by),
       isPromotionPr: loaded !== null,
+      closed: closedAs(loaded?.promotion.pr),
     };
     const merge = loaded ? await mergeInput(loaded) : undefined;
     let handled: Awaited<ReturnType<typeof handleComment>>;
@@ -885,4 +886,10 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     withPullRequestLock: (scmKind, repo, number, logger, run) =>
       withLock({ scm: scmKind, repo: repo.fullName, number }, logger, run),
   };
+}
+
+/** How a PR stopped being open, for the answer to a command that came too late; null while open (or no PR). */
+function closedAs(pr: PullRequest | undefined): 'merged' | 'closed' | null {
+  if (pr === undefined || pr.state === 'open') return null;
+  return pr.merged ? 'merged' : 'closed';
 }
