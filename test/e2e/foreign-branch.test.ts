@@ -66,7 +66,8 @@ describe('a PR on a promobot branch that promobot did not open', () => {
 
   it('runs no gates, sets no status and says nothing there', async () => {
     const { gitea, deploy, tokens } = world;
-    const promobot = world.promobot!;
+    const promobot = world.promobot;
+    if (!promobot) throw new Error('the world runs promobot in this process');
     await world.push(promobot.app.baseUrl, TAG, 1_790_000_000);
     const prod = await eventually('the prod PR', () =>
       gitea.pulls(REPO).find((p) => p.state === 'open' && p.head === 'promobot/prod/alpine'),
