@@ -2,6 +2,7 @@ import type { CommentCreated } from '../events/index.js';
 import type { Permission } from '../scm/types.js';
 import { authorize, isBotActor, type AuthorizeContext, type PermissionLookup } from './authorize.js';
 import type { Command, CommandName } from './command.js';
+import { lookAlikeProblems } from './look-alike-commands.js';
 import { decideMerge, type MergeDecision, type MergeInput } from './decide-merge.js';
 import {
   parseCommands,
@@ -93,7 +94,8 @@ function keepForIssue(commands: ParsedCommand[], problems: CommandProblem[]) {
  * comments that ask nothing.
  */
 export function commentCommands(event: Pick<CommentCreated, 'body' | 'isPullRequest'>): ParseResult {
-  const parsed = parseCommands(event.body);
+  const read = parseCommands(event.body);
+  const parsed = { ...read, problems: [...read.problems, ...lookAlikeProblems(event.body, read)] };
   return event.isPullRequest ? parsed : keepForIssue(parsed.commands, parsed.problems);
 }
 

@@ -11,6 +11,7 @@ import {
   createChatopsStore,
   formatCommand,
   isBotActor,
+  commentCommands,
   parseCommands,
   inlineCode,
   readStatusComment,
@@ -404,7 +405,8 @@ function expectNoStateChange(o: Observed, tally: Tally): void {
   const { comment, commentId, before, after } = o;
   const bot = isBot(comment.author);
   const pr = comment.target === 'foreign' ? null : world[comment.target];
-  const parsed = parseCommands(comment.body);
+  // As promobot reads a comment on a PR: a look-alike command is a problem, answered (and never carried out).
+  const parsed = commentCommands({ body: comment.body, isPullRequest: true });
   tally.comments += 1;
   for (const kind of comment.kinds) tally.kinds[kind] = (tally.kinds[kind] ?? 0) + 1;
 
@@ -876,7 +878,7 @@ describe('fuzzing ChatOps comments: an invalid comment changes no state', () => 
         'a runtime that answers a comment without a command line',
         /what the runtime wrote for a comment it must not answer/,
         async (event, recording) => {
-          const parsed = parseCommands(event.body);
+          const parsed = commentCommands({ body: event.body, isPullRequest: true });
           if (parsed.commands.length + parsed.problems.length > 0 || isBot(event.author)) return;
           await recording.host.createComment(REPO, event.number, `@${event.author} no command here`);
         },
