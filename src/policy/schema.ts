@@ -134,6 +134,14 @@ const ApplicationTemplate = z
 const VERIFY_TIMEOUT = Duration.default('15m').describe(
   'How long the candidate may take to be verified running before that counts as a failure.',
 );
+const VERIFY_ON_FAILURE = z
+  .enum(['block', 'rollback'])
+  .default('block')
+  .describe(
+    'What a failed verification (Degraded, a failed sync, the timeout) does besides blocking the next ' +
+      "promotion and failing the PR's promobot/rollout status: block (nothing more), or rollback (also open " +
+      "the rollback PR of this environment, under its rollback rules).",
+  );
 
 export const Verify = z
   .discriminatedUnion('provider', [
@@ -161,6 +169,7 @@ export const Verify = z
               'the token may not read (403), and doctor prints the exact RBAC line.',
           ),
         timeout: VERIFY_TIMEOUT,
+        onFailure: VERIFY_ON_FAILURE,
       })
       .strict(),
     z
@@ -171,11 +180,15 @@ export const Verify = z
         query: z
           .string()
           .min(1)
+          .optional()
           .describe(
-            'PromQL template that returns a non-empty result once the candidate runs (e.g. the ready replicas ' +
-              'of the Deployment running the candidate reach the desired count). Placeholders as in gates.',
+            'PromQL template that returns a non-empty result once the candidate runs. Placeholders as in gates, ' +
+              'and {{tag}}, {{image}}, {{digest}}. Default (kube-state-metrics): the ready replicas of the ' +
+              'ReplicaSet whose pods run <image>:<tag> in {{namespace}} reach its desired count, and no pod of ' +
+              'another tag of the image is left.',
           ),
         timeout: VERIFY_TIMEOUT,
+        onFailure: VERIFY_ON_FAILURE,
       })
       .strict(),
     z

@@ -16,6 +16,7 @@ const EVENT_TYPES: DomainEventType[] = [
   'PullRequestChanged',
   'CommentCreated',
   'ReviewSubmitted',
+  'RolloutObserved',
 ];
 
 /**
