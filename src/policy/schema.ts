@@ -140,7 +140,7 @@ const VERIFY_ON_FAILURE = z
   .describe(
     'What a failed verification (Degraded, a failed sync, the timeout) does besides blocking the next ' +
       "promotion and failing the PR's promobot/rollout status: block (nothing more), or rollback (also open " +
-      "the rollback PR of this environment, under its rollback rules).",
+      'the rollback PR of this environment, under its rollback rules).',
   );
 
 export const Verify = z
@@ -305,13 +305,28 @@ export const Gate = z
       .optional()
       .describe(
         'PromQL template returning one value per series. Placeholders: {{app}}, {{from}}, {{to}}, {{namespace}}, ' +
-          '{{fromNamespace}}, {{window}}.',
+          "{{fromNamespace}}, {{window}}, and the candidate's {{tag}}, {{image}}, {{digest}} (the baseline gets " +
+          'the tag the target runs now).',
       ),
     preset: z
       .enum(GATE_PRESETS)
       .optional()
       .describe('A built-in gate to start from instead of a query; thresholds set here replace its own.'),
     window: Duration.optional().describe('Range of the query ({{window}}). Default: 5m.'),
+    candidate: z
+      .enum(['all', 'version', 'pod'])
+      .optional()
+      .describe(
+        'With a preset: which series count. all (default): every series of the environment. version: only ' +
+          "series whose version label (candidateLabel) is the candidate's tag (the baseline: the current tag). " +
+          'pod: only series of pods running <image>:<tag>, by their pod label joined with kube-state-metrics ' +
+          'kube_pod_container_info.',
+      ),
+    candidateLabel: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a Prometheus label name')
+      .optional()
+      .describe('The version label for candidate: version. Default: version.'),
     ...Threshold,
   })
   .strict()

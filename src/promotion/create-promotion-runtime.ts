@@ -392,6 +392,12 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
               repo: repoRef(policy.spec.deployRepo.repo),
               pr: pr.number,
               headSha: pr.headSha,
+              candidate: {
+                image: app.image,
+                tag: meta.tag,
+                ...(meta.digest !== undefined ? { digest: meta.digest } : {}),
+                baselineTag: meta.previousTag,
+              },
             });
           await chatops.onCandidate(
             policy.spec.deployRepo.scm,
