@@ -68,6 +68,8 @@ export function renderSummary(
   state: PromotionState,
   environment: Environment,
   decision?: MergeDecision,
+  /** Where the candidate's rollout in the source environment stands (`verify:`), when it is verified there. */
+  rollout?: string,
 ): string {
   const lines: string[] = [];
   const candidate = state.candidate;
@@ -76,6 +78,7 @@ export function renderSummary(
       ? '- **Candidate**: none yet'
       : `- **Candidate**: ${inlineCode(candidate.tag)} at ${inlineCode(candidate.headSha.slice(0, 7))}, since ${formatTime(candidate.since)}`,
   );
+  if (rollout !== undefined) lines.push(`- **Rollout**: ${rollout}`);
   const approvals = countedApprovals(state, environment.approvals);
   const who = approvals.map((a) => `@${a.by}${a.via === 'review' ? ' (review)' : ''}`).join(', ');
   lines.push(`- **Approvals**: ${approvalsCount(state, environment)}${who === '' ? '' : `: ${who}`}`);
@@ -147,6 +150,7 @@ export function renderStatusComment(input: {
   sign?: (payload: string) => string | null;
   /** Warnings for people, one line each (an approval that no longer counts, and why). */
   notes?: readonly string[];
+  rollout?: string;
 }): string {
   let state = input.state;
   let body = statusCommentBody(state, input);
@@ -166,6 +170,7 @@ function statusCommentBody(
     decision?: MergeDecision;
     sign?: (payload: string) => string | null;
     notes?: readonly string[];
+    rollout?: string;
   },
 ): string {
   const { environment } = input;
@@ -176,7 +181,7 @@ function statusCommentBody(
     STATUS_COMMENT_MARKER,
     `### promobot: ${escapeText(title)}`,
     '',
-    renderSummary(state, environment, input.decision),
+    renderSummary(state, environment, input.decision, input.rollout),
     ...(input.notes ?? []).map((note) => `- ⚠️ ${escapeText(note)}`),
     '',
     auditTable(state),
@@ -319,6 +324,7 @@ export function renderCommandReply(input: {
   state?: PromotionState;
   environment?: Environment;
   decision?: MergeDecision;
+  rollout?: string;
   /** The final outcome of commands carried out after they were accepted; it replaces the "accepted" line. */
   carried?: ReadonlyMap<Command, CarriedOut>;
 }): string {
@@ -334,7 +340,7 @@ export function renderCommandReply(input: {
     if (command.name === 'status' && result.outcome === 'accepted') {
       extras.push(
         state && environment
-          ? renderSummary(state, environment, input.decision)
+          ? renderSummary(state, environment, input.decision, input.rollout)
           : 'No promotion is tracked here.',
       );
       continue;

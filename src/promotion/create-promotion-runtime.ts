@@ -27,7 +27,12 @@ import { createDeployRepoPort } from './deploy-repo-port.js';
 import { handleImagePushed } from './handle-image-pushed.js';
 import { parsePromotionBranch } from './promotion-meta.js';
 import { createArgoCdClient } from '../rollout/argocd/index.js';
-import { applicationsOf, createRolloutVerifier, verifies } from '../rollout/runtime/index.js';
+import {
+  applicationsOf,
+  createRolloutVerifier,
+  describeRollout,
+  verifies,
+} from '../rollout/runtime/index.js';
 import { reconcileApp } from './reconcile-app.js';
 import { createPendingRequesters, settleRequesters } from './requesters.js';
 import { createReconcileQueue, createReconcileWorker, type ReconcileJob } from './reconcile-queue.js';
@@ -280,6 +285,14 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     rollback: (policy, app, env, toTag) => rollback(policy, app, env, toTag),
     onCommandError: (reason) => options.metrics?.commandError(reason),
     stateKeys: config.stateKeys,
+    rollout: async (policy, meta) => {
+      const env = policy.spec.environments.find((e) => e.name === meta.env);
+      const from = policy.spec.environments.find((e) => e.name === env?.from);
+      if (!from || !verifies(from)) return null;
+      const gate = await rolloutVerifier.describe(policy.metadata.name, meta.app, from.name);
+      // Fails closed: no record, or one about another tag than this PR's candidate, holds the merge.
+      return describeRollout(from.name, meta.tag, gate);
+    },
     hasForeignCommits: async (policy, pr) => {
       // A head's history never changes: one look per branch head is enough for every status written on it.
       const key = `${policy.spec.deployRepo.repo}:${pr.headRef}@${pr.headSha}`;

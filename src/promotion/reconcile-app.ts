@@ -389,16 +389,16 @@ async function setPromotionStatus(
     held !== null
       ? { context: PROMOTION_STATUS, state: 'pending', description: `waiting for ${held}` }
       : soakingUntil === null
-      ? {
-          context: PROMOTION_STATUS,
-          state: 'success',
-          description: `${meta.app} ${shortTag(meta.tag)} from ${meta.from ?? 'image push'}`,
-        }
-      : {
-          context: PROMOTION_STATUS,
-          state: 'pending',
-          description: `soaking in ${meta.from} until ${new Date(soakingUntil).toISOString()}`,
-        };
+        ? {
+            context: PROMOTION_STATUS,
+            state: 'success',
+            description: `${meta.app} ${shortTag(meta.tag)} from ${meta.from ?? 'image push'}`,
+          }
+        : {
+            context: PROMOTION_STATUS,
+            state: 'pending',
+            description: `soaking in ${meta.from} until ${new Date(soakingUntil).toISOString()}`,
+          };
   await deps.scm.setCommitStatus(deps.repo, sha, status);
 }
 

@@ -51,6 +51,8 @@ export function rolloutOfSources(
 }
 
 /** Whether a source's gate holds the next environment's promotion. */
-export function heldByRollout(gate: RolloutGate | undefined): gate is Exclude<RolloutGate, { state: 'verified' }> {
+export function heldByRollout(
+  gate: RolloutGate | undefined,
+): gate is Exclude<RolloutGate, { state: 'verified' }> {
   return gate !== undefined && gate.state !== 'verified';
 }

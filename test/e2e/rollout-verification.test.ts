@@ -222,6 +222,19 @@ describe('prod gates on what really runs in staging (Argo CD)', () => {
     expect(gitea.comments(REPO, prod.index).some((c) => c.body.includes(GATES_COMMENT_MARKER))).toBe(false);
     expect(parsePromotionMeta(gitea.pull(REPO, prod.index)!.body)?.verifiedAt).toBeUndefined();
     expect(await statusIn(prod.headSha, 'promobot/rollout', 'pending')).toBeDefined();
+    // /status shows the rollout state.
+    await gitea.comment(REPO, prod.index, 'alice', '/status');
+    await eventually('the /status answer with the rollout', () =>
+      gitea
+        .comments(REPO, prod.index)
+        .some(
+          (c) =>
+            c.author.login === 'promobot' &&
+            c.body.includes('**Rollout**: ⏳ waiting: `staging: Argo CD OutOfSync'),
+        )
+        ? true
+        : undefined,
+    );
 
     // Argo CD syncs the candidate and reports it.
     const syncedAt = Date.now();

@@ -6,6 +6,7 @@ import { createArgoCdClient } from '../../src/rollout/argocd/index.js';
 import {
   applicationsOf,
   createRolloutVerifier,
+  describeRollout,
   renderRolloutComment,
   rolloutStatus,
   type RolloutVerifier,
@@ -268,5 +269,29 @@ describe('rollout/render-rollout', () => {
       state: 'success',
       description: 'staging runs 3f9c2ab since 1970-01-01T00:00:00.000Z',
     });
+  });
+
+  it('lets /status say where the rollout stands, and holds the merge unless this very candidate is verified', () => {
+    expect(describeRollout('staging', '3f9c2ab', null)).toEqual({
+      held: true,
+      line: '⏳ staging is not verified running `3f9c2ab` yet',
+    });
+    expect(
+      describeRollout('staging', '3f9c2ab', { state: 'verified', tag: '1a2b3c4', verifiedAt: 0 }).held,
+    ).toBe(true);
+    expect(
+      describeRollout('staging', '3f9c2ab', { state: 'verified', tag: '3f9c2ab', verifiedAt: 0 }),
+    ).toEqual({
+      held: false,
+      line: '✅ staging runs `3f9c2ab` since 1970-01-01T00:00:00.000Z (verified)',
+    });
+    expect(
+      describeRollout('staging', '3f9c2ab', {
+        state: 'failed',
+        tag: '3f9c2ab',
+        reason: 'Degraded',
+        evidence: {},
+      }),
+    ).toEqual({ held: true, line: '❌ failed: `Degraded`' });
   });
 });

@@ -17,7 +17,9 @@ export function applicationsOf(
       if (verify?.provider !== 'argocd') continue;
       if (appNamespace !== undefined && (verify.appNamespace ?? appNamespace) !== appNamespace) continue;
       for (const app of policy.spec.apps) {
-        const names = verify.applications.map((t) => renderApplicationName(t, { app: app.name, env: env.name }));
+        const names = verify.applications.map((t) =>
+          renderApplicationName(t, { app: app.name, env: env.name }),
+        );
         if (names.includes(application))
           found.push({ policy: policy.metadata.name, app: app.name, env: env.name });
       }

@@ -94,8 +94,7 @@ export function verifies(env: Environment): boolean {
 export function createRolloutVerifier(options: RolloutVerifierOptions): RolloutVerifier {
   const { redis, prefix } = options;
   const now = options.now ?? Date.now;
-  const recordKey = (policy: string, app: string, env: string) =>
-    `${prefix}:rollout:${policy}:${app}:${env}`;
+  const recordKey = (policy: string, app: string, env: string) => `${prefix}:rollout:${policy}:${app}:${env}`;
   const pokeKey = (policy: string, app: string, env: string) =>
     `${prefix}:rollout-poke:${policy}:${app}:${env}`;
   const watchKey = (policy: string, app: string, env: string) =>
@@ -237,8 +236,16 @@ export function createRolloutVerifier(options: RolloutVerifierOptions): RolloutV
           });
           const log = input.logger.child({ env: env.name, tag: record.tag, attempt: record.attempt });
           if (verdict.state === 'verified') {
-            record = { ...record, state: 'verified', verifiedAt: now(), reason: `${env.name} runs ${record.tag}` };
-            log.info({ verifiedAt: new Date(record.verifiedAt ?? 0).toISOString() }, 'candidate verified running');
+            record = {
+              ...record,
+              state: 'verified',
+              verifiedAt: now(),
+              reason: `${env.name} runs ${record.tag}`,
+            };
+            log.info(
+              { verifiedAt: new Date(record.verifiedAt ?? 0).toISOString() },
+              'candidate verified running',
+            );
           } else if (verdict.state === 'failed') {
             record = {
               ...record,

@@ -63,3 +63,25 @@ function short(tag: string): string {
 function code(text: string): string {
   return `\`${text.replace(/`/g, "'").replace(/\s+/g, ' ').slice(0, 2000)}\``;
 }
+
+/**
+ * The `/status` line of a promotion whose source `from` verifies, and whether the rollout holds the merge: only a
+ * verification of this very candidate (`tag`) lets it go.
+ */
+export function describeRollout(
+  from: string,
+  tag: string,
+  gate: RolloutGate | null,
+): { held: boolean; line: string } {
+  if (gate === null || gate.tag !== tag)
+    return { held: true, line: `⏳ ${from} is not verified running ${code(tag)} yet` };
+  if (gate.state === 'verified')
+    return {
+      held: false,
+      line: `✅ ${from} runs ${code(tag)} since ${new Date(gate.verifiedAt).toISOString()} (verified)`,
+    };
+  return {
+    held: true,
+    line: `${gate.state === 'failed' ? '❌ failed' : '⏳ waiting'}: ${code(gate.reason)}`,
+  };
+}
