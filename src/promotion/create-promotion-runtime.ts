@@ -96,6 +96,17 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
       `PROMETHEUS_URL: required by policy ${gated[0]?.metadata.name}, whose environments have gates`,
     );
   }
+  for (const policy of policies.current()) {
+    const providers = new Set(policy.spec.environments.map((e) => e.verify?.provider));
+    if (providers.has('argocd') && (!config.argocd.url || !config.argocd.token))
+      missing.add(
+        `ARGOCD_URL and ARGOCD_TOKEN: required by policy ${policy.metadata.name}, whose environments verify through Argo CD`,
+      );
+    if (providers.has('prometheus') && !config.prometheus.url)
+      missing.add(
+        `PROMETHEUS_URL: required by policy ${policy.metadata.name}, whose environments verify through Prometheus`,
+      );
+  }
   if (missing.size > 0) {
     redis.disconnect();
     throw new ConfigError([...missing]);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { validatePolicyFiles } from '../../src/policy/index.js';
 import {
   presetGate,
   renderQueryTemplate,
@@ -52,5 +53,26 @@ describe('gates/presetGate() restricted to the candidate', () => {
       gates: [{ name: 'errors', preset: 'error-rate', candidate: 'version', max: 0.02 }],
     });
     expect(gates[0]!.query).toContain('version="{{tag}}"');
+  });
+
+  it('is refused on a gate with its own query, where {{tag}} says it', () => {
+    const text = (gate: string) => `apiVersion: promobot.dev/v1alpha1
+kind: PromotionPolicy
+metadata: { name: chat }
+spec:
+  deployRepo: { scm: gitea, repo: bootcamp/notes-deploy }
+  apps: [{ name: chat-ui, image: harbor.local/bootcamp/chat-ui }]
+  environments:
+    - { name: staging, path: '{{app}}/staging', update: commit }
+    - { name: prod, path: '{{app}}/prod', update: pull-request, from: staging, gates: [g] }
+  gates:
+    - ${gate}
+`;
+    const problems = (gate: string) =>
+      validatePolicyFiles([{ path: 'p.yaml', text: text(gate) }]).problems.map((p) => p.message);
+    expect(problems('{ name: g, preset: error-rate, candidate: pod }')).toEqual([]);
+    expect(problems('{ name: g, query: \'up{v="{{tag}}"}\', max: 1, candidate: version }')).toEqual([
+      'spec.gates[0].candidate: gate "g": candidate and candidateLabel restrict a preset; in a query, write {{tag}} or {{image}} where the series should match the candidate',
+    ]);
   });
 });
