@@ -20,12 +20,14 @@ import { eventually, startPromobot, type PromobotUnderTest } from './harness.js'
 const REPO = 'bootcamp/notes-deploy';
 const IMAGE = 'localhost/harbor/alpine';
 const APPLICATION = 'alpine-staging';
+const PROD_APPLICATION = 'alpine-prod';
 const OLD = '0000000aaaaaaa';
 
 const manifest = (tag: string) => `containers:\n  - name: alpine\n    image: ${IMAGE}:${tag}\n`;
 
 // staging is verified through the Argo CD Application alpine-staging; prod soaks 2 s from that verification, is
-// gated on staging's metrics and needs alice's approval.
+// gated on staging's metrics and needs alice's approval. prod is verified too (alpine-prod): its post-merge watch
+// starts once it runs the merge.
 const POLICY = `apiVersion: promobot.dev/v1alpha1
 kind: PromotionPolicy
 metadata: { name: alpine }
@@ -47,6 +49,8 @@ spec:
       from: staging
       namespace: chat-prod
       soak: 2s
+      watch: 2s
+      verify: { provider: argocd, project: apps, timeout: 30s }
       approvals: { required: 1, approvers: [alice] }
       gates: [ttft-p95, error-rate]
       gating: { interval: 300ms, passes: 2, failureLimit: 1, maxInconclusive: 1m }
@@ -95,12 +99,12 @@ describe('prod gates on what really runs in staging (Argo CD)', () => {
     expect(answer.status).toBe(202);
   };
   /** What argocd-notifications posts with promobot's documented template. */
-  const notify = async (revision: string) => {
+  const notify = async (revision: string, app = APPLICATION) => {
     const answer = await fetch(`${promobot.app.baseUrl}/webhooks/argocd`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: TEST_SECRETS.argocd },
       body: JSON.stringify({
-        app: APPLICATION,
+        app,
         appNamespace: 'argocd',
         revision,
         syncStatus: 'Synced',
@@ -149,8 +153,14 @@ describe('prod gates on what really runs in staging (Argo CD)', () => {
       access: { promobot: 'admin', alice: 'write' },
     });
     argocd = await startArgoCdDouble();
-    const token = argocd.addToken([`apps/${APPLICATION}`]);
+    const token = argocd.addToken(['apps/alpine-*']);
     argocd.addApp({ name: APPLICATION, project: 'apps', revision: mainSha(), images: [`${IMAGE}:${OLD}`] });
+    argocd.addApp({
+      name: PROD_APPLICATION,
+      project: 'apps',
+      revision: mainSha(),
+      images: [`${IMAGE}:${OLD}`],
+    });
     // Asked to refresh after promobot's landing, Argo CD compares with git and finds staging out of sync.
     argocd.onRefresh(APPLICATION, () => argocd.outOfSync(APPLICATION, mainSha()));
     promobot = await startPromobot({
@@ -261,7 +271,23 @@ describe('prod gates on what really runs in staging (Argo CD)', () => {
     const merged = await eventually('the prod merge', () =>
       gitea.pull(REPO, prod.index)?.merged ? gitea.pull(REPO, prod.index) : undefined,
     );
-    expect(merged!.mergeCommitSha).toBeTruthy();
+    const mergeSha = merged!.mergeCommitSha!;
+    expect(mergeSha).toBeTruthy();
+
+    // The post-merge watch waits until prod is verified running the merge: Argo CD still shows the old revision.
+    await eventually('prod to be asked about', () =>
+      argocd.requests.some((r) => r.path.endsWith(`/${PROD_APPLICATION}`) && r.query.includes('refresh'))
+        ? true
+        : undefined,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(await statuses(mergeSha, 'promobot/watch')).toEqual([]);
+    argocd.synced(PROD_APPLICATION, mainSha(), [`${IMAGE}:${TAG}`]);
+    argocd.healthy(PROD_APPLICATION);
+    await notify(mainSha(), PROD_APPLICATION);
+    await eventually('the post-merge watch to start', async () =>
+      (await statuses(mergeSha, 'promobot/watch')).length > 0 ? true : undefined,
+    );
   }, 150_000);
 
   it('blocks prod when staging is Degraded, with the health evidence, and /approve does not merge', async () => {
