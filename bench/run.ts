@@ -15,6 +15,7 @@ import { gates } from './gates.js';
 import { historyRead } from './history-read.js';
 import { intake } from './intake.js';
 import { memory } from './memory.js';
+import { rollout } from './rollout.js';
 
 export interface Bench {
   readonly name: string;
@@ -29,6 +30,7 @@ const BENCHES: readonly Bench[] = [
   deployScaling,
   historyRead,
   gates,
+  rollout,
   memory,
 ];
 

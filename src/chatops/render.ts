@@ -81,6 +81,8 @@ export function renderSummary(
   state: PromotionState,
   environment: Environment,
   decision?: MergeDecision,
+  /** Where the candidate's rollout in the source environment stands (`verify:`), when it is verified there. */
+  rollout?: string,
 ): string {
   const lines: string[] = [];
   const candidate = state.candidate;
@@ -89,6 +91,7 @@ export function renderSummary(
       ? '- **Candidate**: none yet'
       : `- **Candidate**: ${inlineCode(candidate.tag)} at ${inlineCode(candidate.headSha.slice(0, 7))}, since ${formatTime(candidate.since)}`,
   );
+  if (rollout !== undefined) lines.push(`- **Rollout**: ${rollout}`);
   const approvals = countedApprovals(state, environment.approvals);
   const who = approvals.map((a) => `@${a.by}${a.via === 'review' ? ' (review)' : ''}`).join(', ');
   lines.push(`- **Approvals**: ${approvalsCount(state, environment)}${who === '' ? '' : `: ${who}`}`);
@@ -165,6 +168,7 @@ export function renderStatusComment(input: {
   stamp?: { seq: number; at: string };
   /** Warnings for people, one line each (an approval that no longer counts, and why). */
   notes?: readonly string[];
+  rollout?: string;
 }): string {
   let state = input.state;
   let body = statusCommentBody(state, input);
@@ -185,6 +189,7 @@ function statusCommentBody(
     sign?: (payload: string) => string | null;
     stamp?: { seq: number; at: string };
     notes?: readonly string[];
+    rollout?: string;
   },
 ): string {
   const { environment } = input;
@@ -199,7 +204,7 @@ function statusCommentBody(
     STATUS_COMMENT_MARKER,
     `### promobot: ${escapeText(title)}`,
     '',
-    renderSummary(state, environment, input.decision),
+    renderSummary(state, environment, input.decision, input.rollout),
     ...(input.notes ?? []).map((note) => `- ⚠️ ${escapeText(note)}`),
     '',
     auditTable(state),
@@ -352,6 +357,7 @@ export function renderCommandReply(input: {
   state?: PromotionState;
   environment?: Environment;
   decision?: MergeDecision;
+  rollout?: string;
   /** The final outcome of commands carried out after they were accepted; it replaces the "accepted" line. */
   carried?: ReadonlyMap<Command, CarriedOut>;
 }): string {
@@ -367,7 +373,7 @@ export function renderCommandReply(input: {
     if (command.name === 'status' && result.outcome === 'accepted') {
       extras.push(
         state && environment
-          ? renderSummary(state, environment, input.decision)
+          ? renderSummary(state, environment, input.decision, input.rollout)
           : 'No promotion is tracked here.',
       );
       continue;

@@ -134,6 +134,14 @@ const ApplicationTemplate = z
 const VERIFY_TIMEOUT = Duration.default('15m').describe(
   'How long the candidate may take to be verified running before that counts as a failure.',
 );
+const VERIFY_ON_FAILURE = z
+  .enum(['block', 'rollback'])
+  .default('block')
+  .describe(
+    'What a failed verification (Degraded, a failed sync, the timeout) does besides blocking the next ' +
+      "promotion and failing the PR's promobot/rollout status: block (nothing more), or rollback (also open " +
+      'the rollback PR of this environment, under its rollback rules).',
+  );
 
 export const Verify = z
   .discriminatedUnion('provider', [
@@ -161,6 +169,7 @@ export const Verify = z
               'the token may not read (403), and doctor prints the exact RBAC line.',
           ),
         timeout: VERIFY_TIMEOUT,
+        onFailure: VERIFY_ON_FAILURE,
       })
       .strict(),
     z
@@ -171,11 +180,15 @@ export const Verify = z
         query: z
           .string()
           .min(1)
+          .optional()
           .describe(
-            'PromQL template that returns a non-empty result once the candidate runs (e.g. the ready replicas ' +
-              'of the Deployment running the candidate reach the desired count). Placeholders as in gates.',
+            'PromQL template that returns a non-empty result once the candidate runs. Placeholders as in gates, ' +
+              'and {{tag}}, {{image}}, {{digest}}. Default (kube-state-metrics): the ready replicas of the ' +
+              'ReplicaSet whose pods run <image>:<tag> in {{namespace}} reach its desired count, and no pod of ' +
+              'another tag of the image is left.',
           ),
         timeout: VERIFY_TIMEOUT,
+        onFailure: VERIFY_ON_FAILURE,
       })
       .strict(),
     z
@@ -292,13 +305,28 @@ export const Gate = z
       .optional()
       .describe(
         'PromQL template returning one value per series. Placeholders: {{app}}, {{from}}, {{to}}, {{namespace}}, ' +
-          '{{fromNamespace}}, {{window}}.',
+          "{{fromNamespace}}, {{window}}, and the candidate's {{tag}}, {{image}}, {{digest}} (the baseline gets " +
+          'the tag the target runs now).',
       ),
     preset: z
       .enum(GATE_PRESETS)
       .optional()
       .describe('A built-in gate to start from instead of a query; thresholds set here replace its own.'),
     window: Duration.optional().describe('Range of the query ({{window}}). Default: 5m.'),
+    candidate: z
+      .enum(['all', 'version', 'pod'])
+      .optional()
+      .describe(
+        'With a preset: which series count. all (default): every series of the environment. version: only ' +
+          "series whose version label (candidateLabel) is the candidate's tag (the baseline: the current tag). " +
+          'pod: only series of pods running <image>:<tag>, by their pod label joined with kube-state-metrics ' +
+          'kube_pod_container_info.',
+      ),
+    candidateLabel: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a Prometheus label name')
+      .optional()
+      .describe('The version label for candidate: version. Default: version.'),
     ...Threshold,
   })
   .strict()

@@ -26,6 +26,13 @@ import { EnvironmentChange } from './apply-image-changes.js';
 import { createDeployRepoPort } from './deploy-repo-port.js';
 import { handleImagePushed } from './handle-image-pushed.js';
 import { parsePromotionBranch } from './promotion-meta.js';
+import { createArgoCdClient } from '../rollout/argocd/index.js';
+import {
+  applicationsOf,
+  createRolloutVerifier,
+  describeRollout,
+  verifies,
+} from '../rollout/runtime/index.js';
 import { reconcileApp } from './reconcile-app.js';
 import { createPendingRequesters, settleRequesters } from './requesters.js';
 import { createReconcileQueue, createReconcileWorker, type ReconcileJob } from '../queue/reconcile-queue.js';
@@ -88,6 +95,17 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     missing.add(
       `PROMETHEUS_URL: required by policy ${gated[0]?.metadata.name}, whose environments have gates`,
     );
+  }
+  for (const policy of policies.current()) {
+    const providers = new Set(policy.spec.environments.map((e) => e.verify?.provider));
+    if (providers.has('argocd') && (!config.argocd.url || !config.argocd.token))
+      missing.add(
+        `ARGOCD_URL and ARGOCD_TOKEN: required by policy ${policy.metadata.name}, whose environments verify through Argo CD`,
+      );
+    if (providers.has('prometheus') && !config.prometheus.url)
+      missing.add(
+        `PROMETHEUS_URL: required by policy ${policy.metadata.name}, whose environments verify through Prometheus`,
+      );
   }
   if (missing.size > 0) {
     redis.disconnect();
@@ -214,6 +232,44 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
       })
     : null;
 
+  // Rollout verification: the trusted record of what really runs where, kept in Redis (src/rollout/runtime).
+  const argocd =
+    config.argocd.url && config.argocd.token
+      ? createArgoCdClient({
+          url: config.argocd.url,
+          token: config.argocd.token,
+          caFile: config.argocd.caFile,
+          logger,
+        })
+      : null;
+  const rolloutVerifier = createRolloutVerifier({
+    redis,
+    prefix: config.queuePrefix,
+    logger,
+    argocd,
+    prometheus,
+    rollback: async (policy, app, env, evidence) => {
+      const result = await rollback(policy, app, env, undefined, evidence);
+      if ('refused' in result)
+        logger.warn(
+          { policy, app, env, reason: result.refused },
+          'verification failed, and no rollback PR could be opened',
+        );
+    },
+    startWatch: async (policy, app, env, watch) => {
+      const resolved = resolvePolicy(policy);
+      if (gates && resolved)
+        await gates.watch({
+          policy,
+          app,
+          env,
+          repo: repoRef(resolved.policy.spec.deployRepo.repo),
+          pr: watch.pr,
+          mergeSha: watch.mergeSha,
+        });
+    },
+  });
+
   const botLogins = new Map<ScmKind, string>();
   const botLogin = async (kind: ScmKind) => {
     const known = botLogins.get(kind);
@@ -240,6 +296,14 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     rollback: (policy, app, env, toTag) => rollback(policy, app, env, toTag),
     onCommandError: (reason) => options.metrics?.commandError(reason),
     stateKeys: config.stateKeys,
+    rollout: async (policy, meta) => {
+      const env = policy.spec.environments.find((e) => e.name === meta.env);
+      const from = policy.spec.environments.find((e) => e.name === env?.from);
+      if (!from || !verifies(from)) return null;
+      const gate = await rolloutVerifier.describe(policy.metadata.name, meta.app, from.name);
+      // Fails closed: no record, or one about another tag than this PR's candidate, holds the merge.
+      return describeRollout(from.name, meta.tag, gate);
+    },
     hasForeignCommits: async (policy, pr) => {
       // A head's history never changes: one look per branch head is enough for every status written on it.
       const key = `${policy.spec.deployRepo.repo}:${pr.headRef}@${pr.headSha}`;
@@ -285,14 +349,44 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
       const scm = scmFor(policy.spec.deployRepo.scm);
       // ChatOps recognises the bot's own comments by its login; learn it before anything is merged.
       const login = await botLogin(policy.spec.deployRepo.scm);
+      const port = createDeployRepoPort(deployRepoFor(policy), config.git.authorEmail, jobLogger);
+      const scheduleRecheck = (at: number, reason: string) =>
+        queue.request({ policy: job.policy, app: job.app, reason }, at);
       const result = await reconcileApp(policy.metadata.name, policy.spec, app, {
         scm,
         botLogin: login,
         repo: repoRef(policy.spec.deployRepo.repo),
-        deployRepo: createDeployRepoPort(deployRepoFor(policy), config.git.authorEmail, jobLogger),
+        deployRepo: port,
         logger: jobLogger,
         now: Date.now,
-        scheduleRecheck: (at, reason) => queue.request({ policy: job.policy, app: job.app, reason }, at),
+        scheduleRecheck,
+        ...(policy.spec.environments.some(verifies)
+          ? {
+              rollout: {
+                check: (running) =>
+                  rolloutVerifier.check({
+                    policy: job.policy,
+                    spec: policy.spec,
+                    app,
+                    running,
+                    contains: (ancestor, descendant) => port.contains(ancestor, descendant),
+                    scheduleRecheck,
+                    logger: jobLogger,
+                  }),
+                publish: (pr, env, from, gate) =>
+                  rolloutVerifier.publish({
+                    scm,
+                    repo: repoRef(policy.spec.deployRepo.repo),
+                    botLogin: login,
+                    pr,
+                    env: env.name,
+                    from,
+                    gate,
+                    logger: jobLogger,
+                  }),
+              },
+            }
+          : {}),
         pushed: pushed.tag
           ? { tag: pushed.tag, ...(pushed.digest ? { digest: pushed.digest } : {}), at: Number(pushed.at) }
           : null,
@@ -322,6 +416,12 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
               repo: repoRef(policy.spec.deployRepo.repo),
               pr: pr.number,
               headSha: pr.headSha,
+              candidate: {
+                image: app.image,
+                tag: meta.tag,
+                ...(meta.digest !== undefined ? { digest: meta.digest } : {}),
+                baselineTag: meta.previousTag,
+              },
             });
           await chatops.onCandidate(
             policy.spec.deployRepo.scm,
@@ -357,7 +457,14 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
         await chatops.onMerged(policy.spec.deployRepo.scm, repo, number);
         const merged = await scm.getPullRequest(repo, number);
         const envName = parsePromotionBranch(merged.headRef)?.env;
-        if (gates && envName && merged.mergeCommitSha)
+        const mergedEnv = policy.spec.environments.find((e) => e.name === envName);
+        if (gates && envName && merged.mergeCommitSha && mergedEnv?.watch && verifies(mergedEnv))
+          // The watch measures what runs there: it starts once the environment is verified running the merge.
+          await rolloutVerifier.deferWatch(job.policy, job.app, envName, {
+            pr: number,
+            mergeSha: merged.mergeCommitSha,
+          });
+        else if (gates && envName && merged.mergeCommitSha)
           await gates.watch({
             policy: job.policy,
             app: job.app,
@@ -444,6 +551,18 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     ReviewSubmitted: async (event, context) => {
       await botLogin(event.scm);
       await chatops.onReview(event, context.logger);
+    },
+    RolloutObserved: async (event, context) => {
+      // A hint only: what Argo CD says is asked again through its API, never taken from the notification.
+      const targets = applicationsOf(policies.current(), event.application, event.appNamespace);
+      for (const target of targets) {
+        await rolloutVerifier.poke(target.policy, target.app, target.env);
+        await requestReconcile(target.policy, target.app, `Argo CD notification about ${event.application}`);
+      }
+      context.logger.info(
+        { application: event.application, revision: event.revision, targets: targets.length },
+        'Argo CD notification: verification asked again',
+      );
     },
     PushReceived: async (event) => {
       // Pushes by people can come many a second; every one asks for the same thing, so they collapse into one

@@ -33,6 +33,7 @@ const EVENT_TYPES: DomainEventType[] = [
   'PullRequestChanged',
   'CommentCreated',
   'ReviewSubmitted',
+  'RolloutObserved',
 ];
 
 /**

@@ -97,6 +97,11 @@ export interface ChatopsRuntimeDeps {
    */
   hasForeignCommits?: (policy: PromotionPolicy, pr: PullRequest) => Promise<boolean>;
   /**
+   * Where the candidate's rollout in the PR's source environment stands (`verify:`), from promobot's own record:
+   * a line for the status comment and `/status`, and whether it holds the merge (not verified yet, or failed).
+   */
+  rollout?: (policy: PromotionPolicy, meta: PromotionMeta) => Promise<{ held: boolean; line: string } | null>;
+  /**
    * Keys that sign the state hidden in status comments (`PROMOBOT_STATE_KEY`; the first signs, any verifies).
    * Without one the block is unsigned and never read back: a lost Redis then holds the PR (see `loadStored`).
    */
@@ -435,13 +440,17 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     return { effective, notes, merge: await mergeInput(loaded) };
   };
 
-  const mergeInput = async (loaded: Loaded): Promise<Omit<MergeInput, 'state' | 'environment'>> => {
+  const mergeInput = async (
+    loaded: Loaded,
+  ): Promise<Omit<MergeInput, 'state' | 'environment'> & { rollout?: string }> => {
     const { pr, meta } = loaded.promotion;
     const verdict = await deps.gateStatus(loaded.repo, pr.number, pr.headSha);
+    const rollout = meta.kind === 'promotion' ? await deps.rollout?.(loaded.resolved.policy, meta) : null;
     return {
       gateStatus: verdict === 'none' ? null : verdict,
       mergeable: pr.mergeable,
-      held: false,
+      held: rollout?.held ?? false,
+      ...(rollout ? { rollout: rollout.line } : {}),
       skipGates: meta.kind === 'rollback' && loaded.environment.rollback.skipGates,
     };
   };
@@ -470,6 +479,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
         app: meta.app,
         decision,
         notes,
+        ...(merge.rollout !== undefined ? { rollout: merge.rollout } : {}),
         ...(commentId === null
           ? {}
           : {

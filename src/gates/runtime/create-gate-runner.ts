@@ -236,6 +236,7 @@ export function createGateRunner(deps: GateRunnerDeps): GateRunner {
         app: job.app,
         from: plan.from,
         to: plan.to,
+        candidate: job.candidate,
         state: stored,
         prometheusUrl: deps.prometheusUrl,
         now: evaluationTime(),
