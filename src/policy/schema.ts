@@ -47,6 +47,27 @@ export const DeployRepo = z
       .min(1)
       .optional()
       .describe("Clone URL when it is not the host's usual HTTPS URL (a mirror, a local path in tests)."),
+    protection: z
+      .object({
+        manage: z
+          .boolean()
+          .default(true)
+          .describe(
+            '`promobot setup` makes the branch require the promobot/* statuses before merge and limits direct ' +
+              'pushes to promobot and `pushers`. false: setup leaves the branch protection alone.',
+          ),
+        pushers: z
+          .array(z.string().min(1).max(100))
+          .max(100)
+          .default([])
+          .describe(
+            'Logins of people who may still push straight to the branch (besides promobot). Default: nobody; ' +
+              'people change the branch through pull requests.',
+          ),
+      })
+      .strict()
+      .default({ manage: true, pushers: [] })
+      .describe('Branch protection that `promobot setup` keeps on the deploy branch.'),
   })
   .strict()
   .describe('The git repository holding every environment’s manifests.');

@@ -21,6 +21,9 @@ import type { HandlerRegistry } from '../queue/index.js';
 import { createChatopsRuntime, type ChatopsRuntime } from '../chatops/index.js';
 import { createGateRunner, createPrometheusClient, type GateRunner } from '../gates/index.js';
 import { openRollback } from './open-rollback.js';
+import { noGatesStatus } from './no-gates-status.js';
+import { GATES_STATUS_CONTEXT } from '../gates/index.js';
+import { requiredStatusContexts } from '../setup/wanted-protection.js';
 import { createGitHubHost, createScmHost, repoRef, type GitHubHost, type ScmHost } from '../scm/index.js';
 import { EnvironmentChange } from './apply-image-changes.js';
 import { createDeployRepoPort } from './deploy-repo-port.js';
@@ -323,6 +326,13 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
               pr: pr.number,
               headSha: pr.headSha,
             });
+          else if (requiredStatusContexts(policy).includes(GATES_STATUS_CONTEXT))
+            // Branch protection requires promobot/gates on every PR into a gated policy's branch (`promobot setup`).
+            await scm.setCommitStatus(
+              repoRef(policy.spec.deployRepo.repo),
+              pr.headSha,
+              noGatesStatus(env.name, skipGates),
+            );
           await chatops.onCandidate(
             policy.spec.deployRepo.scm,
             repoRef(policy.spec.deployRepo.repo),

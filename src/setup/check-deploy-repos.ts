@@ -6,6 +6,7 @@ import { createScmHost } from '../scm/index.js';
 import { adviseHookFailure } from './advise.js';
 import { checkApproverAccess } from './check-approver-access.js';
 import { checkMergeProtection } from './check-merge-protection.js';
+import { checkBranchProtection } from './sync-protection.js';
 import { checkGitRead } from './check-git-read.js';
 import { checkGitHubPermissions, FINE_GRAINED_NEEDS } from './check-github-permissions.js';
 import type { DoctorCheck } from './doctor-check.js';
@@ -109,7 +110,11 @@ export async function checkDeployRepos(
         (p) => p.spec.deployRepo.scm === scm && p.spec.deployRepo.repo.toLowerCase() === repo.toLowerCase(),
       );
       checks.push(...(await checkApproverAccess(host, repo, sameRepo)));
-      if (scm === 'gitea') checks.push(await checkMergeProtection(api, repo, branch));
+      if (scm === 'gitea') {
+        checks.push(await checkMergeProtection(api, repo, branch));
+        const protection = await checkBranchProtection(api, sameRepo, repo, branch);
+        if (protection) checks.push(protection);
+      }
     }
     const cloneUrl =
       url ??
