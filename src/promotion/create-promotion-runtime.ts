@@ -326,7 +326,10 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
               pr: pr.number,
               headSha: pr.headSha,
             });
-          else if (requiredStatusContexts(policy).includes(GATES_STATUS_CONTEXT))
+          else if (
+            (env.gates.length === 0 || skipGates) &&
+            requiredStatusContexts(policy).includes(GATES_STATUS_CONTEXT)
+          )
             // Branch protection requires promobot/gates on every PR into a gated policy's branch (`promobot setup`).
             await scm.setCommitStatus(
               repoRef(policy.spec.deployRepo.repo),
