@@ -32,6 +32,9 @@ export {
   syncProtection,
   renderProtectionOutcomes,
   createGiteaProtectionClient,
+  createGitHubProtectionClient,
+  protectionClientsFor,
+  type ProtectionPlan,
   type ProtectionClient,
   type ProtectionOutcome,
   type SyncProtectionInput,
@@ -48,3 +51,10 @@ export {
   STATUS_CONTEXTS,
   type WantedProtection,
 } from './wanted-protection.js';
+export {
+  wantedRuleset,
+  rulesetDifferences,
+  rulesetName,
+  GitHubRuleset,
+  type RulesetBody,
+} from './github-protection.js';

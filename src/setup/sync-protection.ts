@@ -2,11 +2,10 @@ import { z } from 'zod';
 import type { Config } from '../config/index.js';
 import { errorMessage } from '../errors/index.js';
 import type { PromotionPolicy } from '../policy/index.js';
-import {
-  decideProtectionChange,
-  GiteaProtectionRule,
-  type GiteaProtectionFields,
-} from './decide-protection-change.js';
+import { decideProtectionChange, GiteaProtectionRule } from './decide-protection-change.js';
+import { githubAppTokens } from './github-app-access.js';
+import { createGitHubApi } from './github-hooks.js';
+import { GitHubRuleset, rulesetDifferences, wantedRuleset } from './github-protection.js';
 import type { DoctorCheck } from './doctor-check.js';
 import { createGiteaApi } from './gitea-hooks.js';
 import { HttpStatusError, type JsonClient } from './json-client.js';
@@ -26,32 +25,118 @@ export interface ProtectionOutcome {
   readonly fix?: string;
 }
 
-/** What one host lets `promobot setup` do with a branch's protection. */
+/** What `promobot setup` would change on one branch, and how. */
+export type ProtectionPlan =
+  | { readonly action: 'keep' }
+  | {
+      readonly action: 'create' | 'update';
+      readonly differences: readonly string[];
+      readonly apply: () => Promise<void>;
+    };
+
+/** One host's branch protection: reads the branch's rule and plans the change (reads only until `apply`). */
 export interface ProtectionClient {
-  /** The login promobot acts as: the one user allowed to push besides the policy's `pushers`. */
-  botLogin(): Promise<string>;
-  list(repo: string): Promise<GiteaProtectionRule[]>;
-  create(repo: string, body: GiteaProtectionFields & { rule_name: string }): Promise<void>;
-  update(repo: string, ruleName: string, body: GiteaProtectionFields): Promise<void>;
+  /** `bot`: the login promobot acts as, when the token used is someone else's (an admin's); else the token's user. */
+  plan(wanted: WantedProtection, bot?: string): Promise<ProtectionPlan>;
 }
 
-const User = z.object({ login: z.string().min(1) });
+const User = z.object({ id: z.number().int().optional(), login: z.string().min(1) });
 
 /** Branch protection rules on Gitea (`/repos/{owner}/{repo}/branch_protections`, repo admins only). */
 export function createGiteaProtectionClient(api: JsonClient): ProtectionClient {
   const path = (repo: string) => `/repos/${repo}/branch_protections`;
+  let login: string | undefined;
   return {
-    async botLogin() {
-      return (await api.request('GET', '/user', User)).data.login;
+    async plan(wanted, bot) {
+      // The login promobot acts as: the one user allowed to push besides the policy's `pushers`.
+      login ??= bot ?? (await api.request('GET', '/user', User)).data.login;
+      const rules = (await api.request('GET', path(wanted.repo), z.array(GiteaProtectionRule).nullable()))
+        .data;
+      const decision = decideProtectionChange(rules ?? [], wanted, login);
+      if (decision.action === 'keep') return { action: 'keep' };
+      if (decision.action === 'create')
+        return {
+          action: 'create',
+          differences: ['no protection rule'],
+          apply: async () => {
+            await api.request('POST', path(wanted.repo), GiteaProtectionRule, decision.body);
+          },
+        };
+      return {
+        action: 'update',
+        differences: decision.differences,
+        apply: async () => {
+          await api.request(
+            'PATCH',
+            `${path(wanted.repo)}/${encodeURIComponent(decision.ruleName)}`,
+            GiteaProtectionRule,
+            decision.body,
+          );
+        },
+      };
     },
-    async list(repo) {
-      return (await api.request('GET', path(repo), z.array(GiteaProtectionRule).nullable())).data ?? [];
-    },
-    async create(repo, body) {
-      await api.request('POST', path(repo), GiteaProtectionRule, body);
-    },
-    async update(repo, ruleName, body) {
-      await api.request('PATCH', `${path(repo)}/${encodeURIComponent(ruleName)}`, GiteaProtectionRule, body);
+  };
+}
+
+const RulesetSummary = z.object({ id: z.number().int(), name: z.string() });
+
+/**
+ * promobot's repository ruleset on GitHub (`/repos/{owner}/{repo}/rulesets`; admins, or an App with
+ * Administration: write). Its bypass actors: the App (`appId`) or the token's user, and the policy's pushers.
+ */
+export function createGitHubProtectionClient(api: JsonClient, appId?: number): ProtectionClient {
+  const ids = new Map<string, number>();
+  const userId = async (login?: string) => {
+    const key = login ?? '';
+    if (!ids.has(key)) {
+      const answer = await api.request(
+        'GET',
+        login === undefined ? '/user' : `/users/${encodeURIComponent(login)}`,
+        User,
+      );
+      ids.set(key, answer.data.id ?? 0);
+    }
+    return ids.get(key)!;
+  };
+  return {
+    async plan(wanted, bot) {
+      const actors: { actor_id: number; actor_type: 'User' | 'Integration' }[] = [
+        appId === undefined
+          ? { actor_type: 'User', actor_id: await userId(bot) }
+          : { actor_type: 'Integration', actor_id: appId },
+      ];
+      for (const login of wanted.pushers) actors.push({ actor_type: 'User', actor_id: await userId(login) });
+      const body = wantedRuleset(wanted, actors);
+      const path = `/repos/${wanted.repo}/rulesets`;
+      const summaries: z.infer<typeof RulesetSummary>[] = [];
+      for (let page = 1; ; page += 1) {
+        const { data } = await api.request(
+          'GET',
+          `${path}?per_page=100&page=${page}`,
+          z.array(RulesetSummary),
+        );
+        summaries.push(...data);
+        if (data.length < 100) break;
+      }
+      const ours = summaries.find((r) => r.name === body.name);
+      if (!ours)
+        return {
+          action: 'create',
+          differences: ['no promobot ruleset'],
+          apply: async () => {
+            await api.request('POST', path, GitHubRuleset, body);
+          },
+        };
+      const existing = (await api.request('GET', `${path}/${ours.id}`, GitHubRuleset)).data;
+      const differences = rulesetDifferences(existing, body);
+      if (differences.length === 0) return { action: 'keep' };
+      return {
+        action: 'update',
+        differences,
+        apply: async () => {
+          await api.request('PUT', `${path}/${ours.id}`, GitHubRuleset, body);
+        },
+      };
     },
   };
 }
@@ -63,6 +148,8 @@ export interface SyncProtectionInput {
   readonly checkOnly?: boolean;
   /** Host clients; by default made from the configuration. */
   readonly clients?: Partial<Record<'gitea' | 'github', ProtectionClient>>;
+  /** The login promobot acts as, when the configured token is an admin's rather than promobot's own. */
+  readonly botLogin?: string;
 }
 
 function adviseFailure(wanted: WantedProtection, error: unknown): string {
@@ -81,13 +168,8 @@ function adviseFailure(wanted: WantedProtection, error: unknown): string {
  */
 export async function syncProtection(input: SyncProtectionInput): Promise<ProtectionOutcome[]> {
   const { config } = input;
-  const clients = input.clients ?? {
-    ...(config.gitea.url !== undefined && config.gitea.token !== undefined
-      ? { gitea: createGiteaProtectionClient(createGiteaApi(config.gitea.url, config.gitea.token)) }
-      : {}),
-  };
+  const clients = input.clients ?? protectionClientsFor(config);
   const outcomes: ProtectionOutcome[] = [];
-  const logins = new Map<string, string>();
   for (const wanted of wantedProtections(input.policies)) {
     const base = { scm: wanted.scm, repo: wanted.repo, branch: wanted.branch, contexts: wanted.contexts };
     const client = clients[wanted.scm];
@@ -95,33 +177,30 @@ export async function syncProtection(input: SyncProtectionInput): Promise<Protec
       outcomes.push({
         ...base,
         action: 'failed',
-        message:
-          wanted.scm === 'github'
-            ? 'promobot does not manage GitHub branch protection yet'
-            : 'no credentials for gitea',
+        message: `no credentials for ${wanted.scm}`,
         fix:
           wanted.scm === 'github'
-            ? `require the statuses ${wanted.contexts.join(', ')} on ${wanted.branch} by hand (Settings → Branches), or set spec.deployRepo.protection.manage: false`
+            ? 'set GITHUB_TOKEN (a token of a repository admin), or GITHUB_APP_* for a GitHub App with Administration: write'
             : 'set GITEA_URL and GITEA_TOKEN (a token of a repository admin, scope write:repository)',
       });
       continue;
     }
     try {
-      const login = logins.get(wanted.scm) ?? (await client.botLogin());
-      logins.set(wanted.scm, login);
-      const decision = decideProtectionChange(await client.list(wanted.repo), wanted, login);
-      if (decision.action === 'keep') outcomes.push({ ...base, action: 'unchanged' });
-      else if (decision.action === 'create') {
-        if (input.checkOnly) outcomes.push({ ...base, action: 'missing' });
-        else {
-          await client.create(wanted.repo, decision.body);
-          outcomes.push({ ...base, action: 'created' });
-        }
-      } else if (input.checkOnly) {
-        outcomes.push({ ...base, action: 'differs', differences: decision.differences });
-      } else {
-        await client.update(wanted.repo, decision.ruleName, decision.body);
-        outcomes.push({ ...base, action: 'updated', differences: decision.differences });
+      const plan = await client.plan(wanted, input.botLogin);
+      if (plan.action === 'keep') outcomes.push({ ...base, action: 'unchanged' });
+      else if (input.checkOnly)
+        outcomes.push({
+          ...base,
+          action: plan.action === 'create' ? 'missing' : 'differs',
+          differences: plan.differences,
+        });
+      else {
+        await plan.apply();
+        outcomes.push({
+          ...base,
+          action: plan.action === 'create' ? 'created' : 'updated',
+          differences: plan.differences,
+        });
       }
     } catch (error) {
       outcomes.push({
@@ -133,6 +212,21 @@ export async function syncProtection(input: SyncProtectionInput): Promise<Protec
     }
   }
   return outcomes;
+}
+
+/** The protection clients the configuration allows; a host without credentials has none. */
+export function protectionClientsFor(config: Config): Partial<Record<'gitea' | 'github', ProtectionClient>> {
+  const clients: Partial<Record<'gitea' | 'github', ProtectionClient>> = {};
+  if (config.gitea.url !== undefined && config.gitea.token !== undefined)
+    clients.gitea = createGiteaProtectionClient(createGiteaApi(config.gitea.url, config.gitea.token));
+  const appTokens = githubAppTokens(config);
+  const githubToken = appTokens ? () => appTokens.token() : config.github.token;
+  if (githubToken !== undefined)
+    clients.github = createGitHubProtectionClient(
+      createGitHubApi(config.github.apiUrl, githubToken),
+      config.github.app ? Number(config.github.app.appId) : undefined,
+    );
+  return clients;
 }
 
 /** One line per branch and a closing summary, for `promobot setup`. Pure. */
@@ -182,10 +276,9 @@ export async function checkBranchProtection(
   );
   if (!wanted) return undefined;
   const name = `${repo}: protection of ${branch}`;
-  const client = createGiteaProtectionClient(api);
   try {
-    const decision = decideProtectionChange(await client.list(wanted.repo), wanted, await client.botLogin());
-    if (decision.action === 'keep')
+    const plan = await createGiteaProtectionClient(api).plan(wanted);
+    if (plan.action === 'keep')
       return {
         group: 'SCM access',
         name,
@@ -197,9 +290,9 @@ export async function checkBranchProtection(
       name,
       status: 'warn',
       detail:
-        decision.action === 'create'
+        plan.action === 'create'
           ? `${branch} has no protection rule: a person can merge a promotion PR before its gates and approvals are green`
-          : `the rule of ${branch} is not as the policies want: ${decision.differences.join('; ')}`,
+          : `the rule of ${branch} is not as the policies want: ${plan.differences.join('; ')}`,
       fix: 'run `promobot setup` (or set spec.deployRepo.protection.manage: false to leave the branch alone)',
     };
   } catch (error) {

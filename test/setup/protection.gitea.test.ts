@@ -7,12 +7,7 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { PromotionPolicy } from '../../src/policy/index.js';
-import {
-  createGiteaApi,
-  createGiteaProtectionClient,
-  syncProtection,
-  type ProtectionClient,
-} from '../../src/setup/index.js';
+import { createGiteaApi, syncProtection } from '../../src/setup/index.js';
 import { checkBranchProtection } from '../../src/setup/sync-protection.js';
 import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/index.js';
 import { createTempRepo, git, GIT_TEST_ENV, type TempRepo } from '../support/git.js';
@@ -40,7 +35,6 @@ spec:
 let gitea: GiteaDouble;
 let deploy: TempRepo;
 const tokens: Record<string, string> = {};
-let client: ProtectionClient;
 
 const config = () => loadConfig({ GITEA_URL: gitea.url, GITEA_TOKEN: tokens.promobot! });
 
@@ -69,7 +63,6 @@ beforeAll(async () => {
     bare: deploy.bare,
     access: { promobot: 'admin', alice: 'write', bob: 'write', reader: 'read' },
   });
-  client = createGiteaProtectionClient(createGiteaApi(gitea.url, tokens.promobot!));
 });
 
 afterAll(async () => {
@@ -98,7 +91,7 @@ describe('promobot setup: branch protection on the Gitea double', () => {
     expect(first).toMatchObject([
       { action: 'created', contexts: ['promobot/approval', 'promobot/gates', 'promobot/promotion'] },
     ]);
-    expect(await client.list(REPO)).toMatchObject([
+    expect(gitea.protections(REPO)).toMatchObject([
       {
         rule_name: 'main',
         enable_status_check: true,
