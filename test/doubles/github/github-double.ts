@@ -876,7 +876,9 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     switch (op.operationId) {
       case 'users/get-by-username': {
         const found = users.get((params.username ?? '').toLowerCase());
-        return found ? new Answer(200, { ...example('public-user'), ...renderUser(found) }) : notFound();
+        return found
+          ? new Answer(200, { ...example('public-user-default-response'), ...renderUser(found) })
+          : notFound();
       }
       case 'users/get-authenticated':
         // Installation tokens cannot read /user: an App learns who it is from GET /app (GITHUB-BEHAVIOUR.md).
