@@ -203,6 +203,8 @@ export interface GitHubDouble {
   setTeamPrivacy(org: string, slug: string, privacy: TeamPrivacy): void;
   /** Protects `branch` of the repo (classic protection, or a ruleset with `ruleset: true`); `null` lifts it. */
   protectBranch(fullName: string, branch: string, protection: GitHubProtection | null): void;
+  /** The commit statuses set on `sha`, oldest first. */
+  statuses(fullName: string, sha: string): { context: string; state: string }[];
   /** The rulesets made through the API on the repo, as sent. */
   rulesets(fullName: string): Json[];
   /**
@@ -1652,6 +1654,12 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
         resetAt: epoch() + limit.resetInSeconds,
         status: limit.status ?? 403,
       });
+    },
+    statuses(fullName, sha) {
+      const repo = repoOf(fullName);
+      return statuses
+        .filter((x) => x.repo === repo && x.sha === sha)
+        .map((x) => ({ context: x.context, state: x.state }));
     },
     rulesets(fullName) {
       const repo = repoOf(fullName);
