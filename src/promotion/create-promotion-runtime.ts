@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import { ConfigError, PermanentError, PromobotError, errorMessage } from '../errors/index.js';
-import type { ScmKind } from '../events/index.js';
+import type { PullRequestChanged, ScmKind } from '../events/index.js';
 import {
   acquireRepoLock,
   createDeployRepo,
@@ -22,6 +22,8 @@ import { createChatopsRuntime, type ChatopsRuntime } from '../chatops/index.js';
 import { createGateRunner, createPrometheusClient, type GateRunner } from '../gates/index.js';
 import { openRollback } from './open-rollback.js';
 import { noGatesStatus } from './no-gates-status.js';
+import { judgeManualMerge } from '../governance/manual-merge.js';
+import { sameLogin } from '../chatops/same-login.js';
 import { GATES_STATUS_CONTEXT } from '../gates/index.js';
 import { requiredStatusContexts } from '../setup/wanted-protection.js';
 import { createGitHubHost, createScmHost, repoRef, type GitHubHost, type ScmHost } from '../scm/index.js';
@@ -393,6 +395,22 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
   });
 
   /** Every app of the policies that write `repo` on `scm`. */
+  /**
+   * A person merged one of promobot's promotion or rollback PRs (the host did not stop them: protection is off):
+   * when the statuses promobot requires were not all green on its head, the audit list and the PR say so.
+   */
+  const noticeManualMerge = async (event: PullRequestChanged, log: Logger) => {
+    const login = await botLogin(event.scm);
+    if (!sameLogin(event.author, login) || sameLogin(event.sender, login)) return;
+    const [policy] = findByDeployRepo(policies.current(), event.scm, event.repo.fullName);
+    if (!policy) return;
+    const statuses = await scmFor(event.scm).listCommitStatuses(event.repo, event.headSha);
+    const verdict = judgeManualMerge(requiredStatusContexts(policy), statuses);
+    log.info({ pr: event.number, by: event.sender, ...verdict }, 'promotion PR merged by a person');
+    if (!verdict.green)
+      await chatops.onManualMerge(event.scm, event.repo, event.number, event.sender, verdict.notGreen);
+  };
+
   const reconcileRepo = async (scm: ScmKind, fullName: string, reason: string, onlyApp?: string) => {
     for (const policy of findByDeployRepo(policies.current(), scm, fullName)) {
       for (const app of policy.spec.apps) {
@@ -434,6 +452,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
         { pr: event.number, action: event.action, merged: event.merged },
         'pull request changed',
       );
+      if (event.merged && branch) await noticeManualMerge(event, context.logger);
       // A merged PR of anyone's can change what an environment runs; the bot's own PRs name their app.
       await reconcileRepo(
         event.scm,

@@ -1,3 +1,4 @@
+import { MANUAL_MERGE_MARKER, renderManualMergeComment } from '../../governance/manual-merge.js';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { isAccessError, PermanentError } from '../../errors/index.js';
@@ -132,6 +133,17 @@ export interface ChatopsRuntime {
    * list. Once per PR, however often it is called.
    */
   onMerged(scm: ScmKind, repo: RepoRef, pr: number): Promise<void>;
+  /**
+   * A person merged the promotion PR while `notGreen` statuses were not green (possible where branch protection is
+   * off): records it in the audit list and says so on the PR. Once per PR, however often it is called.
+   */
+  onManualMerge(
+    scm: ScmKind,
+    repo: RepoRef,
+    pr: number,
+    by: string,
+    notGreen: readonly string[],
+  ): Promise<void>;
   /**
    * Records `by` as a requester (an author) of the promotion PR `pr`, in Redis and in the status comment, before it
    * returns; safe to call again. False when `pr` is not a promotion PR of promobot's.
@@ -737,6 +749,34 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     });
   };
 
+  const onManualMerge: ChatopsRuntime['onManualMerge'] = async (scmKind, repo, number, by, notGreen) => {
+    const logger = deps.logger.child({ component: 'chatops', repo: repo.fullName, number });
+    const resolved = deps.resolve(scmKind, repo.fullName);
+    if (resolved === null) return;
+    const key: PullRequestKey = { scm: scmKind, repo: repo.fullName, number };
+    await withLock(key, logger, async () => {
+      const pr = await resolved.scm.getPullRequest(repo, number);
+      const loaded = await loadPromotion(scmKind, repo, resolved, pr, logger);
+      if (typeof loaded === 'string' || !pr.merged) return;
+      const { state } = loaded.stored;
+      if (state.audit.some((e) => e.action === 'merge by hand')) return;
+      // The comment before the record; a run that posted it and failed before the record does not post it again.
+      const posted = (await resolved.scm.listComments(repo, number)).some(
+        (c) => sameLogin(c.author, resolved.botLogin) && c.body.includes(MANUAL_MERGE_MARKER),
+      );
+      if (!posted) await resolved.scm.createComment(repo, number, renderManualMergeComment(by, notGreen));
+      const recorded = recordDecision(state, {
+        at: instant(),
+        actor: by,
+        action: 'merge by hand',
+        outcome: 'done',
+        detail: `${pr.mergeCommitSha?.slice(0, 7) ?? 'merged'} while not green: ${notGreen.join(', ')}`,
+      });
+      await publish(loaded, recorded, logger);
+      logger.warn({ by, notGreen }, 'promotion PR merged by hand before its statuses were green');
+    });
+  };
+
   /** The promotion PR behind `pr`, for the merge questions, where only the PR and its metadata are at hand. */
   const loadForMerge = async (pr: PullRequest, meta: PromotionMeta | null): Promise<Loaded | string> => {
     const policy = meta ? deps.policyNamed(meta.policy) : undefined;
@@ -774,6 +814,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     onReview,
     onCandidate,
     onMerged,
+    onManualMerge,
     recordRequester,
     mergeReadiness,
     mergeTrailers,
