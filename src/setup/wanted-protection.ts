@@ -1,3 +1,4 @@
+import { hasFreezeWindows } from '../freeze/decide-freeze.js';
 import type { PromotionPolicy } from '../policy/index.js';
 
 /** The `promobot/*` commit statuses a policy's promotion and rollback PRs carry, by context. */
@@ -5,6 +6,7 @@ export const STATUS_CONTEXTS = {
   promotion: 'promobot/promotion',
   approval: 'promobot/approval',
   gates: 'promobot/gates',
+  freeze: 'promobot/freeze',
 } as const;
 
 /** The branch protection promobot wants on one deploy branch. */
@@ -25,12 +27,15 @@ export interface WantedProtection {
  * Pure: the statuses every PR into a policy's deploy branch must have green before merge. Every promotion and
  * rollback PR carries `promobot/promotion` (the soak) and `promobot/approval` (approvals and holds, "no approval
  * required" where none are); `promobot/gates` is set on every PR of a policy with a gated environment (success
- * "no gates" where an environment has none), so it is required only there. A later `promobot/*` status a policy
+ * "no gates" where an environment has none), so it is required only there; `promobot/freeze` likewise on every PR of
+ * a policy with freeze windows. A later `promobot/*` status a policy
  * produces belongs in this one list.
  */
 export function requiredStatusContexts(policy: PromotionPolicy): string[] {
   const contexts: string[] = [STATUS_CONTEXTS.promotion, STATUS_CONTEXTS.approval];
   if (policy.spec.environments.some((env) => env.gates.length > 0)) contexts.push(STATUS_CONTEXTS.gates);
+  // Set on every PR of a policy with freeze windows (pending "frozen until ..." while one is open).
+  if (hasFreezeWindows(policy.spec)) contexts.push(STATUS_CONTEXTS.freeze);
   return contexts.sort();
 }
 
