@@ -354,6 +354,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
             pr.headSha,
             meta.tag,
           ),
+        freezeOverride: (pr) => chatops.freezeOverride(pr),
         mergeReadiness: async (pr, env, meta) => {
           const readiness = await chatops.mergeReadiness(pr, env, meta);
           return readiness.ready ? { ...readiness, trailers: await chatops.mergeTrailers(pr) } : readiness;

@@ -88,6 +88,8 @@ export interface ReconcileDeps {
    * the waiting entry goes only once the PR's state holds it. Called before anything may merge `pr`.
    */
   settleRequesters?: (pr: PullRequest, env: string, kind: PromotionMeta['kind']) => Promise<void>;
+  /** Who `/unfreeze`d this PR's head, letting it merge inside a freeze window; null when nobody did. */
+  freezeOverride?: (pr: PullRequest) => Promise<string | null>;
 }
 
 export const PROMOTION_STATUS = 'promobot/promotion';
@@ -366,8 +368,16 @@ async function tryMerge(
   // A freeze window: the PR says so (`promobot/freeze`, required by `promobot setup`), and a recheck at its end
   // merges it then, if still approved and green. People-merged environments get the status too.
   if (hasFreezeWindows(spec)) {
-    const freeze = decideFreeze(spec, env, deps.now(), meta.kind);
-    await deps.scm.setCommitStatus(deps.repo, listed.headSha, freezeStatus(freeze));
+    const decided = decideFreeze(spec, env, deps.now(), meta.kind);
+    const overriddenBy = decided.frozen ? ((await deps.freezeOverride?.(listed)) ?? null) : null;
+    const freeze = overriddenBy === null ? decided : { frozen: false, until: null, reason: null };
+    await deps.scm.setCommitStatus(
+      deps.repo,
+      listed.headSha,
+      overriddenBy === null
+        ? freezeStatus(freeze)
+        : { ...freezeStatus(freeze), description: `frozen, unfrozen by @${overriddenBy}` },
+    );
     if (freeze.frozen) {
       log.info({ pr: listed.number, until: freeze.until, reason: freeze.reason }, 'promotion PR frozen');
       await deps.scheduleRecheck(freeze.until! + 500, `freeze of #${listed.number} ends`);

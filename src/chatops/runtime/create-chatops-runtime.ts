@@ -158,6 +158,8 @@ export interface ChatopsRuntime {
   mergeReadiness(pr: PullRequest, env: Environment, meta: PromotionMeta): Promise<MergeReadiness>;
   /** `Promobot-Approved-By:` trailers for the merge commit of this PR; empty when nobody approved. */
   mergeTrailers(pr: PullRequest): Promise<string>;
+  /** Who `/unfreeze`d this PR's current head (it may merge inside a freeze window); null when nobody did. */
+  freezeOverride(pr: PullRequest): Promise<string | null>;
 }
 
 /** Everything known about one promotion PR while handling an event, under its lock. */
@@ -527,6 +529,9 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       author: null,
       requesters: stored.state.requesters.map((r) => r.by),
       isPromotionPr: loaded !== null,
+      ...(policy.spec.freeze?.overrideApprovers
+        ? { freezeOverrideApprovers: policy.spec.freeze.overrideApprovers }
+        : {}),
     };
     const merge = loaded ? await mergeInput(loaded) : undefined;
     let handled: Awaited<ReturnType<typeof handleComment>>;
@@ -809,7 +814,15 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     return renderMergeTrailers(countedApprovals(effective, loaded.environment.approvals).map((a) => a.by));
   };
 
+  const freezeOverride = async (pr: PullRequest): Promise<string | null> => {
+    const loaded = await loadForMerge(pr, parsePromotionMeta(pr.body));
+    if (typeof loaded === 'string') return null;
+    const { unfrozen } = loaded.stored.state;
+    return unfrozen !== undefined && unfrozen.headSha === pr.headSha ? unfrozen.by : null;
+  };
+
   return {
+    freezeOverride,
     onComment,
     onReview,
     onCandidate,
