@@ -16,8 +16,11 @@ const TAG = '5555555fffffff';
 
 const manifest = (tag: string) => `containers:\n  - name: alpine\n    image: ${IMAGE}:${tag}\n`;
 
-/** prod needs bob's approval and is frozen by a dated window that ends `windowMs` after the test starts. */
-const policy = (from: string, to: string) => `apiVersion: promobot.dev/v1alpha1
+/**
+ * prod needs bob's approval and is frozen by a dated window that ends seconds after the test starts; eu merges by
+ * itself but is frozen for a day, unless carol (its freeze override approver) says /unfreeze.
+ */
+const policy = (from: string, to: string, euTo: string) => `apiVersion: promobot.dev/v1alpha1
 kind: PromotionPolicy
 metadata: { name: alpine }
 spec:
@@ -32,6 +35,14 @@ spec:
       approvals: { required: 1, approvers: [bob] }
       freeze:
         windows: [{ reason: release freeze, from: '${from}', to: '${to}' }]
+    - name: eu
+      path: '{{app}}/eu'
+      update: pull-request
+      from: dev
+      autoMerge: true
+      freeze:
+        windows: [{ reason: eu change freeze, from: '${from}', to: '${euTo}' }]
+        overrideApprovers: [carol]
 `;
 
 describe('a freeze window on prod', () => {
@@ -44,23 +55,31 @@ describe('a freeze window on prod', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    deploy = createTempRepo({ 'alpine/dev/app.yaml': manifest(OLD), 'alpine/prod/app.yaml': manifest(OLD) });
+    deploy = createTempRepo({
+      'alpine/dev/app.yaml': manifest(OLD),
+      'alpine/prod/app.yaml': manifest(OLD),
+      'alpine/eu/app.yaml': manifest(OLD),
+    });
     home = mkdtempSync(join(tmpdir(), 'promobot-freeze-'));
     mkdirSync(join(home, 'policies'));
     // Seconds, not a faked clock: the window opened an hour ago and ends 20 s from now.
     windowEnd = Math.ceil((Date.now() + 20_000) / 1000) * 1000;
     writeFileSync(
       join(home, 'policies', 'alpine.yaml'),
-      policy(new Date(windowEnd - 3_600_000).toISOString(), new Date(windowEnd).toISOString()),
+      policy(
+        new Date(windowEnd - 3_600_000).toISOString(),
+        new Date(windowEnd).toISOString(),
+        new Date(windowEnd + 86_400_000).toISOString(),
+      ),
     );
     gitea = await startGiteaDouble();
     const bot = gitea.addUser('promobot');
-    gitea.addUser('bob');
+    for (const login of ['bob', 'carol', 'mallory']) gitea.addUser(login);
     await gitea.addRepo({
       owner: 'bootcamp',
       name: 'notes-deploy',
       bare: deploy.bare,
-      access: { promobot: 'admin', bob: 'write' },
+      access: { promobot: 'admin', bob: 'write', carol: 'write', mallory: 'write' },
     });
     promobot = await startPromobot({
       redisUrl: redis.url,
@@ -152,4 +171,53 @@ describe('a freeze window on prod', () => {
     await gitea.flush();
     expect(gitea.violations).toEqual([]);
   }, 150_000);
+  it('merges the frozen eu PR at once on /unfreeze by its override approver, audited; refuses anyone else', async () => {
+    const eu = await eventually('the frozen eu PR', () => {
+      const pr = gitea.pulls(REPO).find((p) => p.head === 'promobot/eu/alpine');
+      return pr &&
+        gitea.statuses(REPO, pr.headSha).some((s) => s.context === 'promobot/freeze' && s.state === 'pending')
+        ? pr
+        : undefined;
+    });
+    expect(gitea.pull(REPO, eu.index)).toMatchObject({ state: 'open', merged: false });
+
+    await gitea.comment(REPO, eu.index, 'mallory', '/unfreeze');
+    await eventually('the refusal of mallory', () =>
+      gitea
+        .comments(REPO, eu.index)
+        .some(
+          (c) =>
+            c.author.login === 'promobot' &&
+            c.body.includes(
+              '@mallory is not in the freeze override list of eu (carol); only they may /unfreeze',
+            ),
+        )
+        ? true
+        : undefined,
+    );
+    expect(gitea.pull(REPO, eu.index)).toMatchObject({ state: 'open', merged: false });
+
+    await gitea.comment(REPO, eu.index, 'carol', '/unfreeze');
+    await eventually('the merge on /unfreeze', () => (gitea.pull(REPO, eu.index)?.merged ? true : undefined));
+    const audit = await eventually('/unfreeze in the audit list', () =>
+      gitea
+        .comments(REPO, eu.index)
+        .find(
+          (c) =>
+            c.author.login === 'promobot' &&
+            /\/unfreeze/.test(c.body) &&
+            /carol/.test(c.body) &&
+            /Decisions/.test(c.body),
+        ),
+    );
+    expect(audit.body).toContain('lifted the freeze');
+    expect(
+      gitea
+        .statuses(REPO, eu.headSha)
+        .filter((s) => s.context === 'promobot/freeze')
+        .at(-1)?.description,
+    ).toBe('frozen, unfrozen by @carol');
+    await gitea.flush();
+    expect(gitea.violations).toEqual([]);
+  }, 120_000);
 });
