@@ -266,18 +266,19 @@ export function renderProtectionOutcomes(outcomes: readonly ProtectionOutcome[])
  * merge a promotion PR by hand before its gates and approvals are green.
  */
 export async function checkBranchProtection(
-  api: JsonClient,
+  client: ProtectionClient,
+  scm: 'gitea' | 'github',
   policies: readonly PromotionPolicy[],
   repo: string,
   branch: string,
 ): Promise<DoctorCheck | undefined> {
   const wanted = wantedProtections(policies).find(
-    (w) => w.scm === 'gitea' && w.repo.toLowerCase() === repo.toLowerCase() && w.branch === branch,
+    (w) => w.scm === scm && w.repo.toLowerCase() === repo.toLowerCase() && w.branch === branch,
   );
   if (!wanted) return undefined;
   const name = `${repo}: protection of ${branch}`;
   try {
-    const plan = await createGiteaProtectionClient(api).plan(wanted);
+    const plan = await client.plan(wanted);
     if (plan.action === 'keep')
       return {
         group: 'SCM access',
@@ -291,7 +292,7 @@ export async function checkBranchProtection(
       status: 'warn',
       detail:
         plan.action === 'create'
-          ? `${branch} has no protection rule: a person can merge a promotion PR before its gates and approvals are green`
+          ? `${branch} has no ${scm === 'github' ? 'promobot ruleset' : 'protection rule'}: a person can merge a promotion PR before its gates and approvals are green`
           : `the rule of ${branch} is not as the policies want: ${plan.differences.join('; ')}`,
       fix: 'run `promobot setup` (or set spec.deployRepo.protection.manage: false to leave the branch alone)',
     };

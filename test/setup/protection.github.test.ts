@@ -7,7 +7,8 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { PromotionPolicy } from '../../src/policy/index.js';
-import { syncProtection } from '../../src/setup/index.js';
+import { createGitHubApi, syncProtection } from '../../src/setup/index.js';
+import { checkBranchProtection, createGitHubProtectionClient } from '../../src/setup/sync-protection.js';
 import { startGitHubDouble, type GitHubDouble } from '../doubles/github/index.js';
 import { createTempRepo, git, GIT_TEST_ENV, type TempRepo } from '../support/git.js';
 
@@ -146,6 +147,19 @@ describe('promobot setup: a ruleset on the GitHub double', () => {
     expect(back).toMatchObject([
       { action: 'differs', differences: [expect.stringMatching(/^bypass list also has User \d+$/)] },
     ]);
+  });
+
+  it("lets doctor, with promobot's own write token, read the ruleset and judge it", async () => {
+    const client = createGitHubProtectionClient(createGitHubApi(github.url, tokens.promobot!));
+    const withDave = [policy(', protection: { pushers: [dave] }')];
+    expect(await checkBranchProtection(client, 'github', withDave, REPO, 'main')).toMatchObject({
+      status: 'pass',
+    });
+    expect(await checkBranchProtection(client, 'github', [policy()], REPO, 'main')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/bypass list also has User \d+/),
+      fix: expect.stringContaining('promobot setup'),
+    });
   });
 
   it("fails with the fix when the token is not an admin's", async () => {
