@@ -162,6 +162,34 @@ describe('promobot setup: a ruleset on the GitHub double', () => {
     });
   });
 
+  it('makes a GitHub App with Administration: write the bypass actor, by its App id', async () => {
+    const app = github.addApp({
+      slug: 'promobot-app',
+      account: 'bootcamp',
+      permissions: { contents: 'write', pull_requests: 'write', statuses: 'write', administration: 'write' },
+    });
+    const appConfig = loadConfig({
+      GITHUB_API_URL: github.url,
+      GITHUB_APP_ID: String(app.id),
+      GITHUB_APP_INSTALLATION_ID: String(app.installations.bootcamp),
+      GITHUB_APP_PRIVATE_KEY: app.privateKey,
+    });
+    const outcomes = await syncProtection({ config: appConfig, policies: [policy()] });
+    expect(outcomes).toMatchObject([
+      {
+        action: 'updated',
+        differences: [
+          `bypass list lacks Integration ${app.id}`,
+          // promobot's user and dave, from the runs before.
+          expect.stringMatching(/^bypass list also has User \d+, User \d+$/),
+        ],
+      },
+    ]);
+    expect(github.rulesets(REPO)[0]?.bypass_actors).toEqual([
+      { actor_type: 'Integration', actor_id: app.id, bypass_mode: 'always' },
+    ]);
+  });
+
   it("fails with the fix when the token is not an admin's", async () => {
     const outcomes = await syncProtection({ config: config('promobot'), policies: [policy()] });
     expect(outcomes).toMatchObject([{ action: 'failed', fix: expect.stringContaining('admin') }]);
