@@ -141,6 +141,19 @@ describe('a freeze window on prod', () => {
       `frozen until ${new Date(windowEnd).toISOString().replace('.000Z', 'Z')}: release freeze`,
     );
 
+    // The status comment says so too (it is written at the candidate, when the window is open).
+    await eventually('"frozen until" in the status comment', () =>
+      gitea
+        .comments(REPO, prod.index)
+        .some(
+          (c) =>
+            c.author.login === 'promobot' &&
+            c.body.includes(`frozen until ${new Date(windowEnd).toISOString()} (release freeze)`),
+        )
+        ? true
+        : undefined,
+    );
+
     // bob approves during the freeze: the approval counts, the merge waits.
     await gitea.comment(REPO, prod.index, 'bob', '/approve');
     await eventually('the approval to count', () =>

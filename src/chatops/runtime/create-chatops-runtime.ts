@@ -1,3 +1,4 @@
+import { decideFreeze } from '../../freeze/decide-freeze.js';
 import { MANUAL_MERGE_MARKER, renderManualMergeComment } from '../../governance/manual-merge.js';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -353,6 +354,12 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
         ? state
         : { ...state, approvals: state.approvals.filter((a) => !revoked.some((r) => sameLogin(r.by, a.by))) };
     const notes = revoked.map((r) => `the approval by @${r.by} no longer counts: ${r.reason}`);
+    const { pr, meta } = loaded.promotion;
+    const freeze = decideFreeze(loaded.resolved.policy.spec, loaded.environment, now(), meta.kind);
+    if (freeze.frozen && state.unfrozen?.headSha !== pr.headSha)
+      notes.push(
+        `frozen until ${new Date(freeze.until!).toISOString()} (${freeze.reason}): it merges by itself then, if approved and green, or at once on /unfreeze`,
+      );
     return { effective, notes, merge: await mergeInput(loaded) };
   };
 
