@@ -453,7 +453,6 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
         { pr: event.number, action: event.action, merged: event.merged },
         'pull request changed',
       );
-      if (event.merged && branch) await noticeManualMerge(event, context.logger);
       // A merged PR of anyone's can change what an environment runs; the bot's own PRs name their app.
       await reconcileRepo(
         event.scm,
@@ -461,6 +460,8 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
         `PR #${event.number} ${event.action}`,
         event.merged ? undefined : branch?.app,
       );
+      // After the reconcile request: a failed status read retries the job, and asking again is harmless.
+      if (event.merged && branch) await noticeManualMerge(event, context.logger);
     },
     CommentCreated: async (event, context) => {
       await botLogin(event.scm);
