@@ -282,6 +282,7 @@ const HELP_ROWS: Record<CommandName, [string, string]> = {
   gates: ['`/gates`', 'run the gates again now'],
   status: ['`/status`', 'show candidate, approvals, holds and gates'],
   help: ['`/help`', 'this text'],
+  unfreeze: ['`/unfreeze`', 'merge this candidate now despite a freeze window (the freeze approvers only)'],
 };
 
 /** The `/help` answer; with an environment, it also says who approves there. */

@@ -3,6 +3,7 @@ import { ConfigError, errorMessage } from '../errors/index.js';
 import { doctorCommand } from './doctor.js';
 import { planCommand } from './plan.js';
 import { serveCommand } from './serve.js';
+import { setupCommand } from './setup.js';
 import { startCommand } from './start.js';
 import { validateCommand } from './validate.js';
 import { webhooksSyncCommand } from './webhooks-sync.js';
@@ -20,6 +21,7 @@ export const COMMANDS: readonly Command[] = [
   planCommand,
   doctorCommand,
   webhooksSyncCommand,
+  setupCommand,
 ];
 
 /** The top-level help text. */

@@ -1,6 +1,6 @@
 import type { Config } from '../config/index.js';
 import { ConfigError, PermanentError, PromobotError, errorMessage } from '../errors/index.js';
-import type { ScmKind } from '../events/index.js';
+import type { PullRequestChanged, ScmKind } from '../events/index.js';
 import {
   acquireRepoLock,
   createDeployRepo,
@@ -21,6 +21,11 @@ import { connectRedis, redisKeys } from '../redis/index.js';
 import { createChatopsRuntime, type ChatopsRuntime } from '../chatops/index.js';
 import { createGateRunner, createPrometheusClient, type GateRunner } from '../gates/index.js';
 import { openRollback } from './open-rollback.js';
+import { noGatesStatus } from './no-gates-status.js';
+import { judgeManualMerge } from '../governance/manual-merge.js';
+import { sameLogin } from '../chatops/same-login.js';
+import { GATES_STATUS_CONTEXT } from '../gates/index.js';
+import { requiredStatusContexts } from '../setup/wanted-protection.js';
 import { createGitHubHost, createScmHost, repoRef, type GitHubHost, type ScmHost } from '../scm/index.js';
 import { EnvironmentChange } from './apply-image-changes.js';
 import { createDeployRepoPort } from './deploy-repo-port.js';
@@ -423,6 +428,16 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
                 baselineTag: meta.previousTag,
               },
             });
+          else if (
+            (env.gates.length === 0 || skipGates) &&
+            requiredStatusContexts(policy).includes(GATES_STATUS_CONTEXT)
+          )
+            // Branch protection requires promobot/gates on every PR into a gated policy's branch (`promobot setup`).
+            await scm.setCommitStatus(
+              repoRef(policy.spec.deployRepo.repo),
+              pr.headSha,
+              noGatesStatus(env.name, skipGates),
+            );
           await chatops.onCandidate(
             policy.spec.deployRepo.scm,
             repoRef(policy.spec.deployRepo.repo),
@@ -447,6 +462,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
             jobLogger,
             run,
           ),
+        freezeOverride: (pr) => chatops.freezeOverride(pr),
         mergeReadiness: async (pr, env, meta) => {
           const readiness = await chatops.mergeReadiness(pr, env, meta);
           return readiness.ready ? { ...readiness, trailers: await chatops.mergeTrailers(pr) } : readiness;
@@ -495,6 +511,22 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
   });
 
   /** Every app of the policies that write `repo` on `scm`. */
+  /**
+   * A person merged one of promobot's promotion or rollback PRs (the host did not stop them: protection is off):
+   * when the statuses promobot requires were not all green on its head, the audit list and the PR say so.
+   */
+  const noticeManualMerge = async (event: PullRequestChanged, log: Logger) => {
+    const login = await botLogin(event.scm);
+    if (!sameLogin(event.author, login) || sameLogin(event.sender, login)) return;
+    const [policy] = findByDeployRepo(policies.current(), event.scm, event.repo.fullName);
+    if (!policy) return;
+    const statuses = await scmFor(event.scm).listCommitStatuses(event.repo, event.headSha);
+    const verdict = judgeManualMerge(requiredStatusContexts(policy), statuses);
+    log.info({ pr: event.number, by: event.sender, ...verdict }, 'promotion PR merged by a person');
+    if (!verdict.green)
+      await chatops.onManualMerge(event.scm, event.repo, event.number, event.sender, verdict.notGreen);
+  };
+
   const reconcileRepo = async (scm: ScmKind, fullName: string, reason: string, onlyApp?: string) => {
     for (const policy of findByDeployRepo(policies.current(), scm, fullName)) {
       for (const app of policy.spec.apps) {
@@ -543,6 +575,8 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
         `PR #${event.number} ${event.action}`,
         event.merged ? undefined : branch?.app,
       );
+      // After the reconcile request: a failed status read retries the job, and asking again is harmless.
+      if (event.merged && branch) await noticeManualMerge(event, context.logger);
     },
     CommentCreated: async (event, context) => {
       await botLogin(event.scm);

@@ -6,6 +6,7 @@ import type { App, Environment, PolicySpec } from '../policy/schema.js';
 import type { CommitStatus, PullRequest, ScmHost } from '../scm/types.js';
 import type { ImageChange } from '../updaters/types.js';
 import { reportMergeRefusal } from './report-merge-refusal.js';
+import { decideFreeze, freezeStatus, hasFreezeWindows } from '../freeze/decide-freeze.js';
 import {
   decidePromotions,
   type OpenPromotion,
@@ -107,6 +108,8 @@ export interface ReconcileDeps {
     check(running: Readonly<Record<string, Running>>): Promise<ReadonlyMap<string, RolloutGate>>;
     publish(pr: PullRequest, env: Environment, from: string, gate: RolloutGate): Promise<void>;
   };
+  /** Who `/unfreeze`d this PR's head, letting it merge inside a freeze window; null when nobody did. */
+  freezeOverride?: (pr: PullRequest) => Promise<string | null>;
 }
 
 export const PROMOTION_STATUS = 'promobot/promotion';
@@ -225,7 +228,7 @@ export async function reconcileApp(
           if (rollout && env.from !== undefined) await deps.rollout?.publish(pr, env, env.from, rollout);
           if (soakingUntil === null && held === null) {
             await deps.onCandidate?.(pr, env, meta);
-            if (await tryMerge(pr, env, meta, deps, log)) merged.push(pr.number);
+            if (await tryMerge(spec, pr, env, meta, deps, log)) merged.push(pr.number);
           } else await deps.onSoakingCandidate?.(pr, env, meta);
         }
         break;
@@ -246,7 +249,7 @@ export async function reconcileApp(
           // A soak that has ended turns the promotion status green.
           await setPromotionStatus(deps, pr.headSha, meta, null);
           await deps.onCandidate?.(pr, env, meta);
-          if (await tryMerge(pr, env, meta, deps, log)) merged.push(pr.number);
+          if (await tryMerge(spec, pr, env, meta, deps, log)) merged.push(pr.number);
         }
         break;
       }
@@ -297,7 +300,7 @@ export async function reconcileApp(
     await deps.settleRequesters?.(pr, env.name, 'rollback');
     await deps.onCandidate?.(pr, env, meta);
     const rollbackEnv: Environment = { ...env, autoMerge: env.rollback.autoMerge };
-    if (await tryMerge(pr, rollbackEnv, meta, deps, log)) merged.push(pr.number);
+    if (await tryMerge(spec, pr, rollbackEnv, meta, deps, log)) merged.push(pr.number);
   }
   return { actions, merged };
 }
@@ -422,12 +425,32 @@ async function recordVerifiedAt(
 }
 
 async function tryMerge(
+  spec: PolicySpec,
   listed: PullRequest,
   env: Environment,
   meta: PromotionMeta,
   deps: ReconcileDeps,
   log: Logger,
 ): Promise<boolean> {
+  // A freeze window: the PR says so (`promobot/freeze`, required by `promobot setup`), and a recheck at its end
+  // merges it then, if still approved and green. People-merged environments get the status too.
+  if (hasFreezeWindows(spec)) {
+    const decided = decideFreeze(spec, env, deps.now(), meta.kind);
+    const overriddenBy = decided.frozen ? ((await deps.freezeOverride?.(listed)) ?? null) : null;
+    const freeze = overriddenBy === null ? decided : { frozen: false, until: null, reason: null };
+    await deps.scm.setCommitStatus(
+      deps.repo,
+      listed.headSha,
+      overriddenBy === null
+        ? freezeStatus(freeze)
+        : { ...freezeStatus(freeze), description: `frozen, unfrozen by @${overriddenBy}` },
+    );
+    if (freeze.frozen) {
+      log.info({ pr: listed.number, until: freeze.until, reason: freeze.reason }, 'promotion PR frozen');
+      await deps.scheduleRecheck(freeze.until! + 500, `freeze of #${listed.number} ends`);
+      return false;
+    }
+  }
   // The bot merges when the environment says so (autoMerge), or once its required approvals are in — unless
   // people merge there. Gates, holds and approvals are all in `mergeReadiness`.
   const approvalsRequired = (env.approvals?.required ?? 0) > 0;

@@ -1,3 +1,5 @@
+import { decideFreeze } from '../../freeze/decide-freeze.js';
+import { MANUAL_MERGE_MARKER, renderManualMergeComment } from '../../governance/manual-merge.js';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { isAccessError, PermanentError } from '../../errors/index.js';
@@ -150,6 +152,17 @@ export interface ChatopsRuntime {
    */
   onMerged(scm: ScmKind, repo: RepoRef, pr: number): Promise<void>;
   /**
+   * A person merged the promotion PR while `notGreen` statuses were not green (possible where branch protection is
+   * off): records it in the audit list and says so on the PR. Once per PR, however often it is called.
+   */
+  onManualMerge(
+    scm: ScmKind,
+    repo: RepoRef,
+    pr: number,
+    by: string,
+    notGreen: readonly string[],
+  ): Promise<void>;
+  /**
    * Records `by` as a requester (an author) of the promotion PR `pr`, in Redis and in the status comment, before it
    * returns; safe to call again. False when `pr` is not a promotion PR of promobot's.
    */
@@ -174,6 +187,8 @@ export interface ChatopsRuntime {
     logger: Logger,
     run: () => Promise<T>,
   ): Promise<T>;
+  /** Who `/unfreeze`d this PR's current head (it may merge inside a freeze window); null when nobody did. */
+  freezeOverride(pr: PullRequest): Promise<string | null>;
 }
 
 /** Everything known about one promotion PR while handling an event, under its lock. */
@@ -437,6 +452,12 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
         ? state
         : { ...state, approvals: state.approvals.filter((a) => !revoked.some((r) => sameLogin(r.by, a.by))) };
     const notes = revoked.map((r) => `the approval by @${r.by} no longer counts: ${r.reason}`);
+    const { pr, meta } = loaded.promotion;
+    const freeze = decideFreeze(loaded.resolved.policy.spec, loaded.environment, now(), meta.kind);
+    if (freeze.frozen && state.unfrozen?.headSha !== pr.headSha)
+      notes.push(
+        `frozen until ${new Date(freeze.until!).toISOString()} (${freeze.reason}): it merges by itself then, if approved and green, or at once on /unfreeze`,
+      );
     return { effective, notes, merge: await mergeInput(loaded) };
   };
 
@@ -630,6 +651,9 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       author: null,
       requesters: stored.state.requesters.map((r) => r.by),
       isPromotionPr: loaded !== null,
+      ...(policy.spec.freeze?.overrideApprovers
+        ? { freezeOverrideApprovers: policy.spec.freeze.overrideApprovers }
+        : {}),
     };
     const merge = loaded ? await mergeInput(loaded) : undefined;
     let handled: Awaited<ReturnType<typeof handleComment>>;
@@ -852,6 +876,34 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     });
   };
 
+  const onManualMerge: ChatopsRuntime['onManualMerge'] = async (scmKind, repo, number, by, notGreen) => {
+    const logger = deps.logger.child({ component: 'chatops', repo: repo.fullName, number });
+    const resolved = deps.resolve(scmKind, repo.fullName);
+    if (resolved === null) return;
+    const key: PullRequestKey = { scm: scmKind, repo: repo.fullName, number };
+    await withLock(key, logger, async () => {
+      const pr = await resolved.scm.getPullRequest(repo, number);
+      const loaded = await loadPromotion(scmKind, repo, resolved, pr, logger);
+      if (typeof loaded === 'string' || !pr.merged) return;
+      const { state } = loaded.stored;
+      if (state.audit.some((e) => e.action === 'merge by hand')) return;
+      // The comment before the record; a run that posted it and failed before the record does not post it again.
+      const posted = (await resolved.scm.listComments(repo, number)).some(
+        (c) => sameLogin(c.author, resolved.botLogin) && c.body.includes(MANUAL_MERGE_MARKER),
+      );
+      if (!posted) await resolved.scm.createComment(repo, number, renderManualMergeComment(by, notGreen));
+      const recorded = recordDecision(state, {
+        at: instant(),
+        actor: by,
+        action: 'merge by hand',
+        outcome: 'done',
+        detail: `${pr.mergeCommitSha?.slice(0, 7) ?? 'merged'} while not green: ${notGreen.join(', ')}`,
+      });
+      await publish(loaded, recorded, logger);
+      logger.warn({ by, notGreen }, 'promotion PR merged by hand before its statuses were green');
+    });
+  };
+
   /** The promotion PR behind `pr`, for the merge questions, where only the PR and its metadata are at hand. */
   const loadForMerge = async (pr: PullRequest, meta: PromotionMeta | null): Promise<Loaded | string> => {
     const policy = meta ? deps.policyNamed(meta.policy) : undefined;
@@ -884,11 +936,20 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     return renderMergeTrailers(countedApprovals(effective, loaded.environment.approvals).map((a) => a.by));
   };
 
+  const freezeOverride = async (pr: PullRequest): Promise<string | null> => {
+    const loaded = await loadForMerge(pr, parsePromotionMeta(pr.body));
+    if (typeof loaded === 'string') return null;
+    const { unfrozen } = loaded.stored.state;
+    return unfrozen !== undefined && unfrozen.headSha === pr.headSha ? unfrozen.by : null;
+  };
+
   return {
+    freezeOverride,
     onComment,
     onReview,
     onCandidate,
     onMerged,
+    onManualMerge,
     recordRequester,
     mergeReadiness,
     mergeTrailers,
