@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CommitSpec } from '../git/deploy-repo.js';
 import { PROMOBOT_TRAILERS, type Trailers } from '../git/trailers.js';
-import { checkDigest, checkTag } from '../images/index.js';
+import { checkDigest, checkTag, type TagRuleSet } from '../images/index.js';
 import { environmentPath } from '../policy/environment-path.js';
 import type { App, Environment, PromotionPolicy } from '../policy/schema.js';
 import type { ImageChange } from '../updaters/types.js';
@@ -67,11 +67,11 @@ export function toImageChange(change: EnvironmentChange): ImageChange {
 }
 
 /**
- * Why a push of `tag` (and `digest`) of `app` is not promoted, or null when it may be: the policy's tag rules, and
- * a well-formed digest.
+ * Why a push of `tag` (and `digest`) is not promoted, or null when it may be: the app's tag rules, and a
+ * well-formed digest.
  */
-export function refusePush(app: App, tag: string, digest: string | undefined): string | null {
-  const tagCheck = checkTag(tag, app.tags);
+export function refusePush(rules: TagRuleSet, tag: string, digest: string | undefined): string | null {
+  const tagCheck = checkTag(tag, rules);
   if (!tagCheck.ok) return tagCheck.reason;
   if (digest !== undefined && !checkDigest(digest).ok)
     return `the digest ${JSON.stringify(digest.slice(0, 80))} is malformed`;

@@ -49,7 +49,7 @@ export async function handleImagePushed(
   }
   const { policy, app } = match;
   const log = logger.child({ policy: policy.metadata.name, app: app.name, tag: event.tag });
-  const refusal = refusePush(app, event.tag, event.digest);
+  const refusal = refusePush(app.tags, event.tag, event.digest);
   if (refusal !== null) throw new PermanentError(`refused to promote ${app.name}: ${refusal}`);
   const digest = event.digest;
   const order = Date.parse(event.occurredAt);

@@ -145,9 +145,9 @@ describe('promotion/candidate commit', () => {
   });
 
   it('refuses a push by the tag rules and a malformed digest, and lets a good one through', () => {
-    expect(refusePush(app!, NEW, DIGEST)).toBeNull();
-    expect(refusePush(app!, 'latest', undefined)).toMatch(/"latest" is never written/);
-    expect(refusePush(app!, NEW, 'sha256:abc\nx')).toBe(
+    expect(refusePush(app!.tags, NEW, DIGEST)).toBeNull();
+    expect(refusePush(app!.tags, 'latest', undefined)).toMatch(/"latest" is never written/);
+    expect(refusePush(app!.tags, NEW, 'sha256:abc\nx')).toBe(
       `the digest ${JSON.stringify('sha256:abc\nx')} is malformed`,
     );
   });
