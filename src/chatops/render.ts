@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROMOBOT_TRAILERS } from '../git/trailers.js';
 import type { Environment } from '../policy/schema.js';
 import { COMMAND_NAMES, formatCommand, type Command, type CommandName } from './command.js';
 import { requiredApprovals, type MergeDecision } from './decide-merge.js';
@@ -411,7 +412,7 @@ function trailerValue(login: string): string {
  * `Promobot-Approved-By: alice`. Empty when nobody approved.
  */
 export function renderMergeTrailers(approvers: readonly string[]): string {
-  return approvers.map((login) => `Promobot-Approved-By: ${trailerValue(login)}`).join('\n');
+  return approvers.map((login) => `${PROMOBOT_TRAILERS.approvedBy}: ${trailerValue(login)}`).join('\n');
 }
 
 /** The comment the bot leaves when it merges: who approved and what the gates showed. */

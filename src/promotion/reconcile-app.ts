@@ -28,12 +28,8 @@ import {
   runningForDecision,
   type RolloutGate,
 } from '../rollout/rollout-gate.js';
-import {
-  renderCommitSubject,
-  renderPullRequestBody,
-  renderPullRequestTitle,
-  shortTag,
-} from './render-pull-request.js';
+import { promotionCandidate } from './candidate-commit.js';
+import { renderPullRequestBody, renderPullRequestTitle, shortTag } from './render-pull-request.js';
 
 /** How the reconciler reads and writes the deploy repo (an adapter over `git/` and `updaters/`). */
 export interface DeployRepoPort {
@@ -329,31 +325,10 @@ async function writePromotion(
 ): Promise<PullRequest | null> {
   const { scm, repo } = deps;
   const branch = promotionBranch(meta.env, meta.app);
-  const subject = renderCommitSubject(spec.commit.message, {
-    app: app.name,
-    env: meta.env,
-    from: meta.previousTag,
-    to: meta.tag,
-  });
   const written = await deps.deployRepo.writeBranch({
     branch,
     path: environmentPathFor(env, app),
-    change: {
-      app: app.name,
-      image: app.image,
-      tag: meta.tag,
-      ...(meta.digest !== undefined ? { digest: meta.digest } : {}),
-      pinDigest: app.pinDigest,
-      helmTagPaths: app.helmTagPaths,
-    },
-    message: subject,
-    trailers: {
-      'Promobot-App': app.name,
-      'Promobot-Environment': meta.env,
-      'Promobot-Tag': meta.tag,
-      ...(meta.digest !== undefined ? { 'Promobot-Digest': meta.digest } : {}),
-      ...(meta.from !== undefined ? { 'Promobot-From': meta.from } : {}),
-    },
+    ...promotionCandidate(app, meta, spec.commit.message),
   });
   if (written.foreign) return null;
   const title = renderPullRequestTitle(meta);
