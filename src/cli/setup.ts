@@ -6,7 +6,7 @@ import {
   syncProtection,
   syncWebhooks,
 } from '../setup/index.js';
-import type { Command } from './index.js';
+import type { Command } from './command.js';
 
 const USAGE = `Usage: promobot setup [--check] [--bot <login>]
 
