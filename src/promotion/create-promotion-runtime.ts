@@ -18,6 +18,7 @@ import {
   type PromotionPolicy,
 } from '../policy/index.js';
 import type { HandlerRegistry } from '../queue/index.js';
+import { createBoardPublisher } from '../board/board-publisher.js';
 import { createChatopsRuntime, type ChatopsRuntime } from '../chatops/index.js';
 import { createGateRunner, createPrometheusClient, type GateRunner } from '../gates/index.js';
 import { openRollback } from './open-rollback.js';
@@ -252,6 +253,18 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
       return foreign;
     },
   });
+  // The release board's read model: each reconcile ends by publishing the app's snapshot for `serve` to show.
+  const board = createBoardPublisher({
+    redis,
+    prefix: config.queuePrefix,
+    logger,
+    policies: () => policies.current(),
+    sources: async (policy, log) => ({
+      scm: scmFor(policy.spec.deployRepo.scm),
+      botLogin: await botLogin(policy.spec.deployRepo.scm),
+      deployRepo: createDeployRepoPort(deployRepoFor(policy), config.git.authorEmail, log),
+    }),
+  });
   if (config.stateKeys.length === 0)
     logger.warn(
       'PROMOBOT_STATE_KEY is not set: a promotion PR whose ChatOps state Redis loses is held until a writer says /unhold',
@@ -363,6 +376,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
         { reason: job.reason, actions: result.actions.map((a) => `${a.kind}:${a.env}`) },
         'app reconciled',
       );
+      await board.publish(job.policy, job.app, 'reconcile', jobLogger);
       if (result.merged.length > 0)
         await requestReconcile(job.policy, job.app, `merged #${result.merged.join(', #')}`);
       // Only a run that finished covers the requests made before it started: a failed one is retried in full.

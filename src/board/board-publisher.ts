@@ -1,0 +1,55 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger/index.js';
+import type { PromotionPolicy } from '../policy/index.js';
+import { repoRef } from '../scm/index.js';
+import { createBoardStore } from './board-store.js';
+import { collectAppBoard, quietly, redisStateReaders, type BoardSources } from './collect-app-board.js';
+import type { BoardEvent } from './schema.js';
+
+export interface BoardPublisherDeps {
+  redis: Redis;
+  prefix: string;
+  logger: Logger;
+  policies: () => readonly PromotionPolicy[];
+  /** The code host, promobot's login there and the deploy repo of a policy; null when not known yet. */
+  sources: (
+    policy: PromotionPolicy,
+    logger: Logger,
+  ) => Promise<Pick<BoardSources, 'scm' | 'botLogin' | 'deployRepo'> | null>;
+  now?: () => number;
+}
+
+export interface BoardPublisher {
+  /**
+   * Recomputes the app's board, stores it and tells every `serve` it changed. Never throws: a board that could not
+   * be written is logged and written by the next reconcile.
+   */
+  publish(policy: string, app: string, kind: BoardEvent['kind'], logger?: Logger): Promise<void>;
+}
+
+/** The worker's side of the board: snapshot per app into Redis, then a pub/sub message naming the app. */
+export function createBoardPublisher(deps: BoardPublisherDeps): BoardPublisher {
+  const store = createBoardStore(deps.redis, deps.prefix, deps.logger);
+  const now = deps.now ?? Date.now;
+  return {
+    publish(policyName, appName, kind, logger = deps.logger) {
+      return quietly(logger, 'board snapshot not written; the next reconcile writes it', async () => {
+        const policy = deps.policies().find((p) => p.metadata.name === policyName);
+        const app = policy?.spec.apps.find((a) => a.name === appName);
+        if (!policy || !app) return;
+        const sources = await deps.sources(policy, logger);
+        if (!sources) return;
+        const repo = repoRef(policy.spec.deployRepo.repo);
+        const board = await collectAppBoard(policy, app, {
+          ...sources,
+          repo,
+          ...redisStateReaders(deps.redis, deps.prefix, policy.spec.deployRepo.scm, repo),
+          now,
+        });
+        await store.write(board);
+        await store.publish({ kind, policy: policyName, app: appName, at: now() });
+        logger.debug({ app: appName, promotions: board.promotions.length }, 'board snapshot published');
+      });
+    },
+  };
+}
