@@ -1,0 +1,39 @@
+import { Redis } from 'ioredis';
+import type { Config } from '../config/index.js';
+import type { Logger } from '../logger/index.js';
+import type { PromotionPolicy } from '../policy/index.js';
+import { createBoardStore } from './board-store.js';
+import { createBoardFeed } from './create-board-feed.js';
+import type { BoardRoutesDeps } from './create-board-routes.js';
+
+/**
+ * What `serve` needs for the board: a Redis connection to read the snapshots the worker writes and a subscription
+ * to its channel. `serve` never reads git or the code host for the board.
+ */
+export async function startBoard(options: {
+  config: Pick<Config, 'redisUrl' | 'queuePrefix' | 'ui'>;
+  logger: Logger;
+  policies: () => readonly PromotionPolicy[];
+}): Promise<{ routes: BoardRoutesDeps; close(): Promise<void> }> {
+  const logger = options.logger.child({ component: 'board' });
+  const redis = new Redis(options.config.redisUrl, { maxRetriesPerRequest: 2 });
+  redis.on('error', () => undefined);
+  const store = createBoardStore(redis, options.config.queuePrefix, logger);
+  const feed = createBoardFeed({ redisUrl: options.config.redisUrl, channel: store.channel, logger });
+  await feed.ready;
+  if (
+    options.config.ui.tokens.length === 0 &&
+    options.config.ui.proxyCidrs.length === 0 &&
+    !options.config.ui.anonymous
+  )
+    logger.info(
+      'the board at / answers 401 to everyone: set PROMOBOT_UI_TOKEN, PROMOBOT_UI_PROXY_CIDRS or PROMOBOT_UI_ANONYMOUS',
+    );
+  return {
+    routes: { store, feed, access: options.config.ui, policies: options.policies, logger },
+    async close() {
+      await feed.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
