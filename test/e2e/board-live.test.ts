@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { harborHeaders, harborPushWithTags } from '../http/deliveries.js';
 import { TEST_SECRETS } from '../support/app.js';
 import { createTempRepo, type TempRepo } from '../support/git.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { eventually, startPromobot, type PromobotUnderTest } from './harness.js';
+import { startPromobot, type PromobotUnderTest } from './harness.js';
 
 const REPO = 'bootcamp/notes-deploy';
 const IMAGE = 'localhost/harbor/alpine';
