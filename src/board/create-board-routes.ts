@@ -5,8 +5,7 @@ import { createAccessCheck, SESSION_COOKIE, type UiAccess } from './access.js';
 import type { BoardStore } from './board-store.js';
 import { boardOpenApiDocument } from './openapi.js';
 import { BOARD_CSS, BOARD_SCRIPT, boardPage, loginPage } from './page.js';
-import type {
-  BoardEvent} from './schema.js';
+import type { BoardEvent } from './schema.js';
 import {
   AppBoard,
   AppsResponse,
