@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../logger/index.js';
 import type { PromotionPolicy } from '../policy/index.js';
 import { repoRef } from '../scm/index.js';
-import { createBoardStore } from './board-store.js';
+import type { GateState, GateTarget, RoundEvidence } from '../gates/index.js';
+import { createBoardStore, roundPoint } from './board-store.js';
 import { collectAppBoard, quietly, redisStateReaders, type BoardSources } from './collect-app-board.js';
 import type { BoardEvent } from './schema.js';
 
@@ -25,13 +26,21 @@ export interface BoardPublisher {
    * be written is logged and written by the next reconcile.
    */
   publish(policy: string, app: string, kind: BoardEvent['kind'], logger?: Logger): Promise<void>;
+  /** Keeps a gate round for the app page's chart, then publishes the app. Never throws. */
+  recordRound(target: GateTarget, evidence: RoundEvidence, state: GateState): Promise<void>;
 }
 
 /** The worker's side of the board: snapshot per app into Redis, then a pub/sub message naming the app. */
 export function createBoardPublisher(deps: BoardPublisherDeps): BoardPublisher {
   const store = createBoardStore(deps.redis, deps.prefix, deps.logger);
   const now = deps.now ?? Date.now;
-  return {
+  const publisher: BoardPublisher = {
+    async recordRound(target, evidence, state) {
+      await quietly(deps.logger, 'gate round not kept for the board', () =>
+        store.writeRound(target.repo, target.pr, target.headSha, roundPoint(evidence, state)),
+      );
+      await publisher.publish(target.policy, target.app, 'gate-round');
+    },
     publish(policyName, appName, kind, logger = deps.logger) {
       return quietly(logger, 'board snapshot not written; the next reconcile writes it', async () => {
         const policy = deps.policies().find((p) => p.metadata.name === policyName);
@@ -43,7 +52,7 @@ export function createBoardPublisher(deps: BoardPublisherDeps): BoardPublisher {
         const board = await collectAppBoard(policy, app, {
           ...sources,
           repo,
-          ...redisStateReaders(deps.redis, deps.prefix, policy.spec.deployRepo.scm, repo),
+          ...redisStateReaders(deps.redis, deps.prefix, policy.spec.deployRepo.scm, repo, logger),
           now,
         });
         await store.write(board);
@@ -52,4 +61,5 @@ export function createBoardPublisher(deps: BoardPublisherDeps): BoardPublisher {
       });
     },
   };
+  return publisher;
 }

@@ -7,7 +7,9 @@ import { environmentPath, parseDuration, type App, type PromotionPolicy } from '
 import { parsePromotionBranch, parsePromotionMeta } from '../promotion/promotion-meta.js';
 import type { DeployRepoPort } from '../promotion/reconcile-app.js';
 import type { ScmHost } from '../scm/index.js';
+import { createBoardStore } from './board-store.js';
 import { describePromotion } from './describe-promotion.js';
+import type { GateRoundPoint } from './schema.js';
 import {
   MAX_HISTORY_PER_ENV,
   MAX_PROMOTIONS_PER_APP,
@@ -27,6 +29,8 @@ export interface BoardSources {
   promotionState: (pr: number) => Promise<PromotionState | null>;
   /** The gate soak of a PR head. */
   gateState: (pr: number, headSha: string) => Promise<GateState | null>;
+  /** The gate rounds kept for a PR head, oldest first. */
+  gateRounds: (pr: number, headSha: string) => Promise<GateRoundPoint[]>;
   now: () => number;
 }
 
@@ -44,8 +48,9 @@ export async function collectAppBoard(
 ): Promise<AppBoard> {
   const { spec } = policy;
   const environments = spec.environments.map((env) => ({ name: env.name, path: environmentPath(env, app) }));
-  const running = await sources.deployRepo.readRunning(app, environments);
+  // Taken before anything is read: of two collections, the one that started later holds the newer view.
   const now = sources.now();
+  const running = await sources.deployRepo.readRunning(app, environments);
 
   const promotions: AppBoard['promotions'] = [];
   for (const pr of await sources.scm.listOpenPullRequests(sources.repo, spec.deployRepo.branch)) {
@@ -61,8 +66,8 @@ export async function collectAppBoard(
       environment.soak !== undefined && from?.tag === meta.tag && from.since !== null
         ? from.since + parseDuration(environment.soak)
         : null;
-    promotions.push(
-      describePromotion({
+    promotions.push({
+      ...describePromotion({
         meta,
         pr,
         environment,
@@ -71,7 +76,8 @@ export async function collectAppBoard(
         soakedAt,
         now,
       }),
-    );
+      rounds: await sources.gateRounds(pr.number, pr.headSha),
+    });
   }
 
   const history: HistoryEntry[] = [];
@@ -116,9 +122,12 @@ export function redisStateReaders(
   prefix: string,
   scm: 'gitea' | 'github',
   repo: RepoRef,
-): Pick<BoardSources, 'promotionState' | 'gateState'> {
+  logger: Logger,
+): Pick<BoardSources, 'promotionState' | 'gateState' | 'gateRounds'> {
   const chatops = createChatopsStore(redis, prefix);
+  const board = createBoardStore(redis, prefix, logger);
   return {
+    gateRounds: (pr, headSha) => board.readRounds(repo, pr, headSha),
     promotionState: async (pr) =>
       (await chatops.load({ scm, repo: repo.fullName, number: pr }))?.state ?? null,
     gateState: async (pr, headSha) => {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from '../logger/index.js';
 import type { PromotionPolicy } from '../policy/index.js';
@@ -70,8 +72,14 @@ export function createBoardRoutes(deps: BoardRoutesDeps): Router {
   const check = createAccessCheck(deps.access);
   const streams = new Set<Response>();
   const openapi = boardOpenApiDocument();
+  // uPlot (npm `uplot`) draws the per-gate charts; served from the installed package, never from a CDN.
+  const require = createRequire(import.meta.url);
+  const uplot = {
+    js: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'),
+    css: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
+  };
 
-  router.use(['/', '/board.js', '/board.css', '/login', '/api/v1'], (req, res, next) => {
+  router.use(['/', '/board.js', '/board.css', '/assets', '/login', '/api/v1'], (req, res, next) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.set(name, value);
     next();
   });
@@ -119,7 +127,13 @@ export function createBoardRoutes(deps: BoardRoutesDeps): Router {
       res.status(401).type('html').send(loginPage(null));
     else res.status(401).json({ error: 'unauthorized' });
   };
-  router.use(['/api/v1', '/board.js', '/board.css'], guard);
+  router.use(['/api/v1', '/board.js', '/board.css', '/assets'], guard);
+  router.get('/assets/uplot.js', (_req, res) => {
+    res.type('text/javascript').send(uplot.js);
+  });
+  router.get('/assets/uplot.css', (_req, res) => {
+    res.type('text/css').send(uplot.css);
+  });
   router.get('/', guard, (_req, res) => {
     res.type('html').send(boardPage());
   });

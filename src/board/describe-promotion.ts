@@ -89,6 +89,7 @@ export function describePromotion(input: DescribeInput): Promotion {
       .map((h) => ({ by: h.by, reason: h.reason === null ? null : clip(h.reason), at: h.at })),
     gates: gates ? gateProgress(gates) : null,
     gateNames: environment.gates.slice(0, 50),
+    rounds: [],
   };
 }
 

@@ -13,7 +13,9 @@ export function boardPage(): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>promobot release board</title>
+<link rel="stylesheet" href="/assets/uplot.css">
 <link rel="stylesheet" href="/board.css">
+<script src="/assets/uplot.js" defer></script>
 <script src="/board.js" defer></script>
 </head>
 <body>
@@ -91,6 +93,10 @@ thead th { background: var(--head); }
 .status-blocked { background: #eaeef2; border-color: #57606a; color: #24292f; }
 .word { font-weight: 600; text-transform: uppercase; font-size: .75rem; letter-spacing: .03em; margin-right: .3rem; }
 .history li { margin: .2rem 0; }
+figure.chart { margin: .75rem 0; max-width: 100%; overflow-x: auto; }
+figure.chart figcaption { font-weight: 600; margin-bottom: .25rem; }
+figure.chart table { width: auto; font-size: .85rem; margin-top: .25rem; }
+figure.chart summary { cursor: pointer; color: var(--muted); }
 .login { max-width: 28rem; margin: 3rem auto; }
 .login form { display: grid; gap: .5rem; }
 .error { color: #82071e; }
@@ -203,6 +209,7 @@ export const BOARD_SCRIPT = String.raw`
       var node = promotionNode(p);
       if (p.gates) node.appendChild(el('div', { className: 'gates', text: 'gates: round ' + p.gates.round + ', ' + p.gates.consecutivePasses + ' of ' + p.gates.passesNeeded + ' passes, ' + p.gates.failures + ' of ' + p.gates.failureLimit + ' failures allowed' + (p.gates.lastReason ? '; last: ' + p.gates.lastReason : '') }));
       view.appendChild(node);
+      p.gateNames.forEach(function (gate) { var chart = gateChart(p, gate); if (chart) view.appendChild(chart); });
     });
     view.appendChild(el('h2', { text: 'History' }));
     var hist = el('ol', { className: 'history' });
@@ -211,6 +218,45 @@ export const BOARD_SCRIPT = String.raw`
       hist.appendChild(el('li', null, [el('strong', { text: h.env }), ' ', el('span', { className: 'tag', text: h.tag }), ' ', el('span', { className: 'age', text: ago(h.since) + (h.endedBy ? ' (replaced)' : ' (running)') }), who ? ' ' + who : '', h.subject ? el('div', { className: 'age', text: h.subject }) : null]));
     });
     view.appendChild(hist);
+  }
+
+  // One chart per gate: the measured value of each series per round, the baseline for relative gates, and the
+  // threshold; a table below holds the same numbers as text.
+  function gateChart(p, gate) {
+    var rounds = p.rounds.filter(function (r) { return r.gates.some(function (g) { return g.gate === gate; }); });
+    if (rounds.length === 0) return null;
+    var gateOf = function (r) { return r.gates.find(function (g) { return g.gate === gate; }); };
+    var names = [];
+    rounds.forEach(function (r) { gateOf(r).series.forEach(function (s) { if (names.indexOf(s.name) < 0) names.push(s.name); }); });
+    var thresholds = gateOf(rounds[rounds.length - 1]).thresholds;
+    var limit = thresholds.max !== undefined ? thresholds.max : thresholds.min !== undefined ? thresholds.min : null;
+    var hasBaseline = rounds.some(function (r) { return gateOf(r).series.some(function (s) { return s.baseline !== null; }); });
+    var xs = rounds.map(function (r) { return r.round; });
+    var data = [xs];
+    var series = [{ label: 'round' }];
+    var colours = ['#0969da', '#8250df', '#1a7f37', '#9a6700', '#bc4c00'];
+    names.forEach(function (name, i) {
+      data.push(rounds.map(function (r) { var s = gateOf(r).series.find(function (x) { return x.name === name; }); return s ? s.value : null; }));
+      series.push({ label: 'candidate ' + name, stroke: colours[i % colours.length], width: 2, points: { show: true, size: 7 } });
+      if (hasBaseline) {
+        data.push(rounds.map(function (r) { var s = gateOf(r).series.find(function (x) { return x.name === name; }); return s ? s.baseline : null; }));
+        series.push({ label: 'baseline ' + name, stroke: '#57606a', dash: [4, 4], width: 1 });
+      }
+    });
+    if (limit !== null) { data.push(xs.map(function () { return limit; })); series.push({ label: thresholds.max !== undefined ? 'max' : 'min', stroke: '#cf222e', dash: [8, 4], width: 1 }); }
+    var figure = el('figure', { className: 'chart', 'data-gate': gate }, [el('figcaption', { text: gate + ' on PR #' + p.pr.number + ' (' + rounds.length + ' round' + (rounds.length === 1 ? '' : 's') + ')' })]);
+    var plot = el('div', { className: 'plot', role: 'img', 'aria-label': gate + ': value per round against its threshold; the table below lists the numbers' });
+    figure.appendChild(plot);
+    var table = el('table', { className: 'rounds' }, [el('thead', null, [el('tr', null, series.map(function (s) { return el('th', { scope: 'col', text: s.label }); }))])]);
+    var tbody = el('tbody');
+    xs.forEach(function (x, i) { tbody.appendChild(el('tr', null, data.map(function (column) { var v = column[i]; return el('td', { text: v === null || v === undefined ? '—' : String(v) }); }))); });
+    table.appendChild(tbody);
+    figure.appendChild(el('details', null, [el('summary', { text: 'Values' }), table]));
+    if (typeof window.uPlot === 'function') {
+      var width = Math.max(260, Math.min(720, view.clientWidth - 16));
+      new window.uPlot({ width: width, height: 220, scales: { x: { time: false } }, series: series, axes: [{ label: 'round' }, {}] }, data, plot);
+    }
+    return figure;
   }
 
   function route() {

@@ -50,6 +50,44 @@ export const GateProgress = z
   .openapi('GateProgress');
 export type GateProgress = z.infer<typeof GateProgress>;
 
+/** Rounds kept per PR head for the chart, and series per gate in each. */
+export const MAX_ROUNDS = 100;
+export const MAX_SERIES = 5;
+
+export const GateRoundPoint = z
+  .object({
+    round: z.number().int().min(1),
+    /** When Prometheus was asked, epoch ms. */
+    at: Millis,
+    outcome: z.enum(['pass', 'fail', 'inconclusive']),
+    gates: z
+      .array(
+        z.object({
+          gate: z.string().max(200),
+          verdict: z.enum(['pass', 'fail', 'inconclusive']),
+          thresholds: z.object({
+            max: z.number().optional(),
+            min: z.number().optional(),
+            maxRatio: z.number().optional(),
+            maxIncrease: z.number().optional(),
+          }),
+          /** Candidate (and, for relative gates, baseline) value per series; null when Prometheus had none. */
+          series: z
+            .array(
+              z.object({
+                name: z.string().max(MAX_TEXT),
+                value: z.number().nullable(),
+                baseline: z.number().nullable(),
+              }),
+            )
+            .max(MAX_SERIES),
+        }),
+      )
+      .max(50),
+  })
+  .openapi('GateRoundPoint', { description: 'One gate round, as measured: the per-gate chart plots these.' });
+export type GateRoundPoint = z.infer<typeof GateRoundPoint>;
+
 export const Promotion = z
   .object({
     policy: z.string(),
@@ -75,6 +113,8 @@ export const Promotion = z
     gates: GateProgress.nullable(),
     /** The environment's gate names (presets or custom). */
     gateNames: z.array(z.string()).max(50),
+    /** The gate rounds of the current head, oldest first. */
+    rounds: z.array(GateRoundPoint).max(MAX_ROUNDS),
   })
   .openapi('Promotion');
 export type Promotion = z.infer<typeof Promotion>;

@@ -204,6 +204,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
         prometheusUrl: config.prometheus.url,
         resolve: resolvePolicy,
         onSettled: (policy, app) => requestReconcile(policy, app, 'gates settled'),
+        onRound: (target, evidence, state) => board.recordRound(target, evidence, state),
         onWatchFailed: async (failure) => {
           const result = await rollback(failure.policy, failure.app, failure.env, undefined, failure.report);
           if ('refused' in result)

@@ -78,6 +78,21 @@ export function snapshotOf(policy: string, app: string, tag = '7777777eeeeeee', 
           conclusion: null,
         },
         gateNames: ['ttft-p95'],
+        rounds: [
+          {
+            round: 1,
+            at: now - 60_000,
+            outcome: 'pass',
+            gates: [
+              {
+                gate: 'ttft-p95',
+                verdict: 'pass',
+                thresholds: { max: 0.8 },
+                series: [{ name: 'model=llama-3-8b', value: 0.42, baseline: null }],
+              },
+            ],
+          },
+        ],
       },
     ],
     history: [

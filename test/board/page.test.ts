@@ -78,6 +78,18 @@ describe('the board page', () => {
     await page.close();
   });
 
+  it('charts each gate on the app page: one point per round, with the threshold, and the numbers as text', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${url}/#app/chat/chat-ui`);
+    const chart = page.locator('figure.chart[data-gate="ttft-p95"]');
+    await chart.waitFor();
+    await expect(chart.locator('figcaption').textContent()).resolves.toBe('ttft-p95 on PR #12 (1 round)');
+    expect(await chart.locator('canvas').count()).toBe(1);
+    expect(await chart.locator('table.rounds tbody tr').count()).toBe(1);
+    expect(await chart.locator('table.rounds tbody td').allTextContents()).toEqual(['1', '0.42', '0.8']);
+    await page.close();
+  });
+
   it('filters by policy, environment and a search, and stacks each app on a phone-sized screen', async () => {
     const page = await browser.context.newPage();
     await page.goto(`${url}/`);
