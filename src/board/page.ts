@@ -254,7 +254,7 @@ export const BOARD_SCRIPT = String.raw`
     figure.appendChild(el('details', null, [el('summary', { text: 'Values' }), table]));
     if (typeof window.uPlot === 'function') {
       var width = Math.max(260, Math.min(720, view.clientWidth - 16));
-      new window.uPlot({ width: width, height: 220, scales: { x: { time: false } }, series: series, axes: [{ label: 'round' }, {}] }, data, plot);
+      new window.uPlot({ width: width, height: 220, scales: { x: { time: false } }, series: series, axes: [{ label: 'round', incrs: [1, 2, 5, 10, 20, 50, 100] }, {}] }, data, plot);
     }
     return figure;
   }
