@@ -3,7 +3,9 @@ import type { Logger } from '../logger/index.js';
 import type { PromotionPolicy } from '../policy/index.js';
 import { repoRef } from '../scm/index.js';
 import type { GateState, GateTarget, RoundEvidence } from '../gates/index.js';
+import type { Metrics } from '../metrics/index.js';
 import { createBoardStore, roundPoint } from './board-store.js';
+import { boardTransitions } from './board-transitions.js';
 import { collectAppBoard, quietly, redisStateReaders, type BoardSources } from './collect-app-board.js';
 import type { BoardEvent } from './schema.js';
 
@@ -18,6 +20,8 @@ export interface BoardPublisherDeps {
     logger: Logger,
   ) => Promise<Pick<BoardSources, 'scm' | 'botLogin' | 'deployRepo'> | null>;
   now?: () => number;
+  /** Where landings, ended promotions and gate rounds are counted; none when absent. */
+  metrics?: Pick<Metrics, 'landed' | 'promotionEnded' | 'gateRound'> | undefined;
 }
 
 export interface BoardPublisher {
@@ -36,6 +40,7 @@ export function createBoardPublisher(deps: BoardPublisherDeps): BoardPublisher {
   const now = deps.now ?? Date.now;
   const publisher: BoardPublisher = {
     async recordRound(target, evidence, state) {
+      deps.metrics?.gateRound(target.env, evidence.outcome);
       await quietly(deps.logger, 'gate round not kept for the board', () =>
         store.writeRound(target.repo, target.pr, target.headSha, roundPoint(evidence, state)),
       );
@@ -52,10 +57,21 @@ export function createBoardPublisher(deps: BoardPublisherDeps): BoardPublisher {
         const board = await collectAppBoard(policy, app, {
           ...sources,
           repo,
-          ...redisStateReaders(deps.redis, deps.prefix, policy.spec.deployRepo.scm, repo, logger),
+          ...redisStateReaders(deps.redis, deps.prefix, policy.spec.deployRepo.scm, repo, logger, {
+            policy: policyName,
+            app: appName,
+          }),
+          previous: await store.read(policyName, appName),
           now,
         });
-        await store.write(board);
+        const { written, replaced } = await store.write(board);
+        // Only the writer that replaced a snapshot counts what changed, so each change is counted once.
+        if (written && deps.metrics) {
+          const { landings, closed } = boardTransitions(replaced, board);
+          for (const l of landings) deps.metrics.landed(l.env, l.leadSeconds);
+          for (const c of closed)
+            deps.metrics.promotionEnded(c.env, c.kind, c.outcome, c.approvalWaitSeconds);
+        }
         await store.publish({ kind, policy: policyName, app: appName, at: now() });
         logger.debug({ app: appName, promotions: board.promotions.length }, 'board snapshot published');
       });

@@ -8,7 +8,8 @@ import { AppBoard, BoardEvent, GateRoundPoint, MAX_ROUNDS, MAX_SERIES, MAX_TEXT 
 const ROUNDS_TTL_MS = 14 * 24 * 3600 * 1000;
 
 // Writes a snapshot unless the stored one was collected later (KEYS[1] hash; ARGV: field, json, updatedAt): a slow
-// collection that started before a quicker one never replaces the newer view.
+// collection that started before a quicker one never replaces the newer view. Returns 0 when it kept the stored
+// one, else what it replaced ('' for nothing), so exactly one writer sees each change.
 const WRITE_NEWER = `
 local old = redis.call('hget', KEYS[1], ARGV[1])
 if old then
@@ -18,7 +19,7 @@ if old then
   end
 end
 redis.call('hset', KEYS[1], ARGV[1], ARGV[2])
-return 1`;
+return old or ''`;
 
 /** A sample as Prometheus writes it ("0.42", "NaN", "+Inf") as a finite number, or null. */
 function sample(text: string | null): number | null {
@@ -65,7 +66,11 @@ export const MAX_SNAPSHOT_BYTES = 512 * 1024;
  * next reconcile (every app is reconciled at start-up) writes it again.
  */
 export interface BoardStore {
-  write(board: AppBoard): Promise<void>;
+  /**
+   * Stores the snapshot unless a later-collected one is stored; resolves with whether it was written and the valid
+   * snapshot it replaced (null when none was stored, or not readable).
+   */
+  write(board: AppBoard): Promise<{ written: boolean; replaced: AppBoard | null }>;
   publish(event: BoardEvent): Promise<void>;
   /** Every valid snapshot; a record another version wrote, or garbage, is skipped. */
   readAll(): Promise<AppBoard[]>;
@@ -99,9 +104,18 @@ export function createBoardStore(redis: Redis, prefix: string, logger: Logger): 
           { policy: board.policy, app: board.app, bytes: json.length },
           'board snapshot too large; not stored',
         );
-        return;
+        return { written: false, replaced: null };
       }
-      await redis.eval(WRITE_NEWER, 1, hash, `${board.policy}/${board.app}`, json, board.updatedAt);
+      const result = await redis.eval(
+        WRITE_NEWER,
+        1,
+        hash,
+        `${board.policy}/${board.app}`,
+        json,
+        board.updatedAt,
+      );
+      if (typeof result !== 'string') return { written: false, replaced: null };
+      return { written: true, replaced: result === '' ? null : parse(result) };
     },
     async writeRound(repo, pr, headSha, point) {
       const key = roundsKey(repo, pr, headSha);

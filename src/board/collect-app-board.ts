@@ -29,6 +29,10 @@ export interface BoardSources {
   promotionState: (pr: number) => Promise<PromotionState | null>;
   /** The gate soak of a PR head. */
   gateState: (pr: number, headSha: string) => Promise<GateState | null>;
+  /** The newest push recorded for the app, for lead times. */
+  lastPush: () => Promise<{ tag: string; at: number } | null>;
+  /** The snapshot this one replaces, if any: carries over since when a PR waits for approvals. */
+  previous: AppBoard | null;
   /** The gate rounds kept for a PR head, oldest first. */
   gateRounds: (pr: number, headSha: string) => Promise<GateRoundPoint[]>;
   now: () => number;
@@ -74,6 +78,9 @@ export async function collectAppBoard(
         state: await sources.promotionState(pr.number),
         gates: await sources.gateState(pr.number, pr.headSha),
         soakedAt,
+        awaitingSince:
+          sources.previous?.promotions.find((p) => p.pr.number === pr.number && p.tag === meta.tag)
+            ?.awaitingApprovalSince ?? null,
         now,
       }),
       rounds: await sources.gateRounds(pr.number, pr.headSha),
@@ -112,6 +119,7 @@ export async function collectAppBoard(
     })),
     promotions,
     history,
+    lastPush: await sources.lastPush(),
     updatedAt: now,
   };
 }
@@ -123,11 +131,18 @@ export function redisStateReaders(
   scm: 'gitea' | 'github',
   repo: RepoRef,
   logger: Logger,
-): Pick<BoardSources, 'promotionState' | 'gateState' | 'gateRounds'> {
+  names: { policy: string; app: string },
+): Pick<BoardSources, 'promotionState' | 'gateState' | 'gateRounds' | 'lastPush'> {
   const chatops = createChatopsStore(redis, prefix);
   const board = createBoardStore(redis, prefix, logger);
   return {
     gateRounds: (pr, headSha) => board.readRounds(repo, pr, headSha),
+    lastPush: async () => {
+      // The hash promotion records each push in (create-promotion-runtime.ts): `at` is the push time, epoch ms.
+      const pushed = await redis.hgetall(`${prefix}:pushed:${names.policy}:${names.app}`);
+      const at = Number(pushed.at);
+      return pushed.tag && Number.isSafeInteger(at) && at > 0 ? { tag: pushed.tag, at } : null;
+    },
     promotionState: async (pr) =>
       (await chatops.load({ scm, repo: repo.fullName, number: pr }))?.state ?? null,
     gateState: async (pr, headSha) => {

@@ -14,6 +14,8 @@ export interface DescribeInput {
   gates: GateState | null;
   /** When the candidate is soaked in the from environment (epoch ms); null when there is no soak. */
   soakedAt: number | null;
+  /** When the previous snapshot first saw this PR (same head) waiting for approvals only; null when it did not. */
+  awaitingSince?: number | null;
   now: number;
 }
 
@@ -90,6 +92,7 @@ export function describePromotion(input: DescribeInput): Promotion {
     gates: gates ? gateProgress(gates) : null,
     gateNames: environment.gates.slice(0, 50),
     rounds: [],
+    awaitingApprovalSince: status === 'awaiting-approval' ? (input.awaitingSince ?? now) : null,
   };
 }
 

@@ -2,6 +2,7 @@ export * from './schema.js';
 export * from './access.js';
 export * from './board-store.js';
 export * from './board-publisher.js';
+export * from './board-transitions.js';
 export * from './collect-app-board.js';
 export * from './create-board-feed.js';
 export * from './create-board-routes.js';

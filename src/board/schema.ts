@@ -115,6 +115,8 @@ export const Promotion = z
     gateNames: z.array(z.string()).max(50),
     /** The gate rounds of the current head, oldest first. */
     rounds: z.array(GateRoundPoint).max(MAX_ROUNDS),
+    /** Since when only approvals were missing (first seen so by the worker), epoch ms; null otherwise. */
+    awaitingApprovalSince: Millis.nullable(),
   })
   .openapi('Promotion');
 export type Promotion = z.infer<typeof Promotion>;
@@ -145,6 +147,8 @@ export const AppBoard = z
     environments: z.array(EnvironmentCell),
     promotions: z.array(Promotion).max(MAX_PROMOTIONS_PER_APP),
     history: z.array(HistoryEntry),
+    /** The newest image push promobot recorded for the app (its tag and push time), for lead times. */
+    lastPush: z.object({ tag: z.string(), at: Millis }).nullable(),
     /** When the worker computed this, epoch ms. */
     updatedAt: Millis,
   })

@@ -260,6 +260,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     prefix: config.queuePrefix,
     logger,
     policies: () => policies.current(),
+    metrics: options.metrics,
     sources: async (policy, log) => ({
       scm: scmFor(policy.spec.deployRepo.scm),
       botLogin: await botLogin(policy.spec.deployRepo.scm),

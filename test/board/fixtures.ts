@@ -78,6 +78,7 @@ export function snapshotOf(policy: string, app: string, tag = '7777777eeeeeee', 
           conclusion: null,
         },
         gateNames: ['ttft-p95'],
+        awaitingApprovalSince: null,
         rounds: [
           {
             round: 1,
@@ -107,6 +108,7 @@ export function snapshotOf(policy: string, app: string, tag = '7777777eeeeeee', 
         trailers: { 'Promobot-Approved-By': 'alice' },
       },
     ],
+    lastPush: { tag, at: now - 3_700_000 },
     updatedAt: now,
   };
 }

@@ -177,6 +177,13 @@ describe('the board follows a gated prod promotion round by round', () => {
       expect(await chart.locator('table.rounds tbody tr').count()).toBe(promotion.rounds.length);
     }
     await page.screenshot({ path: join(ARTIFACTS, 'board-app-gates.png'), fullPage: true });
+    const metrics = await promobot.app.metrics.registry.metrics();
+    expect(metrics).toMatch(
+      new RegExp(
+        `^promobot_gate_rounds_total\\{env="prod",outcome="pass"\\} ${promotion.rounds.length}$`,
+        'm',
+      ),
+    );
     await page.close();
     await gitea.flush();
     expect(gitea.violations).toEqual([]);

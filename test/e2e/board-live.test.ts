@@ -197,6 +197,14 @@ describe('the release board in a real browser, fed by the running service', () =
     await runs(page, 'prod', TAG).waitFor({ timeout: 30_000 });
     await expect(cell(page, 'prod').locator('.promotion').count()).resolves.toBe(0);
     expect(gitea.pull(REPO, prod!.index)).toMatchObject({ merged: true });
+    // The flow figures: the worker counted each landing once, the merged promotion, and its wait for approval.
+    const metrics = await promobot.app.metrics.registry.metrics();
+    expect(metrics).toMatch(/^promobot_landings_total\{env="prod"\} 1$/m);
+    expect(metrics).toMatch(/^promobot_landings_total\{env="staging"\} 1$/m);
+    expect(metrics).toMatch(/^promobot_promotions_total\{env="prod",kind="promotion",outcome="merged"\} 1$/m);
+    expect(metrics).toMatch(/^promobot_lead_time_seconds_count\{env="prod"\} 1$/m);
+    expect(metrics).toMatch(/^promobot_approval_wait_seconds_count\{env="prod"\} 1$/m);
+    expect(metrics).not.toMatch(/^promobot_rollbacks_total\{/m);
     expect(await page.evaluate(() => (globalThis as unknown as { boardMark?: number }).boardMark)).toBe(1);
 
     // The app page: each environment's history, read from the deploy repo with the bot's trailers.
