@@ -4,6 +4,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from '../logger/index.js';
 import type { PromotionPolicy } from '../policy/index.js';
 import { createAccessCheck, SESSION_COOKIE, type UiAccess } from './access.js';
+import { namedBoards } from './board-figures.js';
 import type { BoardStore } from './board-store.js';
 import { boardOpenApiDocument } from './openapi.js';
 import { BOARD_CSS, BOARD_SCRIPT, boardPage, loginPage } from './page.js';
@@ -145,14 +146,7 @@ export function createBoardRoutes(deps: BoardRoutesDeps): Router {
   });
 
   /** Snapshots of apps the policies in force still name. */
-  const boards = async (): Promise<AppBoard[]> => {
-    const named = new Set(
-      deps.policies().flatMap((p) => p.spec.apps.map((a) => `${p.metadata.name}/${a.name}`)),
-    );
-    return (await deps.store.readAll())
-      .filter((b) => named.has(`${b.policy}/${b.app}`))
-      .sort((a, b) => (a.app < b.app ? -1 : a.app > b.app ? 1 : a.policy < b.policy ? -1 : 1));
-  };
+  const boards = async (): Promise<AppBoard[]> => namedBoards(await deps.store.readAll(), deps.policies());
   const filtered = async (req: Request) => {
     const policy = one(req.query.policy);
     const app = one(req.query.app);

@@ -1,5 +1,6 @@
 export * from './schema.js';
 export * from './access.js';
+export * from './board-figures.js';
 export * from './board-store.js';
 export * from './board-publisher.js';
 export * from './board-transitions.js';

@@ -2,6 +2,8 @@ import { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logger/index.js';
 import type { PromotionPolicy } from '../policy/index.js';
+import type { Metrics } from '../metrics/index.js';
+import { namedBoards, openPromotionFigures } from './board-figures.js';
 import { createBoardStore } from './board-store.js';
 import { createBoardFeed } from './create-board-feed.js';
 import type { BoardRoutesDeps } from './create-board-routes.js';
@@ -14,6 +16,8 @@ export async function startBoard(options: {
   config: Pick<Config, 'redisUrl' | 'queuePrefix' | 'ui'>;
   logger: Logger;
   policies: () => readonly PromotionPolicy[];
+  /** Where `promobot_promotion_waiting_seconds` is published, read from the snapshots at each scrape. */
+  metrics?: Pick<Metrics, 'trackOpenPromotions'>;
 }): Promise<{ routes: BoardRoutesDeps; close(): Promise<void> }> {
   const logger = options.logger.child({ component: 'board' });
   const redis = new Redis(options.config.redisUrl, { maxRetriesPerRequest: 2 });
@@ -21,6 +25,9 @@ export async function startBoard(options: {
   const store = createBoardStore(redis, options.config.queuePrefix, logger);
   const feed = createBoardFeed({ redisUrl: options.config.redisUrl, channel: store.channel, logger });
   await feed.ready;
+  options.metrics?.trackOpenPromotions(async () =>
+    openPromotionFigures(namedBoards(await store.readAll(), options.policies()), Date.now()),
+  );
   if (
     options.config.ui.tokens.length === 0 &&
     options.config.ui.proxyCidrs.length === 0 &&

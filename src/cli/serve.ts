@@ -42,7 +42,7 @@ export async function startServe(deps: ServeDeps): Promise<Running & { url: stri
   logger.info({ redis: redactUrl(config.redisUrl) }, 'waiting for redis');
   await producer.queue.waitUntilReady();
   metrics.trackQueueDepth(() => producer.counts());
-  const board = await startBoard({ config, logger, policies: () => store.current() });
+  const board = await startBoard({ config, logger, metrics, policies: () => store.current() });
   const app = createHttpApp({
     config,
     logger,

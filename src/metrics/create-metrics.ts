@@ -14,6 +14,16 @@ export type DeliveryOutcome =
 
 export type JobOutcome = 'completed' | 'retried' | 'failed';
 
+/** One open promotion as the board sees it, for the waiting-time gauge. */
+export interface OpenPromotionFigure {
+  policy: string;
+  app: string;
+  env: string;
+  status: string;
+  /** Since its candidate reached the environment it comes from (or, failing that, since the board first saw it). */
+  waitingSeconds: number;
+}
+
 export interface Metrics {
   /** A registry of its own, so several apps (tests, `start`) never share counters. */
   readonly registry: Registry;
@@ -34,6 +44,8 @@ export interface Metrics {
   ): void;
   /** A gate round finished with `outcome` (pass, fail, inconclusive). */
   gateRound(env: string, outcome: string): void;
+  /** Where the open-promotions gauge reads its figures when scraped (`serve`: the board's snapshots). */
+  trackOpenPromotions(read: () => Promise<readonly OpenPromotionFigure[]>): void;
   /** Where the queue depth gauge reads its figures when scraped. */
   trackQueueDepth(read: () => Promise<Readonly<Record<string, number>>>): void;
 }
@@ -126,6 +138,24 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     labelNames: ['env', 'outcome'] as const,
     registers: [registry],
   });
+  let readOpen: (() => Promise<readonly OpenPromotionFigure[]>) | undefined;
+  new Gauge({
+    name: 'promobot_promotion_waiting_seconds',
+    help: 'Open promotions by policy, app, environment and status: how long each has waited so far.',
+    labelNames: ['policy', 'app', 'env', 'status'] as const,
+    registers: [registry],
+    async collect() {
+      if (readOpen === undefined) return;
+      try {
+        const figures = await readOpen();
+        this.reset();
+        for (const f of figures)
+          this.set({ policy: f.policy, app: f.app, env: f.env, status: f.status }, f.waitingSeconds);
+      } catch {
+        // Redis down: keep the last figures.
+      }
+    },
+  });
   let readDepth: (() => Promise<Readonly<Record<string, number>>>) | undefined;
   new Gauge({
     name: 'promobot_queue_jobs',
@@ -169,6 +199,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     },
     gateRound(env, outcome) {
       gateRounds.inc({ env, outcome });
+    },
+    trackOpenPromotions(read) {
+      readOpen = read;
     },
     trackQueueDepth(read) {
       readDepth = read;
