@@ -9,4 +9,5 @@ export * from './create-board-feed.js';
 export * from './create-board-routes.js';
 export * from './describe-promotion.js';
 export * from './openapi.js';
+export * from './render-status.js';
 export * from './start-board.js';

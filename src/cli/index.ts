@@ -9,6 +9,7 @@ import { doctorCommand } from './doctor.js';
 import { planCommand } from './plan.js';
 import { serveCommand } from './serve.js';
 import { startCommand } from './start.js';
+import { statusCommand } from './status.js';
 import { validateCommand } from './validate.js';
 import { webhooksSyncCommand } from './webhooks-sync.js';
 import { workerCommand } from './worker.js';
@@ -55,6 +56,7 @@ export const COMMANDS: readonly Command[] = [
   serveCommand,
   workerCommand,
   startCommand,
+  statusCommand,
   validateCommand,
   planCommand,
   doctorCommand,
