@@ -20,6 +20,8 @@ export interface BoardPublisherDeps {
     logger: Logger,
   ) => Promise<Pick<BoardSources, 'scm' | 'botLogin' | 'deployRepo'> | null>;
   now?: () => number;
+  /** Prometheus as people reach it, for the query links of gate rounds. */
+  prometheusUrl?: string | undefined;
   /** Where landings, ended promotions and gate rounds are counted; none when absent. */
   metrics?: Pick<Metrics, 'landed' | 'promotionEnded' | 'gateRound'> | undefined;
 }
@@ -42,7 +44,12 @@ export function createBoardPublisher(deps: BoardPublisherDeps): BoardPublisher {
     async recordRound(target, evidence, state) {
       deps.metrics?.gateRound(target.env, evidence.outcome);
       await quietly(deps.logger, 'gate round not kept for the board', () =>
-        store.writeRound(target.repo, target.pr, target.headSha, roundPoint(evidence, state)),
+        store.writeRound(
+          target.repo,
+          target.pr,
+          target.headSha,
+          roundPoint(evidence, state, deps.prometheusUrl),
+        ),
       );
       await publisher.publish(target.policy, target.app, 'gate-round');
     },

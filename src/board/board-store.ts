@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger/index.js';
 import type { RepoRef } from '../events/index.js';
-import type { GateState, RoundEvidence } from '../gates/index.js';
+import { graphUrl, type GateState, type RoundEvidence } from '../gates/index.js';
 import { AppBoard, BoardEvent, GateRoundPoint, MAX_ROUNDS, MAX_SERIES, MAX_TEXT } from './schema.js';
 
 /** How long a PR head's rounds stay, like the gate runner's own soak state. */
@@ -28,8 +28,12 @@ function sample(text: string | null): number | null {
   return Number.isFinite(value) ? value : null;
 }
 
-/** One round's evidence reduced to what the chart plots. */
-export function roundPoint(evidence: RoundEvidence, state: Pick<GateState, 'round'>): GateRoundPoint {
+/** One round's evidence reduced to what the chart plots, with each query's graph link when Prometheus is known. */
+export function roundPoint(
+  evidence: RoundEvidence,
+  state: Pick<GateState, 'round'>,
+  prometheusUrl?: string,
+): GateRoundPoint {
   const at = Date.parse(evidence.evaluatedAt);
   return GateRoundPoint.parse({
     round: state.round,
@@ -39,6 +43,7 @@ export function roundPoint(evidence: RoundEvidence, state: Pick<GateState, 'roun
       gate: g.gate.slice(0, 200),
       verdict: g.verdict,
       thresholds: g.thresholds,
+      queryUrl: prometheusUrl ? graphUrl(prometheusUrl, g.query, evidence.evaluatedAt).slice(0, 4_000) : null,
       series: g.series.slice(0, MAX_SERIES).map((s) => ({
         name: (Object.entries(s.labels).length === 0
           ? 'all'

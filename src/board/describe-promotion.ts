@@ -81,6 +81,7 @@ export function describePromotion(input: DescribeInput): Promotion {
     tag: meta.tag,
     previousTag: meta.previousTag,
     pr: { number: input.pr.number, url: input.pr.url, headSha: input.pr.headSha },
+    commitUrl: commitUrlOf(input.pr.url, input.pr.headSha),
     status,
     words: clip(words.join('; ') || status),
     reasons: reasons.slice(0, 20).map(clip),
@@ -94,6 +95,12 @@ export function describePromotion(input: DescribeInput): Promotion {
     rounds: [],
     awaitingApprovalSince: status === 'awaiting-approval' ? (input.awaitingSince ?? now) : null,
   };
+}
+
+/** `…/owner/repo/pulls/7` (Gitea) or `…/owner/repo/pull/7` (GitHub) → `…/owner/repo/commit/<sha>`. */
+export function commitUrlOf(prUrl: string, sha: string): string | null {
+  const base = /^(https?:\/\/.+)\/pulls?\/\d+$/.exec(prUrl)?.[1];
+  return base && /^[0-9a-f]{7,64}$/.test(sha) ? `${base}/commit/${sha}` : null;
 }
 
 function gateProgress(state: GateState): GateProgress {

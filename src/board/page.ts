@@ -149,7 +149,8 @@ export const BOARD_SCRIPT = String.raw`
     return el('div', { className: 'promotion status-' + p.status, 'data-status': p.status, 'data-env': p.env }, [
       el('span', { className: 'word', text: WORDS[p.status] || p.status }),
       link ? el('a', { href: link, rel: 'noreferrer', text: 'PR #' + p.pr.number + ' ' + title }) : el('span', { text: 'PR #' + p.pr.number + ' ' + title }),
-      el('div', { className: 'words', text: p.words })
+      el('div', { className: 'words', text: p.words }),
+      safeUrl(p.commitUrl || '') ? el('a', { href: p.commitUrl, rel: 'noreferrer', className: 'commit', text: 'commit ' + p.pr.headSha.slice(0, 7) }) : null
     ]);
   }
 
@@ -244,7 +245,9 @@ export const BOARD_SCRIPT = String.raw`
       }
     });
     if (limit !== null) { data.push(xs.map(function () { return limit; })); series.push({ label: thresholds.max !== undefined ? 'max' : 'min', stroke: '#cf222e', dash: [8, 4], width: 1 }); }
-    var figure = el('figure', { className: 'chart', 'data-gate': gate }, [el('figcaption', { text: gate + ' on PR #' + p.pr.number + ' (' + rounds.length + ' round' + (rounds.length === 1 ? '' : 's') + ')' })]);
+    var queryUrl = safeUrl(gateOf(rounds[rounds.length - 1]).queryUrl || '');
+    var figure = el('figure', { className: 'chart', 'data-gate': gate }, [el('figcaption', null, [gate + ' on PR #' + p.pr.number + ' (' + rounds.length + ' round' + (rounds.length === 1 ? '' : 's') + ')',
+      queryUrl ? ' ' : null, queryUrl ? el('a', { href: queryUrl, rel: 'noreferrer', className: 'query', text: 'query in Prometheus' }) : null])]);
     var plot = el('div', { className: 'plot', role: 'img', 'aria-label': gate + ': value per round against its threshold; the table below lists the numbers' });
     figure.appendChild(plot);
     var table = el('table', { className: 'rounds' }, [el('thead', null, [el('tr', null, series.map(function (s) { return el('th', { scope: 'col', text: s.label }); }))])]);

@@ -71,6 +71,8 @@ export const GateRoundPoint = z
             maxRatio: z.number().optional(),
             maxIncrease: z.number().optional(),
           }),
+          /** The round's query in Prometheus' graph page; null when no Prometheus URL is known. */
+          queryUrl: z.string().max(4_000).nullable().default(null),
           /** Candidate (and, for relative gates, baseline) value per series; null when Prometheus had none. */
           series: z
             .array(
@@ -98,6 +100,8 @@ export const Promotion = z
     tag: z.string(),
     previousTag: z.string().nullable(),
     pr: z.object({ number: z.number().int().positive(), url: z.string(), headSha: z.string() }),
+    /** The PR's head commit on the code host, derived from the PR's URL; null when that URL has another shape. */
+    commitUrl: z.string().nullable(),
     status: PromotionStatus,
     /** The status in words, e.g. "0 of 1 approvals so far; the gates are still running". */
     words: Text,

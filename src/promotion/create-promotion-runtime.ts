@@ -261,6 +261,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     logger,
     policies: () => policies.current(),
     metrics: options.metrics,
+    prometheusUrl: config.prometheus.url,
     sources: async (policy, log) => ({
       scm: scmFor(policy.spec.deployRepo.scm),
       botLogin: await botLogin(policy.spec.deployRepo.scm),

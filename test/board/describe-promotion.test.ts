@@ -130,6 +130,20 @@ describe('board/describePromotion()', () => {
     expect(described.reasons).toEqual(['promobot has not looked at this PR yet']);
   });
 
+  it('links the head commit next to the PR, on Gitea and GitHub URLs alike', () => {
+    expect(describePromotion(input({})).commitUrl).toBeNull(); // 'h1' is no commit id
+    const pr = { ...input({}).pr, headSha: 'abc1234def' };
+    expect(
+      describePromotion(input({ pr: { ...pr, url: 'https://gitea.example/o/r/pulls/7' } })).commitUrl,
+    ).toBe('https://gitea.example/o/r/commit/abc1234def');
+    expect(describePromotion(input({ pr: { ...pr, url: 'https://github.com/o/r/pull/7' } })).commitUrl).toBe(
+      'https://github.com/o/r/commit/abc1234def',
+    );
+    expect(
+      describePromotion(input({ pr: { ...pr, url: 'javascript:alert(1)//pull/7' } })).commitUrl,
+    ).toBeNull();
+  });
+
   it('caps the text a person controls', () => {
     const described = describePromotion(input({ state: state([], [['carol', 'x'.repeat(400)]]) }));
     expect(described.words.length).toBeLessThanOrEqual(500);

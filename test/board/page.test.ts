@@ -83,7 +83,15 @@ describe('the board page', () => {
     await page.goto(`${url}/#app/chat/chat-ui`);
     const chart = page.locator('figure.chart[data-gate="ttft-p95"]');
     await chart.waitFor();
-    await expect(chart.locator('figcaption').textContent()).resolves.toBe('ttft-p95 on PR #12 (1 round)');
+    await expect(chart.locator('figcaption').textContent()).resolves.toBe(
+      'ttft-p95 on PR #12 (1 round) query in Prometheus',
+    );
+    await expect(chart.locator('figcaption a.query').getAttribute('href')).resolves.toBe(
+      'http://prometheus.example/graph?g0.expr=ttft&g0.tab=1',
+    );
+    await expect(page.locator('.promotion a.commit').getAttribute('href')).resolves.toBe(
+      `http://gitea.example/bootcamp/notes-deploy/commit/${'a'.repeat(40)}`,
+    );
     expect(await chart.locator('canvas').count()).toBe(1);
     expect(await chart.locator('table.rounds tbody tr').count()).toBe(1);
     expect(await chart.locator('table.rounds tbody td').allTextContents()).toEqual(['1', '0.42', '0.8']);

@@ -175,6 +175,9 @@ describe('the board follows a gated prod promotion round by round', () => {
       await chart.waitFor();
       expect(await chart.locator('canvas').count()).toBe(1);
       expect(await chart.locator('table.rounds tbody tr').count()).toBe(promotion.rounds.length);
+      expect(await chart.locator('figcaption a.query').getAttribute('href')).toMatch(
+        new RegExp(`^${prometheus.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/graph\\?g0\\.expr=`),
+      );
     }
     await page.screenshot({ path: join(ARTIFACTS, 'board-app-gates.png'), fullPage: true });
     const metrics = await promobot.app.metrics.registry.metrics();
