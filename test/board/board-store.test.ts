@@ -1,0 +1,72 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBoardStore, type BoardStore } from '../../src/board/index.js';
+import { repoRef } from '../../src/scm/index.js';
+import { createLogger } from '../../src/logger/index.js';
+import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { snapshotOf } from './fixtures.js';
+
+describe('board/createBoardStore()', () => {
+  let redis: RedisServer;
+  let client: Redis;
+  let store: BoardStore;
+  const prefix = `bs${Math.random().toString(36).slice(2, 8)}`;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    client = new Redis(redis.url);
+    store = createBoardStore(client, prefix, createLogger({ level: 'silent' }));
+  });
+
+  afterAll(async () => {
+    client?.disconnect();
+    await redis?.close();
+  });
+
+  it('keeps the snapshot collected later, and hands the replaced one to the writer that replaced it', async () => {
+    const first = snapshotOf('chat', 'chat-ui', 'aaaaaaa', 1_000);
+    const second = snapshotOf('chat', 'chat-ui', 'bbbbbbb', 2_000);
+    expect(await store.write(first)).toEqual({ written: true, replaced: null });
+    expect(await store.write(second)).toEqual({ written: true, replaced: first });
+    // A slow collection that started before the stored one never replaces it.
+    expect(await store.write(snapshotOf('chat', 'chat-ui', 'ccccccc', 1_500))).toEqual({
+      written: false,
+      replaced: null,
+    });
+    expect((await store.read('chat', 'chat-ui'))?.environments[0]?.tag).toBe('bbbbbbb');
+  });
+
+  it('skips what is not a snapshot of this version', async () => {
+    await client.hset(`${prefix}:board:apps`, 'chat/garbage', '{"not":"a board"}', 'chat/broken', '{');
+    const all = await store.readAll();
+    expect(all.map((b) => b.app)).toEqual(['chat-ui']);
+    expect(await store.read('chat', 'broken')).toBeNull();
+  });
+
+  it('keeps gate rounds per PR head in round order, a retried round replacing itself', async () => {
+    const repo = repoRef('bootcamp/notes-deploy');
+    const point = (round: number, value: number) => ({
+      round,
+      at: round * 1_000,
+      outcome: 'pass' as const,
+      gates: [
+        {
+          gate: 'ttft-p95',
+          verdict: 'pass' as const,
+          thresholds: { max: 0.8 },
+          queryUrl: null,
+          series: [{ name: 'all', value, baseline: null }],
+        },
+      ],
+    });
+    await store.writeRound(repo, 7, 'h1', point(2, 0.5));
+    await store.writeRound(repo, 7, 'h1', point(1, 0.4));
+    await store.writeRound(repo, 7, 'h1', point(2, 0.6));
+    await store.writeRound(repo, 7, 'h2', point(1, 0.9));
+    const rounds = await store.readRounds(repo, 7, 'h1');
+    expect(rounds.map((r) => [r.round, r.gates[0]!.series[0]!.value])).toEqual([
+      [1, 0.4],
+      [2, 0.6],
+    ]);
+  });
+});
