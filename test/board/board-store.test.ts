@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBoardStore, type BoardStore } from '../../src/board/index.js';
+import { createBoardStore, roundPoint, type BoardStore } from '../../src/board/index.js';
 import { repoRef } from '../../src/scm/index.js';
 import { createLogger } from '../../src/logger/index.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
@@ -68,5 +68,53 @@ describe('board/createBoardStore()', () => {
       [1, 0.4],
       [2, 0.6],
     ]);
+  });
+});
+
+describe('board/roundPoint()', () => {
+  it('keeps finite samples as numbers, names series by their labels, and links the query when Prometheus is known', () => {
+    const point = roundPoint(
+      {
+        evaluatedAt: '2026-12-07T09:00:00.000Z',
+        outcome: 'inconclusive',
+        reason: 'no data for one series',
+        gates: [
+          {
+            gate: 'ttft-p95',
+            verdict: 'inconclusive',
+            reason: 'no data',
+            thresholds: { maxRatio: 1.2 },
+            query: 'histogram_quantile(0.95, x)',
+            series: [
+              {
+                labels: { model: 'llama-3-8b' },
+                verdict: 'pass',
+                reason: '',
+                value: '0.42',
+                baseline: '0.40',
+                traffic: null,
+              },
+              {
+                labels: {},
+                verdict: 'inconclusive',
+                reason: '',
+                value: 'NaN',
+                baseline: '+Inf',
+                traffic: null,
+              },
+            ],
+          },
+        ],
+      },
+      { round: 3 },
+      'http://prometheus:9090',
+    );
+    expect(point).toMatchObject({ round: 3, at: Date.UTC(2026, 11, 7, 9), outcome: 'inconclusive' });
+    expect(point.gates[0]!.series).toEqual([
+      { name: 'model=llama-3-8b', value: 0.42, baseline: 0.4 },
+      { name: 'all', value: null, baseline: null },
+    ]);
+    expect(point.gates[0]!.queryUrl).toMatch(/^http:\/\/prometheus:9090\/graph\?g0\.expr=histogram_quantile/);
+    expect(roundPoint({ evaluatedAt: 'x', outcome: 'pass', reason: '', gates: [] }, { round: 1 }).at).toBe(0);
   });
 });
