@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { board } from './board.js';
 import { deployBurst } from './deploy-burst.js';
 import { deployScaling } from './deploy-scaling.js';
 import { deployWrite } from './deploy-write.js';
@@ -32,6 +33,7 @@ const BENCHES: readonly Bench[] = [
   gates,
   rollout,
   memory,
+  board,
 ];
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');

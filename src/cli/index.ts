@@ -5,6 +5,7 @@ import { planCommand } from './plan.js';
 import { serveCommand } from './serve.js';
 import { setupCommand } from './setup.js';
 import { startCommand } from './start.js';
+import { statusCommand } from './status.js';
 import { validateCommand } from './validate.js';
 import { webhooksSyncCommand } from './webhooks-sync.js';
 import { workerCommand } from './worker.js';
@@ -17,6 +18,7 @@ export const COMMANDS: readonly Command[] = [
   serveCommand,
   workerCommand,
   startCommand,
+  statusCommand,
   validateCommand,
   planCommand,
   doctorCommand,

@@ -18,6 +18,7 @@ import {
 } from '../policy/index.js';
 import type { HandlerRegistry } from '../queue/index.js';
 import { connectRedis, redisKeys } from '../redis/index.js';
+import { createBoardPublisher } from '../board/board-publisher.js';
 import { createChatopsRuntime, type ChatopsRuntime } from '../chatops/index.js';
 import { createGateRunner, createPrometheusClient, type GateRunner } from '../gates/index.js';
 import { openRollback } from './open-rollback.js';
@@ -226,6 +227,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
         prometheusUrl: config.prometheus.url,
         resolve: resolvePolicy,
         onSettled: (policy, app) => requestReconcile(policy, app, 'gates settled'),
+        onRound: (target, evidence, state) => board.recordRound(target, evidence, state),
         onWatchFailed: async (failure) => {
           const result = await rollback(failure.policy, failure.app, failure.env, undefined, failure.report);
           if ('refused' in result)
@@ -320,6 +322,20 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
       foreignHeads.set(key, foreign);
       return foreign;
     },
+  });
+  // The release board's read model: each reconcile ends by publishing the app's snapshot for `serve` to show.
+  const board = createBoardPublisher({
+    redis,
+    prefix: config.queuePrefix,
+    logger,
+    policies: () => policies.current(),
+    metrics: options.metrics,
+    prometheusUrl: config.prometheus.url,
+    sources: async (policy, log) => ({
+      scm: scmFor(policy.spec.deployRepo.scm),
+      botLogin: await botLogin(policy.spec.deployRepo.scm),
+      deployRepo: createDeployRepoPort(deployRepoFor(policy), config.git.authorEmail, log),
+    }),
   });
   if (config.stateKeys.length === 0)
     logger.warn(
@@ -494,6 +510,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
         { reason: job.reason, actions: result.actions.map((a) => `${a.kind}:${a.env}`) },
         'app reconciled',
       );
+      await board.publish(job.policy, job.app, 'reconcile', jobLogger);
       if (result.merged.length > 0)
         await requestReconcile(job.policy, job.app, `merged #${result.merged.join(', #')}`);
       // Only a run that finished covers the requests made before it started: a failed one is retried in full.

@@ -50,6 +50,12 @@ export interface RedisKeys {
   rolloutWatch(policy: string, app: string, env: string): string;
   /** The rollout status last published on a PR (`repo` is `owner/name`). */
   rolloutPublished(repo: string, pr: number): string;
+  /** The board's snapshot of each app (a hash, field `<policy>/<app>`), written by the worker, read by serve. */
+  boardApps(): string;
+  /** The pub/sub channel the worker announces board changes on. */
+  boardEvents(): string;
+  /** The gate rounds kept for the board's chart of one PR head. */
+  boardRounds(repo: string, pr: number, headSha: string): string;
   /** The earlier per-app hash of promotion requesters, read once to migrate what waits there. */
   requestedEarlier(policy: string, app: string): string;
 }
@@ -80,6 +86,9 @@ export function redisKeys(prefix: string): RedisKeys {
     rolloutPoke: (policy, app, env) => `${prefix}:rollout-poke:${policy}:${app}:${env}`,
     rolloutWatch: (policy, app, env) => `${prefix}:rollout-watch:${policy}:${app}:${env}`,
     rolloutPublished: (repo, pr) => `${prefix}:rollout-published:${repo}#${String(pr)}`,
+    boardApps: () => `${prefix}:board:apps`,
+    boardEvents: () => `${prefix}:board:events`,
+    boardRounds: (repo, pr, sha) => `${prefix}:board:rounds:${repo}:${String(pr)}:${sha}`,
     requestedEarlier: (policy, app) => `${prefix}:requested:${policy}:${app}`,
   };
 }
