@@ -28,7 +28,9 @@ module.exports = {
         'The webhook intake answers from what it receives and the queue; it never reaches a deploy repo or an SCM host.',
       from: { path: '^src/http/' },
       // scm/types.ts is the SCM port's vocabulary (types and zod schemas, no client): ChatOps names `Permission` from it.
-      to: { path: '^src/(git|scm)/', pathNot: '^src/scm/types[.]ts$', reachable: true },
+      // git/trailers.ts is the names of promobot's trailers (constants and zod schemas, no git): ChatOps writes the
+      // approvers' trailer of a merge commit with them.
+      to: { path: '^src/(git|scm)/', pathNot: '^src/(scm/types|git/trailers)[.]ts$', reachable: true },
     },
     {
       name: 'pure-deciders-import-no-effects',

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { board } from './board.js';
 import { deployBurst } from './deploy-burst.js';
 import { deployScaling } from './deploy-scaling.js';
 import { deployWrite } from './deploy-write.js';
@@ -15,6 +16,7 @@ import { gates } from './gates.js';
 import { historyRead } from './history-read.js';
 import { intake } from './intake.js';
 import { memory } from './memory.js';
+import { rollout } from './rollout.js';
 
 export interface Bench {
   readonly name: string;
@@ -29,7 +31,9 @@ const BENCHES: readonly Bench[] = [
   deployScaling,
   historyRead,
   gates,
+  rollout,
   memory,
+  board,
 ];
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');

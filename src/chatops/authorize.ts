@@ -34,6 +34,8 @@ export interface AuthorizeContext {
   author: string | null;
   /** Everyone else who asked for this PR, as promobot recorded it; authors too for the rule above. */
   requesters?: readonly string[];
+  /** `spec.freeze.overrideApprovers` of the policy, for `/unfreeze` where the environment names none. */
+  freezeOverrideApprovers?: readonly string[];
 }
 
 export const Authorization = z.discriminatedUnion('allowed', [
@@ -134,6 +136,15 @@ export async function authorize(
   if (permission !== 'write' && permission !== 'admin') {
     return refuse(
       `@${actor.login} has ${describePermission(permission)} ${context.deployRepo}; ${formatCommand(command)} needs write permission`,
+    );
+  }
+  if (command.name === 'unfreeze') {
+    // The environment's freeze.overrideApprovers, else the policy's, else its approvers; none: any writer.
+    const overriders =
+      env.freeze?.overrideApprovers ?? context.freezeOverrideApprovers ?? env.approvals?.approvers ?? [];
+    if (overriders.length === 0 || (await isApprover(actor.login, overriders, lookup))) return ALLOWED;
+    return refuse(
+      `${notAnApprover(actor.login, overriders, env.name).replace('approvers list', 'freeze override list')}; only they may /unfreeze`,
     );
   }
   if (command.name !== 'approve' || command.cancel) return ALLOWED;

@@ -15,6 +15,7 @@ export const COMMAND_NAMES = [
   'gates',
   'status',
   'help',
+  'unfreeze',
 ] as const;
 export const CommandName = z.enum(COMMAND_NAMES);
 export type CommandName = z.infer<typeof CommandName>;
@@ -59,6 +60,8 @@ export const RollbackCommand = z.object({
 export const GatesCommand = z.object({ name: z.literal('gates') });
 export const StatusCommand = z.object({ name: z.literal('status') });
 export const HelpCommand = z.object({ name: z.literal('help') });
+/** Merge this PR's current candidate now, inside a freeze window (an emergency; audited). */
+export const UnfreezeCommand = z.object({ name: z.literal('unfreeze') });
 
 export const Command = z.discriminatedUnion('name', [
   ApproveCommand,
@@ -69,6 +72,7 @@ export const Command = z.discriminatedUnion('name', [
   GatesCommand,
   StatusCommand,
   HelpCommand,
+  UnfreezeCommand,
 ]);
 export type Command = z.infer<typeof Command>;
 

@@ -132,7 +132,7 @@ export async function handleComment(
   context: ChatopsContext,
   lookup: PermissionLookup,
   at: string,
-  merge?: Omit<MergeInput, 'state' | 'environment'>,
+  merge?: Omit<MergeInput, 'state' | 'environment'> & { rollout?: string | undefined },
 ): Promise<CommentHandling> {
   const screened = screenComment(event, state, context);
   if (screened !== null) return { acted: false, reason: screened };
@@ -179,6 +179,7 @@ export async function handleComment(
       carried,
       ...(environment === null ? {} : { environment }),
       ...(decision === undefined ? {} : { decision }),
+      ...(merge?.rollout === undefined ? {} : { rollout: merge.rollout }),
     });
   const reply = renderReply(new Map());
   const refused = applied.results.some((r) => r.outcome === 'refused');

@@ -160,6 +160,7 @@ function parseArguments(name: CommandName, rest: string): LineOutcome {
     case 'rollback':
       return parseRollback(args);
     case 'unhold':
+    case 'unfreeze':
     case 'gates':
     case 'status':
     case 'help':

@@ -92,6 +92,8 @@ export const PromotionState = z.object({
   processedCommentIds: z.array(z.number().int().positive()),
   gates: GateSummary.nullable(),
   audit: z.array(AuditEntry),
+  /** `/unfreeze`: who let this head merge inside a freeze window; absent when nobody did. */
+  unfrozen: z.object({ by: Login, at: Instant, headSha: z.string().min(1) }).optional(),
 });
 export type PromotionState = z.infer<typeof PromotionState>;
 
@@ -390,6 +392,24 @@ function applyOne(
       const where = command.env ?? 'this environment';
       const to = command.tag ?? 'its previous tag';
       return [state, { command, outcome: 'accepted', message: `rollback of ${where} to ${to} requested` }];
+    }
+    case 'unfreeze': {
+      if (state.candidate === null)
+        return [state, { command, outcome: 'refused', message: 'there is no candidate to unfreeze yet' }];
+      const { headSha, tag } = state.candidate;
+      if (state.unfrozen?.headSha === headSha)
+        return [
+          state,
+          { command, outcome: 'unchanged', message: `@${state.unfrozen.by} already unfroze ${tag}` },
+        ];
+      return [
+        { ...state, unfrozen: { by: actor, at, headSha } },
+        {
+          command,
+          outcome: 'accepted',
+          message: `@${actor} lifted the freeze for ${tag}: it merges now if approved and green`,
+        },
+      ];
     }
     case 'status':
     case 'help':

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROMOBOT_TRAILERS } from '../git/trailers.js';
 import type { Environment } from '../policy/schema.js';
 import { COMMAND_NAMES, formatCommand, type Command, type CommandName } from './command.js';
 import { requiredApprovals, type MergeDecision } from './decide-merge.js';
@@ -81,6 +82,8 @@ export function renderSummary(
   state: PromotionState,
   environment: Environment,
   decision?: MergeDecision,
+  /** Where the candidate's rollout in the source environment stands (`verify:`), when it is verified there. */
+  rollout?: string,
 ): string {
   const lines: string[] = [];
   const candidate = state.candidate;
@@ -89,6 +92,7 @@ export function renderSummary(
       ? '- **Candidate**: none yet'
       : `- **Candidate**: ${inlineCode(candidate.tag)} at ${inlineCode(candidate.headSha.slice(0, 7))}, since ${formatTime(candidate.since)}`,
   );
+  if (rollout !== undefined) lines.push(`- **Rollout**: ${rollout}`);
   const approvals = countedApprovals(state, environment.approvals);
   const who = approvals.map((a) => `@${a.by}${a.via === 'review' ? ' (review)' : ''}`).join(', ');
   lines.push(`- **Approvals**: ${approvalsCount(state, environment)}${who === '' ? '' : `: ${who}`}`);
@@ -165,6 +169,7 @@ export function renderStatusComment(input: {
   stamp?: { seq: number; at: string };
   /** Warnings for people, one line each (an approval that no longer counts, and why). */
   notes?: readonly string[];
+  rollout?: string;
 }): string {
   let state = input.state;
   let body = statusCommentBody(state, input);
@@ -185,6 +190,7 @@ function statusCommentBody(
     sign?: (payload: string) => string | null;
     stamp?: { seq: number; at: string };
     notes?: readonly string[];
+    rollout?: string;
   },
 ): string {
   const { environment } = input;
@@ -199,7 +205,7 @@ function statusCommentBody(
     STATUS_COMMENT_MARKER,
     `### promobot: ${escapeText(title)}`,
     '',
-    renderSummary(state, environment, input.decision),
+    renderSummary(state, environment, input.decision, input.rollout),
     ...(input.notes ?? []).map((note) => `- ⚠️ ${escapeText(note)}`),
     '',
     auditTable(state),
@@ -277,6 +283,7 @@ const HELP_ROWS: Record<CommandName, [string, string]> = {
   gates: ['`/gates`', 'run the gates again now'],
   status: ['`/status`', 'show candidate, approvals, holds and gates'],
   help: ['`/help`', 'this text'],
+  unfreeze: ['`/unfreeze`', 'merge this candidate now despite a freeze window (the freeze approvers only)'],
 };
 
 /** The `/help` answer; with an environment, it also says who approves there. */
@@ -352,6 +359,7 @@ export function renderCommandReply(input: {
   state?: PromotionState;
   environment?: Environment;
   decision?: MergeDecision;
+  rollout?: string;
   /** The final outcome of commands carried out after they were accepted; it replaces the "accepted" line. */
   carried?: ReadonlyMap<Command, CarriedOut>;
 }): string {
@@ -367,7 +375,7 @@ export function renderCommandReply(input: {
     if (command.name === 'status' && result.outcome === 'accepted') {
       extras.push(
         state && environment
-          ? renderSummary(state, environment, input.decision)
+          ? renderSummary(state, environment, input.decision, input.rollout)
           : 'No promotion is tracked here.',
       );
       continue;
@@ -404,7 +412,7 @@ function trailerValue(login: string): string {
  * `Promobot-Approved-By: alice`. Empty when nobody approved.
  */
 export function renderMergeTrailers(approvers: readonly string[]): string {
-  return approvers.map((login) => `Promobot-Approved-By: ${trailerValue(login)}`).join('\n');
+  return approvers.map((login) => `${PROMOBOT_TRAILERS.approvedBy}: ${trailerValue(login)}`).join('\n');
 }
 
 /** The comment the bot leaves when it merges: who approved and what the gates showed. */

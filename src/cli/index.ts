@@ -3,7 +3,9 @@ import { ConfigError, errorMessage } from '../errors/index.js';
 import { doctorCommand } from './doctor.js';
 import { planCommand } from './plan.js';
 import { serveCommand } from './serve.js';
+import { setupCommand } from './setup.js';
 import { startCommand } from './start.js';
+import { statusCommand } from './status.js';
 import { validateCommand } from './validate.js';
 import { webhooksSyncCommand } from './webhooks-sync.js';
 import { workerCommand } from './worker.js';
@@ -16,10 +18,12 @@ export const COMMANDS: readonly Command[] = [
   serveCommand,
   workerCommand,
   startCommand,
+  statusCommand,
   validateCommand,
   planCommand,
   doctorCommand,
   webhooksSyncCommand,
+  setupCommand,
 ];
 
 /** The top-level help text. */

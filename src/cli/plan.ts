@@ -1,12 +1,22 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { checkTag, parseImageRef, sameRepository, type ImageRef, type TagRuleSet } from '../images/index.js';
-import { environmentPath } from '../policy/environment-path.js';
-import { PromotionPolicy } from '../policy/schema.js';
-import { isYamlPath, renderDiff, updateTree, type ImageChange } from '../updaters/index.js';
+import { PermanentError } from '../errors/index.js';
+import { createFileTree, createOverlayFileTree } from '../git/index.js';
+import { parseImageRef, type ImageRef, type TagRuleSet } from '../images/index.js';
+import { createLogger } from '../logger/index.js';
+import {
+  entryEnvironments,
+  findAppByImage,
+  formatProblem,
+  loadPolicies,
+  validatePolicyFiles,
+  type PolicySet,
+} from '../policy/index.js';
+import { applyImageChanges } from '../promotion/apply-image-changes.js';
+import { environmentChange, refusePush, type EnvironmentChange } from '../promotion/candidate-commit.js';
+import { renderDiff } from '../updaters/index.js';
 
 /** What `plan` touches of the process: two output streams; `cwd` resolves a relative `--repo` (default: the process's). */
 export interface PlanIo {
@@ -16,11 +26,12 @@ export interface PlanIo {
   cwd?: string;
 }
 
-const USAGE = `usage: promobot plan --repo <dir> --image <registry/project/app:tag[@sha256:…]> [--env <name>] [--policy <file>]
+const USAGE = `usage: promobot plan --repo <dir> --image <registry/project/app:tag[@sha256:…]> [--env <name>] [--policy <file|dir>]
 
 Prints the unified diff promobot would commit for a push of the image, and changes nothing.
 Without --policy the whole of --repo is one environment and the app is the image's last path segment.
-With --policy the app is found by its image, and the environment (default: each entry environment) by name.
+With --policy (one file, or a folder of them as the worker loads it) the app is found by its image as the worker
+finds it, and the environment (default: each entry environment) by name.
 Exit 0 with a diff or "no change", 1 when no file refers to the image, 2 on a refused tag or wrong usage.
 `;
 
@@ -32,13 +43,15 @@ const PlanArgs = z.object({
 });
 type PlanArgs = z.infer<typeof PlanArgs>;
 
-/** One app in one environment folder: everything a plan needs to know from the policy (or its absence). */
+/** What a push of the image changes: one change per environment, as the worker builds it, and the tag rules. */
 interface Target {
-  change: ImageChange;
+  app: string;
   rules: TagRuleSet;
-  /** Environment name and folder relative to the repo. */
-  environments: { name: string; path: string }[];
+  changes: EnvironmentChange[];
 }
+
+/** Where a plan's changes come from in the commits the worker would write. */
+const PLAN_EVENT = { event: 'plan', occurredAt: new Date(0).toISOString() };
 
 /** A refusal: the message for stderr, and exit code 2. */
 class Refusal extends Error {}
@@ -91,113 +104,118 @@ async function plan(args: PlanArgs, io: PlanIo): Promise<number> {
   if (ref.tag === undefined)
     throw new Refusal(`the image ${args.image} has no tag; pass registry/project/app:tag`);
   const target = args.policy === undefined ? withoutPolicy(ref, args.env) : await fromPolicy(ref, args, io);
-  const tag = checkTag(ref.tag, target.rules);
-  if (!tag.ok) throw new Refusal(`refused: ${tag.reason}`);
-  if (target.change.pinDigest && target.change.digest === undefined) {
+  const refusal = refusePush(target.rules, ref.tag, ref.digest);
+  if (refusal !== null) throw new Refusal(`refused: ${refusal}`);
+  const pinsWithoutDigest = target.changes.find((change) => change.pinDigest && change.digest === undefined);
+  if (pinsWithoutDigest !== undefined) {
     throw new Refusal(
-      `${target.change.app} pins digests: pass --image ${ref.written}:${ref.tag}@sha256:<digest>`,
+      `${pinsWithoutDigest.app} pins digests: pass --image ${ref.written}:${ref.tag}@sha256:<digest>`,
     );
   }
 
   const repo = resolve(io.cwd ?? process.cwd(), args.repo);
-  const files = new Map<string, string>();
-  for (const environment of target.environments) {
-    const dir = resolve(repo, environment.path);
+  for (const change of target.changes) {
+    const dir = resolve(repo, change.path);
     const inside = relative(repo, dir);
     if (inside.startsWith('..') || isAbsolute(inside)) {
-      throw new Refusal(
-        `environment ${environment.name} has path ${environment.path}, which leaves the repo`,
-      );
+      throw new Refusal(`environment ${change.env} has path ${change.path}, which leaves the repo`);
     }
     if (!(await isDirectory(dir)))
-      throw new Refusal(`environment ${environment.name}: ${environment.path} is not a folder in ${repo}`);
-    await readYamlTree(repo, dir, files);
+      throw new Refusal(`environment ${change.env}: ${change.path} is not a folder in ${repo}`);
   }
 
-  const result = updateTree(files, target.change);
-  for (const file of result.skipped) io.stderr(`skipped ${file.path}: ${file.reason}\n`);
-  for (const file of [...result.changed, ...result.current]) {
-    for (const problem of file.problems) io.stderr(`${file.path}: ${problem}\n`);
+  // The worker's own step over the working copy, here over a read-only view of --repo: every write stays in memory.
+  const tree = createOverlayFileTree(await createFileTree(repo));
+  let applied;
+  try {
+    applied = await applyImageChanges(tree, target.changes, createLogger({ level: 'silent' }));
+  } catch (error) {
+    if (error instanceof PermanentError) throw new Refusal(error.message);
+    throw error;
   }
-  const where = target.environments
-    .map((environment) => `${environment.name} (${environment.path})`)
-    .join(', ');
-  if (result.changed.length > 0) {
-    io.stdout(renderDiff(result.changed));
-    return 0;
-  }
-  if (result.references > 0) {
+  for (const problem of applied.flatMap((one) => one.problems)) io.stderr(`${problem}\n`);
+  const changed = await tree.changes();
+  const references = applied.reduce((sum, one) => sum + one.references, 0);
+  const where = target.changes.map((change) => `${change.env} (${change.path || '.'})`).join(', ');
+  if (changed.length > 0) {
     io.stdout(
-      `no change: ${where} already runs ${target.change.image}:${target.change.tag} (${result.references} references)\n`,
+      renderDiff(
+        changed.map(({ path, before, after }) => ({ path, before: before ?? '', text: after ?? '' })),
+      ),
     );
     return 0;
   }
-  io.stderr(`promobot plan: no file under ${where} refers to ${target.change.image}\n`);
+  const [first] = target.changes;
+  if (references > 0 && first !== undefined) {
+    io.stdout(`no change: ${where} already runs ${first.image}:${first.tag} (${references} references)\n`);
+    return 0;
+  }
+  io.stderr(`promobot plan: no file under ${where} refers to ${first?.image ?? ref.written}\n`);
   return 1;
 }
 
 function withoutPolicy(ref: ImageRef, env: string | undefined): Target {
+  const app = ref.path.slice(ref.path.lastIndexOf('/') + 1);
   return {
-    change: {
-      app: ref.path.slice(ref.path.lastIndexOf('/') + 1),
-      image: ref.written,
-      tag: ref.tag ?? '',
-      ...(ref.digest === undefined ? {} : { digest: ref.digest }),
-      // Without a policy, a digest on the command line is the request to pin it.
-      pinDigest: ref.digest !== undefined,
-    },
+    app,
     rules: {},
-    environments: [{ name: env ?? 'all', path: '.' }],
+    changes: [
+      {
+        policy: '(none)',
+        app,
+        env: env ?? 'all',
+        path: '',
+        image: ref.written,
+        tag: ref.tag ?? '',
+        ...(ref.digest === undefined ? {} : { digest: ref.digest }),
+        // Without a policy, a digest on the command line is the request to pin it.
+        pinDigest: ref.digest !== undefined,
+        helmTagPaths: [],
+        ...PLAN_EVENT,
+      },
+    ],
   };
 }
 
-async function fromPolicy(ref: ImageRef, args: PlanArgs, io: PlanIo): Promise<Target> {
-  const file = resolve(io.cwd ?? process.cwd(), args.policy ?? '');
+/** The policies at --policy, read and checked as the worker reads and checks its policy folder. */
+async function readPolicies(path: string, shown: string): Promise<PolicySet> {
+  if (await isDirectory(path)) return loadPolicies(path);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readFile(path, 'utf8');
   } catch {
-    throw new Refusal(`cannot read the policy file ${args.policy}`);
+    throw new Refusal(`cannot read the policy file ${shown}`);
   }
-  const document = parseDocument(text, { uniqueKeys: true });
-  const problem =
-    document.errors[0] ?? document.warnings.find((warning) => warning.code === 'TAG_RESOLVE_FAILED');
-  if (problem !== undefined) throw new Refusal(`${args.policy} is not valid YAML: ${problem.message}`);
-  const parsed = PromotionPolicy.safeParse(document.toJS({ maxAliasCount: 100 }));
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map(
-      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
-    );
-    throw new Refusal(`${args.policy} is not a valid PromotionPolicy:\n  ${issues.join('\n  ')}`);
+  return validatePolicyFiles([{ path: shown, text }]);
+}
+
+async function fromPolicy(ref: ImageRef, args: PlanArgs, io: PlanIo): Promise<Target> {
+  const shown = args.policy ?? '';
+  const set = await readPolicies(resolve(io.cwd ?? process.cwd(), shown), shown);
+  if (set.problems.length > 0) {
+    const problems = set.problems.map((problem) => formatProblem(problem));
+    throw new Refusal(`${shown} is not a valid PromotionPolicy:\n  ${problems.join('\n  ')}`);
   }
-  const { spec } = parsed.data;
-  const app = spec.apps.find((candidate) => sameRepository(candidate.image, ref.written));
-  if (app === undefined) {
-    const known = spec.apps.map((candidate) => candidate.image).join(', ');
-    throw new Refusal(`no app in ${args.policy} has the image ${ref.repository} (apps: ${known})`);
+  const match = findAppByImage(set.policies, ref.registry, ref.path);
+  if (match === null) {
+    const known = set.policies.flatMap((policy) => policy.spec.apps.map((app) => app.image)).join(', ');
+    throw new Refusal(`no app in ${shown} has the image ${ref.repository} (apps: ${known})`);
   }
+  const { policy, app } = match;
+  const { spec } = policy;
   const environments =
     args.env === undefined
-      ? spec.environments.filter((environment) => environment.from === undefined)
+      ? entryEnvironments(spec)
       : spec.environments.filter((environment) => environment.name === args.env);
   if (environments.length === 0) {
     const known = spec.environments.map((environment) => environment.name).join(', ');
-    throw new Refusal(`unknown environment ${args.env ?? '(entry)'}; ${args.policy} has ${known}`);
+    throw new Refusal(`unknown environment ${args.env ?? '(entry)'}; ${shown} has ${known}`);
   }
+  const push = { tag: ref.tag ?? '', digest: ref.digest, ...PLAN_EVENT };
   return {
-    change: {
-      app: app.name,
-      image: app.image,
-      tag: ref.tag ?? '',
-      ...(ref.digest === undefined ? {} : { digest: ref.digest }),
-      pinDigest: app.pinDigest,
-      helmTagPaths: app.helmTagPaths,
-    },
+    app: app.name,
     rules: app.tags,
-    environments: environments.map((environment) => ({
-      name: environment.name,
-      path: environmentPath(environment, app),
-    })),
+    changes: environments.map((environment) => environmentChange(policy, app, environment, push)),
   };
 }
 
@@ -206,16 +224,5 @@ async function isDirectory(path: string): Promise<boolean> {
     return (await stat(path)).isDirectory();
   } catch {
     return false;
-  }
-}
-
-/** Adds every YAML file under `dir` to `files`, keyed by its path from `repo` with `/`; `.git` and links are not followed. */
-async function readYamlTree(repo: string, dir: string, files: Map<string, string>): Promise<void> {
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const full = join(dir, entry.name);
-    if (entry.isDirectory() && entry.name !== '.git') await readYamlTree(repo, full, files);
-    if (entry.isFile() && isYamlPath(entry.name)) {
-      files.set(relative(repo, full).split(sep).join('/'), await readFile(full, 'utf8'));
-    }
   }
 }

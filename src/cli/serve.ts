@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../config/index.js';
+import { startBoard } from '../board/start-board.js';
 import { createHttpApp, startHttpServer } from '../http/index.js';
 import type { Logger } from '../logger/index.js';
 import { createMetrics, type Metrics } from '../metrics/index.js';
@@ -41,6 +42,7 @@ export async function startServe(deps: ServeDeps): Promise<Running & { url: stri
   logger.info({ redis: redactUrl(config.redisUrl) }, 'waiting for redis');
   await producer.queue.waitUntilReady();
   metrics.trackQueueDepth(() => producer.counts());
+  const board = await startBoard({ config, logger, metrics, policies: () => store.current() });
   const app = createHttpApp({
     config,
     logger,
@@ -48,6 +50,7 @@ export async function startServe(deps: ServeDeps): Promise<Running & { url: stri
     metrics,
     policies: () => store.current(),
     ...(deps.worker ? { worker: deps.worker } : {}),
+    board: board.routes,
   });
   const server = await startHttpServer(app, config.port, config.host);
   logger.info({ url: server.url }, 'serving webhooks');
@@ -58,6 +61,8 @@ export async function startServe(deps: ServeDeps): Promise<Running & { url: stri
     close() {
       closing ??= (async () => {
         stopWatching();
+        // The board's event streams never end by themselves: end them first, so the server can close.
+        await board.close();
         await server.close();
         await producer.close();
       })();

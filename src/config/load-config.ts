@@ -101,6 +101,11 @@ export function loadConfig(env: Env, readFile: ReadFile = (p) => readFileSync(p,
       timeoutMs: get('PROMETHEUS_TIMEOUT_MS'),
     },
     argocd: { url: get('ARGOCD_URL'), token: get('ARGOCD_TOKEN'), caFile: get('ARGOCD_CA_FILE') },
+    ui: {
+      tokens: get('PROMOBOT_UI_TOKEN'),
+      proxyCidrs: get('PROMOBOT_UI_PROXY_CIDRS'),
+      anonymous: get('PROMOBOT_UI_ANONYMOUS'),
+    },
   };
 
   const parsed = Config.safeParse(candidate);

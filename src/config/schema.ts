@@ -163,6 +163,24 @@ export const ENV_VARS = [
     list: true,
   },
   {
+    name: 'PROMOBOT_UI_TOKEN',
+    description:
+      'Bearer token that opens the release board (`GET /`) and its API (`/api/v1`) on `serve`; several values separated by commas, for rotation. Without it (and without a proxy or anonymous access) the board answers 401.',
+    secret: true,
+    list: true,
+  },
+  {
+    name: 'PROMOBOT_UI_PROXY_CIDRS',
+    description:
+      'Addresses (CIDRs, comma-separated) of a trusted reverse proxy such as oauth2-proxy: a board request from one of them that carries `X-Forwarded-User` or `X-Forwarded-Email` is let in as that person. Headers from any other address are ignored.',
+    list: true,
+  },
+  {
+    name: 'PROMOBOT_UI_ANONYMOUS',
+    description: 'Set to `true` to open the read-only board and its API to anyone who reaches `serve`.',
+    default: 'false',
+  },
+  {
     name: 'ARGOCD_CA_FILE',
     description:
       "PEM file of the CA that signed Argo CD's certificate, added to the system's (there is no switch to skip verification).",
@@ -242,6 +260,14 @@ export const Config = z.object({
     timeoutMs: positiveInt,
   }),
   argocd: z.object({ url: httpUrl.optional(), token: nonEmpty.optional(), caFile: nonEmpty.optional() }),
+  /** Who may read the release board and its API. */
+  ui: z
+    .object({
+      tokens: secretList,
+      proxyCidrs: z.array(z.cidrv4().or(z.cidrv6())).default([]),
+      anonymous: z.enum(['true', 'false']).transform((v) => v === 'true'),
+    })
+    .default({ tokens: [], proxyCidrs: [], anonymous: false }),
 });
 export type Config = z.infer<typeof Config>;
 
@@ -285,4 +311,7 @@ export const CONFIG_PATH_TO_ENV: Record<string, EnvVarName> = {
   'argocd.token': 'ARGOCD_TOKEN',
   'argocd.caFile': 'ARGOCD_CA_FILE',
   'webhookSecrets.argocd': 'ARGOCD_WEBHOOK_SECRET',
+  'ui.tokens': 'PROMOBOT_UI_TOKEN',
+  'ui.proxyCidrs': 'PROMOBOT_UI_PROXY_CIDRS',
+  'ui.anonymous': 'PROMOBOT_UI_ANONYMOUS',
 };

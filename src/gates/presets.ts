@@ -32,6 +32,13 @@ export interface PresetOptions {
    * `repetition`; see vllm/v1/engine/__init__.py `FINISH_REASON_STRINGS`). `abort` includes client disconnects.
    */
   vllmFailedReasons?: readonly string[] | undefined;
+  /**
+   * Which series count: all of the environment (default); `version`, those whose `candidateLabel` (default
+   * `version`) is `{{tag}}` (the candidate, or for a baseline the tag the target runs); `pod`, those of pods running
+   * `{{image}}:{{tag}}`, joined on their `pod` label with kube-state-metrics' `kube_pod_container_info`.
+   */
+  candidate?: 'all' | 'version' | 'pod' | undefined;
+  candidateLabel?: string | undefined;
 }
 
 interface PresetShape {
@@ -100,12 +107,27 @@ export function presetGate(
   ).replace(/[^A-Za-z0-9_]/g, '_');
   const scope = `${label}="${options.scope === 'environment' ? '{{from}}' : '{{fromNamespace}}'}"`;
   const vllmFailedReasons = options.vllmFailedReasons ?? ['error', 'abort'];
+  const versionLabel = (options.candidateLabel ?? 'version').replace(/[^A-Za-z0-9_]/g, '_');
+  const scoped = options.candidate === 'version' ? `${scope},${versionLabel}="{{tag}}"` : scope;
+  const restrict = options.candidate === 'pod' ? onCandidatePods : (query: string) => query;
   return {
     name: gateName,
     preset: name,
-    query: preset.query(scope, { vllmFailedReasons }),
+    query: restrict(preset.query(scoped, { vllmFailedReasons })),
     window: options.window ?? DEFAULT_WINDOW,
     thresholds: { ...preset.thresholds, ...options.thresholds },
-    traffic: { query: preset.traffic(scope), min: options.minRequests ?? DEFAULT_MIN_REQUESTS },
+    traffic: { query: restrict(preset.traffic(scoped)), min: options.minRequests ?? DEFAULT_MIN_REQUESTS },
   };
+}
+
+/**
+ * Keeps, inside every `rate(…[{{window}}])` / `increase(…[{{window}}])` of a preset, only the series of pods that run
+ * the candidate image (kube-state-metrics `kube_pod_container_info`, digest-pinned or not), joined on `pod`.
+ */
+function onCandidatePods(query: string): string {
+  return query.replace(
+    /\b(rate|increase)\(([A-Za-z_:][A-Za-z0-9_:]*\{(?:[^{}]|\{\{\w+\}\})*\})\[\{\{window\}\}\]\)/g,
+    (_m, fn: string, selector: string) =>
+      `(${fn}(${selector}[{{window}}]) and on (pod) kube_pod_container_info{image=~"{{image}}:{{tag}}(@sha256:[0-9a-f]+)?"})`,
+  );
 }

@@ -13,9 +13,25 @@ export interface QueryTemplateVars {
   fromNamespace: string;
   /** A PromQL range like `5m`. */
   window: string;
+  /** The candidate's tag (`3f9c2ab`), where the query is about a candidate. */
+  tag?: string | undefined;
+  /** The candidate's image repository as the policy names it (`harbor.local/bootcamp/chat-ui`). */
+  image?: string | undefined;
+  /** The candidate's digest (`sha256:…`), when the push carried one. */
+  digest?: string | undefined;
 }
 
-export const TEMPLATE_VARIABLES = ['app', 'from', 'to', 'namespace', 'fromNamespace', 'window'] as const;
+export const TEMPLATE_VARIABLES = [
+  'app',
+  'from',
+  'to',
+  'namespace',
+  'fromNamespace',
+  'window',
+  'tag',
+  'image',
+  'digest',
+] as const;
 type VariableName = (typeof TEMPLATE_VARIABLES)[number];
 
 /** A template that cannot be rendered safely: a policy problem, so retrying never helps. */
@@ -27,7 +43,8 @@ const PROMQL_DURATION = /^(?:\d+(?:ms|s|m|h|d|w|y))+$/;
 type Context = 'code' | 'comment' | '"' | "'" | '`';
 
 /**
- * Fills `{{app}}`, `{{from}}`, `{{to}}`, `{{namespace}}`, `{{fromNamespace}}` and `{{window}}` into PromQL.
+ * Fills `{{app}}`, `{{from}}`, `{{to}}`, `{{namespace}}`, `{{fromNamespace}}`, `{{window}}` and, where the query is
+ * about a candidate, `{{tag}}`, `{{image}}` and `{{digest}}` into PromQL.
  *
  * Values are escaped for where they land, so a hostile app or environment name cannot change the query: inside
  * `"..."` and `'...'` string literals they are escaped as Go string literals (PromQL's rules), after `=~` / `!~`
@@ -39,7 +56,18 @@ type Context = 'code' | 'comment' | '"' | "'" | '`';
  * // rate(x{namespace="chat-staging"}[5m])
  */
 export function renderQueryTemplate(template: string, vars: QueryTemplateVars): string {
-  return walk(template, (name, context, regex) => substitute(name, vars[name], context, regex));
+  return walk(template, (name, context, regex) => {
+    const value = vars[name];
+    if (value === undefined) {
+      throw new QueryTemplateError(`{{${name}}} has no value here`, {
+        advice:
+          name === 'digest'
+            ? 'the candidate was pushed without a digest; match on {{tag}} instead'
+            : `{{${name}}} is known only where the query is about a candidate`,
+      });
+    }
+    return substitute(name, value, context, regex);
+  });
 }
 
 /**

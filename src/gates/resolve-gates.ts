@@ -55,7 +55,16 @@ function resolveOne(name: string, gates: readonly Gate[]): ResolvedGate {
       },
     );
   }
-  return presetGate(preset, { window: defined.window, thresholds }, name);
+  return presetGate(
+    preset,
+    {
+      window: defined.window,
+      thresholds,
+      candidate: defined.candidate,
+      candidateLabel: defined.candidateLabel,
+    },
+    name,
+  );
 }
 
 function thresholdsOf(gate: Gate): Thresholds {

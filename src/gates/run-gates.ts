@@ -21,6 +21,13 @@ export interface RunGatesInput {
   from: GateEnvironment;
   /** The environment being promoted into: the baseline of `maxRatio` / `maxIncrease`. */
   to: GateEnvironment;
+  /**
+   * The candidate (image, tag, digest) for `{{tag}}`, `{{image}}`, `{{digest}}`; baselines get `baselineTag`, the tag
+   * the target runs now. A query that uses them without a candidate is inconclusive.
+   */
+  candidate?:
+    | { image: string; tag: string; digest?: string | undefined; baselineTag?: string | null | undefined }
+    | undefined;
   /** Evaluation time of every query of the round (so candidate and baseline share one window); now when absent. */
   time?: Date | number | undefined;
   signal?: AbortSignal | undefined;
@@ -57,11 +64,16 @@ export async function runGates(input: RunGatesInput): Promise<RoundEvidence> {
         namespace: toNamespace,
         fromNamespace,
         window: gate.window,
+        image: input.candidate?.image,
+        tag: input.candidate?.tag,
+        digest: input.candidate?.digest,
       };
       const baselineVars: QueryTemplateVars = {
         ...candidateVars,
         from: input.to.name,
         fromNamespace: toNamespace,
+        tag: input.candidate?.baselineTag ?? undefined,
+        digest: undefined,
       };
       const relative = gate.thresholds.maxRatio !== undefined || gate.thresholds.maxIncrease !== undefined;
 

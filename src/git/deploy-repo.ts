@@ -104,6 +104,12 @@ export interface DeployRepo {
    * (`gc.auto=0`), so a worker calls this now and then, off the hot path.
    */
   maintain(options?: { looseObjects?: number }): Promise<void>;
+  /**
+   * Whether `descendant` is `ancestor` or descends from it (`git merge-base --is-ancestor`), for "does the revision
+   * Argo CD synced contain promobot's landing commit". A commit the working copy lacks is fetched once (the target
+   * branch); one still unknown after that (another branch's, or a force-pushed-away commit) contains nothing.
+   */
+  contains(ancestor: string, descendant: string): Promise<boolean>;
 }
 
 /** A commit on another branch that is not on the target branch, with who made it. */
@@ -395,12 +401,33 @@ export function createDeployRepo(input: DeployRepoOptions, deps: DeployRepoDeps)
       const from = await inTurn(() => workingCopy.fetch({ fetchedAfter }));
       return findLastCommits(workingCopy.run, from, query);
     },
+    async contains(ancestor, descendant) {
+      if (!FULL_SHA.test(ancestor) || !FULL_SHA.test(descendant)) return false;
+      const known = (sha: string) =>
+        workingCopy.run('cat-file', ['cat-file', '-t', sha]).then(
+          (out) => out.trim() === 'commit',
+          () => false,
+        );
+      if (!(await known(descendant)) || !(await known(ancestor))) {
+        const fetchedAfter = workingCopy.fetchesStarted;
+        await inTurn(() => workingCopy.fetch({ fetchedAfter }));
+        if (!(await known(descendant)) || !(await known(ancestor))) return false;
+      }
+      // Exit 0: an ancestor; exit 1: not one (the runner throws for any non-zero exit).
+      return workingCopy.run('merge-base', ['merge-base', '--is-ancestor', ancestor, descendant]).then(
+        () => true,
+        () => false,
+      );
+    },
     async maintain(maintainOptions = {}) {
       const looseObjects = Math.max(1, Math.floor(maintainOptions.looseObjects ?? 6_700));
       await withLock(() => workingCopy.maintain(looseObjects));
     },
   };
 }
+
+/** A full object name (SHA-1 or SHA-256): nothing else reaches git as a revision from Argo CD's answers. */
+const FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 /** The commits `apply` asked for: one with every written file, or one per spec with its own paths. */
 function commitParts(

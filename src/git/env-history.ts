@@ -1,6 +1,7 @@
 import { parseTrailers } from './parse-trailers.js';
 import type { RunGit } from './run-git.js';
 import type { TagRun } from './tag-run.js';
+import { PROMOBOT_TRAILER_PREFIX } from './trailers.js';
 
 export type { TagRun } from './tag-run.js';
 
@@ -216,7 +217,7 @@ function describeCommit(raw: string): Described {
   const subject = (message.split('\n')[0] ?? '').trim().slice(0, MAX_SUBJECT);
   const trailers = Object.fromEntries(
     Object.entries(parseTrailers(message))
-      .filter(([name]) => name.startsWith('Promobot-'))
+      .filter(([name]) => name.startsWith(PROMOBOT_TRAILER_PREFIX))
       .slice(0, MAX_TRAILERS)
       .map(([name, value]) => [name, value.slice(0, MAX_SUBJECT)]),
   );

@@ -12,11 +12,18 @@ export {
   type TransactResult,
 } from './deploy-repo.js';
 export type { FileTree } from './file-tree.js';
-export { FileTooLargeError, MAX_DEPLOY_FILE_BYTES } from './file-tree.js';
+export { FileTooLargeError, MAX_DEPLOY_FILE_BYTES, createFileTree } from './file-tree.js';
+export { createOverlayFileTree, type OverlayChange, type OverlayFileTree } from './overlay-file-tree.js';
 export { CommitQuery, type TrailerCommit } from './find-last-commits.js';
 export { formatCommitMessage } from './format-commit-message.js';
 export { parseTrailers } from './parse-trailers.js';
-export { PROMOBOT_TRAILERS, TrailerKey, TrailerValue, Trailers } from './trailers.js';
+export {
+  PROMOBOT_TRAILERS,
+  PROMOBOT_TRAILER_PREFIX,
+  TrailerKey,
+  TrailerValue,
+  Trailers,
+} from './trailers.js';
 export {
   createPendingChanges,
   type PendingChanges,

@@ -1,12 +1,22 @@
 import { z } from 'zod';
 
-/** The trailers promobot writes as evidence on every commit it makes. */
+/** What every trailer promobot writes starts with; a reader keeps only these. */
+export const PROMOBOT_TRAILER_PREFIX = 'Promobot-';
+
+/**
+ * The trailers promobot writes as evidence on the commits it makes: the only place their names are spelled. A
+ * candidate commit carries app, environment, tag, then digest, from, event and rollback where they apply; a merge
+ * commit carries one approved-by per approver.
+ */
 export const PROMOBOT_TRAILERS = {
   app: 'Promobot-App',
   environment: 'Promobot-Environment',
   tag: 'Promobot-Tag',
   digest: 'Promobot-Digest',
+  from: 'Promobot-From',
   event: 'Promobot-Event',
+  rollback: 'Promobot-Rollback',
+  approvedBy: 'Promobot-Approved-By',
 } as const;
 
 /** A git trailer token: letters, digits and inner dashes, like `Promobot-Tag` or `Signed-off-by`. */

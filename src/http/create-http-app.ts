@@ -1,4 +1,5 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { createBoardRoutes, type BoardRoutesDeps } from '../board/create-board-routes.js';
 import type { Config } from '../config/index.js';
 import { Source } from '../events/index.js';
 import type { Logger } from '../logger/index.js';
@@ -16,6 +17,8 @@ export interface HttpAppDeps {
   readonly policies?: () => readonly PromotionPolicy[];
   /** The worker of this process, when it runs one (`start`); `/readyz` then waits for it too. */
   readonly worker?: { isReady(): boolean };
+  /** The release board (`GET /`, `/api/v1`), when this process serves it. */
+  readonly board?: BoardRoutesDeps;
 }
 
 /**
@@ -52,6 +55,8 @@ export function createHttpApp(deps: HttpAppDeps): Express {
     res.set('Content-Type', deps.metrics.registry.contentType);
     res.send(await deps.metrics.registry.metrics());
   });
+
+  if (deps.board) app.use(createBoardRoutes(deps.board));
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });

@@ -14,6 +14,16 @@ export type DeliveryOutcome =
 
 export type JobOutcome = 'completed' | 'retried' | 'failed';
 
+/** One open promotion as the board sees it, for the waiting-time gauge. */
+export interface OpenPromotionFigure {
+  policy: string;
+  app: string;
+  env: string;
+  status: string;
+  /** Since its candidate reached the environment it comes from (or, failing that, since the board first saw it). */
+  waitingSeconds: number;
+}
+
 export interface Metrics {
   /** A registry of its own, so several apps (tests, `start`) never share counters. */
   readonly registry: Registry;
@@ -23,6 +33,19 @@ export interface Metrics {
   jobFinished(eventType: string, outcome: JobOutcome, seconds: number): void;
   /** A person's command promobot could not decide (its own access is missing: `reason` names what). */
   commandError(reason: string): void;
+  /** A tag landed in an environment; `leadSeconds` from its image push, when known. */
+  landed(env: string, leadSeconds: number | null): void;
+  /** A promotion (or rollback) PR ended: `merged`, or `closed` without landing; with its wait for approvals. */
+  promotionEnded(
+    env: string,
+    kind: 'promotion' | 'rollback',
+    outcome: 'merged' | 'closed',
+    approvalWaitSeconds: number | null,
+  ): void;
+  /** A gate round finished with `outcome` (pass, fail, inconclusive). */
+  gateRound(env: string, outcome: string): void;
+  /** Where the open-promotions gauge reads its figures when scraped (`serve`: the board's snapshots). */
+  trackOpenPromotions(read: () => Promise<readonly OpenPromotionFigure[]>): void;
   /** Where the queue depth gauge reads its figures when scraped. */
   trackQueueDepth(read: () => Promise<Readonly<Record<string, number>>>): void;
 }
@@ -74,6 +97,65 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     labelNames: ['reason'] as const,
     registers: [registry],
   });
+  // Flow figures (DORA): deployment frequency = rate of landings, lead time from push, change failure rate =
+  // rollbacks merged / landings, and where promotions wait.
+  const HOURS = [60, 300, 900, 1800, 3600, 7200, 14_400, 28_800, 86_400, 172_800, 604_800];
+  const landings = new Counter({
+    name: 'promobot_landings_total',
+    help: 'Tags that came into an environment (a commit, or a merged promotion or rollback PR), by environment.',
+    labelNames: ['env'] as const,
+    registers: [registry],
+  });
+  const leadTime = new Histogram({
+    name: 'promobot_lead_time_seconds',
+    help: 'Time from an image push to its tag running in the environment (deploy repo), by environment.',
+    labelNames: ['env'] as const,
+    buckets: HOURS,
+    registers: [registry],
+  });
+  const promotions = new Counter({
+    name: 'promobot_promotions_total',
+    help: 'Promotion and rollback PRs that ended, by environment, kind and outcome (merged, closed).',
+    labelNames: ['env', 'kind', 'outcome'] as const,
+    registers: [registry],
+  });
+  const rollbacks = new Counter({
+    name: 'promobot_rollbacks_total',
+    help: 'Rollback PRs merged, by environment.',
+    labelNames: ['env'] as const,
+    registers: [registry],
+  });
+  const approvalWait = new Histogram({
+    name: 'promobot_approval_wait_seconds',
+    help: 'Time a promotion waited for approvals only (gates passed, nothing else missing) before it merged.',
+    labelNames: ['env'] as const,
+    buckets: HOURS,
+    registers: [registry],
+  });
+  const gateRounds = new Counter({
+    name: 'promobot_gate_rounds_total',
+    help: 'Gate rounds by environment and outcome (pass, fail, inconclusive).',
+    labelNames: ['env', 'outcome'] as const,
+    registers: [registry],
+  });
+  let readOpen: (() => Promise<readonly OpenPromotionFigure[]>) | undefined;
+  new Gauge({
+    name: 'promobot_promotion_waiting_seconds',
+    help: 'Open promotions by policy, app, environment and status: how long each has waited so far.',
+    labelNames: ['policy', 'app', 'env', 'status'] as const,
+    registers: [registry],
+    async collect() {
+      if (readOpen === undefined) return;
+      try {
+        const figures = await readOpen();
+        this.reset();
+        for (const f of figures)
+          this.set({ policy: f.policy, app: f.app, env: f.env, status: f.status }, f.waitingSeconds);
+      } catch {
+        // Redis down: keep the last figures.
+      }
+    },
+  });
   let readDepth: (() => Promise<Readonly<Record<string, number>>>) | undefined;
   new Gauge({
     name: 'promobot_queue_jobs',
@@ -105,6 +187,21 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     },
     commandError(reason) {
       commandErrors.inc({ reason });
+    },
+    landed(env, leadSeconds) {
+      landings.inc({ env });
+      if (leadSeconds !== null) leadTime.observe({ env }, leadSeconds);
+    },
+    promotionEnded(env, kind, outcome, approvalWaitSeconds) {
+      promotions.inc({ env, kind, outcome });
+      if (kind === 'rollback' && outcome === 'merged') rollbacks.inc({ env });
+      if (approvalWaitSeconds !== null) approvalWait.observe({ env }, approvalWaitSeconds);
+    },
+    gateRound(env, outcome) {
+      gateRounds.inc({ env, outcome });
+    },
+    trackOpenPromotions(read) {
+      readOpen = read;
     },
     trackQueueDepth(read) {
       readDepth = read;

@@ -1,1 +1,7 @@
-export { createMetrics, type DeliveryOutcome, type JobOutcome, type Metrics } from './create-metrics.js';
+export {
+  createMetrics,
+  type DeliveryOutcome,
+  type JobOutcome,
+  type Metrics,
+  type OpenPromotionFigure,
+} from './create-metrics.js';

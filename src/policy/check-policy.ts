@@ -146,6 +146,13 @@ export function checkPolicy(policy: PromotionPolicy, raw: unknown): PolicyIssue[
     } else if (gate.query === undefined && gate.preset === undefined && !isGatePreset(gate.name)) {
       issues.push({ path: at(), message: `gate "${gate.name}" needs a query or a preset` });
     }
+    if ((gate.candidate !== undefined || gate.candidateLabel !== undefined) && gate.query !== undefined) {
+      issues.push({
+        path: at(gate.candidate !== undefined ? 'candidate' : 'candidateLabel'),
+        target: 'key',
+        message: `gate "${gate.name}": candidate and candidateLabel restrict a preset; in a query, write {{tag}} or {{image}} where the series should match the candidate`,
+      });
+    }
     const hasThreshold = [gate.max, gate.min, gate.maxRatio, gate.maxIncrease].some((t) => t !== undefined);
     // A preset brings its own thresholds; a query alone has nothing to compare against.
     if (gate.query !== undefined && !hasThreshold) {

@@ -1,3 +1,4 @@
+import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { GATE_PRESETS } from './gate-presets.js';
 
@@ -47,9 +48,116 @@ export const DeployRepo = z
       .min(1)
       .optional()
       .describe("Clone URL when it is not the host's usual HTTPS URL (a mirror, a local path in tests)."),
+    protection: z
+      .object({
+        manage: z
+          .boolean()
+          .default(true)
+          .describe(
+            '`promobot setup` makes the branch require the promobot/* statuses before merge and limits direct ' +
+              'pushes to promobot and `pushers`. false: setup leaves the branch protection alone.',
+          ),
+        pushers: z
+          .array(z.string().min(1).max(100))
+          .max(100)
+          .default([])
+          .describe(
+            'Logins of people who may still push straight to the branch (besides promobot). Default: nobody; ' +
+              'people change the branch through pull requests.',
+          ),
+      })
+      .strict()
+      .default({ manage: true, pushers: [] })
+      .describe('Branch protection that `promobot setup` keeps on the deploy branch.'),
   })
   .strict()
   .describe('The git repository holding every environment’s manifests.');
+
+/** A cron expression (5 fields, or 6 with seconds) as cron-parser reads it. */
+const CronExpression = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((text) => {
+    try {
+      CronExpressionParser.parse(text);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'a cron expression like "0 18 * * 5" (minute hour day-of-month month day-of-week)');
+
+/** An IANA time zone name such as Europe/Berlin. */
+const TimeZone = z
+  .string()
+  .min(1)
+  .max(100)
+  .refine((zone) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'an IANA time zone such as Europe/Berlin or UTC');
+
+export const FreezeWindow = z
+  .object({
+    reason: z.string().min(1).max(200).describe('Why promotions stop; shown on every frozen PR.'),
+    cron: CronExpression.optional().describe(
+      'Recurring window: when it starts, as a cron expression read in timeZone (e.g. "0 18 * * 5", Fridays 18:00).',
+    ),
+    duration: Duration.optional().describe(
+      'With cron: how long each window lasts, in elapsed time (62h from Friday 18:00 ends Monday 08:00).',
+    ),
+    endCron: CronExpression.optional().describe(
+      'With cron, instead of duration: the window ends at the first time this expression matches after its start ' +
+        '(wall-clock time in timeZone, whatever daylight saving does in between).',
+    ),
+    timeZone: TimeZone.default('UTC').describe('Time zone the cron expressions are read in. Default: UTC.'),
+    from: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe('Dated window: its start, an ISO 8601 time with offset (2026-12-20T00:00:00+01:00).'),
+    to: z.iso.datetime({ offset: true }).optional().describe('Dated window: its end (exclusive).'),
+  })
+  .strict()
+  .superRefine((w, ctx) => {
+    const recurring = w.cron !== undefined;
+    const dated = w.from !== undefined || w.to !== undefined;
+    if (recurring === dated)
+      ctx.addIssue({ code: 'custom', message: 'give either cron (with duration or endCron) or from and to' });
+    if (recurring && (w.duration === undefined) === (w.endCron === undefined))
+      ctx.addIssue({ code: 'custom', message: 'a cron window needs exactly one of duration and endCron' });
+    if (!recurring && (w.duration !== undefined || w.endCron !== undefined))
+      ctx.addIssue({ code: 'custom', message: 'duration and endCron belong to a cron window' });
+    if (dated && (w.from === undefined || w.to === undefined))
+      ctx.addIssue({ code: 'custom', message: 'a dated window needs both from and to' });
+    else if (dated && Date.parse(w.from!) >= Date.parse(w.to!))
+      ctx.addIssue({ code: 'custom', path: ['to'], message: 'to must come after from' });
+  })
+  .describe(
+    'A time when promotions are prepared and gated but not merged: recurring (cron) or dated (from/to).',
+  );
+
+export const Freeze = z
+  .object({
+    windows: z.array(FreezeWindow).min(1).max(50).describe('The freeze windows.'),
+    freezeRollbacks: z
+      .boolean()
+      .default(false)
+      .describe('Rollback PRs wait for the window to end too. Default: rollbacks are never frozen.'),
+    overrideApprovers: z
+      .array(Approver)
+      .max(100)
+      .optional()
+      .describe('Who may /unfreeze a frozen PR. Default: the environment’s approvers.'),
+  })
+  .strict()
+  .describe(
+    'Freeze windows: while one is open, promotion PRs are opened and gated but not merged; they merge by themselves ' +
+      'when it ends (if still approved and green).',
+  );
 
 export const TagRules = z
   .object({
@@ -134,6 +242,14 @@ const ApplicationTemplate = z
 const VERIFY_TIMEOUT = Duration.default('15m').describe(
   'How long the candidate may take to be verified running before that counts as a failure.',
 );
+const VERIFY_ON_FAILURE = z
+  .enum(['block', 'rollback'])
+  .default('block')
+  .describe(
+    'What a failed verification (Degraded, a failed sync, the timeout) does besides blocking the next ' +
+      "promotion and failing the PR's promobot/rollout status: block (nothing more), or rollback (also open " +
+      'the rollback PR of this environment, under its rollback rules).',
+  );
 
 export const Verify = z
   .discriminatedUnion('provider', [
@@ -161,6 +277,7 @@ export const Verify = z
               'the token may not read (403), and doctor prints the exact RBAC line.',
           ),
         timeout: VERIFY_TIMEOUT,
+        onFailure: VERIFY_ON_FAILURE,
       })
       .strict(),
     z
@@ -171,11 +288,15 @@ export const Verify = z
         query: z
           .string()
           .min(1)
+          .optional()
           .describe(
-            'PromQL template that returns a non-empty result once the candidate runs (e.g. the ready replicas ' +
-              'of the Deployment running the candidate reach the desired count). Placeholders as in gates.',
+            'PromQL template that returns a non-empty result once the candidate runs. Placeholders as in gates, ' +
+              'and {{tag}}, {{image}}, {{digest}}. Default (kube-state-metrics): the ready replicas of the ' +
+              'ReplicaSet whose pods run <image>:<tag> in {{namespace}} reach its desired count, and no pod of ' +
+              'another tag of the image is left.',
           ),
         timeout: VERIFY_TIMEOUT,
+        onFailure: VERIFY_ON_FAILURE,
       })
       .strict(),
     z
@@ -249,6 +370,7 @@ export const Environment = z
       'After a merge, keep evaluating the gates here this long; on failure open a rollback PR.',
     ),
     verify: Verify.optional(),
+    freeze: Freeze.optional().describe('Freeze windows of this environment (besides the policy’s own).'),
     rollback: z
       .object({
         skipGates: z.boolean().default(false).describe('Rollback PRs skip the gates.'),
@@ -292,13 +414,28 @@ export const Gate = z
       .optional()
       .describe(
         'PromQL template returning one value per series. Placeholders: {{app}}, {{from}}, {{to}}, {{namespace}}, ' +
-          '{{fromNamespace}}, {{window}}.',
+          "{{fromNamespace}}, {{window}}, and the candidate's {{tag}}, {{image}}, {{digest}} (the baseline gets " +
+          'the tag the target runs now).',
       ),
     preset: z
       .enum(GATE_PRESETS)
       .optional()
       .describe('A built-in gate to start from instead of a query; thresholds set here replace its own.'),
     window: Duration.optional().describe('Range of the query ({{window}}). Default: 5m.'),
+    candidate: z
+      .enum(['all', 'version', 'pod'])
+      .optional()
+      .describe(
+        'With a preset: which series count. all (default): every series of the environment. version: only ' +
+          "series whose version label (candidateLabel) is the candidate's tag (the baseline: the current tag). " +
+          'pod: only series of pods running <image>:<tag>, by their pod label joined with kube-state-metrics ' +
+          'kube_pod_container_info.',
+      ),
+    candidateLabel: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a Prometheus label name')
+      .optional()
+      .describe('The version label for candidate: version. Default: version.'),
     ...Threshold,
   })
   .strict()
@@ -333,6 +470,7 @@ export const PolicySpec = z
       .default([])
       .describe('Gates defined by this policy, referenced by name from environments.'),
     traffic: Traffic.optional(),
+    freeze: Freeze.optional().describe('Freeze windows of every environment of this policy.'),
     commit: z
       .object({
         message: z
@@ -377,6 +515,8 @@ export type Verify = z.infer<typeof Verify>;
 export type Environment = z.infer<typeof Environment>;
 export type Gate = z.infer<typeof Gate>;
 export type Traffic = z.infer<typeof Traffic>;
+export type Freeze = z.infer<typeof Freeze>;
+export type FreezeWindow = z.infer<typeof FreezeWindow>;
 export type PolicySpec = z.infer<typeof PolicySpec>;
 export type PromotionPolicy = z.infer<typeof PromotionPolicy>;
 

@@ -1,26 +1,9 @@
-import { z } from 'zod';
-import type { CommitSpec, FileTree } from '../git/index.js';
+import type { FileTree } from '../git/index.js';
 import type { Logger } from '../logger/index.js';
 import { isYamlPath, updateTree, type ImageChange } from '../updaters/index.js';
-import { renderCommitSubject } from './render-pull-request.js';
+import { toImageChange, type EnvironmentChange } from './candidate-commit.js';
 
-/** One environment of one app to move to a tag: what a coalesced commit is made of. */
-export const EnvironmentChange = z.object({
-  policy: z.string().min(1),
-  app: z.string().min(1),
-  env: z.string().min(1),
-  /** The environment's folder for this app. */
-  path: z.string(),
-  image: z.string().min(1),
-  tag: z.string().min(1),
-  digest: z.string().min(1).optional(),
-  pinDigest: z.boolean(),
-  helmTagPaths: z.array(z.string()),
-  /** The delivery or job the change came from, recorded in the commit. */
-  event: z.string().min(1),
-  occurredAt: z.string(),
-});
-export type EnvironmentChange = z.infer<typeof EnvironmentChange>;
+export { EnvironmentChange, commitForChanges, toImageChange } from './candidate-commit.js';
 
 /** What one change did to the tree. */
 export interface AppliedChange {
@@ -30,19 +13,8 @@ export interface AppliedChange {
   files: string[];
   /** References found (changed or already current); 0 means the path does not mention the image at all. */
   references: number;
+  /** What the updaters left undone, one line each: `skipped <file>: <reason>`, or `<file>: <problem>`. */
   problems: string[];
-}
-
-/** The {@link ImageChange} the updaters apply for one environment change. */
-export function toImageChange(change: EnvironmentChange): ImageChange {
-  return {
-    app: change.app,
-    image: change.image,
-    tag: change.tag,
-    ...(change.digest !== undefined ? { digest: change.digest } : {}),
-    pinDigest: change.pinDigest,
-    helmTagPaths: change.helmTagPaths,
-  };
 }
 
 /**
@@ -88,9 +60,9 @@ export async function applyImageChange(
     files: update.changed.map((f) => f.path),
     references: update.references,
     problems: [
+      ...update.skipped.map((f) => `skipped ${f.path}: ${f.reason}`),
       ...update.changed.flatMap((f) => f.problems.map((p) => `${f.path}: ${p}`)),
       ...update.current.flatMap((f) => f.problems.map((p) => `${f.path}: ${p}`)),
-      ...update.skipped.map((f) => `${f.path}: ${f.reason}`),
     ],
   };
 }
@@ -102,33 +74,4 @@ export function tagOf(value: string): string | null {
   const tag =
     colon > withoutDigest.lastIndexOf('/') && colon >= 0 ? withoutDigest.slice(colon + 1) : withoutDigest;
   return tag === '' ? null : tag;
-}
-
-/**
- * The commits for what changed: one per app and environment, with the policy's subject template and trailers
- * naming its app, environment and tag. A coalesced burst lands as several commits in one push, so every app's
- * history (`git log -- <app>/<env>`), its trailers and a `git revert` stay per app however busy the repo was.
- */
-export function commitForChanges(
-  applied: readonly AppliedChange[],
-  template: string,
-): (CommitSpec & { paths: string[] })[] {
-  return applied
-    .filter((a) => a.files.length > 0)
-    .map(({ change, previousTag, files }) => ({
-      message: renderCommitSubject(template, {
-        app: change.app,
-        env: change.env,
-        from: previousTag,
-        to: change.tag,
-      }),
-      trailers: {
-        'Promobot-App': change.app,
-        'Promobot-Environment': change.env,
-        'Promobot-Tag': change.tag,
-        ...(change.digest !== undefined ? { 'Promobot-Digest': change.digest } : {}),
-        'Promobot-Event': change.event,
-      },
-      paths: files,
-    }));
 }

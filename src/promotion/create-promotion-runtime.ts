@@ -1,6 +1,6 @@
 import type { Config } from '../config/index.js';
 import { ConfigError, PermanentError, PromobotError, errorMessage } from '../errors/index.js';
-import type { ScmKind } from '../events/index.js';
+import type { PullRequestChanged, ScmKind } from '../events/index.js';
 import {
   acquireRepoLock,
   createDeployRepo,
@@ -18,14 +18,27 @@ import {
 } from '../policy/index.js';
 import type { HandlerRegistry } from '../queue/index.js';
 import { connectRedis, redisKeys } from '../redis/index.js';
+import { createBoardPublisher } from '../board/board-publisher.js';
 import { createChatopsRuntime, type ChatopsRuntime } from '../chatops/index.js';
 import { createGateRunner, createPrometheusClient, type GateRunner } from '../gates/index.js';
 import { openRollback } from './open-rollback.js';
+import { noGatesStatus } from './no-gates-status.js';
+import { judgeManualMerge } from '../governance/manual-merge.js';
+import { sameLogin } from '../chatops/same-login.js';
+import { GATES_STATUS_CONTEXT } from '../gates/index.js';
+import { requiredStatusContexts } from '../setup/wanted-protection.js';
 import { createGitHubHost, createScmHost, repoRef, type GitHubHost, type ScmHost } from '../scm/index.js';
 import { EnvironmentChange } from './apply-image-changes.js';
 import { createDeployRepoPort } from './deploy-repo-port.js';
 import { handleImagePushed } from './handle-image-pushed.js';
 import { parsePromotionBranch } from './promotion-meta.js';
+import { createArgoCdClient } from '../rollout/argocd/index.js';
+import {
+  applicationsOf,
+  createRolloutVerifier,
+  describeRollout,
+  verifies,
+} from '../rollout/runtime/index.js';
 import { reconcileApp } from './reconcile-app.js';
 import { createPendingRequesters, settleRequesters } from './requesters.js';
 import { createReconcileQueue, createReconcileWorker, type ReconcileJob } from '../queue/reconcile-queue.js';
@@ -88,6 +101,17 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     missing.add(
       `PROMETHEUS_URL: required by policy ${gated[0]?.metadata.name}, whose environments have gates`,
     );
+  }
+  for (const policy of policies.current()) {
+    const providers = new Set(policy.spec.environments.map((e) => e.verify?.provider));
+    if (providers.has('argocd') && (!config.argocd.url || !config.argocd.token))
+      missing.add(
+        `ARGOCD_URL and ARGOCD_TOKEN: required by policy ${policy.metadata.name}, whose environments verify through Argo CD`,
+      );
+    if (providers.has('prometheus') && !config.prometheus.url)
+      missing.add(
+        `PROMETHEUS_URL: required by policy ${policy.metadata.name}, whose environments verify through Prometheus`,
+      );
   }
   if (missing.size > 0) {
     redis.disconnect();
@@ -204,6 +228,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
         timing: config.worker,
         resolve: resolvePolicy,
         onSettled: (policy, app) => requestReconcile(policy, app, 'gates settled'),
+        onRound: (target, evidence, state) => board.recordRound(target, evidence, state),
         onWatchFailed: async (failure) => {
           const result = await rollback(failure.policy, failure.app, failure.env, undefined, failure.report);
           if ('refused' in result)
@@ -214,6 +239,44 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
         },
       })
     : null;
+
+  // Rollout verification: the trusted record of what really runs where, kept in Redis (src/rollout/runtime).
+  const argocd =
+    config.argocd.url && config.argocd.token
+      ? createArgoCdClient({
+          url: config.argocd.url,
+          token: config.argocd.token,
+          caFile: config.argocd.caFile,
+          logger,
+        })
+      : null;
+  const rolloutVerifier = createRolloutVerifier({
+    redis,
+    prefix: config.queuePrefix,
+    logger,
+    argocd,
+    prometheus,
+    rollback: async (policy, app, env, evidence) => {
+      const result = await rollback(policy, app, env, undefined, evidence);
+      if ('refused' in result)
+        logger.warn(
+          { policy, app, env, reason: result.refused },
+          'verification failed, and no rollback PR could be opened',
+        );
+    },
+    startWatch: async (policy, app, env, watch) => {
+      const resolved = resolvePolicy(policy);
+      if (gates && resolved)
+        await gates.watch({
+          policy,
+          app,
+          env,
+          repo: repoRef(resolved.policy.spec.deployRepo.repo),
+          pr: watch.pr,
+          mergeSha: watch.mergeSha,
+        });
+    },
+  });
 
   const botLogins = new Map<ScmKind, string>();
   const botLogin = async (kind: ScmKind) => {
@@ -241,6 +304,14 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     rollback: (policy, app, env, toTag) => rollback(policy, app, env, toTag),
     onCommandError: (reason) => options.metrics?.commandError(reason),
     stateKeys: config.stateKeys,
+    rollout: async (policy, meta) => {
+      const env = policy.spec.environments.find((e) => e.name === meta.env);
+      const from = policy.spec.environments.find((e) => e.name === env?.from);
+      if (!from || !verifies(from)) return null;
+      const gate = await rolloutVerifier.describe(policy.metadata.name, meta.app, from.name);
+      // Fails closed: no record, or one about another tag than this PR's candidate, holds the merge.
+      return describeRollout(from.name, meta.tag, gate);
+    },
     hasForeignCommits: async (policy, pr) => {
       // A head's history never changes: one look per branch head is enough for every status written on it.
       const key = `${policy.spec.deployRepo.repo}:${pr.headRef}@${pr.headSha}`;
@@ -252,6 +323,20 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
       foreignHeads.set(key, foreign);
       return foreign;
     },
+  });
+  // The release board's read model: each reconcile ends by publishing the app's snapshot for `serve` to show.
+  const board = createBoardPublisher({
+    redis,
+    prefix: config.queuePrefix,
+    logger,
+    policies: () => policies.current(),
+    metrics: options.metrics,
+    prometheusUrl: config.prometheus.url,
+    sources: async (policy, log) => ({
+      scm: scmFor(policy.spec.deployRepo.scm),
+      botLogin: await botLogin(policy.spec.deployRepo.scm),
+      deployRepo: createDeployRepoPort(deployRepoFor(policy), config.git.authorEmail, log),
+    }),
   });
   if (config.stateKeys.length === 0)
     logger.warn(
@@ -286,14 +371,44 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
       const scm = scmFor(policy.spec.deployRepo.scm);
       // ChatOps recognises the bot's own comments by its login; learn it before anything is merged.
       const login = await botLogin(policy.spec.deployRepo.scm);
+      const port = createDeployRepoPort(deployRepoFor(policy), config.git.authorEmail, jobLogger);
+      const scheduleRecheck = (at: number, reason: string) =>
+        queue.request({ policy: job.policy, app: job.app, reason }, at);
       const result = await reconcileApp(policy.metadata.name, policy.spec, app, {
         scm,
         botLogin: login,
         repo: repoRef(policy.spec.deployRepo.repo),
-        deployRepo: createDeployRepoPort(deployRepoFor(policy), config.git.authorEmail, jobLogger),
+        deployRepo: port,
         logger: jobLogger,
         now: Date.now,
-        scheduleRecheck: (at, reason) => queue.request({ policy: job.policy, app: job.app, reason }, at),
+        scheduleRecheck,
+        ...(policy.spec.environments.some(verifies)
+          ? {
+              rollout: {
+                check: (running) =>
+                  rolloutVerifier.check({
+                    policy: job.policy,
+                    spec: policy.spec,
+                    app,
+                    running,
+                    contains: (ancestor, descendant) => port.contains(ancestor, descendant),
+                    scheduleRecheck,
+                    logger: jobLogger,
+                  }),
+                publish: (pr, env, from, gate) =>
+                  rolloutVerifier.publish({
+                    scm,
+                    repo: repoRef(policy.spec.deployRepo.repo),
+                    botLogin: login,
+                    pr,
+                    env: env.name,
+                    from,
+                    gate,
+                    logger: jobLogger,
+                  }),
+              },
+            }
+          : {}),
         pushed: pushed.tag
           ? { tag: pushed.tag, ...(pushed.digest ? { digest: pushed.digest } : {}), at: Number(pushed.at) }
           : null,
@@ -323,7 +438,23 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
               repo: repoRef(policy.spec.deployRepo.repo),
               pr: pr.number,
               headSha: pr.headSha,
+              candidate: {
+                image: app.image,
+                tag: meta.tag,
+                ...(meta.digest !== undefined ? { digest: meta.digest } : {}),
+                baselineTag: meta.previousTag,
+              },
             });
+          else if (
+            (env.gates.length === 0 || skipGates) &&
+            requiredStatusContexts(policy).includes(GATES_STATUS_CONTEXT)
+          )
+            // Branch protection requires promobot/gates on every PR into a gated policy's branch (`promobot setup`).
+            await scm.setCommitStatus(
+              repoRef(policy.spec.deployRepo.repo),
+              pr.headSha,
+              noGatesStatus(env.name, skipGates),
+            );
           await chatops.onCandidate(
             policy.spec.deployRepo.scm,
             repoRef(policy.spec.deployRepo.repo),
@@ -348,6 +479,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
             jobLogger,
             run,
           ),
+        freezeOverride: (pr) => chatops.freezeOverride(pr),
         mergeReadiness: async (pr, env, meta) => {
           const readiness = await chatops.mergeReadiness(pr, env, meta);
           return readiness.ready ? { ...readiness, trailers: await chatops.mergeTrailers(pr) } : readiness;
@@ -358,7 +490,14 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
         await chatops.onMerged(policy.spec.deployRepo.scm, repo, number);
         const merged = await scm.getPullRequest(repo, number);
         const envName = parsePromotionBranch(merged.headRef)?.env;
-        if (gates && envName && merged.mergeCommitSha)
+        const mergedEnv = policy.spec.environments.find((e) => e.name === envName);
+        if (gates && envName && merged.mergeCommitSha && mergedEnv?.watch && verifies(mergedEnv))
+          // The watch measures what runs there: it starts once the environment is verified running the merge.
+          await rolloutVerifier.deferWatch(job.policy, job.app, envName, {
+            pr: number,
+            mergeSha: merged.mergeCommitSha,
+          });
+        else if (gates && envName && merged.mergeCommitSha)
           await gates.watch({
             policy: job.policy,
             app: job.app,
@@ -372,6 +511,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
         { reason: job.reason, actions: result.actions.map((a) => `${a.kind}:${a.env}`) },
         'app reconciled',
       );
+      await board.publish(job.policy, job.app, 'reconcile', jobLogger);
       if (result.merged.length > 0)
         await requestReconcile(job.policy, job.app, `merged #${result.merged.join(', #')}`);
       // Only a run that finished covers the requests made before it started: a failed one is retried in full.
@@ -390,6 +530,22 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
   });
 
   /** Every app of the policies that write `repo` on `scm`. */
+  /**
+   * A person merged one of promobot's promotion or rollback PRs (the host did not stop them: protection is off):
+   * when the statuses promobot requires were not all green on its head, the audit list and the PR say so.
+   */
+  const noticeManualMerge = async (event: PullRequestChanged, log: Logger) => {
+    const login = await botLogin(event.scm);
+    if (!sameLogin(event.author, login) || sameLogin(event.sender, login)) return;
+    const [policy] = findByDeployRepo(policies.current(), event.scm, event.repo.fullName);
+    if (!policy) return;
+    const statuses = await scmFor(event.scm).listCommitStatuses(event.repo, event.headSha);
+    const verdict = judgeManualMerge(requiredStatusContexts(policy), statuses);
+    log.info({ pr: event.number, by: event.sender, ...verdict }, 'promotion PR merged by a person');
+    if (!verdict.green)
+      await chatops.onManualMerge(event.scm, event.repo, event.number, event.sender, verdict.notGreen);
+  };
+
   const reconcileRepo = async (scm: ScmKind, fullName: string, reason: string, onlyApp?: string) => {
     for (const policy of findByDeployRepo(policies.current(), scm, fullName)) {
       for (const app of policy.spec.apps) {
@@ -438,6 +594,8 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
         `PR #${event.number} ${event.action}`,
         event.merged ? undefined : branch?.app,
       );
+      // After the reconcile request: a failed status read retries the job, and asking again is harmless.
+      if (event.merged && branch) await noticeManualMerge(event, context.logger);
     },
     CommentCreated: async (event, context) => {
       await botLogin(event.scm);
@@ -446,6 +604,18 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     ReviewSubmitted: async (event, context) => {
       await botLogin(event.scm);
       await chatops.onReview(event, context.logger);
+    },
+    RolloutObserved: async (event, context) => {
+      // A hint only: what Argo CD says is asked again through its API, never taken from the notification.
+      const targets = applicationsOf(policies.current(), event.application, event.appNamespace);
+      for (const target of targets) {
+        await rolloutVerifier.poke(target.policy, target.app, target.env);
+        await requestReconcile(target.policy, target.app, `Argo CD notification about ${event.application}`);
+      }
+      context.logger.info(
+        { application: event.application, revision: event.revision, targets: targets.length },
+        'Argo CD notification: verification asked again',
+      );
     },
     PushReceived: async (event) => {
       // Pushes by people can come many a second; every one asks for the same thing, so they collapse into one

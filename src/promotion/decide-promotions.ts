@@ -8,6 +8,8 @@ export interface Running {
   digest?: string | undefined;
   /** When that tag landed there (ms since epoch), when known. */
   since: number | null;
+  /** The first-parent commit of the target branch that brought the tag in, when known (rollout verification). */
+  commit?: string | null | undefined;
 }
 
 /** A promotion PR of the bot's that is open now. */

@@ -32,10 +32,19 @@ export function createDeployRepoPort(repo: DeployRepo, botEmail: string, logger:
    * Since when `dir` runs `tag`: where the environment's history says it came in (a person's commit counts). A run
    * older than the history's depth limit falls back to the last commit that changed the tag's occurrences.
    */
-  const sinceOf = async (app: App, dir: string, tag: string, at: string): Promise<number | null> => {
+  const sinceOf = async (
+    app: App,
+    dir: string,
+    tag: string,
+    at: string,
+  ): Promise<{ since: number | null; commit: string | null }> => {
     const history = await repo.history(dir, readerFor(app), at);
     const run = history.runs.find((r) => r.tag === tag && r.endedBy === null);
-    return run?.since ?? (await repo.changedAt(dir, tag, at));
+    return {
+      since: run?.since ?? (await repo.changedAt(dir, tag, at)),
+      // Before the depth limit the landing commit is unknown: the snapshot contains it, whatever it was.
+      commit: run?.commit ?? at,
+    };
   };
   return {
     async readRunning(app, environments) {
@@ -53,10 +62,10 @@ export function createDeployRepoPort(repo: DeployRepo, botEmail: string, logger:
             'environment runs several tags of one image; reading the first',
           );
         const [tag = null] = tags;
-        running[env.name] = {
-          tag,
-          since: tag === null ? null : await sinceOf(app, env.path, tag, snapshot.commit),
-        };
+        running[env.name] =
+          tag === null
+            ? { tag, since: null, commit: null }
+            : { tag, ...(await sinceOf(app, env.path, tag, snapshot.commit)) };
       }
       return running;
     },
@@ -74,6 +83,7 @@ export function createDeployRepoPort(repo: DeployRepo, botEmail: string, logger:
     async tagHistory(app, env) {
       return (await repo.history(env.path, readerFor(app))).runs;
     },
+    contains: (ancestor, descendant) => repo.contains(ancestor, descendant),
     async hasForeignCommits(branch) {
       const commits = await repo.branchCommits(branch);
       return commits.some((c) => !isBot(c.authorEmail) || !isBot(c.committerEmail));

@@ -1,21 +1,15 @@
 import { PermanentError } from '../errors/index.js';
 import type { ImagePushed } from '../events/index.js';
 import { landPending, type DeployRepo, type PendingChanges } from '../git/index.js';
-import { checkDigest, checkTag } from '../images/index.js';
 import type { Logger } from '../logger/index.js';
+import { downstreamOf, entryEnvironments, findAppByImage, type PromotionPolicy } from '../policy/index.js';
+import { applyImageChanges, type AppliedChange } from './apply-image-changes.js';
 import {
-  downstreamOf,
-  entryEnvironments,
-  environmentPath,
-  findAppByImage,
-  type PromotionPolicy,
-} from '../policy/index.js';
-import {
-  applyImageChanges,
   commitForChanges,
-  type AppliedChange,
+  environmentChange,
+  refusePush,
   type EnvironmentChange,
-} from './apply-image-changes.js';
+} from './candidate-commit.js';
 
 export interface ImagePushedDeps {
   /** The policy set in force. */
@@ -55,13 +49,8 @@ export async function handleImagePushed(
   }
   const { policy, app } = match;
   const log = logger.child({ policy: policy.metadata.name, app: app.name, tag: event.tag });
-  const tagCheck = checkTag(event.tag, app.tags);
-  if (!tagCheck.ok) throw new PermanentError(`refused to promote ${app.name}: ${tagCheck.reason}`);
-  if (event.digest !== undefined && !checkDigest(event.digest).ok) {
-    throw new PermanentError(
-      `refused to promote ${app.name}: the digest ${JSON.stringify(event.digest.slice(0, 80))} is malformed`,
-    );
-  }
+  const refusal = refusePush(app.tags, event.tag, event.digest);
+  if (refusal !== null) throw new PermanentError(`refused to promote ${app.name}: ${refusal}`);
   const digest = event.digest;
   const order = Date.parse(event.occurredAt);
   const entries = entryEnvironments(policy.spec);
@@ -82,19 +71,12 @@ export async function handleImagePushed(
   const pending = deps.pendingFor(repo);
   const mine: { key: string; order: number }[] = [];
   for (const env of commitEnvs) {
-    const change: EnvironmentChange = {
-      policy: policy.metadata.name,
-      app: app.name,
-      env: env.name,
-      path: environmentPath(env, app),
-      image: app.image,
+    const change = environmentChange(policy, app, env, {
       tag: event.tag,
-      ...(digest !== undefined ? { digest } : {}),
-      pinDigest: app.pinDigest,
-      helmTagPaths: app.helmTagPaths,
+      digest,
       event: eventId,
       occurredAt: event.occurredAt,
-    };
+    });
     const key = `${policy.metadata.name}/${app.name}/${env.name}`;
     const outcome = await pending.put(key, change, order);
     if (outcome === 'stale')

@@ -17,7 +17,16 @@ export {
 export { handleImagePushed, type ImagePushedDeps, type ImagePushedOutcome } from './handle-image-pushed.js';
 export { reconcileApp, PROMOTION_STATUS, type DeployRepoPort, type ReconcileDeps } from './reconcile-app.js';
 export { createDeployRepoPort } from './deploy-repo-port.js';
-export { EnvironmentChange, applyImageChanges, commitForChanges } from './apply-image-changes.js';
+export { applyImageChanges } from './apply-image-changes.js';
+export {
+  EnvironmentChange,
+  commitForChanges,
+  environmentChange,
+  promotionCandidate,
+  refusePush,
+  rollbackCandidate,
+  type CandidateCommit,
+} from './candidate-commit.js';
 export {
   PromotionMeta,
   parsePromotionMeta,

@@ -5,12 +5,8 @@ import type { PullRequest, ScmHost } from '../scm/types.js';
 import { promotionBranch, type PromotionMeta } from './promotion-meta.js';
 import { chooseRollbackTarget } from './choose-rollback-target.js';
 import type { DeployRepoPort } from './reconcile-app.js';
-import {
-  renderCommitSubject,
-  renderPullRequestBody,
-  renderPullRequestTitle,
-  shortTag,
-} from './render-pull-request.js';
+import { rollbackCandidate } from './candidate-commit.js';
+import { renderPullRequestBody, renderPullRequestTitle, shortTag } from './render-pull-request.js';
 
 export interface RollbackRequest {
   policyName: string;
@@ -62,25 +58,7 @@ export async function openRollback(
   const written = await deps.deployRepo.writeBranch({
     branch,
     path,
-    change: {
-      app: request.app.name,
-      image: request.app.image,
-      tag: target,
-      pinDigest: false,
-      helmTagPaths: request.app.helmTagPaths,
-    },
-    message: renderCommitSubject('rollback({{app}}): {{env}} {{fromShort}} → {{toShort}}', {
-      app: request.app.name,
-      env: env.name,
-      from: current,
-      to: target,
-    }),
-    trailers: {
-      'Promobot-App': request.app.name,
-      'Promobot-Environment': env.name,
-      'Promobot-Tag': target,
-      'Promobot-Rollback': 'true',
-    },
+    ...rollbackCandidate(request.app, env.name, current, target),
   });
   if (written.foreign)
     return { refused: `someone else has committed to ${branch}; promobot leaves it alone` };

@@ -23,6 +23,11 @@ export const PromotionMeta = z.object({
   requestedBy: z.string().min(1).optional(),
   /** 'promotion' carries a candidate forward; 'rollback' returns to an earlier tag. */
   kind: z.enum(['promotion', 'rollback']).default('promotion'),
+  /**
+   * When the candidate was verified running in `from` (ISO time), where `from` has `verify:`: the soak's start.
+   * Shown to people only; promobot decides from its own record in Redis (or asks Argo CD again), never from this.
+   */
+  verifiedAt: z.string().datetime().optional(),
 });
 export type PromotionMeta = z.infer<typeof PromotionMeta>;
 
@@ -31,6 +36,11 @@ const META_RE = /<!-- promobot:meta (\{[^\n]*?\}) -->/;
 /** The hidden block for a PR body. `-->` cannot occur inside: JSON escapes `>` as \u003e here. */
 export function renderPromotionMeta(meta: PromotionMeta): string {
   return `<!-- promobot:meta ${JSON.stringify(meta).replace(/>/g, '\\u003e')} -->`;
+}
+
+/** `body` with its metadata block replaced by `meta`'s (unchanged when it has none). */
+export function replacePromotionMeta(body: string, meta: PromotionMeta): string {
+  return META_RE.test(body) ? body.replace(META_RE, () => renderPromotionMeta(meta)) : body;
 }
 
 /** The metadata of a PR body, or null when the body has no valid block (not the bot's PR, or tampered with). */

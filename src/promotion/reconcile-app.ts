@@ -6,6 +6,7 @@ import type { App, Environment, PolicySpec } from '../policy/schema.js';
 import type { CommitStatus, PullRequest, ScmHost } from '../scm/types.js';
 import type { ImageChange } from '../updaters/types.js';
 import { reportMergeRefusal } from './report-merge-refusal.js';
+import { decideFreeze, freezeStatus, hasFreezeWindows } from '../freeze/decide-freeze.js';
 import {
   decidePromotions,
   type OpenPromotion,
@@ -18,14 +19,17 @@ import {
   parsePromotionBranch,
   parsePromotionMeta,
   promotionBranch,
+  replacePromotionMeta,
   type PromotionMeta,
 } from './promotion-meta.js';
 import {
-  renderCommitSubject,
-  renderPullRequestBody,
-  renderPullRequestTitle,
-  shortTag,
-} from './render-pull-request.js';
+  heldByRollout,
+  rolloutOfSources,
+  runningForDecision,
+  type RolloutGate,
+} from '../rollout/rollout-gate.js';
+import { promotionCandidate } from './candidate-commit.js';
+import { renderPullRequestBody, renderPullRequestTitle, shortTag } from './render-pull-request.js';
 
 /** How the reconciler reads and writes the deploy repo (an adapter over `git/` and `updaters/`). */
 export interface DeployRepoPort {
@@ -52,6 +56,8 @@ export interface DeployRepoPort {
    * history whoever committed (people's edits included); bot trailers add who and why.
    */
   tagHistory(app: App, env: { name: string; path: string }): Promise<TagRun[]>;
+  /** Whether `descendant` is or descends from `ancestor` on the deploy repo (false for unknown commits). */
+  contains(ancestor: string, descendant: string): Promise<boolean>;
 }
 
 export interface ReconcileDeps {
@@ -89,6 +95,17 @@ export interface ReconcileDeps {
    * the waiting entry goes only once the PR's state holds it. Called before anything may merge `pr`.
    */
   settleRequesters?: (pr: PullRequest, env: string, kind: PromotionMeta['kind']) => Promise<void>;
+  /**
+   * Rollout verification (`verify:` argocd or prometheus): where the tag each environment runs stands (promobot's
+   * own record), and showing a source's state on the next environment's PR. Until the source is verified running
+   * the candidate, that PR gets no soak, no gate round and no merge; once it is, the soak counts from then.
+   */
+  rollout?: {
+    check(running: Readonly<Record<string, Running>>): Promise<ReadonlyMap<string, RolloutGate>>;
+    publish(pr: PullRequest, env: Environment, from: string, gate: RolloutGate): Promise<void>;
+  };
+  /** Who `/unfreeze`d this PR's head, letting it merge inside a freeze window; null when nobody did. */
+  freezeOverride?: (pr: PullRequest) => Promise<string | null>;
 }
 
 export const PROMOTION_STATUS = 'promobot/promotion';
@@ -116,6 +133,8 @@ export async function reconcileApp(
     path: environmentPathFor(env, app),
   }));
   const running = await deps.deployRepo.readRunning(app, environments);
+  const verified = deps.rollout ? await deps.rollout.check(running) : new Map<string, RolloutGate>();
+  const rolloutOf = rolloutOfSources(spec, running, verified);
 
   const open: OpenPromotion[] = [];
   const prs = new Map<number, PullRequest>();
@@ -150,7 +169,14 @@ export async function reconcileApp(
   }
 
   const now = deps.now();
-  const actions = decidePromotions({ spec, app, running, pushed: deps.pushed ?? null, open, now });
+  const actions = decidePromotions({
+    spec,
+    app,
+    running: runningForDecision(running, verified),
+    pushed: deps.pushed ?? null,
+    open,
+    now,
+  });
   const merged: number[] = [];
   const envByName = new Map(spec.environments.map((e) => [e.name, e]));
 
@@ -158,6 +184,8 @@ export async function reconcileApp(
     const log = logger.child({ app: app.name, env: action.env, action: action.kind });
     const env = envByName.get(action.env);
     if (!env) continue;
+    const rollout = rolloutOf.get(action.env);
+    const held = heldByRollout(rollout) ? `${env.from} to run ${shortTag(rollout.tag)}` : null;
     switch (action.kind) {
       case 'open':
       case 'update': {
@@ -171,6 +199,9 @@ export async function reconcileApp(
           ...(action.digest !== undefined ? { digest: action.digest } : {}),
           previousTag: action.previousTag,
           kind: 'promotion',
+          ...(rollout?.state === 'verified' && rollout.tag === action.tag
+            ? { verifiedAt: new Date(rollout.verifiedAt).toISOString() }
+            : {}),
         };
         const soakingUntil = action.kind === 'update' ? action.soakingUntil : null;
         const pr = await writePromotion(
@@ -181,6 +212,7 @@ export async function reconcileApp(
           deps,
           action.kind === 'update' ? action.number : null,
           soakingUntil,
+          held,
         );
         if (pr) {
           prs.set(pr.number, pr);
@@ -189,9 +221,10 @@ export async function reconcileApp(
             { pr: pr.number, tag: action.tag },
             action.kind === 'open' ? 'promotion PR opened' : 'promotion PR updated',
           );
-          if (soakingUntil === null) {
+          if (rollout && env.from !== undefined) await deps.rollout?.publish(pr, env, env.from, rollout);
+          if (soakingUntil === null && held === null) {
             await deps.onCandidate?.(pr, env, meta);
-            if (await tryMerge(pr, env, meta, deps, log)) merged.push(pr.number);
+            if (await tryMerge(spec, pr, env, meta, deps, log)) merged.push(pr.number);
           } else await deps.onSoakingCandidate?.(pr, env, meta);
         }
         break;
@@ -201,11 +234,18 @@ export async function reconcileApp(
         const meta = pr ? parsePromotionMeta(pr.body) : null;
         // `/promote` on a PR that already carries the candidate: it now has an author.
         if (pr) await deps.settleRequesters?.(pr, action.env, 'promotion');
-        if (pr && meta && action.soakingUntil === null) {
+        if (pr && meta && rollout && env.from !== undefined) {
+          await deps.rollout?.publish(pr, env, env.from, rollout);
+          await recordVerifiedAt(deps, pr, meta, rollout);
+          // Waiting for the rollout, or soaking since it was verified: the promotion status says which.
+          if (held !== null || action.soakingUntil !== null)
+            await setPromotionStatus(deps, pr.headSha, meta, action.soakingUntil, held);
+        }
+        if (pr && meta && action.soakingUntil === null && held === null) {
           // A soak that has ended turns the promotion status green.
           await setPromotionStatus(deps, pr.headSha, meta, null);
           await deps.onCandidate?.(pr, env, meta);
-          if (await tryMerge(pr, env, meta, deps, log)) merged.push(pr.number);
+          if (await tryMerge(spec, pr, env, meta, deps, log)) merged.push(pr.number);
         }
         break;
       }
@@ -256,7 +296,7 @@ export async function reconcileApp(
     await deps.settleRequesters?.(pr, env.name, 'rollback');
     await deps.onCandidate?.(pr, env, meta);
     const rollbackEnv: Environment = { ...env, autoMerge: env.rollback.autoMerge };
-    if (await tryMerge(pr, rollbackEnv, meta, deps, log)) merged.push(pr.number);
+    if (await tryMerge(spec, pr, rollbackEnv, meta, deps, log)) merged.push(pr.number);
   }
   return { actions, merged };
 }
@@ -280,34 +320,15 @@ async function writePromotion(
   deps: ReconcileDeps,
   existing: number | null,
   soakingUntil: number | null,
+  /** What the promotion waits for before its soak can start: `staging to run 3f9c2ab`. */
+  held: string | null = null,
 ): Promise<PullRequest | null> {
   const { scm, repo } = deps;
   const branch = promotionBranch(meta.env, meta.app);
-  const subject = renderCommitSubject(spec.commit.message, {
-    app: app.name,
-    env: meta.env,
-    from: meta.previousTag,
-    to: meta.tag,
-  });
   const written = await deps.deployRepo.writeBranch({
     branch,
     path: environmentPathFor(env, app),
-    change: {
-      app: app.name,
-      image: app.image,
-      tag: meta.tag,
-      ...(meta.digest !== undefined ? { digest: meta.digest } : {}),
-      pinDigest: app.pinDigest,
-      helmTagPaths: app.helmTagPaths,
-    },
-    message: subject,
-    trailers: {
-      'Promobot-App': app.name,
-      'Promobot-Environment': meta.env,
-      'Promobot-Tag': meta.tag,
-      ...(meta.digest !== undefined ? { 'Promobot-Digest': meta.digest } : {}),
-      ...(meta.from !== undefined ? { 'Promobot-From': meta.from } : {}),
-    },
+    ...promotionCandidate(app, meta, spec.commit.message),
   });
   if (written.foreign) return null;
   const title = renderPullRequestTitle(meta);
@@ -315,9 +336,11 @@ async function writePromotion(
     meta,
     image: app.image,
     notes:
-      soakingUntil !== null
-        ? [`⏳ ${shortTag(meta.tag)} soaks in ${meta.from} until ${new Date(soakingUntil).toISOString()}.`]
-        : [],
+      held !== null
+        ? [`⏳ Waiting for ${held} (verified through its \`verify\`); the soak starts then.`]
+        : soakingUntil !== null
+          ? [`⏳ ${shortTag(meta.tag)} soaks in ${meta.from} until ${new Date(soakingUntil).toISOString()}.`]
+          : [],
   });
   let pr: PullRequest;
   if (existing !== null) {
@@ -331,7 +354,7 @@ async function writePromotion(
       pr = await scm.updatePullRequest(repo, pr.number, { title, body });
   }
   const headSha = written.headSha;
-  await setPromotionStatus(deps, headSha, meta, soakingUntil);
+  await setPromotionStatus(deps, headSha, meta, soakingUntil, held);
   return { ...pr, headSha };
 }
 
@@ -340,29 +363,69 @@ async function setPromotionStatus(
   sha: string,
   meta: PromotionMeta,
   soakingUntil: number | null,
+  held: string | null = null,
 ) {
   const status: CommitStatus =
-    soakingUntil === null
-      ? {
-          context: PROMOTION_STATUS,
-          state: 'success',
-          description: `${meta.app} ${shortTag(meta.tag)} from ${meta.from ?? 'image push'}`,
-        }
-      : {
-          context: PROMOTION_STATUS,
-          state: 'pending',
-          description: `soaking in ${meta.from} until ${new Date(soakingUntil).toISOString()}`,
-        };
+    held !== null
+      ? { context: PROMOTION_STATUS, state: 'pending', description: `waiting for ${held}` }
+      : soakingUntil === null
+        ? {
+            context: PROMOTION_STATUS,
+            state: 'success',
+            description: `${meta.app} ${shortTag(meta.tag)} from ${meta.from ?? 'image push'}`,
+          }
+        : {
+            context: PROMOTION_STATUS,
+            state: 'pending',
+            description: `soaking in ${meta.from} until ${new Date(soakingUntil).toISOString()}`,
+          };
   await deps.scm.setCommitStatus(deps.repo, sha, status);
 }
 
+/**
+ * Writes the verified time of the candidate in its source into the PR's metadata, for people and for rebuilding
+ * what the PR is about. promobot itself decides from its own record, never from this copy.
+ */
+async function recordVerifiedAt(
+  deps: ReconcileDeps,
+  pr: PullRequest,
+  meta: PromotionMeta,
+  gate: RolloutGate,
+): Promise<void> {
+  if (gate.state !== 'verified' || gate.tag !== meta.tag) return;
+  const verifiedAt = new Date(gate.verifiedAt).toISOString();
+  if (meta.verifiedAt === verifiedAt) return;
+  const body = replacePromotionMeta(pr.body, { ...meta, verifiedAt });
+  if (body !== pr.body) await deps.scm.updatePullRequest(deps.repo, pr.number, { body });
+}
+
 async function tryMerge(
+  spec: PolicySpec,
   listed: PullRequest,
   env: Environment,
   meta: PromotionMeta,
   deps: ReconcileDeps,
   log: Logger,
 ): Promise<boolean> {
+  // A freeze window: the PR says so (`promobot/freeze`, required by `promobot setup`), and a recheck at its end
+  // merges it then, if still approved and green. People-merged environments get the status too.
+  if (hasFreezeWindows(spec)) {
+    const decided = decideFreeze(spec, env, deps.now(), meta.kind);
+    const overriddenBy = decided.frozen ? ((await deps.freezeOverride?.(listed)) ?? null) : null;
+    const freeze = overriddenBy === null ? decided : { frozen: false, until: null, reason: null };
+    await deps.scm.setCommitStatus(
+      deps.repo,
+      listed.headSha,
+      overriddenBy === null
+        ? freezeStatus(freeze)
+        : { ...freezeStatus(freeze), description: `frozen, unfrozen by @${overriddenBy}` },
+    );
+    if (freeze.frozen) {
+      log.info({ pr: listed.number, until: freeze.until, reason: freeze.reason }, 'promotion PR frozen');
+      await deps.scheduleRecheck(freeze.until! + 500, `freeze of #${listed.number} ends`);
+      return false;
+    }
+  }
   // The bot merges when the environment says so (autoMerge), or once its required approvals are in — unless
   // people merge there. Gates, holds and approvals are all in `mergeReadiness`.
   const approvalsRequired = (env.approvals?.required ?? 0) > 0;

@@ -8,11 +8,14 @@ import { Redis } from 'ioredis';
  * - `intake`: the webhook producer. A webhook answer must come in milliseconds: commands fail at once while Redis
  *   is away (no offline queue) or slow (`commandTimeoutMs`), so a delivery gets a fast 503 and its sender retries,
  *   and the connection keeps reconnecting in the background.
- * - `probe`: one look (doctor): connects only when asked, one attempt, no retries.
+ * - `reader`: reads that answer a person (the board's API): a command is retried twice while Redis reconnects,
+ *   then fails, so a request gets an error answer instead of hanging.
+ * - `probe`: one look (doctor, `status`): connects only when asked, one attempt, no retries.
  */
 export type RedisConnectionKind =
   | { readonly kind: 'blocking' }
   | { readonly kind: 'intake'; readonly commandTimeoutMs: number }
+  | { readonly kind: 'reader' }
   | { readonly kind: 'probe'; readonly connectTimeoutMs: number };
 
 /**
@@ -32,13 +35,15 @@ export function connectRedis(url: string, purpose: RedisConnectionKind): Redis {
             // Keep trying in the background; each request meanwhile fails fast.
             retryStrategy: (times) => Math.min(times * 100, 1000),
           })
-        : new Redis(url, {
-            lazyConnect: true,
-            connectTimeout: purpose.connectTimeoutMs,
-            maxRetriesPerRequest: 0,
-            enableOfflineQueue: false,
-            retryStrategy: () => null,
-          });
+        : purpose.kind === 'reader'
+          ? new Redis(url, { maxRetriesPerRequest: 2 })
+          : new Redis(url, {
+              lazyConnect: true,
+              connectTimeout: purpose.connectTimeoutMs,
+              maxRetriesPerRequest: 0,
+              enableOfflineQueue: false,
+              retryStrategy: () => null,
+            });
   redis.on('error', () => undefined);
   return redis;
 }

@@ -42,6 +42,20 @@ export interface RedisKeys {
   pushed(policy: string, app: string): string;
   /** Who asked for a promotion or rollback that has no PR yet. */
   requested(policy: string, app: string, kind: string, env: string): string;
+  /** What is known of a candidate's rollout in an environment (state, evidence, verified time). */
+  rollout(policy: string, app: string, env: string): string;
+  /** A notification's hint that an environment's rollout changed, taken by the next reconcile. */
+  rolloutPoke(policy: string, app: string, env: string): string;
+  /** A post-merge watch waiting for the target to be verified running the merge. */
+  rolloutWatch(policy: string, app: string, env: string): string;
+  /** The rollout status last published on a PR (`repo` is `owner/name`). */
+  rolloutPublished(repo: string, pr: number): string;
+  /** The board's snapshot of each app (a hash, field `<policy>/<app>`), written by the worker, read by serve. */
+  boardApps(): string;
+  /** The pub/sub channel the worker announces board changes on. */
+  boardEvents(): string;
+  /** The gate rounds kept for the board's chart of one PR head. */
+  boardRounds(repo: string, pr: number, headSha: string): string;
   /** The earlier per-app hash of promotion requesters, read once to migrate what waits there. */
   requestedEarlier(policy: string, app: string): string;
 }
@@ -68,6 +82,13 @@ export function redisKeys(prefix: string): RedisKeys {
     reconciled: (policy, app) => `${prefix}:reconciled:${policy}:${app}`,
     pushed: (policy, app) => `${prefix}:pushed:${policy}:${app}`,
     requested: (policy, app, kind, env) => `${prefix}:requested:${policy}:${app}:${kind}:${env}`,
+    rollout: (policy, app, env) => `${prefix}:rollout:${policy}:${app}:${env}`,
+    rolloutPoke: (policy, app, env) => `${prefix}:rollout-poke:${policy}:${app}:${env}`,
+    rolloutWatch: (policy, app, env) => `${prefix}:rollout-watch:${policy}:${app}:${env}`,
+    rolloutPublished: (repo, pr) => `${prefix}:rollout-published:${repo}#${String(pr)}`,
+    boardApps: () => `${prefix}:board:apps`,
+    boardEvents: () => `${prefix}:board:events`,
+    boardRounds: (repo, pr, sha) => `${prefix}:board:rounds:${repo}:${String(pr)}:${sha}`,
     requestedEarlier: (policy, app) => `${prefix}:requested:${policy}:${app}`,
   };
 }

@@ -6,6 +6,11 @@ import { createScmHost } from '../scm/index.js';
 import { adviseHookFailure } from './advise.js';
 import { checkApproverAccess } from './check-approver-access.js';
 import { checkMergeProtection } from './check-merge-protection.js';
+import {
+  checkBranchProtection,
+  createGiteaProtectionClient,
+  createGitHubProtectionClient,
+} from './sync-protection.js';
 import { checkGitRead } from './check-git-read.js';
 import { checkGitHubPermissions, FINE_GRAINED_NEEDS } from './check-github-permissions.js';
 import { failCheck, type DoctorCheck } from './doctor-check.js';
@@ -97,6 +102,19 @@ export async function checkDeployRepos(
       );
       checks.push(...(await checkApproverAccess(host, repo, sameRepo)));
       if (scm === 'gitea') checks.push(await checkMergeProtection(api, repo, branch));
+      const protection = await checkBranchProtection(
+        scm === 'gitea'
+          ? createGiteaProtectionClient(api)
+          : createGitHubProtectionClient(
+              api,
+              config.github.app ? Number(config.github.app.appId) : undefined,
+            ),
+        scm,
+        sameRepo,
+        repo,
+        branch,
+      );
+      if (protection) checks.push(protection);
     }
     const cloneUrl =
       url ??

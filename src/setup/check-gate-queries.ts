@@ -7,6 +7,7 @@ import {
   type QueryTemplateVars,
 } from '../gates/index.js';
 import type { PromotionPolicy } from '../policy/index.js';
+import { KUBE_STATE_METRICS_ROLLOUT } from '../rollout/runtime/verify-with-prometheus.js';
 import type { DoctorCheck } from './doctor-check.js';
 
 /** One rendered query to check: which gate of which app and environment it belongs to. */
@@ -53,6 +54,8 @@ export function gateQueries(policies: readonly PromotionPolicy[]): {
             namespace: to.namespace ?? to.name,
             fromNamespace: from.namespace ?? from.name,
             window: gate.window,
+            // The candidate is not known here: a stand-in tag and digest check the syntax (no series is a warning).
+            ...CANDIDATE_STAND_IN(app.image),
           };
           const where = `${policy.metadata.name}/${app.name}/${to.name}`;
           const add = (name: string, template: string) => {
@@ -65,8 +68,45 @@ export function gateQueries(policies: readonly PromotionPolicy[]): {
       }
     }
   }
+  // verify: { provider: prometheus } runs a query too (the kube-state-metrics default when none is written).
+  for (const policy of policies) {
+    for (const env of policy.spec.environments) {
+      if (env.verify?.provider !== 'prometheus') continue;
+      for (const app of policy.spec.apps) {
+        const namespace = env.namespace ?? env.name;
+        const name = `${policy.metadata.name}/${app.name}/${env.name} verify`;
+        try {
+          const expr = renderQueryTemplate(env.verify.query ?? KUBE_STATE_METRICS_ROLLOUT, {
+            app: app.name,
+            from: env.name,
+            to: env.name,
+            namespace,
+            fromNamespace: namespace,
+            window: '5m',
+            ...CANDIDATE_STAND_IN(app.image),
+          });
+          if (!queries.has(expr)) queries.set(expr, { name, expr });
+        } catch (error) {
+          problems.push({
+            group: 'Gates',
+            name,
+            status: 'fail',
+            detail: errorMessage(error),
+            fix: 'fix verify.query in the policy',
+          });
+        }
+      }
+    }
+  }
   return { queries: [...queries.values()], problems };
 }
+
+/** `{{image}}`, `{{tag}}`, `{{digest}}` for a syntax check, where no candidate is known. */
+const CANDIDATE_STAND_IN = (image: string) => ({
+  image,
+  tag: 'promobot-doctor',
+  digest: `sha256:${'0'.repeat(64)}`,
+});
 
 /**
  * Runs each query once, now: a syntax error (Prometheus `bad_data`) fails with the parser's message; a query that

@@ -28,3 +28,33 @@ export { checkGitRead, adviseGitRead, type GitReadInput } from './check-git-read
 export { gateQueries, checkGateQueries, type GateQuery } from './check-gate-queries.js';
 export { readScmAccess, judgeScmAccess, type ScmAccess } from './scm-access.js';
 export { runDoctor, type DoctorInput } from './run-doctor.js';
+export {
+  syncProtection,
+  renderProtectionOutcomes,
+  createGiteaProtectionClient,
+  createGitHubProtectionClient,
+  protectionClientsFor,
+  type ProtectionPlan,
+  type ProtectionClient,
+  type ProtectionOutcome,
+  type SyncProtectionInput,
+} from './sync-protection.js';
+export {
+  decideProtectionChange,
+  GiteaProtectionRule,
+  type GiteaProtectionFields,
+  type ProtectionDecision,
+} from './decide-protection-change.js';
+export {
+  requiredStatusContexts,
+  wantedProtections,
+  STATUS_CONTEXTS,
+  type WantedProtection,
+} from './wanted-protection.js';
+export {
+  wantedRuleset,
+  rulesetDifferences,
+  rulesetName,
+  GitHubRuleset,
+  type RulesetBody,
+} from './github-protection.js';

@@ -5,7 +5,9 @@ import type { FileUpdate } from './file-update.js';
  * The unified diff of changed files, as `git diff` writes it (`diff --git a/… b/…`, `---`/`+++`, three lines of
  * context), so `git apply` takes it and a reviewer reads it like any other. Empty when nothing changed.
  */
-export function renderDiff(changed: readonly Extract<FileUpdate, { status: 'changed' }>[]): string {
+export function renderDiff(
+  changed: readonly Pick<Extract<FileUpdate, { status: 'changed' }>, 'path' | 'before' | 'text'>[],
+): string {
   return changed
     .map((file) => {
       const patch = createTwoFilesPatch(

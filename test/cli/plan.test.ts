@@ -336,7 +336,9 @@ diff --git a/kustomization.yaml b/kustomization.yaml
       );
       expect(run).toMatchObject({
         code: 2,
-        stderr: expect.stringMatching(/not a valid PromotionPolicy:\n {2}kind:/),
+        stderr: expect.stringMatching(
+          /not a valid PromotionPolicy:\n {2}policy\.yaml:2:7 kind: expected "PromotionPolicy"/,
+        ),
       });
     });
 

@@ -9,6 +9,34 @@ export interface GitAccess {
   login: string;
   /** False for a read-only user: the push is refused by a pre-receive hook, as Gitea does. */
   canPush: boolean;
+  /**
+   * Branches this user may not update, each with the host's refusal (branch protection): a push that touches one
+   * is refused whole by the pre-receive hook with that message, as the hosts' hooks do.
+   */
+  protectedBranches?: ReadonlyMap<string, string>;
+}
+
+/** A shell word that stands for `text` exactly (single quotes; a quote inside is closed, escaped and reopened). */
+function shellWord(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A pre-receive hook refusing updates of the given branches with their messages, made once per call. */
+function protectingHooks(branches: ReadonlyMap<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'double-hooks-'));
+  const hook = join(dir, 'pre-receive');
+  const cases = [...branches]
+    .map(
+      ([branch, message]) =>
+        `    ${shellWord(`refs/heads/${branch}`)}) echo ${shellWord(message)} >&2; exit 1 ;;`,
+    )
+    .join('\n');
+  writeFileSync(
+    hook,
+    `#!/bin/sh\nwhile read old new ref; do\n  case "$ref" in\n${cases}\n  esac\ndone\nexit 0\n`,
+  );
+  chmodSync(hook, 0o755);
+  return dir;
 }
 
 /** Basic credentials → the token (Gitea and GitHub take the token as password, or as user name with any password). */
@@ -46,10 +74,13 @@ export function serveGit(
   access: GitAccess,
 ): Promise<void> {
   const pushing = rest.endsWith('/git-receive-pack');
-  const hooksPath =
-    pushing && !access.canPush
+  const hooksPath = !pushing
+    ? undefined
+    : !access.canPush
       ? refusingHooks(`${access.login} is not allowed to push code to this repository`)
-      : undefined;
+      : access.protectedBranches && access.protectedBranches.size > 0
+        ? protectingHooks(access.protectedBranches)
+        : undefined;
   return new Promise((resolve) => {
     const child = spawn('git', ['http-backend'], {
       env: {

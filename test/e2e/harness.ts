@@ -38,6 +38,7 @@ const EVENT_TYPES: DomainEventType[] = [
   'PullRequestChanged',
   'CommentCreated',
   'ReviewSubmitted',
+  'RolloutObserved',
 ];
 
 /**

@@ -28,6 +28,27 @@ describe('gates/renderQueryTemplate()', () => {
     );
   });
 
+  it('fills the candidate placeholders {{tag}}, {{image}} and {{digest}}, escaped like the others', () => {
+    const candidate = {
+      ...vars,
+      tag: '3f9c2ab',
+      image: 'harbor.local/bootcamp/chat-ui',
+      digest: 'sha256:0123',
+    };
+    expect(
+      renderQueryTemplate('x{image=~"{{image}}:{{tag}}", d="{{digest}}", t=\'{{tag}}\'}', candidate),
+    ).toBe('x{image=~"harbor\\\\.local/bootcamp/chat-ui:3f9c2ab", d="sha256:0123", t=\'3f9c2ab\'}');
+    expect(renderQueryTemplate('x{t="{{tag}}"}', { ...candidate, tag: 'a"} or up{x="' })).toBe(
+      'x{t="a\\"} or up{x=\\""}',
+    );
+    expect(() => renderQueryTemplate('x{t="{{tag}}"}', vars)).toThrow(/\{\{tag\}\} has no value here/);
+    expect(() => renderQueryTemplate('x{t="{{digest}}"}', { ...candidate, digest: undefined })).toThrow(
+      QueryTemplateError,
+    );
+    expect(() => renderQueryTemplate('x[{{tag}}]', candidate)).toThrow(/outside a quoted label value/);
+    expect(() => checkQueryTemplate('x{d="{{digest}}"}')).not.toThrow();
+  });
+
   it('keeps a hostile namespace inside its label string', () => {
     const hostile = 'x"} or vector(1) or x{a="';
     const query = renderQueryTemplate('sum(up{namespace="{{fromNamespace}}"})', {
@@ -72,7 +93,7 @@ describe('gates/renderQueryTemplate()', () => {
   });
 
   it('rejects unknown placeholders, placeholders in comments and unterminated strings', () => {
-    expect(() => checkQueryTemplate('up{a="{{tag}}"}')).toThrow(/unknown placeholder \{\{tag\}\}/);
+    expect(() => checkQueryTemplate('up{a="{{version}}"}')).toThrow(/unknown placeholder \{\{version\}\}/);
     expect(() => checkQueryTemplate('up # {{app}}')).toThrow(/comment/);
     expect(() => checkQueryTemplate('up{a="{{app}}}')).toThrow(/unterminated/);
   });

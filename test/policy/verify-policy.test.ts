@@ -38,14 +38,14 @@ describe('policy: environments[].verify', () => {
 
   it('argocd: defaults the Application to {{app}}-{{env}} and the timeout to 15m', () => {
     expect(check('{ provider: argocd }')).toEqual({
-      verify: { provider: 'argocd', applications: ['{{app}}-{{env}}'], timeout: '15m' },
+      verify: { provider: 'argocd', applications: ['{{app}}-{{env}}'], timeout: '15m', onFailure: 'block' },
       problems: [],
     });
   });
 
   it('argocd: takes several Applications, appNamespace, project and timeout', () => {
     const { verify, problems } = check(
-      '{ provider: argocd, applications: ["chat-ui-{{env}}", "chat-ui-{{env}}-workers"], appNamespace: team-a, project: apps, timeout: 5m }',
+      '{ provider: argocd, applications: ["chat-ui-{{env}}", "chat-ui-{{env}}-workers"], appNamespace: team-a, project: apps, timeout: 5m, onFailure: rollback }',
     );
     expect(problems).toEqual([]);
     expect(verify).toEqual({
@@ -54,7 +54,9 @@ describe('policy: environments[].verify', () => {
       appNamespace: 'team-a',
       project: 'apps',
       timeout: '5m',
+      onFailure: 'rollback',
     });
+    expect(check('{ provider: argocd, onFailure: revert }').problems).toHaveLength(1);
   });
 
   it('argocd: refuses an unknown placeholder or a name Kubernetes refuses, at the value', () => {
@@ -69,14 +71,21 @@ describe('policy: environments[].verify', () => {
     expect(check('{ provider: argocd, timeout: soon }').problems).toHaveLength(1);
   });
 
-  it('prometheus: needs a query', () => {
+  it('prometheus: takes a query, or goes without one (the kube-state-metrics default)', () => {
     expect(check('{ provider: prometheus, query: "kube_deployment_status_replicas_ready > 0" }')).toEqual({
-      verify: { provider: 'prometheus', query: 'kube_deployment_status_replicas_ready > 0', timeout: '15m' },
+      verify: {
+        provider: 'prometheus',
+        query: 'kube_deployment_status_replicas_ready > 0',
+        timeout: '15m',
+        onFailure: 'block',
+      },
       problems: [],
     });
-    expect(check('{ provider: prometheus }').problems).toEqual([
-      '12:7 spec.environments[1].verify: missing required key "query"',
-    ]);
+    expect(check('{ provider: prometheus }')).toEqual({
+      verify: { provider: 'prometheus', timeout: '15m', onFailure: 'block' },
+      problems: [],
+    });
+    expect(check('{ provider: prometheus, query: "" }').problems).toHaveLength(1);
   });
 
   it('none: takes nothing else', () => {

@@ -7,7 +7,7 @@ import { createDeployRepo } from '../../src/git/index.js';
 import { createLogger } from '../../src/logger/index.js';
 import { PromotionPolicy } from '../../src/policy/index.js';
 import { createDeployRepoPort } from '../../src/promotion/index.js';
-import { createTempRepo, type TempRepo } from '../support/git.js';
+import { createTempRepo, git, type TempRepo } from '../support/git.js';
 import { PEOPLE_IMAGE, PEOPLE_PROD_RUNS, seedPeopleHistory } from '../support/people-history.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 
@@ -64,13 +64,23 @@ describe('promotion/createDeployRepoPort() on a repo people wrote', () => {
       { name: 'prod', path: 'chat-ui/prod' },
     ];
     // dev went 0a0a0a0 → 1a2b3c4 in the last commit, as prod did (over Helm values and a marker).
+    // The landing commit (for rollout verification) is the first-parent commit that brought the tag in.
+    const last = git(remote.bare, 'rev-parse', 'main').trim();
     expect(await port.readRunning(app, envs)).toEqual({
-      dev: { tag: '1a2b3c4', since: dates['1a2b3c4']! * 1000 },
-      prod: { tag: '1a2b3c4', since: dates['1a2b3c4']! * 1000 },
+      dev: { tag: '1a2b3c4', since: dates['1a2b3c4']! * 1000, commit: last },
+      prod: { tag: '1a2b3c4', since: dates['1a2b3c4']! * 1000, commit: last },
     });
     const prod = await port.tagHistory(app, envs[1]!);
     expect(prod.map((r) => r.tag)).toEqual([...PEOPLE_PROD_RUNS]);
     expect(prod[0]).toMatchObject({ author: 'Frank <frank@example.test>', trailers: {} });
     expect((await port.tagHistory(app, envs[0]!)).map((r) => r.tag)).toEqual(['1a2b3c4', '0a0a0a0']);
+
+    // Ancestry, for "does the revision Argo CD synced contain the landing commit".
+    const parent = git(remote.bare, 'rev-parse', 'main~1').trim();
+    expect(await port.contains(last, last)).toBe(true);
+    expect(await port.contains(parent, last)).toBe(true);
+    expect(await port.contains(last, parent)).toBe(false);
+    expect(await port.contains(last, 'f'.repeat(40))).toBe(false);
+    expect(await port.contains(last, 'main')).toBe(false);
   }, 60_000);
 });

@@ -25,6 +25,13 @@ describe('redis keys', () => {
       pushed: keys.pushed('chat', 'chat-ui'),
       requested: keys.requested('chat', 'chat-ui', 'rollback', 'prod'),
       requestedEarlier: keys.requestedEarlier('chat', 'chat-ui'),
+      boardApps: keys.boardApps(),
+      boardEvents: keys.boardEvents(),
+      boardRounds: keys.boardRounds('team/deploy', 12, 'a1b2c3'),
+      rollout: keys.rollout('chat', 'chat-ui', 'staging'),
+      rolloutPoke: keys.rolloutPoke('chat', 'chat-ui', 'staging'),
+      rolloutWatch: keys.rolloutWatch('chat', 'chat-ui', 'prod'),
+      rolloutPublished: keys.rolloutPublished('team/deploy', 12),
     }).toEqual({
       jobKey: 'promobot:events:gitea-3f2a',
       gatesHead: 'promobot:gates:head:team/deploy:12',
@@ -43,6 +50,13 @@ describe('redis keys', () => {
       pushed: 'promobot:pushed:chat:chat-ui',
       requested: 'promobot:requested:chat:chat-ui:rollback:prod',
       requestedEarlier: 'promobot:requested:chat:chat-ui',
+      boardApps: 'promobot:board:apps',
+      boardEvents: 'promobot:board:events',
+      boardRounds: 'promobot:board:rounds:team/deploy:12:a1b2c3',
+      rollout: 'promobot:rollout:chat:chat-ui:staging',
+      rolloutPoke: 'promobot:rollout-poke:chat:chat-ui:staging',
+      rolloutWatch: 'promobot:rollout-watch:chat:chat-ui:prod',
+      rolloutPublished: 'promobot:rollout-published:team/deploy#12',
     });
   });
 
@@ -51,6 +65,9 @@ describe('redis keys', () => {
     expect(Object.keys(keys).sort()).toEqual(
       [
         'appLock',
+        'boardApps',
+        'boardEvents',
+        'boardRounds',
         'chatopsComment',
         'chatopsLock',
         'chatopsSeq',
@@ -65,6 +82,10 @@ describe('redis keys', () => {
         'reconciled',
         'requested',
         'requestedEarlier',
+        'rollout',
+        'rolloutPoke',
+        'rolloutPublished',
+        'rolloutWatch',
         'watchCurrent',
         'watchState',
       ].sort(),

@@ -30,8 +30,15 @@ export interface HistogramSeries {
   mean: number;
 }
 
+/** One gauge series, constant over the window. */
+export interface GaugeSeries {
+  labels: Record<string, string>;
+  value: number;
+}
+
 export type MetricFamily =
   | { type: 'counter'; name: string; series: CounterSeries[] }
+  | { type: 'gauge'; name: string; series: GaugeSeries[] }
   | { type: 'histogram'; name: string; buckets: readonly number[]; series: HistogramSeries[] };
 
 export interface SeriesWindow {
@@ -65,6 +72,12 @@ export function toOpenMetrics(families: readonly MetricFamily[], window: SeriesW
             `${family.name}_total${labels(series.labels)} ${num(series.rate * (t - window.start))} ${t}`,
           );
         }
+      }
+      continue;
+    }
+    if (family.type === 'gauge') {
+      for (const series of family.series) {
+        for (const t of times) out.push(`${family.name}${labels(series.labels)} ${num(series.value)} ${t}`);
       }
       continue;
     }

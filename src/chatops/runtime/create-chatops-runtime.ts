@@ -1,3 +1,5 @@
+import { decideFreeze } from '../../freeze/decide-freeze.js';
+import { MANUAL_MERGE_MARKER, renderManualMergeComment } from '../../governance/manual-merge.js';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { isAccessError, isPermanent, PermanentError } from '../../errors/index.js';
@@ -98,6 +100,11 @@ export interface ChatopsRuntimeDeps {
    */
   hasForeignCommits?: (policy: PromotionPolicy, pr: PullRequest) => Promise<boolean>;
   /**
+   * Where the candidate's rollout in the PR's source environment stands (`verify:`), from promobot's own record:
+   * a line for the status comment and `/status`, and whether it holds the merge (not verified yet, or failed).
+   */
+  rollout?: (policy: PromotionPolicy, meta: PromotionMeta) => Promise<{ held: boolean; line: string } | null>;
+  /**
    * Keys that sign the state hidden in status comments (`PROMOBOT_STATE_KEY`; the first signs, any verifies).
    * Without one the block is unsigned and never read back: a lost Redis then holds the PR (see `loadStored`).
    */
@@ -146,6 +153,17 @@ export interface ChatopsRuntime {
    */
   onMerged(scm: ScmKind, repo: RepoRef, pr: number): Promise<void>;
   /**
+   * A person merged the promotion PR while `notGreen` statuses were not green (possible where branch protection is
+   * off): records it in the audit list and says so on the PR. Once per PR, however often it is called.
+   */
+  onManualMerge(
+    scm: ScmKind,
+    repo: RepoRef,
+    pr: number,
+    by: string,
+    notGreen: readonly string[],
+  ): Promise<void>;
+  /**
    * Records `by` as a requester (an author) of the promotion PR `pr`, in Redis and in the status comment, before it
    * returns; safe to call again. False when `pr` is not a promotion PR of promobot's.
    */
@@ -170,6 +188,8 @@ export interface ChatopsRuntime {
     logger: Logger,
     run: () => Promise<T>,
   ): Promise<T>;
+  /** Who `/unfreeze`d this PR's current head (it may merge inside a freeze window); null when nobody did. */
+  freezeOverride(pr: PullRequest): Promise<string | null>;
 }
 
 /** Everything known about one promotion PR while handling an event, under its lock. */
@@ -433,16 +453,26 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
         ? state
         : { ...state, approvals: state.approvals.filter((a) => !revoked.some((r) => sameLogin(r.by, a.by))) };
     const notes = revoked.map((r) => `the approval by @${r.by} no longer counts: ${r.reason}`);
+    const { pr, meta } = loaded.promotion;
+    const freeze = decideFreeze(loaded.resolved.policy.spec, loaded.environment, now(), meta.kind);
+    if (freeze.frozen && state.unfrozen?.headSha !== pr.headSha)
+      notes.push(
+        `frozen until ${new Date(freeze.until!).toISOString()} (${freeze.reason}): it merges by itself then, if approved and green, or at once on /unfreeze`,
+      );
     return { effective, notes, merge: await mergeInput(loaded) };
   };
 
-  const mergeInput = async (loaded: Loaded): Promise<Omit<MergeInput, 'state' | 'environment'>> => {
+  const mergeInput = async (
+    loaded: Loaded,
+  ): Promise<Omit<MergeInput, 'state' | 'environment'> & { rollout?: string }> => {
     const { pr, meta } = loaded.promotion;
     const verdict = await deps.gateStatus(loaded.repo, pr.number, pr.headSha);
+    const rollout = meta.kind === 'promotion' ? await deps.rollout?.(loaded.resolved.policy, meta) : null;
     return {
       gateStatus: verdict === 'none' ? null : verdict,
       mergeable: pr.mergeable,
-      held: false,
+      held: rollout?.held ?? false,
+      ...(rollout ? { rollout: rollout.line } : {}),
       skipGates: meta.kind === 'rollback' && loaded.environment.rollback.skipGates,
     };
   };
@@ -471,6 +501,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
         app: meta.app,
         decision,
         notes,
+        ...(merge.rollout !== undefined ? { rollout: merge.rollout } : {}),
         ...(commentId === null
           ? {}
           : {
@@ -667,6 +698,9 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       requesters: stored.state.requesters.map((r) => r.by),
       isPromotionPr: loaded !== null,
       closed: closedAs(loaded?.promotion.pr),
+      ...(policy.spec.freeze?.overrideApprovers
+        ? { freezeOverrideApprovers: policy.spec.freeze.overrideApprovers }
+        : {}),
     };
     const merge = loaded ? await mergeInput(loaded) : undefined;
     let handled: Awaited<ReturnType<typeof handleComment>>;
@@ -889,6 +923,34 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     });
   };
 
+  const onManualMerge: ChatopsRuntime['onManualMerge'] = async (scmKind, repo, number, by, notGreen) => {
+    const logger = deps.logger.child({ component: 'chatops', repo: repo.fullName, number });
+    const resolved = deps.resolve(scmKind, repo.fullName);
+    if (resolved === null) return;
+    const key: PullRequestKey = { scm: scmKind, repo: repo.fullName, number };
+    await withLock(key, logger, async () => {
+      const pr = await resolved.scm.getPullRequest(repo, number);
+      const loaded = await loadPromotion(scmKind, repo, resolved, pr, logger);
+      if (typeof loaded === 'string' || !pr.merged) return;
+      const { state } = loaded.stored;
+      if (state.audit.some((e) => e.action === 'merge by hand')) return;
+      // The comment before the record; a run that posted it and failed before the record does not post it again.
+      const posted = (await resolved.scm.listComments(repo, number)).some(
+        (c) => sameLogin(c.author, resolved.botLogin) && c.body.includes(MANUAL_MERGE_MARKER),
+      );
+      if (!posted) await resolved.scm.createComment(repo, number, renderManualMergeComment(by, notGreen));
+      const recorded = recordDecision(state, {
+        at: instant(),
+        actor: by,
+        action: 'merge by hand',
+        outcome: 'done',
+        detail: `${pr.mergeCommitSha?.slice(0, 7) ?? 'merged'} while not green: ${notGreen.join(', ')}`,
+      });
+      await publish(loaded, recorded, logger);
+      logger.warn({ by, notGreen }, 'promotion PR merged by hand before its statuses were green');
+    });
+  };
+
   /** The promotion PR behind `pr`, for the merge questions, where only the PR and its metadata are at hand. */
   const loadForMerge = async (pr: PullRequest, meta: PromotionMeta | null): Promise<Loaded | string> => {
     const policy = meta ? deps.policyNamed(meta.policy) : undefined;
@@ -921,11 +983,20 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     return renderMergeTrailers(countedApprovals(effective, loaded.environment.approvals).map((a) => a.by));
   };
 
+  const freezeOverride = async (pr: PullRequest): Promise<string | null> => {
+    const loaded = await loadForMerge(pr, parsePromotionMeta(pr.body));
+    if (typeof loaded === 'string') return null;
+    const { unfrozen } = loaded.stored.state;
+    return unfrozen !== undefined && unfrozen.headSha === pr.headSha ? unfrozen.by : null;
+  };
+
   return {
+    freezeOverride,
     onComment,
     onReview,
     onCandidate,
     onMerged,
+    onManualMerge,
     recordRequester,
     mergeReadiness,
     mergeTrailers,

@@ -8,6 +8,7 @@ import { retainedJobOptions } from '../../queue/queue-names.js';
 import { connectRedis } from '../../redis/connection.js';
 import { redisKeys } from '../../redis/keys.js';
 import type { ScmHost } from '../../scm/types.js';
+import type { RoundEvidence } from '../evidence.js';
 import type { PrometheusClient } from '../prometheus-client.js';
 import { gatesCommitStatus } from '../render-report.js';
 import { GateState, initialGateState, type GateStatus } from '../rounds.js';
@@ -53,6 +54,8 @@ export interface GateRunnerDeps {
    * with `failure.report` as evidence, and merges it when the environment's `rollback.autoMerge` says so.
    */
   onWatchFailed?: ((failure: WatchFailure) => Promise<void>) | undefined;
+  /** Told of each round once it is on the PR and stored (the release board charts it); never fails the round. */
+  onRound?: ((target: GateTarget, evidence: RoundEvidence, state: GateState) => Promise<void>) | undefined;
   /** Rounds run at once across PRs; default 4. */
   concurrency?: number | undefined;
   /** Lock and stalled-check timing of the gates worker; bullmq's defaults when absent. */
@@ -238,6 +241,7 @@ export function createGateRunner(deps: GateRunnerDeps): GateRunner {
         app: job.app,
         from: plan.from,
         to: plan.to,
+        candidate: job.candidate,
         state: stored,
         prometheusUrl: deps.prometheusUrl,
         now: evaluationTime(),
@@ -250,6 +254,7 @@ export function createGateRunner(deps: GateRunnerDeps): GateRunner {
       }
       await publishGateRound(scm, job, round);
       await writeState(repo, pr, headSha, round.step.state);
+      await deps.onRound?.(job, round.evidence, round.step.state);
       state = round.step.state;
       log.info(
         {

@@ -15,6 +15,18 @@ export const GateTarget = z.object({
   repo: RepoRef,
   pr: z.number().int().positive(),
   headSha: z.string().min(1),
+  /**
+   * The candidate the PR promotes and the tag the target runs now, for the `{{tag}}`, `{{image}}` and `{{digest}}`
+   * placeholders (candidate queries get the candidate, baselines the current tag). From promobot's decision.
+   */
+  candidate: z
+    .object({
+      image: z.string().min(1),
+      tag: z.string().min(1),
+      digest: z.string().min(1).optional(),
+      baselineTag: z.string().min(1).nullable().optional(),
+    })
+    .optional(),
 });
 export type GateTarget = z.infer<typeof GateTarget>;
 

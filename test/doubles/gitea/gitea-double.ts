@@ -152,13 +152,15 @@ export interface GiteaDouble {
   /**
    * A branch protection rule on `branch` (services/pull/check.go CheckPullBranchProtections): merging into it needs
    * `statusChecks` all successful on the head and `requiredApprovals` approving reviews; deleting it is refused.
-   * `undefined` lifts it.
+   * Every writer may push to it unless `pushers` lists who may (the push allow-list). `undefined` lifts it.
    */
   protectBranch(
     fullName: string,
     branch: string,
-    rule: { requiredApprovals?: number; statusChecks?: string[] } | undefined,
+    rule: { requiredApprovals?: number; statusChecks?: string[]; pushers?: string[] } | undefined,
   ): void;
+  /** The branch protection rules of the repo, as `GET .../branch_protections` lists them. */
+  protections(fullName: string): Json[];
   /** While held, merging the PR answers 405 "Please try again later". */
   holdMergeCheck(fullName: string, index: number, held: boolean): void;
   pull(fullName: string, index: number): DoublePull | undefined;
@@ -247,9 +249,48 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
   const statuses: DoubleStatus[] = [];
   const hooks: DoubleHook[] = [];
   const teams: DoubleTeam[] = [];
-  const protections = new Map<string, { requiredApprovals: number; statusChecks: string[] }>();
-  const protectionOf = (repo: DoubleRepo, branch: string) =>
-    protections.get(`${repo.owner}/${repo.name}:${branch}`.toLowerCase());
+  // Branch protection rules by `owner/name:rule_name`, each kept as Gitea's BranchProtection fields.
+  const protections = new Map<string, Json>();
+  const protectionOf = (repo: DoubleRepo, branch: string): ProtectionView | undefined => {
+    const rule = protections.get(`${repo.owner}/${repo.name}:${branch}`.toLowerCase());
+    return rule === undefined ? undefined : viewOf(rule);
+  };
+  /**
+   * models/git/protected_branch.go CanUserPush: nobody when pushing is off; with the allow-list on, only its users
+   * and members of its teams; otherwise everyone who may write.
+   */
+  const canUserPush = (repo: DoubleRepo, rule: ProtectionView, user: DoubleUser): boolean => {
+    if (!rule.enablePush) return false;
+    if (!rule.enablePushWhitelist) return accessOf(repo, user) !== 'read';
+    if (rule.pushUsers.includes(user.login.toLowerCase())) return true;
+    return teamsOf(repo.owner).some((t) => rule.pushTeams.includes(t.name.toLowerCase()) && inTeam(t, user));
+  };
+  /** The branches of `repo` whose rule refuses `user`'s pushes, each with Gitea's pre-receive message. */
+  const refusedBranches = (repo: DoubleRepo, user: DoubleUser): Map<string, string> => {
+    const refused = new Map<string, string>();
+    const prefix = `${repo.owner}/${repo.name}:`.toLowerCase();
+    for (const [key, rule] of protections) {
+      if (!key.startsWith(prefix)) continue;
+      const view = viewOf(rule);
+      // routers/private/hook_pre_receive.go preReceiveBranch → cmd/hook.go fail() prints "Gitea: " + the message.
+      if (!canUserPush(repo, view, user))
+        refused.set(view.ruleName, `Gitea: Not allowed to push to protected branch ${view.ruleName}`);
+    }
+    return refused;
+  };
+  /**
+   * routers/api/v1/repo/branch.go Create/EditBranchProtection: whitelist names must be users (422 otherwise);
+   * models/git/protected_branch.go updateUserWhitelist then drops, silently, users who may not write.
+   */
+  const whitelistOf = (repo: DoubleRepo, names: unknown): string[] | HttpAnswer => {
+    const kept: string[] = [];
+    for (const name of Array.isArray(names) ? (names as string[]) : []) {
+      const found = users.get(name.toLowerCase());
+      if (!found) return error(422, `user does not exist [uid: 0, name: ${name}]`);
+      if (['write', 'admin'].includes(accessOf(repo, found) ?? '')) kept.push(found.login);
+    }
+    return kept;
+  };
   const ids = { user: 1, repo: 1, pull: 1, comment: 1, status: 1, hook: 1, team: 1 };
   const issueIndex = new Map<string, number>();
   let baseUrl = '';
@@ -835,12 +876,71 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
           },
           protected: protectionOf(repo!, name) !== undefined,
           required_approvals: protectionOf(repo!, name)?.requiredApprovals ?? 0,
-          enable_status_check: (protectionOf(repo!, name)?.statusChecks.length ?? 0) > 0,
+          enable_status_check: protectionOf(repo!, name)?.enableStatusCheck ?? false,
           status_check_contexts: protectionOf(repo!, name)?.statusChecks ?? [],
-          user_can_push: access !== 'read',
+          user_can_push:
+            access !== 'read' &&
+            (protectionOf(repo!, name) === undefined || canUserPush(repo!, protectionOf(repo!, name)!, user)),
           user_can_merge: access !== 'read',
           effective_branch_protection_name: '',
         });
+      }
+      // routers/api/v1/api.go: the `/branch_protections` group runs reqToken() and reqAdmin().
+      case 'repoListBranchProtection': {
+        if (access !== 'admin') return notRepoAdmin();
+        const prefix = `${fullName(repo!)}:`.toLowerCase();
+        return new HttpAnswer(
+          200,
+          [...protections].filter(([key]) => key.startsWith(prefix)).map(([, rule]) => rule),
+        );
+      }
+      case 'repoGetBranchProtection': {
+        if (access !== 'admin') return notRepoAdmin();
+        const rule = protections.get(`${fullName(repo!)}:${params.name ?? ''}`.toLowerCase());
+        return rule ? new HttpAnswer(200, rule) : notFound();
+      }
+      case 'repoCreateBranchProtection': {
+        if (access !== 'admin') return notRepoAdmin();
+        // branch.go CreateBranchProtection: rule_name, else the deprecated branch_name; one rule per name.
+        const ruleName = String(body.rule_name || body.branch_name || '');
+        if (ruleName === '') return error(422, 'rule_name is required');
+        const key = `${fullName(repo!)}:${ruleName}`.toLowerCase();
+        if (protections.has(key)) return error(403, 'Branch protection already exist');
+        const push = whitelistOf(repo!, body.push_whitelist_usernames);
+        if (push instanceof HttpAnswer) return push;
+        const at = now();
+        const rule: Json = {
+          ...ZERO_PROTECTION,
+          ...body,
+          rule_name: ruleName,
+          branch_name: ruleName,
+          push_whitelist_usernames: push,
+          created_at: at,
+          updated_at: at,
+        };
+        protections.set(key, rule);
+        return new HttpAnswer(201, rule);
+      }
+      case 'repoEditBranchProtection': {
+        if (access !== 'admin') return notRepoAdmin();
+        const key = `${fullName(repo!)}:${params.name ?? ''}`.toLowerCase();
+        const rule = protections.get(key);
+        if (!rule) return notFound();
+        // branch.go EditBranchProtection: only the fields sent change.
+        const changed: Json = { ...rule, ...body, updated_at: now() };
+        if (body.push_whitelist_usernames !== undefined) {
+          const push = whitelistOf(repo!, body.push_whitelist_usernames);
+          if (push instanceof HttpAnswer) return push;
+          changed.push_whitelist_usernames = push;
+        }
+        protections.set(key, changed);
+        return new HttpAnswer(200, changed);
+      }
+      case 'repoDeleteBranchProtection': {
+        if (access !== 'admin') return notRepoAdmin();
+        const key = `${fullName(repo!)}:${params.name ?? ''}`.toLowerCase();
+        if (!protections.delete(key)) return notFound();
+        return new HttpAnswer(204);
       }
       case 'repoDeleteHook': {
         if (access !== 'admin') return notRepoAdmin();
@@ -968,7 +1068,13 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
     if (protection) {
       const latest = new Map<string, string>();
       for (const s of statuses) if (s.repo === repo && s.sha === headSha) latest.set(s.context, s.state);
-      if (protection.statusChecks.some((context) => latest.get(context) !== 'success'))
+      // A required context is a glob (services/pull/commit_status.go MergeRequiredContextsCommitStatus); promobot's
+      // are literal names. With status checks on and no context named, every status must be green.
+      const required = protection.statusChecks.length > 0 ? protection.statusChecks : [...latest.keys()];
+      if (
+        protection.enableStatusCheck &&
+        (latest.size === 0 || required.some((context) => latest.get(context) !== 'success'))
+      )
         return error(405, 'not allowed to merge [reason: Not all required status checks successful]');
       const approvals = reviews.filter(
         // Only official reviews count: by someone who may write to the repo (models/issues/review.go).
@@ -1184,6 +1290,7 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
           await serveGit(req, target, rawBody, repo.bare, gitRepo[3] ?? '/', url.search.slice(1), {
             login: user.login,
             canPush: level !== 'read',
+            protectedBranches: refusedBranches(repo, user),
           });
           if (random) {
             res.writeHead(random.status, { 'content-type': 'text/plain', ...random.headers });
@@ -1323,11 +1430,28 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
       const repo = repoOf(name);
       const key = `${repo.owner}/${repo.name}:${branch}`.toLowerCase();
       if (rule === undefined) protections.delete(key);
-      else
+      else {
+        const at = now();
+        const pushers = rule.pushers;
         protections.set(key, {
-          requiredApprovals: rule.requiredApprovals ?? 0,
-          statusChecks: rule.statusChecks ?? [],
+          ...ZERO_PROTECTION,
+          rule_name: branch,
+          branch_name: branch,
+          required_approvals: rule.requiredApprovals ?? 0,
+          enable_status_check: (rule.statusChecks ?? []).length > 0,
+          status_check_contexts: rule.statusChecks ?? [],
+          // As set by hand in the UI: pushes by every writer unless `pushers` names who may.
+          enable_push: true,
+          enable_push_whitelist: pushers !== undefined,
+          push_whitelist_usernames: pushers ?? [],
+          created_at: at,
+          updated_at: at,
         });
+      }
+    },
+    protections(name) {
+      const prefix = `${name}:`.toLowerCase();
+      return [...protections].filter(([key]) => key.startsWith(prefix)).map(([, rule]) => rule);
     },
     holdMergeCheck(name, index, held) {
       const p = pulls.find((x) => x.repo === repoOf(name) && x.index === index);
@@ -1369,6 +1493,70 @@ function discardingResponse(): ServerResponse {
   // serveGit writes only through these two.
   const sink = { writeHead: () => sink, end: () => sink };
   return sink as unknown as ServerResponse;
+}
+
+/** A new rule's fields as Gitea stores them when not sent (Go's zero values). */
+const ZERO_PROTECTION: Json = {
+  rule_name: '',
+  branch_name: '',
+  priority: 0,
+  enable_push: false,
+  enable_push_whitelist: false,
+  push_whitelist_usernames: [],
+  push_whitelist_teams: [],
+  push_whitelist_deploy_keys: false,
+  enable_force_push: false,
+  enable_force_push_allowlist: false,
+  force_push_allowlist_usernames: [],
+  force_push_allowlist_teams: [],
+  force_push_allowlist_deploy_keys: false,
+  enable_merge_whitelist: false,
+  merge_whitelist_usernames: [],
+  merge_whitelist_teams: [],
+  enable_status_check: false,
+  status_check_contexts: [],
+  required_approvals: 0,
+  enable_approvals_whitelist: false,
+  approvals_whitelist_username: [],
+  approvals_whitelist_teams: [],
+  block_on_rejected_reviews: false,
+  block_on_official_review_requests: false,
+  block_on_outdated_branch: false,
+  dismiss_stale_approvals: false,
+  ignore_stale_approvals: false,
+  require_signed_commits: false,
+  protected_file_patterns: '',
+  unprotected_file_patterns: '',
+  block_admin_merge_override: false,
+  enable_bypass_allowlist: false,
+  bypass_allowlist_usernames: [],
+  bypass_allowlist_teams: [],
+};
+
+/** What the double acts on of a rule. */
+interface ProtectionView {
+  ruleName: string;
+  requiredApprovals: number;
+  enableStatusCheck: boolean;
+  statusChecks: string[];
+  enablePush: boolean;
+  enablePushWhitelist: boolean;
+  pushUsers: string[];
+  pushTeams: string[];
+}
+
+function viewOf(rule: Json): ProtectionView {
+  const strings = (value: unknown) => (Array.isArray(value) ? (value as string[]) : []);
+  return {
+    ruleName: String(rule.rule_name),
+    requiredApprovals: Number(rule.required_approvals ?? 0),
+    enableStatusCheck: rule.enable_status_check === true,
+    statusChecks: strings(rule.status_check_contexts),
+    enablePush: rule.enable_push === true,
+    enablePushWhitelist: rule.enable_push_whitelist === true,
+    pushUsers: strings(rule.push_whitelist_usernames).map((u) => u.toLowerCase()),
+    pushTeams: strings(rule.push_whitelist_teams).map((t) => t.toLowerCase()),
+  };
 }
 
 /** Gitea ≤ 1.24 combines statuses worst-first; with none the combined state is the empty string. */

@@ -20,7 +20,14 @@
 export type FineLevel = 'read' | 'write';
 /** Fine-grained permission names, as GitHub writes them in `X-Accepted-GitHub-Permissions`. */
 export type FinePermission =
-  'metadata' | 'contents' | 'pull_requests' | 'issues' | 'statuses' | 'members' | 'repository_hooks';
+  | 'metadata'
+  | 'contents'
+  | 'pull_requests'
+  | 'issues'
+  | 'statuses'
+  | 'members'
+  | 'repository_hooks'
+  | 'administration';
 
 export type TokenKind =
   | { kind: 'classic'; scopes: string[] }

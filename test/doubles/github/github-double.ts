@@ -203,6 +203,10 @@ export interface GitHubDouble {
   setTeamPrivacy(org: string, slug: string, privacy: TeamPrivacy): void;
   /** Protects `branch` of the repo (classic protection, or a ruleset with `ruleset: true`); `null` lifts it. */
   protectBranch(fullName: string, branch: string, protection: GitHubProtection | null): void;
+  /** The commit statuses set on `sha`, oldest first. */
+  statuses(fullName: string, sha: string): { context: string; state: string }[];
+  /** The rulesets made through the API on the repo, as sent. */
+  rulesets(fullName: string): Json[];
   /**
    * The primary rate limit of `login`'s token: `remaining` calls until `resetInSeconds` from now, then 5000 again.
    * At 0 GitHub answers 403 (or 429) with `x-ratelimit-remaining: 0` and the reset time.
@@ -310,6 +314,8 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
   }[] = [];
   const orgs = new Map<string, Map<string, OrgRole>>();
   const protections = new Map<string, GitHubProtection>();
+  /** Repository rulesets made through the API (`/repos/{o}/{r}/rulesets`), as GitHub stores them. */
+  const rulesets: { id: number; repo: Repo; body: Json; createdAt: string; updatedAt: string }[] = [];
   const rates = new Map<string, { remaining: number; resetAt: number; status: 403 | 429 }>();
   const secondary = new Map<string, { retryAfter: number; left: number; status: 403 | 429 }>();
   const apps: {
@@ -334,6 +340,7 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     team: 1,
     app: 300,
     installation: 7000,
+    ruleset: 42000,
   };
   const numbers = new Map<Repo, number>();
   let baseUrl = '';
@@ -363,6 +370,80 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
         : repo.access.get(user.login.toLowerCase());
   const canWrite = (level: GitHubAccess | undefined) =>
     level === 'write' || level === 'maintain' || level === 'admin';
+  /** Whether `user` is on the bypass list of a ruleset (User by id, Integration by App id, RepositoryRole 5: admin). */
+  const bypasses = (set: Json, repo: Repo, user: GitHubUser): boolean =>
+    ((set.bypass_actors ?? []) as Json[]).some((actor) => {
+      if (actor.actor_type === 'User') return actor.actor_id === user.id;
+      if (actor.actor_type === 'Integration') return actor.actor_id === user.installation?.appId;
+      if (actor.actor_type === 'RepositoryRole')
+        return actor.actor_id === 5 && accessOf(repo, user) === 'admin';
+      return false;
+    });
+  /** The active branch rulesets of `repo` whose ref_name condition covers `branch` (exact refs and ~DEFAULT_BRANCH). */
+  const rulesetsOn = (repo: Repo, branch: string): Json[] =>
+    rulesets
+      .filter(
+        (r) => r.repo === repo && r.body.enforcement === 'active' && (r.body.target ?? 'branch') === 'branch',
+      )
+      .map((r) => r.body)
+      .filter((body) => {
+        const ref = ((body.conditions as Json | undefined)?.ref_name ?? {}) as {
+          include?: string[];
+          exclude?: string[];
+        };
+        const names = (list: string[] | undefined) =>
+          (list ?? []).map((n) => (n === '~DEFAULT_BRANCH' ? `refs/heads/${repo.defaultBranch}` : n));
+        const full = `refs/heads/${branch}`;
+        return names(ref.include).includes(full) || ref.include?.includes('~ALL') === true
+          ? !names(ref.exclude).includes(full)
+          : false;
+      });
+  const rulesOf = (set: Json, type: string): Json[] =>
+    ((set.rules ?? []) as Json[]).filter((rule) => rule.type === type);
+  /**
+   * What the rulesets on `branch` ask of a change by `user` that does not bypass them: the status contexts that must
+   * be green, and whether changes must come through a pull request.
+   */
+  const rulesetNeeds = (repo: Repo, branch: string, user: GitHubUser) => {
+    const contexts: string[] = [];
+    let pullRequest = false;
+    for (const set of rulesetsOn(repo, branch)) {
+      if (bypasses(set, repo, user)) continue;
+      if (rulesOf(set, 'pull_request').length > 0) pullRequest = true;
+      for (const rule of rulesOf(set, 'required_status_checks'))
+        for (const check of ((rule.parameters as Json | undefined)?.required_status_checks ?? []) as Json[])
+          contexts.push(String(check.context));
+    }
+    return { contexts, pullRequest };
+  };
+  /**
+   * The branches a push by `user` may not update, with GitHub's refusal (GH013, "Repository rule violations found",
+   * docs.github.com .../managing-rulesets/about-rulesets; field reports in the issues cited at GitHubProtection): a
+   * ruleset's pull_request rule refuses every direct push, its required status checks one whose commit lacks them.
+   * A pushed commit never carries the statuses here, so required checks refuse it too.
+   */
+  const refusedPushes = (repo: Repo, user: GitHubUser): Map<string, string> => {
+    const refused = new Map<string, string>();
+    const branches = new Set<string>();
+    for (const r of rulesets.filter((x) => x.repo === repo)) {
+      const ref = ((r.body.conditions as Json | undefined)?.ref_name ?? {}) as { include?: string[] };
+      for (const name of ref.include ?? [])
+        branches.add(name === '~DEFAULT_BRANCH' ? repo.defaultBranch : name.replace(/^refs\/heads\//, ''));
+    }
+    for (const branch of branches) {
+      const needs = rulesetNeeds(repo, branch, user);
+      const lines = [
+        ...(needs.pullRequest ? ['- Changes must be made through a pull request.'] : []),
+        ...needs.contexts.map((c) => `- Required status check "${c}" is expected.`),
+      ];
+      if (lines.length > 0)
+        refused.set(
+          branch,
+          `error: GH013: Repository rule violations found for refs/heads/${branch}.\n${lines.join('\n')}`,
+        );
+    }
+    return refused;
+  };
 
   // --- rendering, on the description's examples -------------------------------------------------------------
   const renderUser = (u: GitHubUser): Json => ({
@@ -795,6 +876,12 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     const pullAt = (n: string | undefined) => pulls.find((p) => p.repo === repo && String(p.number) === n);
 
     switch (op.operationId) {
+      case 'users/get-by-username': {
+        const found = users.get((params.username ?? '').toLowerCase());
+        return found
+          ? new Answer(200, { ...example('public-user-default-response'), ...renderUser(found) })
+          : notFound();
+      }
       case 'users/get-authenticated':
         // Installation tokens cannot read /user: an App learns who it is from GET /app (GITHUB-BEHAVIOUR.md).
         if (user.installation) return fail(403, 'Resource not accessible by integration');
@@ -1071,13 +1158,93 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
         hook.updatedAt = now();
         return new Answer(200, renderHook(hook));
       }
+      // Repository rulesets (docs.github.com/en/rest/repos/rules): anyone who reads the repo lists them; making and
+      // changing them needs the admin role, or for an App the Administration: write permission.
+      case 'repos/get-repo-rulesets':
+        return paged(
+          rulesets.filter((r) => r.repo === repo).map((r) => renderRuleset(r, user, true)),
+          query,
+          path,
+        );
+      case 'repos/get-repo-ruleset': {
+        const found = rulesets.find((r) => r.repo === repo && String(r.id) === params.ruleset_id);
+        return found ? new Answer(200, renderRuleset(found, user, false)) : notFound();
+      }
+      case 'repos/create-repo-ruleset':
+      case 'repos/update-repo-ruleset':
+      case 'repos/delete-repo-ruleset': {
+        const administers =
+          access === 'admin' ||
+          (user.installation !== undefined &&
+            user.tokenKind.kind === 'fine-grained' &&
+            user.tokenKind.permissions.administration === 'write');
+        if (!administers) return notFound();
+        const at = now();
+        if (op.operationId === 'repos/create-repo-ruleset') {
+          if (rulesets.some((r) => r.repo === repo && r.body.name === body.name))
+            return fail(422, 'Validation Failed', { errors: ['Name must be unique'] });
+          const made = { id: ids.ruleset++, repo: repo!, body, createdAt: at, updatedAt: at };
+          rulesets.push(made);
+          return new Answer(201, renderRuleset(made, user, false));
+        }
+        const found = rulesets.find((r) => r.repo === repo && String(r.id) === params.ruleset_id);
+        if (!found) return notFound();
+        if (op.operationId === 'repos/delete-repo-ruleset') {
+          rulesets.splice(rulesets.indexOf(found), 1);
+          return new Answer(204);
+        }
+        // PUT replaces the fields it sends.
+        found.body = { ...found.body, ...body };
+        found.updatedAt = at;
+        return new Answer(200, renderRuleset(found, user, false));
+      }
       default:
         return fail(501, `the GitHub double does not implement ${op.operationId}`);
     }
   }
 
+  /** A ruleset as GitHub answers it; the list leaves out conditions, rules and bypass actors. */
+  function renderRuleset(
+    r: { id: number; repo: Repo; body: Json; createdAt: string; updatedAt: string },
+    user: GitHubUser,
+    summary: boolean,
+  ): Json {
+    const source = `${r.repo.owner}/${r.repo.name}`;
+    return {
+      id: r.id,
+      name: r.body.name,
+      target: r.body.target ?? 'branch',
+      source_type: 'Repository',
+      source,
+      enforcement: r.body.enforcement,
+      node_id: `RRS_${r.id}`,
+      _links: {
+        self: { href: `${baseUrl}/repos/${source}/rulesets/${r.id}` },
+        html: { href: `${baseUrl.replace(/\/api\/v3$/, '')}/${source}/rules/${r.id}` },
+      },
+      created_at: r.createdAt,
+      updated_at: r.updatedAt,
+      ...(summary
+        ? {}
+        : {
+            bypass_actors: r.body.bypass_actors ?? [],
+            current_user_can_bypass: bypasses(r.body, r.repo, user) ? 'always' : 'never',
+            conditions: r.body.conditions ?? null,
+            rules: r.body.rules ?? [],
+          }),
+    };
+  }
+
   /** Why protection (or a ruleset) on the PR's base refuses `user` the merge of `headSha`; undefined: it allows it. */
   function protectionRefusal(repo: Repo, user: GitHubUser, p: GitHubPull, headSha: string) {
+    // Rulesets made through the API: their required status checks must be green on the head.
+    const missing = rulesetNeeds(repo, p.base, user).contexts.filter(
+      (context) =>
+        statuses.filter((s) => s.repo === repo && s.sha === headSha && s.context === context).at(-1)
+          ?.state !== 'success',
+    );
+    if (missing.length > 0)
+      return `Repository rule violations found\n\n${missing.map((c) => `Required status check "${c}" is expected.`).join('\n\n')}\n\n`;
     const rule = protections.get(`${repo.owner}/${repo.name}:${p.base}`.toLowerCase());
     if (!rule) return undefined;
     const login = user.login.toLowerCase();
@@ -1378,6 +1545,7 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
           await serveGit(req, res, raw, repo.bare, gitRepo[3] ?? '/', url.search.slice(1), {
             login: user.login,
             canPush: canWrite(level) && grants(contents, 'write'),
+            protectedBranches: refusedPushes(repo, user),
           });
           return syncRefs();
         }
@@ -1486,6 +1654,16 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
         resetAt: epoch() + limit.resetInSeconds,
         status: limit.status ?? 403,
       });
+    },
+    statuses(fullName, sha) {
+      const repo = repoOf(fullName);
+      return statuses
+        .filter((x) => x.repo === repo && x.sha === sha)
+        .map((x) => ({ context: x.context, state: x.state }));
+    },
+    rulesets(fullName) {
+      const repo = repoOf(fullName);
+      return rulesets.filter((r) => r.repo === repo).map((r) => ({ id: r.id, ...r.body }));
     },
     addApp(appOptions) {
       const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -1,0 +1,308 @@
+import { z } from 'zod';
+import type { Config } from '../config/index.js';
+import { errorMessage } from '../errors/index.js';
+import type { PromotionPolicy } from '../policy/index.js';
+import { decideProtectionChange, GiteaProtectionRule } from './decide-protection-change.js';
+import { githubAppTokens } from './github-app-access.js';
+import { createGitHubApi } from './github-hooks.js';
+import { GitHubRuleset, rulesetDifferences, wantedRuleset } from './github-protection.js';
+import type { DoctorCheck } from './doctor-check.js';
+import { createGiteaApi } from './gitea-hooks.js';
+import { HttpStatusError, type JsonClient } from './json-client.js';
+import { wantedProtections, type WantedProtection } from './wanted-protection.js';
+
+export type ProtectionAction = 'created' | 'updated' | 'unchanged' | 'missing' | 'differs' | 'failed';
+
+/** What happened (or, in a check, would happen) to the protection of one deploy branch. */
+export interface ProtectionOutcome {
+  readonly scm: 'gitea' | 'github';
+  readonly repo: string;
+  readonly branch: string;
+  readonly action: ProtectionAction;
+  readonly contexts: readonly string[];
+  readonly differences?: readonly string[];
+  readonly message?: string;
+  readonly fix?: string;
+}
+
+/** What `promobot setup` would change on one branch, and how. */
+export type ProtectionPlan =
+  | { readonly action: 'keep' }
+  | {
+      readonly action: 'create' | 'update';
+      readonly differences: readonly string[];
+      readonly apply: () => Promise<void>;
+    };
+
+/** One host's branch protection: reads the branch's rule and plans the change (reads only until `apply`). */
+export interface ProtectionClient {
+  /** `bot`: the login promobot acts as, when the token used is someone else's (an admin's); else the token's user. */
+  plan(wanted: WantedProtection, bot?: string): Promise<ProtectionPlan>;
+}
+
+const User = z.object({ id: z.number().int().optional(), login: z.string().min(1) });
+
+/** Branch protection rules on Gitea (`/repos/{owner}/{repo}/branch_protections`, repo admins only). */
+export function createGiteaProtectionClient(api: JsonClient): ProtectionClient {
+  const path = (repo: string) => `/repos/${repo}/branch_protections`;
+  let login: string | undefined;
+  return {
+    async plan(wanted, bot) {
+      // The login promobot acts as: the one user allowed to push besides the policy's `pushers`.
+      login ??= bot ?? (await api.request('GET', '/user', User)).data.login;
+      const rules = (await api.request('GET', path(wanted.repo), z.array(GiteaProtectionRule).nullable()))
+        .data;
+      const decision = decideProtectionChange(rules ?? [], wanted, login);
+      if (decision.action === 'keep') return { action: 'keep' };
+      if (decision.action === 'create')
+        return {
+          action: 'create',
+          differences: ['no protection rule'],
+          apply: async () => {
+            await api.request('POST', path(wanted.repo), GiteaProtectionRule, decision.body);
+          },
+        };
+      return {
+        action: 'update',
+        differences: decision.differences,
+        apply: async () => {
+          await api.request(
+            'PATCH',
+            `${path(wanted.repo)}/${encodeURIComponent(decision.ruleName)}`,
+            GiteaProtectionRule,
+            decision.body,
+          );
+        },
+      };
+    },
+  };
+}
+
+const RulesetSummary = z.object({ id: z.number().int(), name: z.string() });
+
+/**
+ * promobot's repository ruleset on GitHub (`/repos/{owner}/{repo}/rulesets`; admins, or an App with
+ * Administration: write). Its bypass actors: the App (`appId`) or the token's user, and the policy's pushers.
+ */
+export function createGitHubProtectionClient(api: JsonClient, appId?: number): ProtectionClient {
+  const ids = new Map<string, number>();
+  const userId = async (login?: string) => {
+    const key = login ?? '';
+    if (!ids.has(key)) {
+      const answer = await api.request(
+        'GET',
+        login === undefined ? '/user' : `/users/${encodeURIComponent(login)}`,
+        User,
+      );
+      ids.set(key, answer.data.id ?? 0);
+    }
+    return ids.get(key)!;
+  };
+  return {
+    async plan(wanted, bot) {
+      const actors: { actor_id: number; actor_type: 'User' | 'Integration' }[] = [
+        appId === undefined
+          ? { actor_type: 'User', actor_id: await userId(bot) }
+          : { actor_type: 'Integration', actor_id: appId },
+      ];
+      for (const login of wanted.pushers) actors.push({ actor_type: 'User', actor_id: await userId(login) });
+      const body = wantedRuleset(wanted, actors);
+      const path = `/repos/${wanted.repo}/rulesets`;
+      const summaries: z.infer<typeof RulesetSummary>[] = [];
+      for (let page = 1; ; page += 1) {
+        const { data } = await api.request(
+          'GET',
+          `${path}?per_page=100&page=${page}`,
+          z.array(RulesetSummary),
+        );
+        summaries.push(...data);
+        if (data.length < 100) break;
+      }
+      const ours = summaries.find((r) => r.name === body.name);
+      if (!ours)
+        return {
+          action: 'create',
+          differences: ['no promobot ruleset'],
+          apply: async () => {
+            await api.request('POST', path, GitHubRuleset, body);
+          },
+        };
+      const existing = (await api.request('GET', `${path}/${ours.id}`, GitHubRuleset)).data;
+      const differences = rulesetDifferences(existing, body);
+      if (differences.length === 0) return { action: 'keep' };
+      return {
+        action: 'update',
+        differences,
+        apply: async () => {
+          await api.request('PUT', `${path}/${ours.id}`, GitHubRuleset, body);
+        },
+      };
+    },
+  };
+}
+
+export interface SyncProtectionInput {
+  readonly config: Config;
+  readonly policies: readonly PromotionPolicy[];
+  /** Only look: report `missing` and `differs` instead of creating and updating (used by `doctor` and `--check`). */
+  readonly checkOnly?: boolean;
+  /** Host clients; by default made from the configuration. */
+  readonly clients?: Partial<Record<'gitea' | 'github', ProtectionClient>>;
+  /** The login promobot acts as, when the configured token is an admin's rather than promobot's own. */
+  readonly botLogin?: string;
+}
+
+function adviseFailure(wanted: WantedProtection, error: unknown): string {
+  const settings = `${wanted.repo} → Settings → Branches`;
+  if (error instanceof HttpStatusError && (error.status === 401 || error.status === 403))
+    return `promobot's token must belong to a repo admin of ${wanted.repo} (docs/ACCESS.md), or add the rule by hand in ${settings}`;
+  if (error instanceof HttpStatusError && error.status === 404)
+    return `check that ${wanted.repo} exists and promobot's user is its admin`;
+  return `run \`promobot setup\` again, or add the rule by hand in ${settings}`;
+}
+
+/**
+ * Keeps the protection of every managed deploy branch as the policies want it (see {@link decideProtectionChange}):
+ * creates the rule when there is none, repairs promobot's fields of one that differs, leaves a matching rule alone.
+ * Never throws for one branch's failure: it becomes a `failed` outcome with its fix.
+ */
+export async function syncProtection(input: SyncProtectionInput): Promise<ProtectionOutcome[]> {
+  const { config } = input;
+  const clients = input.clients ?? protectionClientsFor(config);
+  const outcomes: ProtectionOutcome[] = [];
+  for (const wanted of wantedProtections(input.policies)) {
+    const base = { scm: wanted.scm, repo: wanted.repo, branch: wanted.branch, contexts: wanted.contexts };
+    const client = clients[wanted.scm];
+    if (client === undefined) {
+      outcomes.push({
+        ...base,
+        action: 'failed',
+        message: `no credentials for ${wanted.scm}`,
+        fix:
+          wanted.scm === 'github'
+            ? 'set GITHUB_TOKEN (a token of a repository admin), or GITHUB_APP_* for a GitHub App with Administration: write'
+            : 'set GITEA_URL and GITEA_TOKEN (a token of a repository admin, scope write:repository)',
+      });
+      continue;
+    }
+    try {
+      const plan = await client.plan(wanted, input.botLogin);
+      if (plan.action === 'keep') outcomes.push({ ...base, action: 'unchanged' });
+      else if (input.checkOnly)
+        outcomes.push({
+          ...base,
+          action: plan.action === 'create' ? 'missing' : 'differs',
+          differences: plan.differences,
+        });
+      else {
+        await plan.apply();
+        outcomes.push({
+          ...base,
+          action: plan.action === 'create' ? 'created' : 'updated',
+          differences: plan.differences,
+        });
+      }
+    } catch (error) {
+      outcomes.push({
+        ...base,
+        action: 'failed',
+        message: errorMessage(error),
+        fix: adviseFailure(wanted, error),
+      });
+    }
+  }
+  return outcomes;
+}
+
+/** The protection clients the configuration allows; a host without credentials has none. */
+export function protectionClientsFor(config: Config): Partial<Record<'gitea' | 'github', ProtectionClient>> {
+  const clients: Partial<Record<'gitea' | 'github', ProtectionClient>> = {};
+  if (config.gitea.url !== undefined && config.gitea.token !== undefined)
+    clients.gitea = createGiteaProtectionClient(createGiteaApi(config.gitea.url, config.gitea.token));
+  const appTokens = githubAppTokens(config);
+  const githubToken = appTokens ? () => appTokens.token() : config.github.token;
+  if (githubToken !== undefined)
+    clients.github = createGitHubProtectionClient(
+      createGitHubApi(config.github.apiUrl, githubToken),
+      config.github.app ? Number(config.github.app.appId) : undefined,
+    );
+  return clients;
+}
+
+/** One line per branch and a closing summary, for `promobot setup`. Pure. */
+export function renderProtectionOutcomes(outcomes: readonly ProtectionOutcome[]): string {
+  const lines = outcomes.map((o) => {
+    const where = `${o.scm} ${o.repo}@${o.branch}`;
+    const wants = `requires ${o.contexts.join(', ')}`;
+    switch (o.action) {
+      case 'created':
+        return `created  ${where}: ${wants}`;
+      case 'updated':
+        return `updated  ${where}: ${o.differences?.join('; ')}`;
+      case 'unchanged':
+        return `ok       ${where}: ${wants}`;
+      case 'missing':
+        return `missing  ${where}: no protection rule`;
+      case 'differs':
+        return `differs  ${where}: ${o.differences?.join('; ')}`;
+      case 'failed':
+        return `FAILED   ${where}: ${o.message}\n         fix: ${o.fix}`;
+    }
+  });
+  const changed = outcomes.filter((o) => o.action === 'created' || o.action === 'updated').length;
+  const failed = outcomes.filter((o) => o.action === 'failed').length;
+  let summary: string;
+  if (outcomes.length === 0) summary = 'no branch to protect: no policy manages its deploy branch';
+  else if (changed === 0 && failed === 0)
+    summary = 'nothing changed: every deploy branch is protected as wanted';
+  else
+    summary = `${changed} changed, ${failed} failed, ${outcomes.length - changed - failed} already as wanted`;
+  return `${[...lines, summary].join('\n')}\n`;
+}
+
+/**
+ * `doctor`'s look at one Gitea deploy branch: whether its protection requires what the policies want (a read
+ * only). A missing or different rule is a warning with the fix, `promobot setup`: without it, a person can
+ * merge a promotion PR by hand before its gates and approvals are green.
+ */
+export async function checkBranchProtection(
+  client: ProtectionClient,
+  scm: 'gitea' | 'github',
+  policies: readonly PromotionPolicy[],
+  repo: string,
+  branch: string,
+): Promise<DoctorCheck | undefined> {
+  const wanted = wantedProtections(policies).find(
+    (w) => w.scm === scm && w.repo.toLowerCase() === repo.toLowerCase() && w.branch === branch,
+  );
+  if (!wanted) return undefined;
+  const name = `${repo}: protection of ${branch}`;
+  try {
+    const plan = await client.plan(wanted);
+    if (plan.action === 'keep')
+      return {
+        group: 'SCM access',
+        name,
+        status: 'pass',
+        detail: `merges need ${wanted.contexts.join(', ')}; only promobot${wanted.pushers.length > 0 ? ` and ${wanted.pushers.join(', ')}` : ''} may push`,
+      };
+    return {
+      group: 'SCM access',
+      name,
+      status: 'warn',
+      detail:
+        plan.action === 'create'
+          ? `${branch} has no ${scm === 'github' ? 'promobot ruleset' : 'protection rule'}: a person can merge a promotion PR before its gates and approvals are green`
+          : `the rule of ${branch} is not as the policies want: ${plan.differences.join('; ')}`,
+      fix: 'run `promobot setup` (or set spec.deployRepo.protection.manage: false to leave the branch alone)',
+    };
+  } catch (error) {
+    return {
+      group: 'SCM access',
+      name,
+      status: 'warn',
+      detail: `could not read the protection rules of ${repo}: ${errorMessage(error)}`,
+      fix: adviseFailure(wanted, error),
+    };
+  }
+}
