@@ -12,7 +12,7 @@ export {
 } from './wanted-webhooks.js';
 export { createGiteaApi, createGiteaHookClient, GiteaHook } from './gitea-hooks.js';
 export { createGitHubApi, createGitHubHookClient, GitHubHook } from './github-hooks.js';
-export { createHarborApi, createHarborHookClient, HarborWebhookPolicy } from './harbor-hooks.js';
+export { createHarborApi, createHarborHookClient, HarborWebhookPolicy } from '../hosts/harbor/hooks.js';
 export { adviseHookFailure } from './advise.js';
 export {
   syncWebhooks,

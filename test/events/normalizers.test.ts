@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  PayloadValidationError,
-  normalizeGitHub,
-  normalizeGitea,
-  normalizeHarbor,
-  normalizeRegistry,
-  registryTag,
-} from '../../src/events/index.js';
+import { PayloadValidationError, normalizeGitHub, normalizeGitea } from '../../src/events/index.js';
+import { normalizeHarbor } from '../../src/hosts/harbor/normalize.js';
+import { normalizeRegistry, registryTag } from '../../src/hosts/registry/normalize.js';
 import { fixtureJson } from '../support/fixtures.js';
 
 const repository = { name: 'app', full_name: 'acme/app', owner: { login: 'acme' } };
