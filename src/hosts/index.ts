@@ -6,7 +6,7 @@ import { createGiteaApi, createGiteaHookClient } from '../setup/gitea-hooks.js';
 import { githubAppTokens } from '../setup/github-app-access.js';
 import { createGitHubApi, createGitHubHookClient } from '../setup/github-hooks.js';
 import type { HookClient, HookHost } from '../setup/hook-model.js';
-import { checkArgoCd } from '../setup/check-argocd.js';
+import { checkArgoCd } from './argocd/doctor.js';
 import { argocdWebhook } from './argocd/webhook.js';
 import { giteaWebhook } from './gitea/webhook.js';
 import { githubWebhook } from './github/webhook.js';

@@ -1,4 +1,4 @@
-import { normalizeArgoCd } from '../../events/normalize-argocd.js';
+import { normalizeArgoCd } from './normalize.js';
 import { verifyAuthorization } from '../../http/verify-authorization.js';
 import { bodyHash, header, type WebhookSource } from '../webhook-source.js';
 
