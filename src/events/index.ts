@@ -6,5 +6,4 @@ export {
   type WebhookHeaders,
 } from './normalize-result.js';
 export { PayloadValidationError } from './payload-validation-error.js';
-export { normalizeGitea, giteaEventType } from './normalize-gitea.js';
 export { normalizeGitHub } from './normalize-github.js';

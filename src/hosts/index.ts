@@ -2,7 +2,7 @@ import type { Config } from '../config/index.js';
 import type { Source } from '../events/types.js';
 import type { PromotionPolicy } from '../policy/index.js';
 import type { DoctorCheck } from '../setup/doctor-check.js';
-import { createGiteaApi, createGiteaHookClient } from '../setup/gitea-hooks.js';
+import { createGiteaApi, createGiteaHookClient } from './gitea/hooks.js';
 import { githubAppTokens } from '../setup/github-app-access.js';
 import { createGitHubApi, createGitHubHookClient } from '../setup/github-hooks.js';
 import type { HookClient, HookHost } from '../setup/hook-model.js';

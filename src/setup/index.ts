@@ -10,7 +10,7 @@ export {
   type SetupProblem,
   type WantedWebhooks,
 } from './wanted-webhooks.js';
-export { createGiteaApi, createGiteaHookClient, GiteaHook } from './gitea-hooks.js';
+export { createGiteaApi, createGiteaHookClient, GiteaHook } from '../hosts/gitea/hooks.js';
 export { createGitHubApi, createGitHubHookClient, GitHubHook } from './github-hooks.js';
 export { createHarborApi, createHarborHookClient, HarborWebhookPolicy } from '../hosts/harbor/hooks.js';
 export { adviseHookFailure } from './advise.js';

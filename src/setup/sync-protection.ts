@@ -7,7 +7,7 @@ import { githubAppTokens } from './github-app-access.js';
 import { createGitHubApi } from './github-hooks.js';
 import { GitHubRuleset, rulesetDifferences, wantedRuleset } from './github-protection.js';
 import type { DoctorCheck } from './doctor-check.js';
-import { createGiteaApi } from './gitea-hooks.js';
+import { createGiteaApi } from '../hosts/gitea/hooks.js';
 import { HttpStatusError, type JsonClient } from './json-client.js';
 import { wantedProtections, type WantedProtection } from './wanted-protection.js';
 

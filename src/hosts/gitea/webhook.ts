@@ -1,4 +1,4 @@
-import { giteaEventType, normalizeGitea } from '../../events/normalize-gitea.js';
+import { giteaEventType, normalizeGitea } from './normalize.js';
 import { verifyHexHmac } from '../../http/verify-signature.js';
 import { header, type WebhookSource } from '../webhook-source.js';
 
