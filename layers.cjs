@@ -16,7 +16,7 @@ const PURE_DECIDERS = [
   'src/rollout/judge-verification.ts',
   'src/updaters/update-file.ts',
   'src/hosts/gitea/scm/decide-merge-failure.ts',
-  'src/scm/github/decide-github-merge-failure.ts',
+  'src/hosts/github/scm/decide-github-merge-failure.ts',
   'src/setup/decide-hook-change.ts',
 ];
 

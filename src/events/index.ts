@@ -6,4 +6,3 @@ export {
   type WebhookHeaders,
 } from './normalize-result.js';
 export { PayloadValidationError } from './payload-validation-error.js';
-export { normalizeGitHub } from './normalize-github.js';

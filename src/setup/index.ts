@@ -11,7 +11,7 @@ export {
   type WantedWebhooks,
 } from './wanted-webhooks.js';
 export { createGiteaApi, createGiteaHookClient, GiteaHook } from '../hosts/gitea/hooks.js';
-export { createGitHubApi, createGitHubHookClient, GitHubHook } from './github-hooks.js';
+export { createGitHubApi, createGitHubHookClient, GitHubHook } from '../hosts/github/hooks.js';
 export { createHarborApi, createHarborHookClient, HarborWebhookPolicy } from '../hosts/harbor/hooks.js';
 export { adviseHookFailure } from './advise.js';
 export {

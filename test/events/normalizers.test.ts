@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PayloadValidationError, normalizeGitHub } from '../../src/events/index.js';
+import { PayloadValidationError } from '../../src/events/index.js';
+import { normalizeGitHub } from '../../src/hosts/github/normalize.js';
 import { normalizeGitea } from '../../src/hosts/gitea/normalize.js';
 import { normalizeHarbor } from '../../src/hosts/harbor/normalize.js';
 import { normalizeRegistry, registryTag } from '../../src/hosts/registry/normalize.js';

@@ -1,4 +1,4 @@
-import { normalizeGitHub } from '../../events/normalize-github.js';
+import { normalizeGitHub } from './normalize.js';
 import { verifyGitHubSignature } from '../../http/verify-signature.js';
 import { header, type WebhookSource } from '../webhook-source.js';
 
