@@ -32,7 +32,7 @@ import { EnvironmentChange } from './apply-image-changes.js';
 import { createDeployRepoPort } from './deploy-repo-port.js';
 import { handleImagePushed } from './handle-image-pushed.js';
 import { parsePromotionBranch } from './promotion-meta.js';
-import { createArgoCdClient } from '../rollout/argocd/index.js';
+import { createArgoCdClient } from '../hosts/argocd/index.js';
 import {
   applicationsOf,
   createRolloutVerifier,

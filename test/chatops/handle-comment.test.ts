@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { normalizeGitea, type CommentCreated, type ReviewSubmitted } from '../../src/events/index.js';
+import type { CommentCreated, ReviewSubmitted } from '../../src/events/index.js';
+import { normalizeGitea } from '../../src/hosts/gitea/normalize.js';
 import { Environment } from '../../src/policy/schema.js';
 import type { Permission } from '../../src/scm/types.js';
 import {

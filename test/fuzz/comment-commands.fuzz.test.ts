@@ -18,7 +18,8 @@ import {
   type ChatopsRuntime,
   type ParsedCommand,
 } from '../../src/chatops/index.js';
-import { normalizeGitea, type CommentCreated } from '../../src/events/index.js';
+import type { CommentCreated } from '../../src/events/index.js';
+import { normalizeGitea } from '../../src/hosts/gitea/normalize.js';
 import { EVENTS_QUEUE } from '../../src/queue/index.js';
 import { createScmHost, type CommitStatus, type ScmHost } from '../../src/scm/index.js';
 import { REPO, logger, policyFor, startHarness, type Harness } from '../chatops/runtime-harness.js';

@@ -1,4 +1,4 @@
-import type { MergeResult, PullRequest } from '../types.js';
+import type { MergeResult, PullRequest } from '../../../scm/types.js';
 import { protectionReason } from './access-advice.js';
 
 /**

@@ -2,10 +2,10 @@ import { Octokit } from '@octokit/rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import type { z } from 'zod';
-import type { RepoRef } from '../../events/index.js';
-import type { Logger } from '../../logger/index.js';
-import { AccessError, PermanentError, PromobotError, TransientError } from '../../errors/index.js';
-import { httpError } from '../http-error.js';
+import type { RepoRef } from '../../../events/index.js';
+import type { Logger } from '../../../logger/index.js';
+import { AccessError, PermanentError, PromobotError, TransientError } from '../../../errors/index.js';
+import { httpError } from '../../../scm/http-error.js';
 import {
   adviseForbidden,
   adviseReadPermission,
@@ -13,7 +13,7 @@ import {
   rateLimitWaitMs,
   type GitHubRefusal,
 } from './access-advice.js';
-import type { MergeResult, PullRequest, ScmHost } from '../types.js';
+import type { MergeResult, PullRequest, ScmHost } from '../../../scm/types.js';
 import { createAppTokens, type GitHubAppCredentials } from './app-auth.js';
 import { decideGitHubMergeFailure } from './decide-github-merge-failure.js';
 import { requiredPermission } from './required-permission.js';

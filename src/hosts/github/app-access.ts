@@ -1,10 +1,10 @@
-import type { Config } from '../config/index.js';
-import { createLogger } from '../logger/index.js';
-import { createAppTokens, type AppTokens } from '../scm/github/app-auth.js';
+import type { Config } from '../../config/index.js';
+import { createLogger } from '../../logger/index.js';
+import { createAppTokens, type AppTokens } from './scm/app-auth.js';
 
 /**
  * The repository (and organization) permissions promobot's GitHub App needs: the same list as for a fine-grained
- * token (src/scm/github/required-permission.ts names the one each call needs). Webhooks: write only for
+ * token (src/hosts/github/scm/required-permission.ts names the one each call needs). Webhooks: write only for
  * `promobot webhooks sync`, so it is not required here.
  */
 export const APP_PERMISSIONS = {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { createJsonClient, HttpStatusError, type JsonClient } from './json-client.js';
-import type { ExistingHook, HookClient, WantedHook } from './hook-model.js';
+import { createJsonClient, HttpStatusError, type JsonClient } from '../../setup/json-client.js';
+import type { ExistingHook, HookClient, WantedHook } from '../../setup/hook-model.js';
 
 /** One target of a Harbor webhook policy (Harbor API v2.0 `WebhookTargetObject`). */
 export const HarborWebhookTarget = z.object({

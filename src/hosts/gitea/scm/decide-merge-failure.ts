@@ -1,4 +1,4 @@
-import type { MergeResult, PullRequest } from '../types.js';
+import type { MergeResult, PullRequest } from '../../../scm/types.js';
 
 /**
  * What a refused Gitea merge means (routers/api/v1/repo/pull.go MergePullRequest): 404 closed unmerged; 405 with the

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { NormalizeResult, WebhookHeaders } from './normalize-result.js';
-import { PayloadValidationError } from './payload-validation-error.js';
+import type { NormalizeResult, WebhookHeaders } from '../../events/normalize-result.js';
+import { PayloadValidationError } from '../../events/payload-validation-error.js';
 
 /** A Kubernetes object name or namespace (DNS subdomain). */
 const ObjectName = z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, 'a Kubernetes object name');

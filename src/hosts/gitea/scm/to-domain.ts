@@ -1,4 +1,4 @@
-import type { Comment, CommitState, CommitStatus, PullRequest, Review } from '../types.js';
+import type { Comment, CommitState, CommitStatus, PullRequest, Review } from '../../../scm/types.js';
 import type { GiteaComment, GiteaCommitStatus, GiteaPullRequest, GiteaReview } from './schema.js';
 
 /** Gitea's pull request → the host-neutral one. */

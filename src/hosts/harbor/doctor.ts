@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { Config } from '../config/index.js';
-import { errorMessage } from '../errors/index.js';
-import { adviseHookFailure } from './advise.js';
-import type { DoctorCheck } from './doctor-check.js';
-import { createHarborApi } from './harbor-hooks.js';
+import type { Config } from '../../config/index.js';
+import { errorMessage } from '../../errors/index.js';
+import { adviseHookFailure } from '../../setup/advise.js';
+import type { DoctorCheck } from '../../setup/doctor-check.js';
+import { createHarborApi } from './hooks.js';
 
 /** Harbor answers `/api/v2.0/ping`, and accepts `HARBOR_USERNAME`/`HARBOR_PASSWORD` when they are set. */
 export async function checkHarbor(config: Config, timeoutMs: number): Promise<DoctorCheck[]> {

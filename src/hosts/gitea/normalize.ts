@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { headerValue, type NormalizeResult, type WebhookHeaders } from './normalize-result.js';
-import { parsePayload as parse } from './parse-payload.js';
-import type { DomainEvent, RepoRef } from './types.js';
+import { headerValue, type NormalizeResult, type WebhookHeaders } from '../../events/normalize-result.js';
+import { parsePayload as parse } from '../../events/parse-payload.js';
+import type { DomainEvent, RepoRef } from '../../events/types.js';
 
 /**
  * Gitea webhook payloads (go-gitea/gitea modules/structs/hook.go), only the fields promobot reads; everything else

@@ -1,4 +1,4 @@
-import type { Comment, Permission, PullRequest, Review } from '../types.js';
+import type { Comment, Permission, PullRequest, Review } from '../../../scm/types.js';
 import type { GitHubComment, GitHubPullRequest, GitHubReview } from './schema.js';
 
 /** GitHub's pull request (full or list item) → the host-neutral one. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { NormalizeResult, WebhookHeaders } from './normalize-result.js';
-import { PayloadValidationError } from './payload-validation-error.js';
-import type { ImagePushed } from './types.js';
+import type { NormalizeResult, WebhookHeaders } from '../../events/normalize-result.js';
+import { PayloadValidationError } from '../../events/payload-validation-error.js';
+import type { ImagePushed } from '../../events/types.js';
 
 /** One event of a CNCF distribution notification (distribution/distribution notifications/event.go). */
 export const RegistryEvent = z.object({

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import { createLogThrottle, type Logger } from '../../logger/index.js';
-import { exponentialDelay, PermanentError, TransientError } from '../../errors/index.js';
-import { httpError, parseRetryAfter } from '../http-error.js';
+import { createLogThrottle, type Logger } from '../../../logger/index.js';
+import { exponentialDelay, PermanentError, TransientError } from '../../../errors/index.js';
+import { httpError, parseRetryAfter } from '../../../scm/http-error.js';
 import { GiteaErrorBody } from './schema.js';
 import { requiredScope } from './required-scope.js';
 

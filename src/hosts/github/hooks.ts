@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { createJsonClient, type JsonClient } from './json-client.js';
-import type { ExistingHook, HookClient, WantedHook } from './hook-model.js';
+import { createJsonClient, type JsonClient } from '../../setup/json-client.js';
+import type { ExistingHook, HookClient, WantedHook } from '../../setup/hook-model.js';
 
 /** A repository webhook as GitHub lists it (`GET /repos/{owner}/{repo}/hooks`). */
 export const GitHubHook = z.object({

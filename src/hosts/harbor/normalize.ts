@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { headerValue, type NormalizeResult, type WebhookHeaders } from './normalize-result.js';
-import { PayloadValidationError } from './payload-validation-error.js';
-import type { ImagePushed } from './types.js';
+import { headerValue, type NormalizeResult, type WebhookHeaders } from '../../events/normalize-result.js';
+import { PayloadValidationError } from '../../events/payload-validation-error.js';
+import type { ImagePushed } from '../../events/types.js';
 
 /**
  * Most resources (tags of the one pushed artifact) one Harbor delivery may list. A real push lists a handful; a

@@ -1,8 +1,8 @@
 import { createSign } from 'node:crypto';
 import { Octokit } from '@octokit/rest';
 import { z } from 'zod';
-import { AccessError, PermanentError, TransientError } from '../../errors/index.js';
-import type { Logger } from '../../logger/index.js';
+import { AccessError, PermanentError, TransientError } from '../../../errors/index.js';
+import type { Logger } from '../../../logger/index.js';
 
 /**
  * GitHub App authentication: the App signs a short JWT with its private key, trades it for an installation token

@@ -5,4 +5,4 @@ export {
   type ArgoCdClient,
   type ArgoCdClientOptions,
   type GetApplicationOptions,
-} from './argocd-client.js';
+} from './client.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { headerValue, type NormalizeResult, type WebhookHeaders } from './normalize-result.js';
-import { parsePayload } from './parse-payload.js';
-import type { DomainEvent, RepoRef } from './types.js';
+import { headerValue, type NormalizeResult, type WebhookHeaders } from '../../events/normalize-result.js';
+import { parsePayload } from '../../events/parse-payload.js';
+import type { DomainEvent, RepoRef } from '../../events/types.js';
 
 /**
  * GitHub webhook payloads, only the fields promobot reads (shapes from `@octokit/openapi`, `x-webhooks`:

@@ -1,4 +1,4 @@
-import { AccessError } from '../../errors/index.js';
+import { AccessError } from '../../../errors/index.js';
 
 /**
  * The `AccessError`s of the Gitea host: Gitea refused promobot itself a look-up it needs to decide a person's

@@ -1,7 +1,7 @@
-import type { RepoRef } from '../../events/index.js';
-import type { Logger } from '../../logger/index.js';
-import { exponentialDelay, PermanentError, TransientError } from '../../errors/index.js';
-import type { CommitStatus, MergeResult, Permission, PullRequest, ScmHost } from '../types.js';
+import type { RepoRef } from '../../../events/index.js';
+import type { Logger } from '../../../logger/index.js';
+import { exponentialDelay, PermanentError, TransientError } from '../../../errors/index.js';
+import type { CommitStatus, MergeResult, Permission, PullRequest, ScmHost } from '../../../scm/types.js';
 import { cannotReadMembers, cannotReadPermission, cannotReadTeams } from './access-errors.js';
 import { decideMergeFailure } from './decide-merge-failure.js';
 import { createGiteaClient, type RetryOptions } from './gitea-client.js';
