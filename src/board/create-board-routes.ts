@@ -173,7 +173,7 @@ export function createBoardRoutes(deps: BoardRoutesDeps): Router {
   });
   router.get('/api/v1/apps', async (req, res) => {
     const env = one(req.query.env);
-    const apps = (await filtered(req)).map(({ history: _history, ...rest }) => ({
+    const apps = (await filtered(req)).map(({ history: _history, journeys: _journeys, ...rest }) => ({
       ...rest,
       environments: env ? rest.environments.filter((e) => e.env === env) : rest.environments,
       promotions: env ? rest.promotions.filter((p) => p.env === env) : rest.promotions,
