@@ -41,12 +41,11 @@ export function describePromotion(input: DescribeInput): Promotion {
   const approvers = state ? countedApprovals(state, environment.approvals).map((a) => a.by) : [];
   const holds = state?.holds ?? [];
   const skipGates = meta.kind === 'rollback' && environment.rollback.skipGates;
-  const heldWhy =
-    input.rollout
-      ? `waiting for ${input.rollout.env} rollout`
-      : input.freeze
-        ? `frozen until ${input.freeze.until === null ? 'further notice' : new Date(input.freeze.until).toISOString()}`
-        : null;
+  const heldWhy = input.rollout
+    ? `waiting for ${input.rollout.env} rollout`
+    : input.freeze
+      ? `frozen until ${input.freeze.until === null ? 'further notice' : new Date(input.freeze.until).toISOString()}`
+      : null;
   const soakingUntil = input.soakedAt !== null && input.soakedAt > now ? input.soakedAt : null;
   const decision = state
     ? decideMerge({

@@ -8,7 +8,12 @@ const clip = (text: string) => (text.length > MAX_TEXT ? `${text.slice(0, MAX_TE
 
 /** The logins a trailer value names (one, or several joined by commas or blanks). */
 const logins = (value: string | undefined) =>
-  value === undefined ? [] : value.split(/[\s,]+/).filter((l) => l.length > 0).slice(0, 20);
+  value === undefined
+    ? []
+    : value
+        .split(/[\s,]+/)
+        .filter((l) => l.length > 0)
+        .slice(0, 20);
 
 /** What the open promotion's gates said, in a few words; null when it has none. */
 function gateVerdict(p: Promotion): string | null {
@@ -59,7 +64,9 @@ export function buildJourneys(
       for (const run of runs) {
         const ender = run.endedBy === null ? undefined : byCommit.get(run.endedBy);
         const rolledBack = ender !== undefined && ender.trailers[ROLLBACK] !== undefined;
-        const carried = before?.steps.find((s) => s.env === env && s.state !== 'pending' && s.at === run.since);
+        const carried = before?.steps.find(
+          (s) => s.env === env && s.state !== 'pending' && s.at === run.since,
+        );
         const pendingBefore = before?.steps.find((s) => s.env === env && s.state === 'pending');
         steps.push({
           env,
