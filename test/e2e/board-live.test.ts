@@ -173,7 +173,7 @@ describe('the release board in a real browser, fed by the running service', () =
     // staging merges by itself; prod waits for alice.
     const waiting = cell(page, 'prod').locator('[data-status="awaiting-approval"]');
     await waiting.waitFor({ timeout: 30_000 });
-    await expect(waiting.textContent()).resolves.toContain('0 of 1 approval');
+    await expect(waiting.textContent()).resolves.toContain('0 of 1 approvals');
     await expect(runs(page, 'staging', TAG).count()).resolves.toBe(1);
     expect(await page.evaluate(() => (globalThis as unknown as { boardMark?: number }).boardMark)).toBe(1);
     await page.screenshot({ path: join(ARTIFACTS, 'board.png'), fullPage: true });
