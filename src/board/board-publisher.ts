@@ -42,15 +42,18 @@ export function createBoardPublisher(deps: BoardPublisherDeps): BoardPublisher {
   const now = deps.now ?? Date.now;
   const publisher: BoardPublisher = {
     async recordRound(target, evidence, state) {
-      deps.metrics?.gateRound(target.env, evidence.outcome);
-      await quietly(deps.logger, 'gate round not kept for the board', () =>
-        store.writeRound(
+      // A round job retried (after a crash or an error past this point) keeps the same round id: counted once.
+      // When the write fails, whether it is a retry is unknown, and the round is counted.
+      let first = true;
+      await quietly(deps.logger, 'gate round not kept for the board', async () => {
+        first = await store.writeRound(
           target.repo,
           target.pr,
           target.headSha,
           roundPoint(evidence, state, deps.prometheusUrl),
-        ),
-      );
+        );
+      });
+      if (first) deps.metrics?.gateRound(target.env, evidence.outcome);
       await publisher.publish(target.policy, target.app, 'gate-round');
     },
     publish(policyName, appName, kind, logger = deps.logger) {

@@ -81,8 +81,11 @@ export interface BoardStore {
   /** Every valid snapshot; a record another version wrote, or garbage, is skipped. */
   readAll(): Promise<AppBoard[]>;
   read(policy: string, app: string): Promise<AppBoard | null>;
-  /** Keeps one gate round of a PR head for the chart; a retried round overwrites itself. */
-  writeRound(repo: RepoRef, pr: number, headSha: string, point: GateRoundPoint): Promise<void>;
+  /**
+   * Keeps one gate round of a PR head for the chart; a retried round overwrites itself. True when this round
+   * (PR head and round number: the round's id) was not kept before, so a retried round is counted once.
+   */
+  writeRound(repo: RepoRef, pr: number, headSha: string, point: GateRoundPoint): Promise<boolean>;
   /** The kept rounds of a PR head, oldest first. */
   readRounds(repo: RepoRef, pr: number, headSha: string): Promise<GateRoundPoint[]>;
   readonly channel: string;
@@ -126,9 +129,12 @@ export function createBoardStore(redis: Redis, prefix: string, logger: Logger): 
     },
     async writeRound(repo, pr, headSha, point) {
       const key = roundsKey(repo, pr, headSha);
-      if ((await redis.hlen(key)) >= MAX_ROUNDS * 2) return;
-      await redis.hset(key, String(point.round), JSON.stringify(GateRoundPoint.parse(point)));
+      const field = String(point.round);
+      // Past the cap nothing more is kept, but whether this round was seen before is still known.
+      if ((await redis.hlen(key)) >= MAX_ROUNDS * 2) return (await redis.hexists(key, field)) === 0;
+      const added = await redis.hset(key, field, JSON.stringify(GateRoundPoint.parse(point)));
       await redis.pexpire(key, ROUNDS_TTL_MS);
+      return added === 1;
     },
     async readRounds(repo, pr, headSha) {
       const points: GateRoundPoint[] = [];

@@ -8,8 +8,12 @@ import { environmentPath, parseDuration, type App, type PromotionPolicy } from '
 import { parsePromotionBranch, parsePromotionMeta } from '../promotion/promotion-meta.js';
 import type { DeployRepoPort } from '../promotion/reconcile-app.js';
 import type { ScmHost } from '../scm/index.js';
+import { decideFreeze } from '../freeze/decide-freeze.js';
+import { RolloutRecord, parseStored } from '../rollout/runtime/rollout-record.js';
+import { verifies } from '../rollout/runtime/create-rollout-verifier.js';
 import { createBoardStore } from './board-store.js';
 import { describePromotion } from './describe-promotion.js';
+import { buildJourneys } from './journey.js';
 import type { GateRoundPoint } from './schema.js';
 import {
   MAX_HISTORY_PER_ENV,
@@ -36,6 +40,8 @@ export interface BoardSources {
   previous: AppBoard | null;
   /** The gate rounds kept for a PR head, oldest first. */
   gateRounds: (pr: number, headSha: string) => Promise<GateRoundPoint[]>;
+  /** promobot's rollout record of an environment (`redisKeys(prefix).rollout`); null when none is kept. */
+  rollout: (env: string) => Promise<RolloutRecord | null>;
   now: () => number;
 }
 
@@ -56,6 +62,13 @@ export async function collectAppBoard(
   // Taken before anything is read: of two collections, the one that started later holds the newer view.
   const now = sources.now();
   const running = await sources.deployRepo.readRunning(app, environments);
+  // Where the environment verifies its rollout, promobot's own record says whether its tag runs (never a PR body).
+  const rollouts = new Map<string, RolloutRecord>();
+  for (const env of spec.environments) {
+    if (!verifies(env)) continue;
+    const record = await sources.rollout(env.name);
+    if (record) rollouts.set(env.name, record);
+  }
 
   const promotions: AppBoard['promotions'] = [];
   for (const pr of await sources.scm.listOpenPullRequests(sources.repo, spec.deployRepo.branch)) {
@@ -79,6 +92,8 @@ export async function collectAppBoard(
         state: await sources.promotionState(pr.number),
         gates: await sources.gateState(pr.number, pr.headSha),
         soakedAt,
+        rollout: rolloutHold(meta.from, meta.tag),
+        freeze: frozen(decideFreeze(spec, environment, now, meta.kind)),
         awaitingSince:
           sources.previous?.promotions.find((p) => p.pr.number === pr.number && p.tag === meta.tag)
             ?.awaitingApprovalSince ?? null,
@@ -86,6 +101,19 @@ export async function collectAppBoard(
       }),
       rounds: await sources.gateRounds(pr.number, pr.headSha),
     });
+  }
+
+  function rolloutHold(from: string | undefined, tag: string) {
+    const source = from === undefined ? undefined : spec.environments.find((e) => e.name === from);
+    if (!source || !verifies(source) || running[source.name]?.tag !== tag) return null;
+    const record = rollouts.get(source.name);
+    // No record, or one of another tag, is not verified: the worker holds the promotion the same way.
+    if (record?.tag === tag && record.state === 'verified') return null;
+    return {
+      env: source.name,
+      state: record?.tag === tag && record.state === 'failed' ? ('failed' as const) : ('waiting' as const),
+      reason: clip(record?.tag === tag ? record.reason : 'not looked at yet') ?? '',
+    };
   }
 
   const history: HistoryEntry[] = [];
@@ -108,19 +136,36 @@ export async function collectAppBoard(
     }
   }
 
+  const cells = spec.environments.map((env) => {
+    const record = rollouts.get(env.name);
+    return {
+      env: env.name,
+      tag: running[env.name]?.tag ?? null,
+      since: running[env.name]?.since ?? null,
+      verification: record
+        ? {
+            state: record.state,
+            tag: record.tag,
+            verifiedAt: record.verifiedAt ?? null,
+            reason: clip(record.reason) ?? '',
+          }
+        : null,
+    };
+  });
+  const lastPush = await sources.lastPush();
   return {
     policy: policy.metadata.name,
     app: app.name,
     image: app.image,
     deployRepo: { scm: spec.deployRepo.scm, repo: spec.deployRepo.repo },
-    environments: environments.map((env) => ({
-      env: env.name,
-      tag: running[env.name]?.tag ?? null,
-      since: running[env.name]?.since ?? null,
-    })),
+    environments: cells,
     promotions,
     history,
-    lastPush: await sources.lastPush(),
+    journeys: buildJourneys(
+      { environments: cells, history, lastPush, promotions },
+      sources.previous?.journeys ?? [],
+    ),
+    lastPush,
     updatedAt: now,
   };
 }
@@ -133,11 +178,14 @@ export function redisStateReaders(
   repo: RepoRef,
   logger: Logger,
   names: { policy: string; app: string },
-): Pick<BoardSources, 'promotionState' | 'gateState' | 'gateRounds' | 'lastPush'> {
+): Pick<BoardSources, 'promotionState' | 'gateState' | 'gateRounds' | 'lastPush' | 'rollout'> {
   const chatops = createChatopsStore(redis, prefix);
   const board = createBoardStore(redis, prefix, logger);
   return {
     gateRounds: (pr, headSha) => board.readRounds(repo, pr, headSha),
+    // The record the rollout verifier keeps (src/rollout/runtime/create-rollout-verifier.ts); malformed is absent.
+    rollout: async (env) =>
+      parseStored(RolloutRecord, await redis.get(redisKeys(prefix).rollout(names.policy, names.app, env))),
     lastPush: async () => {
       // The hash promotion records each push in (create-promotion-runtime.ts): `at` is the push time, epoch ms.
       const pushed = await redis.hgetall(redisKeys(prefix).pushed(names.policy, names.app));
@@ -168,3 +216,6 @@ export async function quietly(logger: Logger, what: string, work: () => Promise<
     logger.warn({ err: error instanceof Error ? error.message : String(error) }, what);
   }
 }
+
+const frozen = (d: { frozen: boolean; until: number | null; reason: string | null }) =>
+  d.frozen ? { until: d.until, reason: d.reason } : null;

@@ -7,6 +7,7 @@ import { createAccessCheck, SESSION_COOKIE, type UiAccess } from './access.js';
 import { namedBoards } from './board-figures.js';
 import type { BoardStore } from './board-store.js';
 import { boardOpenApiDocument } from './openapi.js';
+import { createLoginLimiter, type LoginLimiter } from './login-limiter.js';
 import { BOARD_CSS, BOARD_SCRIPT, boardPage, loginPage } from './page.js';
 import type { BoardEvent } from './schema.js';
 import {
@@ -37,6 +38,8 @@ export interface BoardRoutesDeps {
   /** The policies in force: a snapshot of an app no policy names any more is not shown. */
   readonly policies: () => readonly PromotionPolicy[];
   readonly logger: Logger;
+  /** The sign-in form's limiter; one per router when absent. */
+  readonly loginLimiter?: LoginLimiter;
 }
 
 const SECURITY_HEADERS = {
@@ -71,6 +74,7 @@ const one = (value: unknown) => (typeof value === 'string' && value.length <= 20
 export function createBoardRoutes(deps: BoardRoutesDeps): Router {
   const router = express.Router();
   const check = createAccessCheck(deps.access);
+  const limiter = deps.loginLimiter ?? createLoginLimiter();
   const streams = new Set<Response>();
   const openapi = boardOpenApiDocument();
   // uPlot (npm `uplot`) draws the per-gate charts; served from the installed package, never from a CDN.
@@ -89,6 +93,18 @@ export function createBoardRoutes(deps: BoardRoutesDeps): Router {
     '/login',
     express.urlencoded({ extended: false, limit: '4kb' }),
     (req: Request, res: Response) => {
+      // Per client as the socket sees it: a forwarded-for header is the sender's to write.
+      const client = req.socket.remoteAddress ?? 'unknown';
+      const limit = limiter.check(client);
+      if (!limit.allowed) {
+        deps.logger.warn({ client }, 'board sign-in refused: too many refused tokens');
+        res
+          .status(429)
+          .set('Retry-After', String(limit.retryAfterSeconds))
+          .type('html')
+          .send(loginPage('Too many refused tokens from here; try again later.'));
+        return;
+      }
       const token = one((req.body as Record<string, unknown> | undefined)?.token) ?? '';
       const decision = check({
         authorization: `Bearer ${token}`,
@@ -98,6 +114,7 @@ export function createBoardRoutes(deps: BoardRoutesDeps): Router {
         forwardedEmail: undefined,
       });
       if (!decision.allowed || decision.via !== 'token') {
+        limiter.fail(client);
         res.status(401).type('html').send(loginPage('That token is not accepted.'));
         return;
       }
@@ -173,7 +190,7 @@ export function createBoardRoutes(deps: BoardRoutesDeps): Router {
   });
   router.get('/api/v1/apps', async (req, res) => {
     const env = one(req.query.env);
-    const apps = (await filtered(req)).map(({ history: _history, ...rest }) => ({
+    const apps = (await filtered(req)).map(({ history: _history, journeys: _journeys, ...rest }) => ({
       ...rest,
       environments: env ? rest.environments.filter((e) => e.env === env) : rest.environments,
       promotions: env ? rest.promotions.filter((p) => p.env === env) : rest.promotions,

@@ -16,8 +16,18 @@ export interface DescribeInput {
   soakedAt: number | null;
   /** When the previous snapshot first saw this PR (same head) waiting for approvals only; null when it did not. */
   awaitingSince?: number | null;
+  /**
+   * The source environment's rollout when it is not verified running the candidate yet (promobot's rollout
+   * record): the promotion waits for it. Null or absent when verified, or when the source verifies nothing.
+   */
+  rollout?: { env: string; state: 'waiting' | 'failed'; reason: string } | null;
+  /** The freeze window that holds the promotion now (`decideFreeze`); null or absent when none does. */
+  freeze?: { until: number | null; reason: string | null } | null;
   now: number;
 }
+
+/** decideMerge's reason for a hold that is no person's `/hold`; the board says which hold it is. */
+const HELD = 'the promotion is held';
 
 const clip = (text: string) => (text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text);
 
@@ -31,6 +41,11 @@ export function describePromotion(input: DescribeInput): Promotion {
   const approvers = state ? countedApprovals(state, environment.approvals).map((a) => a.by) : [];
   const holds = state?.holds ?? [];
   const skipGates = meta.kind === 'rollback' && environment.rollback.skipGates;
+  const heldWhy = input.rollout
+    ? `waiting for ${input.rollout.env} rollout`
+    : input.freeze
+      ? `frozen until ${input.freeze.until === null ? 'further notice' : new Date(input.freeze.until).toISOString()}`
+      : null;
   const soakingUntil = input.soakedAt !== null && input.soakedAt > now ? input.soakedAt : null;
   const decision = state
     ? decideMerge({
@@ -38,7 +53,7 @@ export function describePromotion(input: DescribeInput): Promotion {
         environment,
         gateStatus: gates?.status ?? null,
         mergeable: input.pr.mergeable,
-        held: false,
+        held: Boolean(input.rollout) || Boolean(input.freeze),
         skipGates,
       })
     : null;
@@ -46,12 +61,16 @@ export function describePromotion(input: DescribeInput): Promotion {
     decision === null
       ? ['promobot has not looked at this PR yet']
       : decision.action === 'wait'
-        ? decision.reasons
+        ? decision.reasons.map((r) => (r === HELD && heldWhy !== null ? heldWhy : r))
         : [];
   const gated = environment.gates.length > 0 && !skipGates;
 
   let status: PromotionStatus;
+  const rollout = input.rollout ?? null;
+  const freeze = input.freeze ?? null;
   if (holds.length > 0) status = 'held';
+  else if (rollout !== null) status = 'waiting-rollout';
+  else if (freeze !== null) status = 'frozen';
   else if (soakingUntil !== null) status = 'soaking';
   else if (gated && gates?.status === 'failure') status = 'gates-failed';
   else if (gated && gates?.status !== 'success') status = 'gating';
@@ -60,12 +79,25 @@ export function describePromotion(input: DescribeInput): Promotion {
   else status = 'ready';
 
   const words: string[] = [];
+  if (rollout !== null)
+    words.push(
+      rollout.state === 'failed'
+        ? `${rollout.env} rollout failed: ${rollout.reason}`
+        : `waiting for ${rollout.env} rollout: ${rollout.reason}`,
+    );
+  if (freeze !== null)
+    words.push(
+      `frozen until ${freeze.until === null ? 'further notice' : new Date(freeze.until).toISOString()}` +
+        (freeze.reason ? `: ${freeze.reason}` : ''),
+    );
   if (status === 'soaking' && soakingUntil !== null)
     words.push(`soaking in ${meta.from ?? 'the previous environment'}, ${minutes(soakingUntil - now)} left`);
   if (gated && gates) words.push(gateWords(gates));
   if (required > 0)
     words.push(
-      `${approvers.length} of ${required} approval${required === 1 ? '' : 's'}` +
+      // The issue's wording ("0 of 1 approvals"): the count of a total, as a release lead reads it on the board.
+      // The PR's own status comment keeps decideMerge's wording.
+      `${approvers.length} of ${required} approvals` +
         (approvers.length > 0 ? ` (${approvers.map((a) => `@${a}`).join(', ')})` : ''),
     );
   for (const h of holds) words.push(`held by @${h.by}${h.reason === null ? '' : `: ${h.reason}`}`);

@@ -91,6 +91,16 @@ thead th { background: var(--head); }
 .status-held { background: #ffebe9; border-color: #cf222e; color: #82071e; }
 .status-gates-failed { background: #ffebe9; border-color: #a40e26; color: #67060c; }
 .status-blocked { background: #eaeef2; border-color: #57606a; color: #24292f; }
+.status-waiting-rollout { background: #ddf4ff; border-color: #57606a; color: #0a3069; }
+.status-frozen { background: #eaeef2; border-color: #0550ae; color: #0a3069; }
+.verify { font-size: .8rem; }
+.verify-verified { color: #116329; }
+.verify-waiting { color: #4d2d00; }
+.verify-failed { color: #82071e; font-weight: 600; }
+.journeys li { margin: .4rem 0; }
+.journeys .step { white-space: nowrap; }
+.journeys .step-pending { font-style: italic; }
+.journeys .rolled-back { color: #82071e; }
 .word { font-weight: 600; text-transform: uppercase; font-size: .75rem; letter-spacing: .03em; margin-right: .3rem; }
 .history li { margin: .2rem 0; }
 figure.chart { margin: .75rem 0; max-width: 100%; overflow-x: auto; }
@@ -141,7 +151,39 @@ export const BOARD_SCRIPT = String.raw`
   }
   function shortTag(tag) { return tag.length > 14 ? tag.slice(0, 12) + '…' : tag; }
   var WORDS = { ready: 'ready', gating: 'gating', soaking: 'soaking', 'awaiting-approval': 'awaiting approval',
-    held: 'held', 'gates-failed': 'gates failed', blocked: 'blocked' };
+    held: 'held', 'gates-failed': 'gates failed', blocked: 'blocked', 'waiting-rollout': 'waiting for rollout', frozen: 'frozen' };
+  var VERIFY = { verified: '✓ verified running', waiting: 'rollout not verified yet', failed: '✗ rollout failed' };
+  function when(ms) { return ms === null || ms === undefined ? 'time unknown' : new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC'; }
+  // Whether the environment's tag is verified running: only a record of that very tag says so.
+  function verifyNode(cell) {
+    var v = cell.verification;
+    if (!v || cell.tag === null) return null;
+    var stateOf = v.tag === cell.tag ? v.state : 'waiting';
+    return el('div', { className: 'verify verify-' + stateOf, 'data-verify': stateOf, title: v.reason,
+      text: VERIFY[stateOf] + (stateOf === 'verified' && v.verifiedAt ? ' since ' + ago(v.verifiedAt).replace(/ ago$/, '') : '') });
+  }
+  function journeyNode(j) {
+    var parts = [el('strong', { className: 'tag', text: j.tag }), ': '];
+    var steps = [];
+    steps.push(el('span', { className: 'step', 'data-step': 'pushed', text: 'pushed ' + (j.pushedAt === null ? '(not recorded)' : when(j.pushedAt)) }));
+    j.steps.forEach(function (s) {
+      var text = s.env + (s.rollback ? ' (rollback)' : '') + ' ' + (s.state === 'pending' ? 'pending' : when(s.at));
+      var extra = [];
+      // A pending step's words already say its gates and approvals so far.
+      if (s.state === 'pending') { if (s.words) extra.push(s.words); }
+      else {
+        if (s.approvedBy.length) extra.push('approved by ' + s.approvedBy.join(', '));
+        if (s.gates) extra.push('gates ' + s.gates);
+      }
+      var node = el('span', { className: 'step step-' + s.state, 'data-step': s.env, 'data-state': s.state }, [text + (extra.length ? ' (' + extra.join('; ') + ')' : '')]);
+      if (s.rolledBackAt !== null) node.appendChild(el('span', { className: 'rolled-back', text: ', rolled back ' + when(s.rolledBackAt) }));
+      var link = s.prUrl && safeUrl(s.prUrl);
+      if (link) { node.appendChild(document.createTextNode(' ')); node.appendChild(el('a', { href: link, rel: 'noreferrer', text: 'PR' })); }
+      steps.push(node);
+    });
+    steps.forEach(function (n, i) { if (i > 0) parts.push(' → '); parts.push(n); });
+    return el('li', { 'data-tag': j.tag }, parts);
+  }
 
   function promotionNode(p) {
     var link = safeUrl(p.pr.url);
@@ -187,7 +229,7 @@ export const BOARD_SCRIPT = String.raw`
         var td = el('td', { 'data-env': env, 'data-app': a.app });
         if (!cell) td.appendChild(el('span', { className: 'none', text: '—' }));
         else if (cell.tag === null) td.appendChild(el('span', { className: 'none', text: 'no tag' }));
-        else { td.appendChild(el('span', { className: 'tag', title: cell.tag, text: shortTag(cell.tag) })); td.appendChild(el('div', { className: 'age', text: ago(cell.since) })); }
+        else { td.appendChild(el('span', { className: 'tag', title: cell.tag, text: shortTag(cell.tag) })); td.appendChild(el('div', { className: 'age', text: ago(cell.since) })); var v = verifyNode(cell); if (v) td.appendChild(v); }
         a.promotions.filter(function (p) { return p.env === env; }).forEach(function (p) { td.appendChild(promotionNode(p)); });
         cells.push(td);
       });
@@ -202,8 +244,13 @@ export const BOARD_SCRIPT = String.raw`
     view.appendChild(el('h2', { text: board.app + ' (' + board.policy + ')' }));
     view.appendChild(el('p', { className: 'tag', text: board.image }));
     var list = el('ul');
-    board.environments.forEach(function (e) { list.appendChild(el('li', null, [el('strong', { text: e.env + ': ' }), el('span', { className: 'tag', text: e.tag || 'no tag' }), ' ', el('span', { className: 'age', text: ago(e.since) })])); });
+    board.environments.forEach(function (e) { list.appendChild(el('li', null, [el('strong', { text: e.env + ': ' }), el('span', { className: 'tag', text: e.tag || 'no tag' }), ' ', el('span', { className: 'age', text: ago(e.since) }), verifyNode(e)])); });
     view.appendChild(list);
+    view.appendChild(el('h2', { text: 'Journey of each candidate' }));
+    var journeys = el('ol', { className: 'journeys' });
+    (board.journeys || []).forEach(function (j) { journeys.appendChild(journeyNode(j)); });
+    if (!board.journeys || board.journeys.length === 0) view.appendChild(el('p', { className: 'none', text: 'No candidate seen yet.' }));
+    else view.appendChild(journeys);
     view.appendChild(el('h2', { text: 'Open promotions' }));
     if (board.promotions.length === 0) view.appendChild(el('p', { className: 'none', text: 'None.' }));
     board.promotions.forEach(function (p) {

@@ -21,15 +21,39 @@ export const EnvironmentCell = z
     tag: z.string().nullable(),
     /** When that tag came into the environment (commit time), epoch ms; null when unknown. */
     since: Millis.nullable(),
+    /**
+     * Whether the tag is verified running (promobot's rollout record), for environments with `verify:`; null
+     * where the environment verifies nothing or no record is kept yet.
+     */
+    verification: z
+      .object({
+        state: z.enum(['verified', 'waiting', 'failed']),
+        /** The tag the record is about: the cell's tag, or an older one while the new one is not looked at yet. */
+        tag: z.string(),
+        verifiedAt: Millis.nullable(),
+        reason: Text,
+      })
+      .nullable()
+      .default(null),
   })
   .openapi('EnvironmentCell');
 export type EnvironmentCell = z.infer<typeof EnvironmentCell>;
 
 export const PromotionStatus = z
-  .enum(['soaking', 'gating', 'gates-failed', 'awaiting-approval', 'held', 'blocked', 'ready'])
+  .enum([
+    'soaking',
+    'gating',
+    'gates-failed',
+    'awaiting-approval',
+    'held',
+    'waiting-rollout',
+    'frozen',
+    'blocked',
+    'ready',
+  ])
   .openapi('PromotionStatus', {
     description:
-      'One word for where an open promotion stands, in this order of precedence: held, soaking, gates-failed, gating, awaiting-approval, blocked (anything else that stops the merge), ready.',
+      'One word for where an open promotion stands, in this order of precedence: held, waiting-rollout (its source environment is not yet verified running the tag), frozen (a freeze window), soaking, gates-failed, gating, awaiting-approval, blocked (anything else that stops the merge), ready.',
   });
 export type PromotionStatus = z.infer<typeof PromotionStatus>;
 
@@ -141,6 +165,45 @@ export const HistoryEntry = z
   .openapi('HistoryEntry');
 export type HistoryEntry = z.infer<typeof HistoryEntry>;
 
+/** Candidates whose journey one snapshot keeps. */
+export const MAX_JOURNEYS = 20;
+
+export const JourneyStep = z
+  .object({
+    env: z.string(),
+    /** `landed`: the environment ran (or runs) the tag; `pending`: an open PR brings it there. */
+    state: z.enum(['landed', 'pending']),
+    /** When the tag came into the environment (commit time), epoch ms; null while pending or unknown. */
+    at: Millis.nullable(),
+    commit: z.string().nullable(),
+    /** Who approved the merge (`Promobot-Approved-By`), or, while pending, the approvals counted so far. */
+    approvedBy: z.array(Login).max(50),
+    /** The step brought the tag back as a rollback. */
+    rollback: z.boolean(),
+    /** The gates' verdict in words; null when the step had no gates or none is known. */
+    gates: Text.nullable(),
+    /** A pending step's status in words. */
+    words: Text.nullable(),
+    prUrl: z.string().max(2_000).nullable(),
+    /** When a rollback replaced the tag in this environment, epoch ms; null when none did. */
+    rolledBackAt: Millis.nullable(),
+    /** When another tag replaced it (rollback or not), epoch ms; null while it runs or unknown. */
+    replacedAt: Millis.nullable(),
+  })
+  .openapi('JourneyStep');
+export type JourneyStep = z.infer<typeof JourneyStep>;
+
+export const Journey = z
+  .object({
+    tag: z.string(),
+    /** When the image was pushed (promobot's push record), epoch ms; null when not recorded. */
+    pushedAt: Millis.nullable(),
+    /** In environment order, then time. */
+    steps: z.array(JourneyStep).max(50),
+  })
+  .openapi('Journey', { description: 'One candidate on its way: pushed → dev → staging → prod.' });
+export type Journey = z.infer<typeof Journey>;
+
 export const AppBoard = z
   .object({
     policy: z.string(),
@@ -151,6 +214,8 @@ export const AppBoard = z
     environments: z.array(EnvironmentCell),
     promotions: z.array(Promotion).max(MAX_PROMOTIONS_PER_APP),
     history: z.array(HistoryEntry),
+    /** The journey of each recent candidate, newest first. */
+    journeys: z.array(Journey).max(MAX_JOURNEYS).default([]),
     /** The newest image push promobot recorded for the app (its tag and push time), for lead times. */
     lastPush: z.object({ tag: z.string(), at: Millis }).nullable(),
     /** When the worker computed this, epoch ms. */
@@ -163,7 +228,7 @@ export const AppsResponse = z
   .object({
     /** Environment names in policy order, over every app shown. */
     environments: z.array(z.string()),
-    apps: z.array(AppBoard.omit({ history: true })),
+    apps: z.array(AppBoard.omit({ history: true, journeys: true })),
     generatedAt: Millis,
   })
   .openapi('AppsResponse');

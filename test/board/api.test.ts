@@ -8,6 +8,7 @@ import { createHttpApp, startHttpServer } from '../../src/http/index.js';
 import { createLogger } from '../../src/logger/index.js';
 import { createMetrics } from '../../src/metrics/index.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { LOGIN_MAX_FAILURES } from '../../src/board/login-limiter.js';
 import { policyWith, snapshotOf } from './fixtures.js';
 
 const TOKEN = 'board-api-token-0123456789abcdef';
@@ -173,6 +174,33 @@ describe('the board API on serve', () => {
     expect(login.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict/);
     const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
     expect((await get(replica, '/api/v1/apps', { cookie })).status).toBe(200);
+  });
+
+  it('rate-limits refused sign-ins per client: 429 with Retry-After, and the right token is refused too meanwhile', async () => {
+    const replica = await startReplica(tokenOnly);
+    const signIn = (token: string) =>
+      fetch(`${replica.url}/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `token=${encodeURIComponent(token)}`,
+        redirect: 'manual',
+      });
+    for (let i = 0; i < LOGIN_MAX_FAILURES; i += 1) expect((await signIn(`guess-${i}`)).status).toBe(401);
+    const limited = await signIn('one-more-guess');
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await signIn(TOKEN)).status).toBe(429);
+    // Another replica counts on its own.
+    expect(
+      (
+        await fetch(`${(await startReplica(tokenOnly)).url}/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: `token=${TOKEN}`,
+          redirect: 'manual',
+        })
+      ).status,
+    ).toBe(303);
   });
 
   it('streams every change the worker publishes from every replica', async () => {

@@ -1,6 +1,13 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBoardStore, roundPoint, type BoardStore } from '../../src/board/index.js';
+import {
+  createBoardPublisher,
+  createBoardStore,
+  roundPoint,
+  type BoardStore,
+} from '../../src/board/index.js';
+import { initialGateState } from '../../src/gates/index.js';
+import { createMetrics } from '../../src/metrics/index.js';
 import { repoRef } from '../../src/scm/index.js';
 import { createLogger } from '../../src/logger/index.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
@@ -68,6 +75,46 @@ describe('board/createBoardStore()', () => {
       [1, 0.4],
       [2, 0.6],
     ]);
+  });
+
+  it('counts a retried gate round once: the round of a PR head is its id', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const publisher = createBoardPublisher({
+      redis: client,
+      prefix,
+      logger: createLogger({ level: 'silent' }),
+      policies: () => [],
+      sources: () => {
+        throw new Error('no app is published here');
+      },
+      metrics,
+    });
+    const target = {
+      policy: 'chat',
+      app: 'chat-ui',
+      env: 'prod',
+      repo: repoRef('bootcamp/notes-deploy'),
+      pr: 9,
+      headSha: 'h9',
+    };
+    const state = (round: number) => ({
+      ...initialGateState({ interval: '1m', passes: 3, failureLimit: 2, maxInconclusive: '15m' }, 0),
+      round,
+    });
+    const evidence = (outcome: 'pass' | 'fail') => ({
+      evaluatedAt: '2026-12-07T09:00:00.000Z',
+      outcome,
+      reason: '',
+      gates: [],
+    });
+    await publisher.recordRound(target, evidence('pass'), state(1));
+    // The same round again (its job retried), then the next round, and round 2 of another head.
+    await publisher.recordRound(target, evidence('pass'), state(1));
+    await publisher.recordRound(target, evidence('fail'), state(2));
+    await publisher.recordRound({ ...target, headSha: 'h10' }, evidence('fail'), state(2));
+    const counted = await metrics.registry.getSingleMetricAsString('promobot_gate_rounds_total');
+    expect(counted).toContain('promobot_gate_rounds_total{env="prod",outcome="pass"} 1');
+    expect(counted).toContain('promobot_gate_rounds_total{env="prod",outcome="fail"} 2');
   });
 });
 

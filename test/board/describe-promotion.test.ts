@@ -98,6 +98,36 @@ describe('board/describePromotion()', () => {
     expect(described.words).toContain('held by @carol: freeze until 14:00');
   });
 
+  it('says "waiting for staging rollout" while the source is not verified running the candidate', () => {
+    const described = describePromotion(
+      input({
+        state: state(['alice', 'bob']),
+        rollout: { env: 'staging', state: 'waiting', reason: 'Argo CD OutOfSync at 1a2b3c' },
+      }),
+    );
+    expect(described.status).toBe('waiting-rollout');
+    expect(described.words).toBe(
+      'waiting for staging rollout: Argo CD OutOfSync at 1a2b3c; gates passed (3 rounds); 2 of 2 approvals (@alice, @bob)',
+    );
+    expect(described.reasons).toEqual(['waiting for staging rollout']);
+    const failed = describePromotion(
+      input({ rollout: { env: 'staging', state: 'failed', reason: 'Degraded' } }),
+    );
+    expect(failed.words).toContain('staging rollout failed: Degraded');
+  });
+
+  it('says "frozen until …" when a freeze window holds the promotion, and the reason', () => {
+    const until = NOW + 3_600_000;
+    const described = describePromotion(
+      input({ state: state(['alice', 'bob']), freeze: { until, reason: 'year-end freeze' } }),
+    );
+    expect(described.status).toBe('frozen');
+    expect(described.words).toContain(`frozen until ${new Date(until).toISOString()}: year-end freeze`);
+    expect(described.reasons).toEqual([`frozen until ${new Date(until).toISOString()}`]);
+    // Without the freeze, the same promotion is ready: the freeze alone held it.
+    expect(describePromotion(input({ state: state(['alice', 'bob']) })).status).toBe('ready');
+  });
+
   it('soaks before the gates, with the time left', () => {
     const described = describePromotion(input({ gates: null, soakedAt: NOW + 90 * 60_000 }));
     expect(described).toMatchObject({ status: 'soaking', soakingUntil: NOW + 90 * 60_000 });

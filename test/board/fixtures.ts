@@ -1,5 +1,6 @@
 import { parse } from 'yaml';
 import type { AppBoard } from '../../src/board/index.js';
+import { buildJourneys } from '../../src/board/journey.js';
 import { PromotionPolicy } from '../../src/policy/schema.js';
 
 /** A policy with the given apps, built in code: names a policy file could never hold are how hostile input is tested. */
@@ -35,15 +36,15 @@ spec:
 
 /** A snapshot as the worker writes it: dev and staging run `tag`, prod the old one, with a prod PR waiting. */
 export function snapshotOf(policy: string, app: string, tag = '7777777eeeeeee', now = Date.now()): AppBoard {
-  return {
+  const board: AppBoard = {
     policy,
     app,
     image: `harbor.local/bootcamp/${app}`,
     deployRepo: { scm: 'gitea', repo: 'bootcamp/notes-deploy' },
     environments: [
-      { env: 'dev', tag, since: now - 3_600_000 },
-      { env: 'staging', tag, since: now - 1_800_000 },
-      { env: 'prod', tag: '0000000aaaaaaa', since: now - 86_400_000 },
+      { env: 'dev', tag, since: now - 3_600_000, verification: null },
+      { env: 'staging', tag, since: now - 1_800_000, verification: null },
+      { env: 'prod', tag: '0000000aaaaaaa', since: now - 86_400_000, verification: null },
     ],
     promotions: [
       {
@@ -100,6 +101,26 @@ export function snapshotOf(policy: string, app: string, tag = '7777777eeeeeee', 
     ],
     history: [
       {
+        env: 'dev',
+        tag,
+        since: now - 3_600_000,
+        commit: 'c'.repeat(40),
+        endedBy: null,
+        author: 'promobot <promobot@example.test>',
+        subject: `deploy ${app} to dev`,
+        trailers: { 'Promobot-Tag': tag },
+      },
+      {
+        env: 'staging',
+        tag,
+        since: now - 1_800_000,
+        commit: 'd'.repeat(40),
+        endedBy: null,
+        author: 'promobot <promobot@example.test>',
+        subject: `promote ${app} to staging`,
+        trailers: { 'Promobot-Approved-By': 'dave' },
+      },
+      {
         env: 'prod',
         tag: '0000000aaaaaaa',
         since: now - 86_400_000,
@@ -111,6 +132,8 @@ export function snapshotOf(policy: string, app: string, tag = '7777777eeeeeee', 
       },
     ],
     lastPush: { tag, at: now - 3_700_000 },
+    journeys: [],
     updatedAt: now,
   };
+  return { ...board, journeys: buildJourneys(board) };
 }

@@ -8,11 +8,40 @@ import { createLogger } from '../../src/logger/index.js';
 import { createMetrics } from '../../src/metrics/index.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { startBrowser } from './browser.js';
+import { buildJourneys } from '../../src/board/journey.js';
 import { policyWith, snapshotOf } from './fixtures.js';
 
 const TOKEN = 'board-page-token-0123456789abcdef';
 const HOSTILE = '<img src=x onerror="globalThis.pwned=1">';
 const HOSTILE_TAG = '"><svg onload=globalThis.pwned=2>';
+
+/** search-api: staging verified running its tag, and its prod PR waits out a freeze window. */
+function searchApi() {
+  const board = snapshotOf('search', 'search-api');
+  const staging = board.environments[1]!;
+  const next = {
+    ...board,
+    environments: board.environments.map((e) =>
+      e.env === 'staging'
+        ? {
+            ...e,
+            verification: {
+              state: 'verified' as const,
+              tag: staging.tag!,
+              verifiedAt: staging.since! + 60_000,
+              reason: 'Argo CD Synced and Healthy',
+            },
+          }
+        : e,
+    ),
+    promotions: board.promotions.map((p) => ({
+      ...p,
+      status: 'frozen' as const,
+      words: 'frozen until 2026-12-24T00:00:00.000Z: year-end; 0 of 2 approvals',
+    })),
+  };
+  return { ...next, journeys: buildJourneys(next) };
+}
 
 describe('the board page', () => {
   let redis: RedisServer;
@@ -29,7 +58,7 @@ describe('the board page', () => {
     const store = createBoardStore(client, prefix, logger);
     await store.write(snapshotOf('chat', 'chat-ui'));
     await store.write(snapshotOf('chat', HOSTILE, HOSTILE_TAG));
-    await store.write(snapshotOf('search', 'search-api'));
+    await store.write(searchApi());
     const policies = [policyWith('chat', ['chat-ui', HOSTILE]), policyWith('search', ['search-api'])];
     const config: Config = {
       ...loadConfig({ REDIS_URL: redis.url, PROMOBOT_QUEUE_PREFIX: prefix }),
@@ -95,6 +124,36 @@ describe('the board page', () => {
     expect(await chart.locator('canvas').count()).toBe(1);
     expect(await chart.locator('table.rounds tbody tr').count()).toBe(1);
     expect(await chart.locator('table.rounds tbody td').allTextContents()).toEqual(['1', '0.42', '0.8']);
+    await page.close();
+  });
+
+  it('shows the journey of each candidate on the app page, and which environment is verified running', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${url}/#app/search/search-api`);
+    const journey = page.locator('ol.journeys li[data-tag="7777777eeeeeee"]');
+    await journey.waitFor();
+    const text = (await journey.textContent()) ?? '';
+    // pushed → dev → staging (approved by dave) → prod pending, in the words of its open PR.
+    expect(text).toMatch(
+      /^7777777eeeeeee: pushed \d{4}-\d\d-\d\d \d\d:\d\d UTC → dev \d{4}-\d\d-\d\d \d\d:\d\d UTC → staging \d{4}-\d\d-\d\d \d\d:\d\d UTC \(approved by dave\) → prod pending \(frozen until 2026-12-24T00:00:00.000Z: year-end; 0 of 2 approvals\) PR$/,
+    );
+    expect(
+      await journey.locator('[data-step]').evaluateAll((n) => n.map((e) => e.getAttribute('data-step'))),
+    ).toEqual(['pushed', 'dev', 'staging', 'prod']);
+    // The older tag prod runs has its own line, with who approved it there.
+    await expect(page.locator('ol.journeys li[data-tag="0000000aaaaaaa"]').textContent()).resolves.toContain(
+      'approved by alice',
+    );
+    await expect(page.locator('li [data-verify]').allTextContents()).resolves.toEqual([
+      expect.stringMatching(/^✓ verified running since \d+ min$/),
+    ]);
+
+    await page.goto(`${url}/`);
+    const cell = page.locator('tr[data-app="search-api"] td[data-env="staging"]');
+    await expect(cell.locator('[data-verify]').getAttribute('data-verify')).resolves.toBe('verified');
+    expect(await page.locator('tr[data-app="chat-ui"] [data-verify]').count()).toBe(0);
+    const prod = page.locator('tr[data-app="search-api"] td[data-env="prod"] .promotion');
+    await expect(prod.locator('.word').textContent()).resolves.toBe('frozen');
     await page.close();
   });
 

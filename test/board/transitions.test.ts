@@ -11,9 +11,9 @@ function before(): AppBoard {
   return {
     ...board,
     environments: [
-      { env: 'dev', tag: NEW, since: T0 + 60_000 },
-      { env: 'staging', tag: NEW, since: T0 + 1_800_000 },
-      { env: 'prod', tag: '0000000aaaaaaa', since: T0 - 86_400_000 },
+      { env: 'dev', tag: NEW, since: T0 + 60_000, verification: null },
+      { env: 'staging', tag: NEW, since: T0 + 1_800_000, verification: null },
+      { env: 'prod', tag: '0000000aaaaaaa', since: T0 - 86_400_000, verification: null },
     ],
     history: [
       {
@@ -41,7 +41,7 @@ function after(prodSince: number, promotions: AppBoard['promotions'] = []): AppB
   return {
     ...previous,
     environments: previous.environments.map((e) =>
-      e.env === 'prod' ? { env: 'prod', tag: NEW, since: prodSince } : e,
+      e.env === 'prod' ? { env: 'prod', tag: NEW, since: prodSince, verification: null } : e,
     ),
     promotions,
     updatedAt: prodSince + 1_000,

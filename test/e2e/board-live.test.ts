@@ -173,7 +173,7 @@ describe('the release board in a real browser, fed by the running service', () =
     // staging merges by itself; prod waits for alice.
     const waiting = cell(page, 'prod').locator('[data-status="awaiting-approval"]');
     await waiting.waitFor({ timeout: 30_000 });
-    await expect(waiting.textContent()).resolves.toContain('0 of 1 approval');
+    await expect(waiting.textContent()).resolves.toContain('0 of 1 approvals');
     await expect(runs(page, 'staging', TAG).count()).resolves.toBe(1);
     expect(await page.evaluate(() => (globalThis as unknown as { boardMark?: number }).boardMark)).toBe(1);
     await page.screenshot({ path: join(ARTIFACTS, 'board.png'), fullPage: true });
@@ -210,6 +210,14 @@ describe('the release board in a real browser, fed by the running service', () =
     // The app page: each environment's history, read from the deploy repo with the bot's trailers.
     await page.getByRole('link', { name: 'alpine' }).click();
     await page.locator('.history li').filter({ hasText: 'Approved-By alice' }).waitFor({ timeout: 10_000 });
+    // The candidate's journey on one line, from the same history: dev, staging, then prod approved by alice.
+    const journey = page.locator(`ol.journeys li[data-tag="${TAG}"]`);
+    await journey.waitFor();
+    expect(await journey.textContent()).toMatch(
+      new RegExp(
+        `^${TAG}: pushed [^→]+ → dev \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC[^→]* → staging \\d{4}[^→]+ → prod \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC \\(approved by alice`,
+      ),
+    );
     await page.screenshot({ path: join(ARTIFACTS, 'board-app.png'), fullPage: true });
     await page.close();
   }, 120_000);

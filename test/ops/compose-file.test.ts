@@ -83,6 +83,8 @@ describe('docker-compose.yml', () => {
       expect(fileVars.length).toBeGreaterThanOrEqual(3);
       // The ChatOps state is signed in the stack too, with a key from a compose secret.
       expect(env.PROMOBOT_STATE_KEY_FILE, name).toBe('/run/secrets/promobot_state_key');
+      // The release board needs a token; the stack reads a demo one from a compose secret.
+      expect(env.PROMOBOT_UI_TOKEN_FILE, name).toBe('/run/secrets/promobot_ui_token');
       for (const [key, path] of fileVars) {
         const secret = /^\/run\/secrets\/(.+)$/.exec(path)?.[1];
         const fromSecret = secret !== undefined && (s.secrets ?? []).includes(secret);

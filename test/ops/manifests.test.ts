@@ -249,6 +249,11 @@ describe('manifests/base', () => {
       expect(config.redisUrl, name).toBe('redis://promobot-redis:6379');
       expect(config.policiesDir, name).toBe('/etc/promobot/policies');
       expect(read.length, name).toBeGreaterThan(0);
+      // serve guards the release board with a token from the Secret volume.
+      if (name === 'promobot-serve') {
+        expect(read).toContain('/var/run/secrets/promobot/ui-token');
+        expect(config.ui.tokens).toEqual(['from-a-mounted-file-long-enough-for-any-key']);
+      }
       // The worker signs the ChatOps state with a key from the Secret volume.
       if (name === 'promobot-worker') {
         expect(read).toContain('/var/run/secrets/promobot/state-key');
