@@ -323,6 +323,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
       foreignHeads.set(key, foreign);
       return foreign;
     },
+    approveAfterHeadMarginMs: config.approveAfterHeadMarginMs,
     // promobot writes the heads of its PRs: the committer time is when it wrote them, from its own clone.
     headWrittenAt: async (policy, branch, headSha) => {
       const commits = await deployRepoFor(policy).branchCommits(branch);
