@@ -28,6 +28,11 @@ export interface ChatopsContext extends AuthorizeContext {
    * as too late and change nothing; absent or null while it is open.
    */
   closed?: 'merged' | 'closed' | null;
+  /**
+   * Why an `/approve` in this comment cannot count for the PR's current head (the comment was written before it;
+   * see `approval-timing.ts`), or absent/null when it may. `/approve cancel` is never refused for it.
+   */
+  staleApproval?: string | null;
 }
 
 /** Commands that steer a PR's merge: on a merged or closed PR they can no longer do anything. */
@@ -149,6 +154,7 @@ export async function handleComment(
   const actor = { login: event.author, isBot: event.authorIsBot };
   const authorized = [];
   const closed = context.closed ?? null;
+  const stale = context.staleApproval ?? null;
   for (const { command } of commands) {
     // Too late is the honest answer whoever asks: no look-up, and nothing recorded but the refusal.
     const authorization =
@@ -157,7 +163,9 @@ export async function handleComment(
             allowed: false as const,
             reason: `#${String(event.number)} is already ${closed}: nothing was changed`,
           }
-        : await authorize(command, actor, context, asked);
+        : stale !== null && command.name === 'approve' && !command.cancel
+          ? { allowed: false as const, reason: stale }
+          : await authorize(command, actor, context, asked);
     authorized.push({ command, authorization });
   }
   const applied = applyComment(state, {

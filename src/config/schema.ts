@@ -54,6 +54,12 @@ export const ENV_VARS = [
     default: '30000',
   },
   {
+    name: 'PROMOBOT_APPROVE_AFTER_HEAD_MARGIN_MS',
+    description:
+      "An `/approve` comment counts only if the host's `created_at` is at least this long after the committer time of the PR head promobot wrote: an older one (its job ran late, a candidate was pushed meanwhile) is refused and the approver asked to approve again. Covers whole-second times and a code host clock ahead of the worker's by up to this much; a host clock behind refuses more, never fewer. 0 only in tests.",
+    default: '10000',
+  },
+  {
     name: 'PROMOBOT_BODY_LIMIT',
     description: 'Largest webhook body accepted, in bytes.',
     default: '1048576',
@@ -218,6 +224,7 @@ export const Config = z.object({
     lockDurationMs: z.coerce.number().int().min(1000, 'at least 1000 (one second)'),
     stalledIntervalMs: z.coerce.number().int().min(1000, 'at least 1000 (one second)'),
   }),
+  approveAfterHeadMarginMs: z.coerce.number().int().min(0, 'at least 0'),
   bodyLimitBytes: positiveInt,
   dataDir: nonEmpty,
   policiesDir: nonEmpty,
@@ -281,6 +288,7 @@ export const CONFIG_PATH_TO_ENV: Record<string, EnvVarName> = {
   concurrency: 'PROMOBOT_CONCURRENCY',
   'worker.lockDurationMs': 'WORKER_LOCK_DURATION_MS',
   'worker.stalledIntervalMs': 'WORKER_STALLED_INTERVAL_MS',
+  approveAfterHeadMarginMs: 'PROMOBOT_APPROVE_AFTER_HEAD_MARGIN_MS',
   bodyLimitBytes: 'PROMOBOT_BODY_LIMIT',
   dataDir: 'PROMOBOT_DATA_DIR',
   policiesDir: 'PROMOBOT_POLICIES',

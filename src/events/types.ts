@@ -82,6 +82,11 @@ export const CommentCreated = z.object({
   author: z.string(),
   /** True when the sender marks the author as a bot account. */
   authorIsBot: z.boolean(),
+  /**
+   * When the host says the comment was written (`created_at`): an `/approve` counts only for a head written before
+   * it. Absent, an `/approve` is refused where that is checked.
+   */
+  createdAt: z.string().optional(),
 });
 export type CommentCreated = z.infer<typeof CommentCreated>;
 

@@ -117,6 +117,8 @@ export interface BranchCommit {
   commit: string;
   authorEmail: string;
   committerEmail: string;
+  /** The committer time, epoch ms (git keeps whole seconds). */
+  committedAt: number;
 }
 
 export interface BranchTransactResult {
@@ -238,15 +240,15 @@ export function createDeployRepo(input: DeployRepoOptions, deps: DeployRepoDeps)
   const listBranchCommits = async (target: string, tipOfBranch: string): Promise<BranchCommit[]> => {
     const out = await workingCopy.run('log', [
       'log',
-      '--format=%H%x00%ae%x00%ce',
+      '--format=%H%x00%ae%x00%ce%x00%ct',
       `${target}..${tipOfBranch}`,
     ]);
     return out
       .split('\n')
       .filter((line) => line.trim() !== '')
       .map((line) => {
-        const [commit = '', authorEmail = '', committerEmail = ''] = line.split('\0');
-        return { commit, authorEmail, committerEmail };
+        const [commit = '', authorEmail = '', committerEmail = '', seconds = ''] = line.split('\0');
+        return { commit, authorEmail, committerEmail, committedAt: Number(seconds) * 1000 };
       });
   };
 

@@ -323,6 +323,13 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
       foreignHeads.set(key, foreign);
       return foreign;
     },
+    approveAfterHeadMarginMs: config.approveAfterHeadMarginMs,
+    // promobot writes the heads of its PRs: the committer time is when it wrote them, from its own clone.
+    headWrittenAt: async (policy, branch, headSha) => {
+      const commits = await deployRepoFor(policy).branchCommits(branch);
+      const head = commits.find((c) => c.commit === headSha);
+      return head === undefined || !Number.isFinite(head.committedAt) ? null : head.committedAt;
+    },
   });
   // The release board's read model: each reconcile ends by publishing the app's snapshot for `serve` to show.
   const board = createBoardPublisher({

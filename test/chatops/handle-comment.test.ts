@@ -101,6 +101,32 @@ async function acted(state: PromotionState, event: CommentCreated, ctx = context
 }
 
 describe('chatops/handleComment() on Gitea deliveries', () => {
+  it('refuses an /approve written before the head it would count for, but not /approve cancel or /hold', async () => {
+    const stale = 'the PR changed after your /approve (now at 0797717); look at it and approve again';
+    const approved = (
+      await acted(candidate(), giteaComment({ id: 30, body: '/approve', login: 'release-lead' }))
+    ).state;
+    const handled = await acted(
+      candidate(),
+      giteaComment({ id: 31, body: '/approve\n/hold waiting', login: 'carol' }),
+      context({ staleApproval: stale }),
+    );
+    expect(handled.state.approvals).toEqual([]);
+    expect(handled.state.holds.map((x) => x.by)).toEqual(['carol']);
+    expect(handled.results.map((r) => [r.command.name, r.outcome])).toEqual([
+      ['approve', 'refused'],
+      ['hold', 'accepted'],
+    ]);
+    expect(handled).toMatchObject({ reaction: '-1', replyNeeded: true });
+    expect(handled.reply).toContain(stale);
+    const cancelled = await acted(
+      approved,
+      giteaComment({ id: 32, body: '/approve cancel', login: 'release-lead' }),
+      context({ staleApproval: stale }),
+    );
+    expect(cancelled.state.approvals).toEqual([]);
+  });
+
   it('counts /approve by an approver, with a thumbs-up and no reply needed', async () => {
     const handled = await acted(
       candidate(),

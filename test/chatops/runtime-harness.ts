@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +16,7 @@ import { createScmHost, repoRef, type ScmHost } from '../../src/scm/index.js';
 import type { Delivery } from '../doubles/deliver-webhook.js';
 import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/index.js';
 import { startGitHubDouble } from '../doubles/github/index.js';
-import { createTempRepo, git, type TempRepo } from '../support/git.js';
+import { createTempRepo, git, GIT_TEST_ENV, type TempRepo } from '../support/git.js';
 import type { RedisServer } from '../support/redis-server.js';
 
 /**
@@ -103,8 +104,11 @@ export interface Harness {
   gates: GateVerdict;
   /** Opens the bot's promotion PR of `app` into prod, asked for by `requestedBy`; returns its number and head. */
   openPromotion(app: string, requestedBy?: string): Promise<{ number: number; headSha: string }>;
-  /** Pushes a new candidate onto the PR's branch, as the bot does. */
-  pushCandidate(app: string, tag: string): Promise<string>;
+  /**
+   * Pushes a new candidate onto the PR's branch, as the bot does, committed at `writtenAt` (a minute ago unless
+   * told: the comments a test writes next came after it).
+   */
+  pushCandidate(app: string, tag: string, writtenAt?: Date): Promise<string>;
   /** Deliveries the double sent since the last call, normalized and handed to the runtime. */
   pump(): Promise<Delivery[]>;
   /** Hands one delivery to the runtime (again); `holder` is the job id the worker would pass. */
@@ -115,6 +119,17 @@ export interface Harness {
   botComments(number: number): Promise<{ id: number; body: string }[]>;
   close(): Promise<void>;
 }
+
+/** promobot commits at `at` (`GIT_COMMITTER_DATE`): when it wrote a head is what an `/approve` is checked against. */
+function commitAt(cwd: string, at: Date, ...args: string[]): void {
+  execFileSync('git', ['commit', ...args], {
+    cwd,
+    env: { ...GIT_TEST_ENV, GIT_COMMITTER_DATE: at.toISOString(), GIT_AUTHOR_DATE: at.toISOString() },
+  });
+}
+
+/** When the heads the harness writes were written unless a test says: a minute before the comments on them. */
+const aMinuteAgo = () => new Date(Date.now() - 60_000);
 
 const USERS = ['promobot', 'alice', 'release-lead', 'carol', 'dave', 'mallory'];
 
@@ -207,7 +222,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, `image: registry.example/bootcamp/${app}:3f9c2ab\n`);
       git(deploy.work, 'add', '--all');
-      git(deploy.work, 'commit', '--quiet', '-m', `promote(${app}): prod 1a2b3c4 → 3f9c2ab`);
+      commitAt(deploy.work, aMinuteAgo(), '--quiet', '-m', `promote(${app}): prod 1a2b3c4 → 3f9c2ab`);
       git(deploy.work, 'push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`);
       const headSha = git(deploy.work, 'rev-parse', 'HEAD');
       git(deploy.work, 'checkout', '--quiet', 'main');
@@ -235,7 +250,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
       await harness.pump();
       return { number: pr.number, headSha };
     },
-    async pushCandidate(app, tag) {
+    async pushCandidate(app, tag, writtenAt = aMinuteAgo()) {
       const branch = `promobot/prod/${app}`;
       git(deploy.work, 'fetch', '--quiet', 'origin', branch);
       git(deploy.work, 'checkout', '--quiet', '-B', branch, `origin/${branch}`);
@@ -243,7 +258,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
         join(deploy.work, `${app}/prod/deployment.yaml`),
         `image: registry.example/bootcamp/${app}:${tag}\n`,
       );
-      git(deploy.work, 'commit', '--quiet', '-am', `promote(${app}): prod 1a2b3c4 → ${tag}`);
+      commitAt(deploy.work, writtenAt, '--quiet', '-am', `promote(${app}): prod 1a2b3c4 → ${tag}`);
       git(deploy.work, 'push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`);
       const headSha = git(deploy.work, 'rev-parse', 'HEAD');
       git(deploy.work, 'checkout', '--quiet', 'main');
@@ -300,6 +315,21 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
         stateWriteToleranceMs: STATE_WRITE_TOLERANCE_MS,
         // Every check asks the double again, so a change of membership shows at once.
         approverCheckTtlMs: 0,
+        // As the worker reads it from its clone: the committer time of the head on the branch.
+        headWrittenAt: (_policy, branch, headSha) => {
+          try {
+            const [sha, seconds] = git(
+              deploy.bare,
+              'log',
+              '-1',
+              '--format=%H %ct',
+              `refs/heads/${branch}`,
+            ).split(' ');
+            return Promise.resolve(sha === headSha ? Number(seconds) * 1000 : null);
+          } catch {
+            return Promise.resolve(null);
+          }
+        },
       });
     },
     async readiness(number) {

@@ -64,6 +64,35 @@ function bump(to: string, trailers: Record<string, string> = {}) {
 }
 
 describe('git/deploy-repo', () => {
+  describe('branchCommits()', () => {
+    it("lists the branch's own commits with their committer time, as the /approve timing check reads it", async () => {
+      git(repo.work, 'checkout', '--quiet', '-B', 'promobot/prod/chat-ui', 'main');
+      writeFileSync(join(repo.work, 'chat-ui/dev/deployment.yaml'), 'image: x:3f9c2ab\n');
+      execFileSync('git', ['commit', '--quiet', '-am', 'promote'], {
+        cwd: repo.work,
+        env: {
+          ...process.env,
+          GIT_CONFIG_GLOBAL: '/dev/null',
+          GIT_AUTHOR_NAME: 'promobot',
+          GIT_AUTHOR_EMAIL: 'promobot@example.test',
+          GIT_COMMITTER_NAME: 'promobot',
+          GIT_COMMITTER_EMAIL: 'promobot@example.test',
+          GIT_COMMITTER_DATE: '2026-12-07T10:00:00Z',
+        },
+      });
+      git(repo.work, 'push', '--quiet', 'origin', 'HEAD:refs/heads/promobot/prod/chat-ui');
+      const head = git(repo.work, 'rev-parse', 'HEAD');
+      expect(await open().branchCommits('promobot/prod/chat-ui')).toEqual([
+        {
+          commit: head,
+          authorEmail: 'promobot@example.test',
+          committerEmail: 'promobot@example.test',
+          committedAt: Date.parse('2026-12-07T10:00:00Z'),
+        },
+      ]);
+    });
+  });
+
   describe('transact()', () => {
     it('commits the edit with the configured author and committer and pushes it', async () => {
       const deploy = open({ committer: { name: 'promobot committer', email: 'committer@example.test' } });

@@ -74,6 +74,8 @@ export async function startApp(options: StartAppOptions): Promise<TestApp> {
     REGISTRY_WEBHOOK_SECRET: TEST_SECRETS.registry,
     PROMOBOT_STATE_KEY: TEST_SECRETS.stateKey,
     ARGOCD_WEBHOOK_SECRET: TEST_SECRETS.argocd,
+    // Tests approve within a second of promobot's push; the check still refuses a comment from an earlier second.
+    PROMOBOT_APPROVE_AFTER_HEAD_MARGIN_MS: '0',
   });
   const { webhookSecrets, ...rest } = options.config ?? {};
   const config: Config = {

@@ -12,7 +12,8 @@ import { repoRef, type Comment, type PullRequest, type ScmHost } from '../../scm
 import { authorize, isBotActor, type PermissionLookup } from '../authorize.js';
 import { formatCommand, type Command } from '../command.js';
 import { approvalStatus, decideMerge, type MergeDecision, type MergeInput } from '../decide-merge.js';
-import { handleComment, type ChatopsContext } from '../handle-comment.js';
+import { staleApprovalReason } from '../approval-timing.js';
+import { commentCommands, handleComment, type ChatopsContext } from '../handle-comment.js';
 import { handleReview } from '../handle-review.js';
 import { holdEvents, replayHolds } from '../holds-from-comments.js';
 import {
@@ -119,6 +120,14 @@ export interface ChatopsRuntimeDeps {
    * before a merge decision; {@link APPROVER_CHECK_TTL_MS} unless told.
    */
   approverCheckTtlMs?: number;
+  /**
+   * When promobot wrote the PR's head commit `headSha` on `branch` (its committer time, epoch ms), read from the
+   * worker's own clone of the deploy repo, never from anything a person can edit; null when it cannot tell. An
+   * `/approve` written before it is refused (see `approval-timing.ts`). Without it, comments are not checked.
+   */
+  headWrittenAt?: (policy: PromotionPolicy, branch: string, headSha: string) => Promise<number | null>;
+  /** The margin of that check (`APPROVE_AFTER_HEAD_MARGIN_MS` in `approval-timing.ts` unless told). */
+  approveAfterHeadMarginMs?: number;
 }
 
 /**
@@ -665,6 +674,36 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     }
   };
 
+  /**
+   * Why an `/approve` in `event` cannot count for the PR's head (written after the comment), or null. Asked only of
+   * a comment that approves, on an open promotion PR, when the runtime can read commit times.
+   */
+  const staleApproval = async (
+    event: CommentCreated,
+    loaded: Loaded,
+    logger: Logger,
+  ): Promise<string | null> => {
+    const { pr } = loaded.promotion;
+    if (deps.headWrittenAt === undefined || pr.state !== 'open') return null;
+    const approves = commentCommands(event).commands.some(
+      (c) => c.command.name === 'approve' && !c.command.cancel,
+    );
+    if (!approves) return null;
+    const headWrittenAt = await deps.headWrittenAt(loaded.resolved.policy, pr.headRef, pr.headSha);
+    const reason = staleApprovalReason({
+      commentCreatedAt: event.createdAt,
+      headSha: pr.headSha,
+      headWrittenAt,
+      ...(deps.approveAfterHeadMarginMs === undefined ? {} : { marginMs: deps.approveAfterHeadMarginMs }),
+    });
+    if (reason !== null)
+      logger.info(
+        { commentId: event.commentId, createdAt: event.createdAt, headSha: pr.headSha, headWrittenAt },
+        'an /approve written before the PR head it would count for: refused',
+      );
+    return reason;
+  };
+
   const handleOneComment = async (
     event: CommentCreated,
     resolved: ResolvedRepo,
@@ -698,6 +737,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       requesters: stored.state.requesters.map((r) => r.by),
       isPromotionPr: loaded !== null,
       closed: closedAs(loaded?.promotion.pr),
+      staleApproval: loaded ? await staleApproval(event, loaded, logger) : null,
       ...(policy.spec.freeze?.overrideApprovers
         ? { freezeOverrideApprovers: policy.spec.freeze.overrideApprovers }
         : {}),

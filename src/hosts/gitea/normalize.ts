@@ -49,7 +49,12 @@ export type GiteaPullRequestPayload = z.infer<typeof GiteaPullRequestPayload>;
 export const GiteaIssueCommentPayload = z.object({
   action: z.string().min(1),
   issue: z.object({ number: z.number().int().positive() }),
-  comment: z.object({ id: z.number().int().positive(), body: z.string(), user: GiteaUser }),
+  comment: z.object({
+    id: z.number().int().positive(),
+    body: z.string(),
+    created_at: z.string().optional(),
+    user: GiteaUser,
+  }),
   repository: GiteaRepository,
   is_pull: z.boolean(),
 });
@@ -148,6 +153,7 @@ export function normalizeGitea(headers: WebhookHeaders, body: unknown): Normaliz
         commentId: payload.comment.id,
         body: payload.comment.body,
         author: payload.comment.user.login,
+        ...(payload.comment.created_at === undefined ? {} : { createdAt: payload.comment.created_at }),
         // Gitea's user objects carry no bot marker; ChatOps decides by login.
         authorIsBot: false,
       });

@@ -51,7 +51,12 @@ export const GitHubIssueCommentPayload = z.object({
     number: z.number().int().positive(),
     pull_request: z.object({ url: z.string().optional() }).nullable().optional(),
   }),
-  comment: z.object({ id: z.number().int().positive(), body: z.string(), user: GitHubUser }),
+  comment: z.object({
+    id: z.number().int().positive(),
+    body: z.string(),
+    created_at: z.string().optional(),
+    user: GitHubUser,
+  }),
   repository: GitHubRepository,
 });
 export type GitHubIssueCommentPayload = z.infer<typeof GitHubIssueCommentPayload>;
@@ -132,6 +137,7 @@ export function normalizeGitHub(headers: WebhookHeaders, body: unknown): Normali
         commentId: payload.comment.id,
         body: payload.comment.body,
         author: payload.comment.user.login,
+        ...(payload.comment.created_at === undefined ? {} : { createdAt: payload.comment.created_at }),
         authorIsBot: payload.comment.user.type === 'Bot',
       });
     }

@@ -85,6 +85,8 @@ export async function promobotProcess(options: PromobotProcessOptions): Promise<
           HARBOR_WEBHOOK_SECRET: TEST_SECRETS.harbor,
           GITEA_WEBHOOK_SECRET: TEST_SECRETS.gitea,
           PROMOBOT_STATE_KEY: TEST_SECRETS.stateKey,
+          // Approvals come within a second of promobot's push here; a comment from an earlier second is still refused.
+          PROMOBOT_APPROVE_AFTER_HEAD_MARGIN_MS: '0',
           GITEA_URL: options.giteaUrl,
           GITEA_TOKEN: options.giteaToken,
           GIT_AUTHOR_EMAIL: 'promobot@example.test',
