@@ -23,14 +23,13 @@ export const NOTIFY_ATTEMPTS = 30;
 const ENQUEUE_TIMEOUT_MS = 5000;
 
 /** A job: one event for one sink. The sink holds only secret references, never a secret. */
-export const NotifyJob = z
-  .object({
-    policy: z.string().min(1),
-    eventId: z.string().min(1).max(400),
-    sink: NotifySink,
-    event: NotifyEvent,
-  })
-  .strict();
+// Not strict: `traced` adds the trace of the emitting job beside these fields, and the worker reads it.
+export const NotifyJob = z.object({
+  policy: z.string().min(1),
+  eventId: z.string().min(1).max(400),
+  sink: NotifySink,
+  event: NotifyEvent,
+});
 export type NotifyJob = z.output<typeof NotifyJob>;
 
 /** The job id: the event's id and the sink's name, so one event reaches each sink at most once per dedupe window. */

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../../src/logger/index.js';
+import { createLogger, runWithTrace } from '../../src/logger/index.js';
 import {
   NOTIFY_QUEUE,
   createNotifier,
@@ -156,7 +156,9 @@ describe('notifications through the notify queue', () => {
     );
 
     const events = NOTIFY_EVENT_KINDS.map((kind, i) => event(kind, `abc${i}def`));
-    for (const e of events) await notifier.notify(e);
+    // Emitted while a job runs, as the runtime does: the job carries that job's trace.
+    for (const e of events)
+      await runWithTrace({ deliveryId: 'delivery-1', correlationId: 'delivery-1' }, () => notifier.notify(e));
     for (const e of events) await notifier.notify(e); // a retried reconcile emits again
     await settled(events.length);
 
