@@ -3,6 +3,7 @@ import { formatProblem, loadPolicies } from '../policy/index.js';
 import { checkArgoCd } from './check-argocd.js';
 import { checkDeployRepos } from './check-deploy-repos.js';
 import { checkHarbor } from './check-harbor.js';
+import { checkNotify } from './check-notify.js';
 import { checkPrometheus } from './check-prometheus.js';
 import { checkRedis } from './check-redis.js';
 import { checkWebhooks } from './check-webhooks.js';
@@ -54,5 +55,6 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorCheck[]> {
   checks.push(...(await checkPrometheus(config, policies, timeoutMs)));
   checks.push(...(await checkArgoCd(config, policies, timeoutMs)));
   checks.push(...(await checkWebhooks(config, policies)));
+  checks.push(...(await checkNotify(policies, process.env, timeoutMs)));
   return checks;
 }
