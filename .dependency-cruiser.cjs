@@ -25,12 +25,23 @@ module.exports = {
       name: 'http-not-to-git-or-scm',
       severity: 'error',
       comment:
-        'The webhook intake answers from what it receives and the queue; it never reaches a deploy repo or an SCM host.',
+        'The webhook intake answers from what it receives and the queue; it never reaches a deploy repo, an SCM host or a host client.',
       from: { path: '^src/http/' },
       // scm/types.ts is the SCM port's vocabulary (types and zod schemas, no client): ChatOps names `Permission` from it.
       // git/trailers.ts is the names of promobot's trailers (constants and zod schemas, no git): ChatOps writes the
       // approvers' trailer of a merge commit with them.
-      to: { path: '^src/(git|scm)/', pathNot: '^src/(scm/types|git/trailers)[.]ts$', reachable: true },
+      // Of a host (src/hosts/<host>/), http sees only its webhook part: webhook.ts and normalize.ts, gathered in
+      // hosts/webhooks.ts. The host's SCM client, hook setup and doctor checks, and the full registry
+      // (hosts/index.ts), are out of its reach.
+      to: {
+        path: ['^src/(git|scm)/', '^src/hosts/'],
+        pathNot: [
+          '^src/(scm/types|git/trailers)[.]ts$',
+          '^src/hosts/(webhooks|webhook-source)[.]ts$',
+          '^src/hosts/[^/]+/(webhook|normalize)[.]ts$',
+        ],
+        reachable: true,
+      },
     },
     {
       name: 'pure-deciders-import-no-effects',

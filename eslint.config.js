@@ -36,6 +36,18 @@ export default tseslint.config(
               except: ['./types.ts'],
               message: 'http answers from the request and the queue; it never reaches git or an SCM host.',
             },
+            {
+              // Of a host folder, http imports only the webhook part (webhook.ts, normalize.ts, hosts/webhooks.ts).
+              target: './src/http',
+              from: ['./src/hosts/**'],
+              except: [
+                '**/src/hosts/*/webhook.ts',
+                '**/src/hosts/*/normalize.ts',
+                '**/src/hosts/webhook*.ts',
+              ],
+              message:
+                'http sees only the webhook part of a host, never its SCM client, hook setup or doctor checks.',
+            },
           ],
         },
       ],

@@ -15,8 +15,8 @@ const PURE_DECIDERS = [
   'src/rollout/decide-rollout.ts',
   'src/rollout/judge-verification.ts',
   'src/updaters/update-file.ts',
-  'src/scm/gitea/decide-merge-failure.ts',
-  'src/scm/github/decide-github-merge-failure.ts',
+  'src/hosts/gitea/scm/decide-merge-failure.ts',
+  'src/hosts/github/scm/decide-github-merge-failure.ts',
   'src/setup/decide-hook-change.ts',
 ];
 

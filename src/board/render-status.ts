@@ -1,4 +1,5 @@
 import type { AppBoard } from './schema.js';
+import { PROMOBOT_TRAILERS } from '../git/trailers.js';
 
 /** Control characters (C0, DEL, C1): a value from outside must never move the terminal's cursor or colour. */
 // eslint-disable-next-line no-control-regex
@@ -62,7 +63,7 @@ export function renderStatus(
     for (const b of boards) {
       out.push('', `History of ${clean(b.app)}:`);
       for (const h of b.history.slice(0, 10)) {
-        const approved = h.trailers['Promobot-Approved-By'];
+        const approved = h.trailers[PROMOBOT_TRAILERS.approvedBy];
         out.push(
           `  ${clean(h.env)}  ${clean(short(h.tag))}  ${age(h.since, now)} ago${h.endedBy === null ? ', running' : ''}` +
             (approved ? `, approved by ${clean(approved)}` : ''),

@@ -2,6 +2,7 @@ import type { CommentCreated } from '../events/index.js';
 import type { Permission } from '../scm/types.js';
 import { authorize, isBotActor, type AuthorizeContext, type PermissionLookup } from './authorize.js';
 import type { Command, CommandName } from './command.js';
+import { lookAlikeProblems } from './look-alike-commands.js';
 import { decideMerge, type MergeDecision, type MergeInput } from './decide-merge.js';
 import {
   parseCommands,
@@ -22,7 +23,15 @@ import { renderCommandReply, type CarriedOut } from './render.js';
 export interface ChatopsContext extends AuthorizeContext {
   /** The comment or review is on a PR promobot opened (its hidden metadata parsed). */
   isPromotionPr: boolean;
+  /**
+   * The PR is no longer open: `merged`, or `closed` without a merge. Commands that steer its merge are then answered
+   * as too late and change nothing; absent or null while it is open.
+   */
+  closed?: 'merged' | 'closed' | null;
 }
+
+/** Commands that steer a PR's merge: on a merged or closed PR they can no longer do anything. */
+const MERGE_COMMANDS: ReadonlySet<CommandName> = new Set<CommandName>(['approve', 'hold', 'unhold', 'gates']);
 
 /** Commands read from comments on issues of the deploy repo, where there is no promotion PR yet. */
 const ISSUE_COMMANDS: ReadonlySet<CommandName> = new Set<CommandName>(['promote', 'rollback']);
@@ -85,7 +94,8 @@ function keepForIssue(commands: ParsedCommand[], problems: CommandProblem[]) {
  * comments that ask nothing.
  */
 export function commentCommands(event: Pick<CommentCreated, 'body' | 'isPullRequest'>): ParseResult {
-  const parsed = parseCommands(event.body);
+  const read = parseCommands(event.body);
+  const parsed = { ...read, problems: [...read.problems, ...lookAlikeProblems(event.body, read)] };
   return event.isPullRequest ? parsed : keepForIssue(parsed.commands, parsed.problems);
 }
 
@@ -138,8 +148,17 @@ export async function handleComment(
   const asked = memoized(lookup);
   const actor = { login: event.author, isBot: event.authorIsBot };
   const authorized = [];
+  const closed = context.closed ?? null;
   for (const { command } of commands) {
-    authorized.push({ command, authorization: await authorize(command, actor, context, asked) });
+    // Too late is the honest answer whoever asks: no look-up, and nothing recorded but the refusal.
+    const authorization =
+      closed !== null && MERGE_COMMANDS.has(command.name)
+        ? {
+            allowed: false as const,
+            reason: `#${String(event.number)} is already ${closed}: nothing was changed`,
+          }
+        : await authorize(command, actor, context, asked);
+    authorized.push({ command, authorization });
   }
   const applied = applyComment(state, {
     commentId: event.commentId,

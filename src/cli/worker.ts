@@ -28,6 +28,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Running & { worker:
     logger: deps.logger,
     handlers: deps.handlers,
     metrics: deps.metrics,
+    timing: deps.config.worker,
   });
   await worker.waitUntilReady();
   deps.logger.info({ concurrency: deps.config.concurrency }, 'worker taking jobs');

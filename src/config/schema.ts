@@ -42,6 +42,18 @@ export const ENV_VARS = [
     default: '32',
   },
   {
+    name: 'WORKER_LOCK_DURATION_MS',
+    description:
+      "How long a worker's hold on a running job lasts unless renewed (it renews at half this). A job whose worker died (SIGKILL, OOM, a lost node) is taken over by another only after its hold has lapsed and a stalled check has run; lower it (with `WORKER_STALLED_INTERVAL_MS`) for a faster take-over, at the cost of more Redis writes and of a slow event loop losing the job to another worker.",
+    default: '30000',
+  },
+  {
+    name: 'WORKER_STALLED_INTERVAL_MS',
+    description:
+      'How often each worker looks for jobs whose worker died (their hold lapsed) and puts them back on the queue.',
+    default: '30000',
+  },
+  {
     name: 'PROMOBOT_BODY_LIMIT',
     description: 'Largest webhook body accepted, in bytes.',
     default: '1048576',
@@ -202,6 +214,10 @@ export const Config = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   queuePrefix: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" and "-" only'),
   concurrency: positiveInt,
+  worker: z.object({
+    lockDurationMs: z.coerce.number().int().min(1000, 'at least 1000 (one second)'),
+    stalledIntervalMs: z.coerce.number().int().min(1000, 'at least 1000 (one second)'),
+  }),
   bodyLimitBytes: positiveInt,
   dataDir: nonEmpty,
   policiesDir: nonEmpty,
@@ -263,6 +279,8 @@ export const CONFIG_PATH_TO_ENV: Record<string, EnvVarName> = {
   logLevel: 'LOG_LEVEL',
   queuePrefix: 'PROMOBOT_QUEUE_PREFIX',
   concurrency: 'PROMOBOT_CONCURRENCY',
+  'worker.lockDurationMs': 'WORKER_LOCK_DURATION_MS',
+  'worker.stalledIntervalMs': 'WORKER_STALLED_INTERVAL_MS',
   bodyLimitBytes: 'PROMOBOT_BODY_LIMIT',
   dataDir: 'PROMOBOT_DATA_DIR',
   policiesDir: 'PROMOBOT_POLICIES',

@@ -1,14 +1,15 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Config } from '../config/index.js';
 import { errorMessage } from '../errors/index.js';
-import { DomainEvent, PayloadValidationError, normalizers, type Source } from '../events/index.js';
+import { DomainEvent, PayloadValidationError, type Source } from '../events/index.js';
+import { WEBHOOK_SOURCES } from '../hosts/webhooks.js';
 import type { Logger } from '../logger/index.js';
 import type { DeliveryOutcome, Metrics } from '../metrics/index.js';
 import type { PromotionPolicy } from '../policy/index.js';
 import { QueueUnavailableError, jobIdFor, type EventJob, type EventProducer } from '../queue/index.js';
 import { screenEvent, type IgnoreReason } from './screen-events.js';
 import { WebhookRejection } from './webhook-rejection.js';
-import { DELIVERY_ID, WEBHOOK_SOURCES, mediaType, missingHeader } from './webhook-sources.js';
+import { DELIVERY_ID, mediaType, missingHeader } from './webhook-sources.js';
 
 /** What a webhook route needs of the queue. */
 export type WebhookQueue = Pick<EventProducer, 'enqueue'>;
@@ -43,7 +44,6 @@ interface DeliveryRecord {
  */
 export function createWebhookRoute(source: Source, deps: WebhookRouteDeps): RequestHandler[] {
   const spec = WEBHOOK_SOURCES[source];
-  const normalize = normalizers[source];
   const secrets = deps.config.webhookSecrets[source];
   const logger = deps.logger.child({ component: 'http', source });
 
@@ -133,7 +133,7 @@ export function createWebhookRoute(source: Source, deps: WebhookRouteDeps): Requ
 
       let result;
       try {
-        result = normalize(req.headers, payload);
+        result = spec.normalize(req.headers, payload);
       } catch (error) {
         if (error instanceof PayloadValidationError)
           throw new WebhookRejection(400, 'malformed', error.message);

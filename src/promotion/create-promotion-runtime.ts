@@ -32,7 +32,7 @@ import { EnvironmentChange } from './apply-image-changes.js';
 import { createDeployRepoPort } from './deploy-repo-port.js';
 import { handleImagePushed } from './handle-image-pushed.js';
 import { parsePromotionBranch } from './promotion-meta.js';
-import { createArgoCdClient } from '../rollout/argocd/index.js';
+import { createArgoCdClient } from '../hosts/argocd/index.js';
 import {
   applicationsOf,
   createRolloutVerifier,
@@ -253,6 +253,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
         logger,
         prometheus,
         prometheusUrl: config.prometheus.url,
+        timing: config.worker,
         resolve: resolvePolicy,
         onSettled: (policy, app) => requestReconcile(policy, app, 'gates settled'),
         onRound: async (target, evidence, state) => {
@@ -586,6 +587,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     concurrency: config.concurrency,
     logger,
     run: runReconcile,
+    timing: config.worker,
   });
 
   /** Every app of the policies that write `repo` on `scm`. */

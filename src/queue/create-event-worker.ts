@@ -1,7 +1,7 @@
 import type { DomainEvent } from '../events/index.js';
 import type { Logger } from '../logger/index.js';
 import type { Metrics } from '../metrics/index.js';
-import { createJobWorker, jobKind, type JobWorker } from './create-job-worker.js';
+import { createJobWorker, jobKind, type JobWorker, type WorkerTiming } from './create-job-worker.js';
 import type { EventHandler, HandlerRegistry } from './handler-registry.js';
 import { JobData } from './job-data.js';
 import { EVENTS_QUEUE } from './queue-names.js';
@@ -17,6 +17,7 @@ export interface EventWorkerOptions {
   readonly handlers: HandlerRegistry;
   readonly metrics?: Metrics;
   readonly retry?: RetryDelayOptions;
+  readonly timing?: WorkerTiming | undefined;
 }
 
 /**
@@ -49,6 +50,7 @@ export function createEventWorker(options: EventWorkerOptions): EventWorker {
     logger,
     kindOf: () => kind,
     connectionErrorMessage: 'worker connection error',
+    timing: options.timing,
     ...(options.retry ? { retry: options.retry } : {}),
   });
   let closing: Promise<void> | undefined;

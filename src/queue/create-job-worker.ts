@@ -9,6 +9,17 @@ import { retryDelay, type RetryDelayOptions } from './retry-delay.js';
 /** The one backoff of every queue: from a second, doubling, to five minutes; a `Retry-After` is honoured. */
 export const DEFAULT_RETRY: RetryDelayOptions = { baseMs: 1000, maxMs: 5 * 60_000 };
 
+/**
+ * How a worker holds a running job, and how often it looks for jobs whose worker died. bullmq's own defaults (30 s
+ * each) unless configured (`WORKER_LOCK_DURATION_MS`, `WORKER_STALLED_INTERVAL_MS`).
+ */
+export interface WorkerTiming {
+  readonly lockDurationMs: number;
+  readonly stalledIntervalMs: number;
+}
+
+export const DEFAULT_WORKER_TIMING: WorkerTiming = { lockDurationMs: 30_000, stalledIntervalMs: 30_000 };
+
 export type JobOutcome = 'completed' | 'failed' | 'retried';
 
 /** What a job's processor gets besides its parsed data. */
@@ -65,6 +76,8 @@ export interface JobWorkerOptions {
   /** Which kind a job is, by its bullmq name. */
   readonly kindOf: (jobName: string) => SomeJobKind;
   readonly retry?: RetryDelayOptions;
+  /** Lock and stalled-check timing; `DEFAULT_WORKER_TIMING` when absent. */
+  readonly timing?: WorkerTiming | undefined;
   /** The line logged when the worker's connection fails. */
   readonly connectionErrorMessage: string;
 }
@@ -98,6 +111,7 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
   const { logger } = options;
   const throttle = createLogThrottle();
   const retry = options.retry ?? DEFAULT_RETRY;
+  const timing = options.timing ?? DEFAULT_WORKER_TIMING;
   const connection = connectRedis(options.redisUrl, { kind: 'blocking' });
 
   const processor = async (job: Job): Promise<void> => {
@@ -143,6 +157,8 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     prefix: options.prefix,
     concurrency: options.concurrency,
     maxStalledCount: MAX_STALLED_COUNT,
+    lockDuration: timing.lockDurationMs,
+    stalledInterval: timing.stalledIntervalMs,
     settings: {
       // Jobs name BACKOFF_TYPE as their backoff; this is its one implementation.
       backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) =>

@@ -27,6 +27,8 @@ export {
   jobKind,
   traced,
   DEFAULT_RETRY,
+  DEFAULT_WORKER_TIMING,
+  type WorkerTiming,
   type JobKind,
   type JobOutcome,
   type JobRun,

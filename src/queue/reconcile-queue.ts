@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Logger } from '../logger/index.js';
 import { connectRedis } from '../redis/connection.js';
-import { createJobWorker, jobKind, traced } from './create-job-worker.js';
+import { createJobWorker, jobKind, traced, type WorkerTiming } from './create-job-worker.js';
 import { RECONCILE_QUEUE, retainedJobOptions } from './queue-names.js';
 
 export { RECONCILE_QUEUE } from './queue-names.js';
@@ -69,6 +69,7 @@ export function createReconcileWorker(options: {
   concurrency: number;
   logger: Logger;
   run: (job: ReconcileJob, logger: Logger, enqueuedAt: number) => Promise<void>;
+  timing?: WorkerTiming | undefined;
 }): ReconcileWorker {
   const kind = jobKind({
     schema: ReconcileJob,
@@ -85,5 +86,6 @@ export function createReconcileWorker(options: {
     logger: options.logger.child({ component: 'reconcile-worker' }),
     kindOf: () => kind,
     connectionErrorMessage: 'reconcile worker error',
+    timing: options.timing,
   });
 }

@@ -1,5 +1,5 @@
 import { parseImageRef, type ImageRef } from '../images/index.js';
-import type { ArgoApplication } from './argocd/application.js';
+import type { ArgoApplication } from '../hosts/argocd/application.js';
 
 /** What one Application says about the candidate's rollout. */
 export type RolloutDecision =

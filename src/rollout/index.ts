@@ -1,4 +1,3 @@
-export * from './argocd/index.js';
 export {
   decideRollout,
   revisionsToCheck,

@@ -1,11 +1,11 @@
 import type { ScmKind } from '../events/index.js';
-import { createGiteaHost, type GiteaHostOptions } from './gitea/index.js';
-import { createGitHubHost, type GitHubHostOptions } from './github/index.js';
+import { createGiteaHost, type GiteaHostOptions } from '../hosts/gitea/scm/index.js';
+import { createGitHubHost, type GitHubHostOptions } from '../hosts/github/scm/index.js';
 import type { ScmHost } from './types.js';
 
 export * from './types.js';
-export { createGiteaHost, type GiteaHostOptions } from './gitea/index.js';
-export { createGitHubHost, type GitHubHost, type GitHubHostOptions } from './github/index.js';
+export { createGiteaHost, type GiteaHostOptions } from '../hosts/gitea/scm/index.js';
+export { createGitHubHost, type GitHubHost, type GitHubHostOptions } from '../hosts/github/scm/index.js';
 
 /** Options per host kind. */
 export interface ScmHostOptions {

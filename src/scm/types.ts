@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { RepoRef, ScmKind } from '../events/index.js';
 
 /**
- * The one interface promobot uses to talk to a code host. `scm/gitea/` and `scm/github/` implement it; the
+ * The one interface promobot uses to talk to a code host. `hosts/gitea/scm/` and `hosts/github/scm/` implement it; the
  * promotion and chatops code never sees which one it has. Every answer is parsed with the schemas below.
  *
  * Errors: a 5xx, 429 or network failure throws `TransientError` (with `retryAfterMs` when the host said);

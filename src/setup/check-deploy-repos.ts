@@ -14,9 +14,9 @@ import {
 import { checkGitRead } from './check-git-read.js';
 import { checkGitHubPermissions, FINE_GRAINED_NEEDS } from './check-github-permissions.js';
 import { failCheck, type DoctorCheck } from './doctor-check.js';
-import { createGiteaApi } from './gitea-hooks.js';
-import { githubAppTokens, judgeAppPermissions } from './github-app-access.js';
-import { createGitHubApi } from './github-hooks.js';
+import { createGiteaApi } from '../hosts/gitea/hooks.js';
+import { githubAppTokens, judgeAppPermissions } from '../hosts/github/app-access.js';
+import { createGitHubApi } from '../hosts/github/hooks.js';
 import { HttpStatusError } from './json-client.js';
 import { judgeScmAccess, readScmAccess } from './scm-access.js';
 

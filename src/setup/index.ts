@@ -10,9 +10,9 @@ export {
   type SetupProblem,
   type WantedWebhooks,
 } from './wanted-webhooks.js';
-export { createGiteaApi, createGiteaHookClient, GiteaHook } from './gitea-hooks.js';
-export { createGitHubApi, createGitHubHookClient, GitHubHook } from './github-hooks.js';
-export { createHarborApi, createHarborHookClient, HarborWebhookPolicy } from './harbor-hooks.js';
+export { createGiteaApi, createGiteaHookClient, GiteaHook } from '../hosts/gitea/hooks.js';
+export { createGitHubApi, createGitHubHookClient, GitHubHook } from '../hosts/github/hooks.js';
+export { createHarborApi, createHarborHookClient, HarborWebhookPolicy } from '../hosts/harbor/hooks.js';
 export { adviseHookFailure } from './advise.js';
 export {
   syncWebhooks,

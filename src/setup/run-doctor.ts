@@ -1,8 +1,7 @@
 import type { Config } from '../config/index.js';
+import { HOSTS } from '../hosts/index.js';
 import { formatProblem, loadPolicies } from '../policy/index.js';
-import { checkArgoCd } from './check-argocd.js';
 import { checkDeployRepos } from './check-deploy-repos.js';
-import { checkHarbor } from './check-harbor.js';
 import { checkNotify } from './check-notify.js';
 import { checkPrometheus } from './check-prometheus.js';
 import { checkRedis } from './check-redis.js';
@@ -51,9 +50,10 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorCheck[]> {
   );
 
   checks.push(...(await checkDeployRepos(input, policies, timeoutMs)));
-  checks.push(...(await checkHarbor(config, timeoutMs)));
+  for (const host of Object.values(HOSTS)) {
+    if (host.doctor !== undefined) checks.push(...(await host.doctor({ config, policies, timeoutMs })));
+  }
   checks.push(...(await checkPrometheus(config, policies, timeoutMs)));
-  checks.push(...(await checkArgoCd(config, policies, timeoutMs)));
   checks.push(...(await checkWebhooks(config, policies)));
   checks.push(...(await checkNotify(policies, process.env, timeoutMs)));
   return checks;

@@ -3,11 +3,11 @@ import type { Config } from '../config/index.js';
 import { errorMessage } from '../errors/index.js';
 import type { PromotionPolicy } from '../policy/index.js';
 import { decideProtectionChange, GiteaProtectionRule } from './decide-protection-change.js';
-import { githubAppTokens } from './github-app-access.js';
-import { createGitHubApi } from './github-hooks.js';
+import { githubAppTokens } from '../hosts/github/app-access.js';
+import { createGitHubApi } from '../hosts/github/hooks.js';
 import { GitHubRuleset, rulesetDifferences, wantedRuleset } from './github-protection.js';
 import type { DoctorCheck } from './doctor-check.js';
-import { createGiteaApi } from './gitea-hooks.js';
+import { createGiteaApi } from '../hosts/gitea/hooks.js';
 import { HttpStatusError, type JsonClient } from './json-client.js';
 import { wantedProtections, type WantedProtection } from './wanted-protection.js';
 

@@ -3,10 +3,7 @@ import { errorMessage } from '../errors/index.js';
 import type { PromotionPolicy } from '../policy/index.js';
 import { adviseHookFailure } from './advise.js';
 import { decideHookChange } from './decide-hook-change.js';
-import { createGiteaApi, createGiteaHookClient } from './gitea-hooks.js';
-import { githubAppTokens } from './github-app-access.js';
-import { createGitHubApi, createGitHubHookClient } from './github-hooks.js';
-import { createHarborApi, createHarborHookClient } from './harbor-hooks.js';
+import { HOOK_HOSTS } from '../hosts/index.js';
 import type { HookClient, HookHost } from './hook-model.js';
 import { HttpStatusError } from './json-client.js';
 import { wantedWebhooks } from './wanted-webhooks.js';
@@ -45,28 +42,15 @@ export interface SyncWebhooksInput {
 /** The hook clients the configuration allows; a host without credentials has none. */
 export function hookClientsFor(config: Config): Partial<Record<HookHost, HookClient>> {
   const clients: Partial<Record<HookHost, HookClient>> = {};
-  if (config.gitea.url !== undefined && config.gitea.token !== undefined) {
-    clients.gitea = createGiteaHookClient(createGiteaApi(config.gitea.url, config.gitea.token));
-  }
-  const appTokens = githubAppTokens(config);
-  const githubToken = appTokens ? () => appTokens.token() : config.github.token;
-  if (githubToken !== undefined) {
-    clients.github = createGitHubHookClient(createGitHubApi(config.github.apiUrl, githubToken));
-  }
-  if (config.harbor.url !== undefined) {
-    const { username, password } = config.harbor;
-    const auth = username !== undefined && password !== undefined ? { username, password } : undefined;
-    clients.harbor = createHarborHookClient(createHarborApi(config.harbor.url, auth));
+  for (const hooks of HOOK_HOSTS) {
+    const client = hooks.client(config);
+    if (client !== undefined) clients[hooks.host] = client;
   }
   return clients;
 }
 
-const MISSING_CLIENT: Record<HookHost, string> = {
-  gitea: 'set GITEA_URL and GITEA_TOKEN (a token of a repository admin, scope write:repository)',
-  github:
-    'set GITHUB_TOKEN (a token of a repository admin with admin:repo_hook), or GITHUB_APP_* for a GitHub App with Webhooks: write',
-  harbor: 'set HARBOR_USERNAME and HARBOR_PASSWORD',
-};
+const missingClient = (host: HookHost): string =>
+  HOOK_HOSTS.find((hooks) => hooks.host === host)?.missingCredentials ?? `configure ${host}`;
 
 /**
  * Registers promobot's webhooks idempotently (see webhooks/README.md): per wanted hook, lists the target's hooks,
@@ -86,7 +70,7 @@ export async function syncWebhooks(input: SyncWebhooksInput): Promise<SyncOutcom
         ...base,
         action: 'failed',
         message: `no credentials for ${hook.host}`,
-        fix: MISSING_CLIENT[hook.host],
+        fix: missingClient(hook.host),
       });
       continue;
     }

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { APPROVAL_STATUS_CONTEXT, readStatusComment } from '../../src/chatops/index.js';
-import { normalizeGitHub, type CommentCreated } from '../../src/events/index.js';
+import type { CommentCreated } from '../../src/events/index.js';
+import { normalizeGitHub } from '../../src/hosts/github/normalize.js';
 import type { GitHubDouble } from '../doubles/github/index.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { REPO, logger, policyFor, startHarness, type Harness } from './runtime-harness.js';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { normalizeGitea, type CommentCreated, type ReviewSubmitted } from '../../src/events/index.js';
+import type { CommentCreated, ReviewSubmitted } from '../../src/events/index.js';
+import { normalizeGitea } from '../../src/hosts/gitea/normalize.js';
 import { Environment } from '../../src/policy/schema.js';
 import type { Permission } from '../../src/scm/types.js';
 import {
@@ -226,6 +227,37 @@ describe('chatops/handleComment() on Gitea deliveries', () => {
       approvers: ['release-lead', 'carol'],
     });
   });
+
+  it.each(['merged', 'closed'] as const)(
+    'answers /approve, /hold, /unhold and /gates on a %s PR as too late, and changes nothing',
+    async (closed) => {
+      const held = (await acted(candidate(), giteaComment({ id: 30, body: '/hold', login: 'bob' }))).state;
+      const event = giteaComment({
+        id: 31,
+        body: '/approve\n/hold INC-9\n/unhold\n/gates\n/status',
+        login: 'release-lead',
+      });
+      const handled = await acted(held, event, context({ closed }));
+      const late = `#${String(event.number)} is already ${closed}: nothing was changed`;
+      expect(handled.results.map((r) => [r.command.name, r.outcome])).toEqual([
+        ['approve', 'refused'],
+        ['hold', 'refused'],
+        ['unhold', 'refused'],
+        ['gates', 'refused'],
+        ['status', 'accepted'],
+      ]);
+      expect(handled.results.slice(0, 4).every((r) => r.message === late)).toBe(true);
+      expect(handled.reply).toContain(`\`/hold INC-9\`: ${late}`);
+      expect(handled.state.approvals).toEqual([]);
+      expect(handled.state.holds.map((h) => h.by)).toEqual(['bob']);
+      expect(handled).toMatchObject({ toCarryOut: [], reaction: '-1', replyNeeded: true });
+      // The same comment on the open PR does change things: the refusal is the closed PR's, not the commands'.
+      const open = await acted(held, event, context({ closed: null }));
+      expect(open.results.filter((r) => r.outcome === 'accepted').map((r) => r.command.name)).toContain(
+        'approve',
+      );
+    },
+  );
 
   it('answers /status with the summary and the merge line', async () => {
     const handled = await handleComment(

@@ -22,6 +22,18 @@ describe('config/loadConfig()', () => {
     expect(config.webhookSecrets).toEqual({ harbor: [], gitea: [], github: [], registry: [], argocd: [] });
   });
 
+  it("keeps bullmq's job lock and stalled check (30 s each) unless told, and names a bad value's variable", () => {
+    expect(loadConfig({}).worker).toEqual({ lockDurationMs: 30_000, stalledIntervalMs: 30_000 });
+    expect(
+      loadConfig({ WORKER_LOCK_DURATION_MS: '4000', WORKER_STALLED_INTERVAL_MS: '1000' }).worker,
+    ).toEqual({
+      lockDurationMs: 4000,
+      stalledIntervalMs: 1000,
+    });
+    const problems = problemsOf(() => loadConfig({ WORKER_STALLED_INTERVAL_MS: '10' }));
+    expect(problems).toEqual([expect.stringMatching(/^WORKER_STALLED_INTERVAL_MS: at least 1000/)]);
+  });
+
   it('takes a comma-separated list of webhook secrets so one can be rotated', () => {
     const config = loadConfig({ GITEA_WEBHOOK_SECRET: 'old-secret, new-secret' });
     expect(config.webhookSecrets.gitea).toEqual(['old-secret', 'new-secret']);

@@ -1,16 +1,18 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePromotionMeta, renderPromotionMeta } from '../../src/promotion/index.js';
-import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/index.js';
 import { chatFamilies, SITUATIONS } from '../gates/chat-history.js';
-import { harborHeaders, harborPushWithTags } from '../http/deliveries.js';
-import { TEST_SECRETS } from '../support/app.js';
-import { createTempRepo, git, type TempRepo } from '../support/git.js';
-import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { eventually, startPromobot, type PromobotUnderTest } from './harness.js';
+import { git } from '../support/git.js';
+import {
+  DEPLOY_REPO,
+  eventually,
+  IMAGE,
+  manifest,
+  OLD_TAG,
+  startGiteaWorld,
+  type GiteaWorld,
+} from './harness.js';
 
 /**
  * Issue #13, case 5, through the running service on the strict Gitea double with a real Prometheus: a writer pushes
@@ -18,12 +20,9 @@ import { eventually, startPromobot, type PromobotUnderTest } from './harness.js'
  * gates there, sets no status on that person's commit and says nothing on the PR.
  */
 
-const REPO = 'bootcamp/notes-deploy';
-const IMAGE = 'localhost/harbor/alpine';
-const OLD = '0000000aaaaaaa';
+const REPO = DEPLOY_REPO;
+const OLD = OLD_TAG;
 const TAG = '5555555fffffff';
-
-const manifest = (tag: string) => `containers:\n  - name: alpine\n    image: ${IMAGE}:${tag}\n`;
 
 const POLICY = `apiVersion: promobot.dev/v1alpha1
 kind: PromotionPolicy
@@ -46,87 +45,30 @@ spec:
 `;
 
 describe('a PR on a promobot branch that promobot did not open', () => {
-  let redis: RedisServer;
-  let prometheus: PrometheusServer;
-  let deploy: TempRepo;
-  let home: string;
-  let gitea: GiteaDouble;
-  let promobot: PromobotUnderTest;
-  const tokens: Record<string, string> = {};
+  let world: GiteaWorld;
 
   beforeAll(async () => {
-    [redis, prometheus] = await Promise.all([
-      startRedis(),
-      startPrometheus({
+    world = await startGiteaWorld({
+      name: 'foreign',
+      policy: POLICY,
+      access: { 'release-lead': 'write', 'dev-author': 'write' },
+      prometheus: {
         families: chatFamilies(
           SITUATIONS.filter((s) => s.namespace === 'chat-staging' || s.namespace === 'chat-prod'),
         ),
-      }),
-    ]);
-    deploy = createTempRepo({
-      'alpine/dev/app.yaml': manifest(OLD),
-      'alpine/staging/app.yaml': manifest(OLD),
-      'alpine/prod/app.yaml': manifest(OLD),
-    });
-    home = mkdtempSync(join(tmpdir(), 'promobot-foreign-'));
-    mkdirSync(join(home, 'policies'));
-    writeFileSync(join(home, 'policies', 'alpine.yaml'), POLICY);
-    gitea = await startGiteaDouble();
-    for (const login of ['promobot', 'release-lead', 'dev-author'])
-      tokens[login] = gitea.addUser(login).token;
-    await gitea.addRepo({
-      owner: 'bootcamp',
-      name: 'notes-deploy',
-      bare: deploy.bare,
-      access: { promobot: 'admin', 'release-lead': 'write', 'dev-author': 'write' },
-    });
-    promobot = await startPromobot({
-      redisUrl: redis.url,
-      home,
-      config: {
-        logLevel: 'info',
-        policiesDir: join(home, 'policies'),
-        dataDir: join(home, 'data'),
-        gitea: { url: gitea.url, token: tokens.promobot ?? '' },
-        git: { authorName: 'promobot', authorEmail: 'promobot@example.test' },
-        prometheus: { url: prometheus.url, timeoutMs: 5_000 },
       },
     });
-    const hook = await fetch(`${gitea.url}/api/v1/repos/${REPO}/hooks`, {
-      method: 'POST',
-      headers: { authorization: `token ${tokens.promobot ?? ''}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        type: 'gitea',
-        active: true,
-        events: ['push', 'pull_request', 'issue_comment', 'pull_request_review'],
-        config: {
-          url: `${promobot.app.baseUrl}/webhooks/gitea`,
-          content_type: 'json',
-          secret: TEST_SECRETS.gitea,
-        },
-      }),
-    });
-    expect(hook.status).toBe(201);
   }, 120_000);
 
   afterAll(async () => {
-    if (process.env.PROMOBOT_E2E_LOG)
-      writeFileSync(process.env.PROMOBOT_E2E_LOG, promobot?.app.logText() ?? '');
-    await promobot?.close();
-    await gitea?.close();
-    await prometheus?.close();
-    await redis?.close();
-    deploy?.cleanup();
-    if (home) rmSync(home, { recursive: true, force: true });
+    await world?.close();
   });
 
   it('runs no gates, sets no status and says nothing there', async () => {
-    const push = await fetch(`${promobot.app.baseUrl}/webhooks/harbor`, {
-      method: 'POST',
-      headers: harborHeaders(),
-      body: harborPushWithTags(TAG),
-    });
-    expect(push.status).toBe(202);
+    const { gitea, deploy, tokens } = world;
+    const promobot = world.promobot;
+    if (!promobot) throw new Error('the world runs promobot in this process');
+    await world.push(promobot.app.baseUrl, TAG, 1_790_000_000);
     const prod = await eventually('the prod PR', () =>
       gitea.pulls(REPO).find((p) => p.state === 'open' && p.head === 'promobot/prod/alpine'),
     );

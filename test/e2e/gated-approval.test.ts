@@ -1,26 +1,14 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATES_COMMENT_MARKER } from '../../src/gates/index.js';
 import { createLogger } from '../../src/logger/index.js';
 import { parsePromotionMeta } from '../../src/promotion/index.js';
 import { createScmHost, repoRef, type ScmHost } from '../../src/scm/index.js';
-import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/index.js';
 import { chatFamilies, SITUATIONS } from '../gates/chat-history.js';
-import { harborHeaders, harborPushWithTags } from '../http/deliveries.js';
-import { TEST_SECRETS } from '../support/app.js';
-import { createTempRepo, git, type TempRepo } from '../support/git.js';
-import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { eventually, startPromobot, type PromobotUnderTest } from './harness.js';
+import { git } from '../support/git.js';
+import { DEPLOY_REPO, eventually, IMAGE, startGiteaWorld, type GiteaWorld } from './harness.js';
 
-const REPO = 'bootcamp/notes-deploy';
-const IMAGE = 'localhost/harbor/alpine';
-const OLD = '0000000aaaaaaa';
+const REPO = DEPLOY_REPO;
 const TAG = '5555555fffffff';
-
-const manifest = (tag: string) => `containers:\n  - name: alpine\n    image: ${IMAGE}:${tag}\n`;
 
 // prod is gated on the candidate's TTFT p95 and error rate where it already runs (staging, namespace chat-staging,
 // healthy in the generated history), and needs the approval of alice or bob.
@@ -44,94 +32,34 @@ spec:
 `;
 
 describe('a gated prod promotion, approved in a comment', () => {
-  let redis: RedisServer;
-  let prometheus: PrometheusServer;
-  let deploy: TempRepo;
-  let home: string;
-  let gitea: GiteaDouble;
-  let promobot: PromobotUnderTest;
+  let world: GiteaWorld;
   let host: ScmHost;
 
   beforeAll(async () => {
-    [redis, prometheus] = await Promise.all([
-      startRedis(),
-      startPrometheus({
+    world = await startGiteaWorld({
+      name: 'gated',
+      policy: POLICY,
+      access: { alice: 'write', bob: 'write', mallory: 'write' },
+      prometheus: {
         families: chatFamilies(
           SITUATIONS.filter((s) => s.namespace === 'chat-staging' || s.namespace === 'chat-prod'),
         ),
-      }),
-    ]);
-    deploy = createTempRepo({
-      'alpine/dev/app.yaml': manifest(OLD),
-      'alpine/staging/app.yaml': manifest(OLD),
-      'alpine/prod/app.yaml': manifest(OLD),
-    });
-    home = mkdtempSync(join(tmpdir(), 'promobot-gated-'));
-    mkdirSync(join(home, 'policies'));
-    writeFileSync(join(home, 'policies', 'alpine.yaml'), POLICY);
-    gitea = await startGiteaDouble();
-    const bot = gitea.addUser('promobot');
-    gitea.addUser('alice');
-    gitea.addUser('mallory');
-    gitea.addUser('bob');
-    await gitea.addRepo({
-      owner: 'bootcamp',
-      name: 'notes-deploy',
-      bare: deploy.bare,
-      access: { promobot: 'admin', alice: 'write', bob: 'write', mallory: 'write' },
-    });
-    promobot = await startPromobot({
-      redisUrl: redis.url,
-      home,
-      config: {
-        logLevel: 'info',
-        policiesDir: join(home, 'policies'),
-        dataDir: join(home, 'data'),
-        gitea: { url: gitea.url, token: bot.token },
-        git: { authorName: 'promobot', authorEmail: 'promobot@example.test' },
-        prometheus: { url: prometheus.url, timeoutMs: 5_000 },
       },
     });
-    const hook = await fetch(`${gitea.url}/api/v1/repos/${REPO}/hooks`, {
-      method: 'POST',
-      headers: { authorization: `token ${bot.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        type: 'gitea',
-        active: true,
-        events: ['push', 'pull_request', 'issue_comment', 'pull_request_review'],
-        config: {
-          url: `${promobot.app.baseUrl}/webhooks/gitea`,
-          content_type: 'json',
-          secret: TEST_SECRETS.gitea,
-        },
-      }),
-    });
-    expect(hook.status).toBe(201);
     host = createScmHost('gitea', {
-      baseUrl: gitea.url,
-      token: bot.token,
+      baseUrl: world.gitea.url,
+      token: world.tokens.promobot ?? '',
       logger: createLogger({ level: 'silent' }),
     });
   }, 120_000);
 
   afterAll(async () => {
-    if (process.env.PROMOBOT_E2E_LOG)
-      writeFileSync(process.env.PROMOBOT_E2E_LOG, promobot?.app.logText() ?? '');
-    await promobot?.close();
-    await gitea?.close();
-    await prometheus?.close();
-    await redis?.close();
-    deploy?.cleanup();
-    if (home) rmSync(home, { recursive: true, force: true });
+    await world?.close();
   });
 
   it('shows the gates on the PR, refuses self-approval, waits for an approver, then merges naming them', async () => {
-    const push = await fetch(`${promobot.app.baseUrl}/webhooks/harbor`, {
-      method: 'POST',
-      headers: harborHeaders(),
-      body: harborPushWithTags(TAG),
-    });
-    expect(push.status).toBe(202);
+    const { gitea, deploy } = world;
+    await world.push(world.promobot?.app.baseUrl ?? '', TAG, 1_790_000_000);
     const prod = await eventually('the prod PR', () =>
       gitea.pulls(REPO).find((p) => p.state === 'open' && p.head === 'promobot/prod/alpine'),
     );

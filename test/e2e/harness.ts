@@ -19,6 +19,11 @@ import { harborHeaders, harborPushWithTags } from '../http/deliveries.js';
 import { startApp, TEST_SECRETS, type StartAppOptions, type TestApp } from '../support/app.js';
 import { createTempRepo, type TempRepo } from '../support/git.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
+import {
+  startPrometheus,
+  type PrometheusServer,
+  type StartPrometheusOptions,
+} from '../support/prometheus.js';
 import { Redis } from 'ioredis';
 
 export interface PromobotUnderTest {
@@ -113,6 +118,8 @@ export interface GiteaWorldOptions {
   teams?: Record<string, string[]>;
   /** `false`: no promobot in this process (the test runs one as a child process, with `config()`). */
   inProcess?: boolean;
+  /** A real Prometheus with these series, started beside Redis; the in-process promobot's gates query it. */
+  prometheus?: StartPrometheusOptions;
 }
 
 /** Redis, the strict Gitea double with the deploy repo, the policies on disk, and promobot, as a scenario needs. */
@@ -125,6 +132,8 @@ export interface GiteaWorld {
   tokens: Record<string, string>;
   /** The in-process promobot, unless `inProcess: false`. */
   promobot: PromobotUnderTest | undefined;
+  /** The real Prometheus, when `prometheus` was given. */
+  prometheus: PrometheusServer | undefined;
   /** Where promobot's webhooks go: the in-process one, or whatever `hookTo` was given. */
   hookTo(baseUrl: string): Promise<void>;
   /** The bot's status comment on `index`, or ''. */
@@ -150,7 +159,10 @@ export interface GiteaWorld {
 export const OLD_TAG = '0000000aaaaaaa';
 
 export async function startGiteaWorld(options: GiteaWorldOptions): Promise<GiteaWorld> {
-  const redis = await startRedis();
+  const [redis, prometheus] = await Promise.all([
+    startRedis(),
+    options.prometheus ? startPrometheus(options.prometheus) : undefined,
+  ]);
   const deploy = createTempRepo(
     options.files ?? {
       'alpine/dev/app.yaml': manifest(OLD_TAG),
@@ -181,6 +193,7 @@ export async function startGiteaWorld(options: GiteaWorldOptions): Promise<Gitea
             dataDir: join(home, 'data'),
             gitea: { url: gitea.url, token: tokens.promobot ?? '' },
             git: { authorName: 'promobot', authorEmail: 'promobot@example.test' },
+            ...(prometheus ? { prometheus: { url: prometheus.url, timeoutMs: 5_000 } } : {}),
           },
         });
   const api = async (login: string, method: string, path: string, body?: unknown) => {
@@ -202,6 +215,7 @@ export async function startGiteaWorld(options: GiteaWorldOptions): Promise<Gitea
     gitea,
     tokens,
     promobot,
+    prometheus,
     async hookTo(baseUrl) {
       const status = await api('promobot', 'POST', `/repos/${DEPLOY_REPO}/hooks`, {
         type: 'gitea',
@@ -267,6 +281,7 @@ export async function startGiteaWorld(options: GiteaWorldOptions): Promise<Gitea
         writeFileSync(process.env.PROMOBOT_E2E_LOG, promobot?.app.logText() ?? '');
       await promobot?.close();
       await gitea.close();
+      await prometheus?.close();
       await redis.close();
       deploy.cleanup();
       rmSync(home, { recursive: true, force: true });

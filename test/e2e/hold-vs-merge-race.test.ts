@@ -201,10 +201,27 @@ spec:
       (l) => l.msg === 'comment acted on' && String(l.results).includes('hold:accepted'),
     );
     const merged = all.findIndex((l) => l.msg === 'promotion PR merged' && l.pr === pr.index);
-    // A merge that went ahead after the hold was accepted is the lost hold. (Handled after the merge, the hold is
-    // still accepted on the merged PR today; that reply belongs to ChatOps, not to this race.)
+    // A merge that went ahead after the hold was accepted is the lost hold.
     if (accepted >= 0 && merged >= 0) expect(merged).toBeLessThan(accepted);
     if (handledBeforeMerge) expect(after?.merged).toBe(false);
+    else {
+      // Handled after the merge, the hold is answered for what it is: too late, and nothing changed.
+      expect(after?.merged).toBe(true);
+      expect(accepted).toBe(-1);
+      await eventually('the answer to the late /hold', () =>
+        lines().some((l) => l.msg === 'comment acted on' && String(l.results).includes('hold:refused'))
+          ? true
+          : undefined,
+      );
+      const bot = gitea.comments(REPO, pr.index).filter((c) => c.author.login === 'promobot');
+      const replies = bot.filter((c) => c.body.includes(`promobot:reply-to ${String(hold.id)} `));
+      expect(replies).toHaveLength(1);
+      expect(replies[0]?.body).toContain(
+        `\`/hold\`: #${String(pr.index)} is already merged: nothing was changed`,
+      );
+      const status = bot.find((c) => c.body.includes('promobot:chatops-status'));
+      expect(status?.body ?? '').not.toContain('held by @alice');
+    }
     await gitea.flush();
     expect(gitea.violations).toEqual([]);
   }, 120_000);

@@ -1,22 +1,24 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/index.js';
 import { parsePromotionMeta } from '../../src/promotion/index.js';
-import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/index.js';
+import type { GiteaDouble } from '../doubles/gitea/index.js';
 import { testIo } from '../cli/cli-io.js';
 import { chatFamilies, SITUATIONS } from '../gates/chat-history.js';
 import { harborHeaders, harborPushWithTags } from '../http/deliveries.js';
-import { TEST_SECRETS } from '../support/app.js';
-import { createTempRepo, git, type TempRepo } from '../support/git.js';
-import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { eventually, startPromobot, type PromobotUnderTest } from './harness.js';
+import { git, type TempRepo } from '../support/git.js';
+import type { PrometheusServer } from '../support/prometheus.js';
+import type { RedisServer } from '../support/redis-server.js';
+import {
+  DEPLOY_REPO,
+  eventually,
+  IMAGE,
+  startGiteaWorld,
+  type GiteaWorld,
+  type PromobotUnderTest,
+} from './harness.js';
 
-const REPO = 'bootcamp/notes-deploy';
-const IMAGE = 'localhost/harbor/alpine';
-const OLD = '0000000aaaaaaa';
+const REPO = DEPLOY_REPO;
 
 /**
  * Each tag its own image, pushed now: the fixture's one digest and push time would make every later tag the same
@@ -32,8 +34,6 @@ function withOwnDigest(body: string, tag: string, secondsLater: number): string 
     resource.digest = `sha256:${tag.padEnd(64, '0').slice(0, 64)}`;
   return JSON.stringify(payload);
 }
-
-const manifest = (tag: string) => `containers:\n  - name: alpine\n    image: ${IMAGE}:${tag}\n`;
 
 // prod is gated and approved by one of: the team bootcamp/sre, or release-lead by login.
 const POLICY = `apiVersion: promobot.dev/v1alpha1
@@ -62,6 +62,7 @@ spec:
  * and `doctor` exits 1 naming both missing capabilities.
  */
 describe('approvals on a Gitea that applies its route guards', () => {
+  let world: GiteaWorld;
   let redis: RedisServer;
   let prometheus: PrometheusServer;
   let deploy: TempRepo;
@@ -72,71 +73,28 @@ describe('approvals on a Gitea that applies its route guards', () => {
   let pushes = 0;
 
   beforeAll(async () => {
-    [redis, prometheus] = await Promise.all([
-      startRedis(),
-      startPrometheus({
+    world = await startGiteaWorld({
+      name: 'least',
+      policy: POLICY,
+      access: { carol: 'write', 'release-lead': 'write' },
+      // docs/ACCESS.md: promobot is a repo admin of the deploy repo and a member of the approvers' team.
+      teams: { sre: ['carol', 'promobot'] },
+      prometheus: {
         families: chatFamilies(
           SITUATIONS.filter((s) => s.namespace === 'chat-staging' || s.namespace === 'chat-prod'),
         ),
-      }),
-    ]);
-    deploy = createTempRepo({
-      'alpine/dev/app.yaml': manifest(OLD),
-      'alpine/staging/app.yaml': manifest(OLD),
-      'alpine/prod/app.yaml': manifest(OLD),
-    });
-    home = mkdtempSync(join(tmpdir(), 'promobot-least-'));
-    mkdirSync(join(home, 'policies'));
-    writeFileSync(join(home, 'policies', 'alpine.yaml'), POLICY);
-    gitea = await startGiteaDouble();
-    botToken = gitea.addUser('promobot').token;
-    for (const login of ['carol', 'release-lead']) gitea.addUser(login);
-    await gitea.addRepo({
-      owner: 'bootcamp',
-      name: 'notes-deploy',
-      bare: deploy.bare,
-      access: { promobot: 'admin', carol: 'write', 'release-lead': 'write' },
-    });
-    // docs/ACCESS.md: promobot is a repo admin of the deploy repo and a member of the approvers' team.
-    gitea.addTeam('bootcamp', 'sre', ['carol', 'promobot']);
-    promobot = await startPromobot({
-      redisUrl: redis.url,
-      home,
-      config: {
-        logLevel: 'info',
-        policiesDir: join(home, 'policies'),
-        dataDir: join(home, 'data'),
-        gitea: { url: gitea.url, token: botToken },
-        git: { authorName: 'promobot', authorEmail: 'promobot@example.test' },
-        prometheus: { url: prometheus.url, timeoutMs: 5_000 },
       },
     });
-    const hook = await fetch(`${gitea.url}/api/v1/repos/${REPO}/hooks`, {
-      method: 'POST',
-      headers: { authorization: `token ${botToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        type: 'gitea',
-        active: true,
-        events: ['push', 'pull_request', 'issue_comment', 'pull_request_review'],
-        config: {
-          url: `${promobot.app.baseUrl}/webhooks/gitea`,
-          content_type: 'json',
-          secret: TEST_SECRETS.gitea,
-        },
-      }),
+    if (!world.promobot || !world.prometheus) throw new Error('promobot and Prometheus in this process');
+    ({ redis, deploy, home, gitea, promobot, prometheus } = world as GiteaWorld & {
+      promobot: PromobotUnderTest;
+      prometheus: PrometheusServer;
     });
-    expect(hook.status).toBe(201);
+    botToken = world.tokens.promobot ?? '';
   }, 120_000);
 
   afterAll(async () => {
-    if (process.env.PROMOBOT_E2E_LOG)
-      writeFileSync(process.env.PROMOBOT_E2E_LOG, promobot?.app.logText() ?? '');
-    await promobot?.close();
-    await gitea?.close();
-    await prometheus?.close();
-    await redis?.close();
-    deploy?.cleanup();
-    if (home) rmSync(home, { recursive: true, force: true });
+    await world?.close();
   });
 
   /** Pushes `tag` to Harbor and waits for its gated prod PR, with green gates. */

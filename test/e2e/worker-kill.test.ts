@@ -14,8 +14,9 @@ import {
 /**
  * Issue #13, case 8, through a real promobot process: it is SIGKILLed while it handles an `/approve` (the host has
  * carried out its reply, and the answer never reaches it). A fresh process takes the job over once bullmq finds it
- * stalled (its lock expires with the dead worker, about 30 s, then the next stalled check), and in the end there is
- * exactly one reply to the comment, and the merge.
+ * stalled (its lock expires with the dead worker, then the next stalled check: both shortened here through
+ * `WORKER_LOCK_DURATION_MS` and `WORKER_STALLED_INTERVAL_MS`), and in the end there is exactly one reply to the
+ * comment, and the merge.
  */
 
 const FIRST = '1111111bbbbbbb';
@@ -61,6 +62,8 @@ describe('a worker killed while it handles an /approve', () => {
       giteaUrl: proxy.url,
       giteaToken: world.tokens.promobot ?? '',
       queuePrefix: 'killed',
+      // A lock renewed every 2.5 s still survives a loaded machine's pauses; a dead worker's job is free in 5 s.
+      env: { WORKER_LOCK_DURATION_MS: '5000', WORKER_STALLED_INTERVAL_MS: '1000' },
     });
     await promobot.start();
     await world.hookTo(promobot.url);

@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  PayloadValidationError,
-  normalizeGitHub,
-  normalizeGitea,
-  normalizeHarbor,
-  normalizeRegistry,
-  registryTag,
-} from '../../src/events/index.js';
+import { PayloadValidationError } from '../../src/events/index.js';
+import { normalizeGitHub } from '../../src/hosts/github/normalize.js';
+import { normalizeGitea } from '../../src/hosts/gitea/normalize.js';
+import { normalizeHarbor } from '../../src/hosts/harbor/normalize.js';
+import { normalizeRegistry, registryTag } from '../../src/hosts/registry/normalize.js';
 import { fixtureJson } from '../support/fixtures.js';
 
 const repository = { name: 'app', full_name: 'acme/app', owner: { login: 'acme' } };

@@ -11,13 +11,15 @@ import {
   createChatopsStore,
   formatCommand,
   isBotActor,
+  commentCommands,
   parseCommands,
   inlineCode,
   readStatusComment,
   type ChatopsRuntime,
   type ParsedCommand,
 } from '../../src/chatops/index.js';
-import { normalizeGitea, type CommentCreated } from '../../src/events/index.js';
+import type { CommentCreated } from '../../src/events/index.js';
+import { normalizeGitea } from '../../src/hosts/gitea/normalize.js';
 import { EVENTS_QUEUE } from '../../src/queue/index.js';
 import { createScmHost, type CommitStatus, type ScmHost } from '../../src/scm/index.js';
 import { REPO, logger, policyFor, startHarness, type Harness } from '../chatops/runtime-harness.js';
@@ -404,7 +406,8 @@ function expectNoStateChange(o: Observed, tally: Tally): void {
   const { comment, commentId, before, after } = o;
   const bot = isBot(comment.author);
   const pr = comment.target === 'foreign' ? null : world[comment.target];
-  const parsed = parseCommands(comment.body);
+  // As promobot reads a comment on a PR: a look-alike command is a problem, answered (and never carried out).
+  const parsed = commentCommands({ body: comment.body, isPullRequest: true });
   tally.comments += 1;
   for (const kind of comment.kinds) tally.kinds[kind] = (tally.kinds[kind] ?? 0) + 1;
 
@@ -876,7 +879,7 @@ describe('fuzzing ChatOps comments: an invalid comment changes no state', () => 
         'a runtime that answers a comment without a command line',
         /what the runtime wrote for a comment it must not answer/,
         async (event, recording) => {
-          const parsed = parseCommands(event.body);
+          const parsed = commentCommands({ body: event.body, isPullRequest: true });
           if (parsed.commands.length + parsed.problems.length > 0 || isBot(event.author)) return;
           await recording.host.createComment(REPO, event.number, `@${event.author} no command here`);
         },

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normalizeArgoCd } from '../../src/events/normalize-argocd.js';
+import { normalizeArgoCd } from '../../src/hosts/argocd/normalize.js';
 import { PayloadValidationError } from '../../src/events/payload-validation-error.js';
 import { validatePolicyFiles, type PromotionPolicy } from '../../src/policy/index.js';
 import { startApp, TEST_SECRETS, type TestApp } from '../support/app.js';

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { normalizeHarbor, type ImagePushed } from '../../src/events/index.js';
+import type { ImagePushed } from '../../src/events/index.js';
+import { normalizeHarbor } from '../../src/hosts/harbor/normalize.js';
 import { findAppByImage } from '../../src/policy/find-app-by-image.js';
 import { loadPolicies } from '../../src/policy/load-policies.js';
 import { REPO_ROOT } from './support/repo-root.js';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createLogger } from '../../src/logger/index.js';
 import { PromotionPolicy } from '../../src/policy/schema.js';
-import { createGiteaHost } from '../../src/scm/gitea/index.js';
+import { createGiteaHost } from '../../src/hosts/gitea/scm/index.js';
 import { checkApproverAccess } from '../../src/setup/check-approver-access.js';
 import { startGiteaDouble } from '../doubles/gitea/index.js';
 import { REPO_ROOT } from './support/repo-root.js';

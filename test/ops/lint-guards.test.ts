@@ -65,6 +65,15 @@ describe('lint guardrails', () => {
       join(root, probeDir, 'reach', 'hop.ts'),
       "import { createScmHost } from '../../../scm/index.js';\n\nexport const hop = createScmHost;\n",
     );
+    // Of a host folder, http may import the webhook part and nothing else.
+    await writeFile(
+      join(root, probeDir, 'reach', 'host-hooks.ts'),
+      "import { createGiteaApi } from '../../../hosts/gitea/hooks.js';\n\nexport const hooks = createGiteaApi;\n",
+    );
+    await writeFile(
+      join(root, probeDir, 'reach', 'host-webhook.ts'),
+      "import { giteaWebhook } from '../../../hosts/gitea/webhook.js';\n\nexport const webhook = giteaWebhook;\n",
+    );
   });
 
   afterAll(async () => {
@@ -100,6 +109,18 @@ describe('lint guardrails', () => {
     expect(result.output).toMatch(
       /http-not-to-git-or-scm: src\/http\/lint-probe-[0-9a-f]+\/reach\/through\.ts/,
     );
+  });
+
+  it("eslint and the dependency report fail on http importing a host's hook client, not its webhook", async () => {
+    const direct = await eslint(join(probeDir, 'reach', 'host-hooks.ts'));
+    expect(direct.code).toBe(1);
+    expect(direct.output).toContain('import/no-restricted-paths');
+    expect((await eslint(join(probeDir, 'reach', 'host-webhook.ts'))).code).toBe(0);
+    const reached = await depcruise(join(probeDir, 'reach'));
+    expect(reached.output).toMatch(
+      /http-not-to-git-or-scm: src\/http\/lint-probe-[0-9a-f]+\/reach\/host-hooks\.ts/,
+    );
+    expect(reached.output).not.toMatch(/lint-probe-[0-9a-f]+\/reach\/host-webhook\.ts/);
   });
 
   it('eslint fails on a pure decider importing an effect', async () => {

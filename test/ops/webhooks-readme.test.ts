@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { WEBHOOK_SOURCES } from '../../src/http/webhook-sources.js';
+import { WEBHOOK_SOURCES } from '../../src/hosts/webhooks.js';
 import { CONTRACTS_DIR } from '../support/fixtures.js';
 import { documentedRequests, type DocumentedRequest } from './support/documented-requests.js';
 import { REPO_ROOT } from './support/repo-root.js';

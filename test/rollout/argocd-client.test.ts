@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AccessError, PermanentError, TransientError } from '../../src/errors/index.js';
-import { createArgoCdClient } from '../../src/rollout/argocd/index.js';
+import { createArgoCdClient } from '../../src/hosts/argocd/index.js';
 import { startArgoCdDouble, type ArgoCdDouble } from '../doubles/argocd/index.js';
 
 const OLD = '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ArgoApplication } from '../../src/rollout/argocd/index.js';
+import type { ArgoApplication } from '../../src/hosts/argocd/index.js';
 import { decideRollout, revisionsToCheck, runsImage } from '../../src/rollout/index.js';
 
 const OLD = '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d';

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger/index.js';
 import { validatePolicyFiles, type PromotionPolicy } from '../../src/policy/index.js';
-import { createArgoCdClient } from '../../src/rollout/argocd/index.js';
+import { createArgoCdClient } from '../../src/hosts/argocd/index.js';
 import {
   applicationsOf,
   createRolloutVerifier,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { PermanentError, TransientError } from '../../src/errors/index.js';
 import { createLogger } from '../../src/logger/index.js';
-import { decideMergeFailure, requiredScope } from '../../src/scm/gitea/index.js';
-import { decideGitHubMergeFailure, requiredPermission, webUrl } from '../../src/scm/github/index.js';
+import { decideMergeFailure, requiredScope } from '../../src/hosts/gitea/scm/index.js';
+import { decideGitHubMergeFailure, requiredPermission, webUrl } from '../../src/hosts/github/scm/index.js';
 import { httpError, parseRetryAfter } from '../../src/scm/http-error.js';
 import { createScmHost, repoRef, type PullRequest } from '../../src/scm/index.js';
 

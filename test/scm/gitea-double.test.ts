@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger/index.js';
-import { createGiteaHost } from '../../src/scm/gitea/index.js';
+import { createGiteaHost } from '../../src/hosts/gitea/scm/index.js';
 import { repoRef } from '../../src/scm/types.js';
 import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/index.js';
 import { createTempRepo, git, GIT_TEST_ENV, type TempRepo } from '../support/git.js';

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AccessError, PermanentError, TransientError } from '../../src/errors/index.js';
 import { createLogger } from '../../src/logger/index.js';
-import { createGiteaHost } from '../../src/scm/gitea/index.js';
+import { createGiteaHost } from '../../src/hosts/gitea/scm/index.js';
 import { repoRef, type ScmHost } from '../../src/scm/types.js';
 import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/index.js';
 import { createTempRepo, git, GIT_TEST_ENV, type TempRepo } from '../support/git.js';

@@ -6,7 +6,7 @@ import {
   protectionReason,
   rateLimitWaitMs,
   SECONDARY_LIMIT_WAIT_MS,
-} from '../../src/scm/github/access-advice.js';
+} from '../../src/hosts/github/scm/access-advice.js';
 
 const NOW = 1_800_000_000_000;
 

@@ -12,7 +12,7 @@ import {
   needsRefresh,
   type GitHubAppCredentials,
   type GitHubHost,
-} from '../../src/scm/github/index.js';
+} from '../../src/hosts/github/scm/index.js';
 import { repoRef } from '../../src/scm/index.js';
 import { startGitHubDouble, type GitHubApp, type GitHubDouble } from '../doubles/github/index.js';
 import { createTempRepo, git, GIT_TEST_ENV, type TempRepo } from '../support/git.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AccessError, TransientError } from '../../src/errors/index.js';
 import { createLogger } from '../../src/logger/index.js';
-import { createGitHubHost, type GitHubHostOptions } from '../../src/scm/github/index.js';
+import { createGitHubHost, type GitHubHostOptions } from '../../src/hosts/github/scm/index.js';
 import { repoRef, type ScmHost } from '../../src/scm/index.js';
 import { startGitHubDouble, type GitHubDouble } from '../doubles/github/index.js';
 import { createTempRepo, git, type TempRepo } from '../support/git.js';

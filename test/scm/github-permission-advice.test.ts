@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { requiredPermission } from '../../src/scm/github/index.js';
+import { requiredPermission } from '../../src/hosts/github/scm/index.js';
 import { NEEDS } from '../doubles/github/index.js';
 
 /**

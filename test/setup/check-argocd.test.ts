@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { validatePolicyFiles, type PromotionPolicy } from '../../src/policy/index.js';
 import { renderApplicationName, verifiedApplications } from '../../src/rollout/index.js';
-import { checkArgoCd } from '../../src/setup/check-argocd.js';
+import { checkArgoCd } from '../../src/hosts/argocd/doctor.js';
 import { startArgoCdDouble, type ArgoCdDouble } from '../doubles/argocd/index.js';
 
 const SHA = '3f9c2ab00112233445566778899aabbccddeeff0';

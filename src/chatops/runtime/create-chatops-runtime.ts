@@ -2,7 +2,7 @@ import { decideFreeze } from '../../freeze/decide-freeze.js';
 import { MANUAL_MERGE_MARKER, renderManualMergeComment } from '../../governance/manual-merge.js';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { isAccessError, PermanentError } from '../../errors/index.js';
+import { isAccessError, isPermanent, PermanentError } from '../../errors/index.js';
 import type { CommentCreated, RepoRef, ReviewSubmitted, ScmKind } from '../../events/index.js';
 import { acquireRepoLock } from '../../git/index.js';
 import type { Logger } from '../../logger/index.js';
@@ -42,6 +42,7 @@ import {
   STATE_WRITE_TOLERANCE_MS,
 } from '../state-seal.js';
 import { answerAccessError, askedInComment } from './answer-access-error.js';
+import { renderFailureReply } from './answer-failure.js';
 import { createChatopsStore, type PullRequestKey, type StoredPromotion } from './chatops-store.js';
 import { readPromotionPullRequest, type PromotionPullRequest } from './promotion-pull-request.js';
 
@@ -614,8 +615,53 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       await withLock(key, logger, () => handleOneComment(event, resolved, key, logger, claim === 'resumed'));
       await store.completeComment(key, event.commentId);
     } catch (error) {
+      // Retrying cannot help: the person is told so, once, and the job ends (failed, with the reason logged).
+      if (isPermanent(error) && (await answerFailure(event, resolved, error, logger))) {
+        await store.completeComment(key, event.commentId);
+        throw error;
+      }
       await store.releaseComment(key, event.commentId);
       throw error;
+    }
+  };
+
+  /**
+   * Tells the comment's author that promobot could not act on it, in the comment's one reply (the reply-to marker):
+   * a reply that was already posted gets the failure added. True once the host has it, or when even the reply is
+   * refused for good (nobody can be told, and retrying cannot help); a transient failure of the reply is thrown, so
+   * the whole comment is retried.
+   */
+  const answerFailure = async (
+    event: CommentCreated,
+    resolved: ResolvedRepo,
+    error: PermanentError,
+    logger: Logger,
+  ): Promise<boolean> => {
+    const { scm, botLogin } = resolved;
+    deps.onCommandError?.('permanent');
+    logger.error(
+      { commentId: event.commentId, err: error },
+      'a command could not be carried out: permanent error',
+    );
+    const marker = `${REPLY_MARKER_START}${String(event.commentId)} -->`;
+    const failure = defuseMarkers(renderFailureReply(event, error));
+    try {
+      const earlier = (await scm.listComments(event.repo, event.number)).find(
+        (c) => sameLogin(c.author, botLogin) && c.body.endsWith(marker),
+      );
+      if (earlier === undefined) await scm.createComment(event.repo, event.number, `${failure}\n${marker}`);
+      else if (!earlier.body.includes(failure)) {
+        const answered = earlier.body.slice(0, -marker.length).replace(/\n$/, '');
+        await scm.updateComment(event.repo, earlier.id, `${answered}\n\n${failure}\n${marker}`);
+      }
+      return true;
+    } catch (replyError) {
+      if (!isPermanent(replyError)) throw replyError;
+      logger.error(
+        { commentId: event.commentId, err: replyError },
+        'could not tell the author either: the reply was refused',
+      );
+      return true;
     }
   };
 
@@ -651,6 +697,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       author: null,
       requesters: stored.state.requesters.map((r) => r.by),
       isPromotionPr: loaded !== null,
+      closed: closedAs(loaded?.promotion.pr),
       ...(policy.spec.freeze?.overrideApprovers
         ? { freezeOverrideApprovers: policy.spec.freeze.overrideApprovers }
         : {}),
@@ -956,4 +1003,10 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     withPullRequestLock: (scmKind, repo, number, logger, run) =>
       withLock({ scm: scmKind, repo: repo.fullName, number }, logger, run),
   };
+}
+
+/** How a PR stopped being open, for the answer to a command that came too late; null while open (or no PR). */
+function closedAs(pr: PullRequest | undefined): 'merged' | 'closed' | null {
+  if (pr === undefined || pr.state === 'open') return null;
+  return pr.merged ? 'merged' : 'closed';
 }

@@ -3,7 +3,7 @@ import { PermanentError } from '../../errors/index.js';
 import type { RepoRef } from '../../events/index.js';
 import type { Logger } from '../../logger/index.js';
 import type { PromotionPolicy } from '../../policy/schema.js';
-import { createJobWorker, jobKind, traced } from '../../queue/create-job-worker.js';
+import { createJobWorker, jobKind, traced, type WorkerTiming } from '../../queue/create-job-worker.js';
 import { retainedJobOptions } from '../../queue/queue-names.js';
 import { connectRedis } from '../../redis/connection.js';
 import { redisKeys } from '../../redis/keys.js';
@@ -58,6 +58,8 @@ export interface GateRunnerDeps {
   onRound?: ((target: GateTarget, evidence: RoundEvidence, state: GateState) => Promise<void>) | undefined;
   /** Rounds run at once across PRs; default 4. */
   concurrency?: number | undefined;
+  /** Lock and stalled-check timing of the gates worker; bullmq's defaults when absent. */
+  timing?: WorkerTiming | undefined;
 }
 
 /** What a promotion PR's head has from its gates. `none`: its environment has no gates. */
@@ -298,6 +300,7 @@ export function createGateRunner(deps: GateRunnerDeps): GateRunner {
     logger,
     kindOf: (name) => (name === WATCH_JOB ? watchKind : roundKind),
     connectionErrorMessage: 'gates worker error',
+    timing: deps.timing,
   });
 
   let closing: Promise<void> | undefined;

@@ -9,7 +9,7 @@ import { redisKeys } from '../../redis/keys.js';
 import type { App, Environment, PolicySpec } from '../../policy/schema.js';
 import { parseDuration } from '../../policy/schema.js';
 import type { PullRequest, ScmHost } from '../../scm/types.js';
-import type { ArgoCdClient } from '../argocd/argocd-client.js';
+import type { ArgoCdClient } from '../../hosts/argocd/client.js';
 import { decideRollout, revisionsToCheck, type RolloutEvidence } from '../decide-rollout.js';
 import { judgeVerification, type ApplicationAnswer } from '../judge-verification.js';
 import type { RolloutGate } from '../rollout-gate.js';

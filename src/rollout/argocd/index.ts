@@ -1,8 +1,0 @@
-export { ArgoApplication, ArgoError } from './application.js';
-export {
-  createArgoCdClient,
-  rbacLine,
-  type ArgoCdClient,
-  type ArgoCdClientOptions,
-  type GetApplicationOptions,
-} from './argocd-client.js';
