@@ -192,6 +192,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     prefix: config.queuePrefix,
     concurrency: config.concurrency,
     logger,
+    finished: (sink, outcome) => options.metrics?.notification(sink.kind, outcome),
   });
   const notify = async (event: Omit<NotifyEvent, 'at'>) => {
     await notifier.notify({ ...event, sha: event.sha.toLowerCase(), at: new Date().toISOString() });

@@ -87,5 +87,9 @@ spec:
     expect(seen).toEqual(['merged:staging', 'pr-opened:prod', 'pr-opened:staging']);
     expect(got.every((g) => g.signed)).toBe(true);
     expect(new Set(got.map((g) => g.id)).size).toBe(got.length);
+    const counted = await world.promobot!.app.metrics.registry.getSingleMetricAsString(
+      'promobot_notifications_total',
+    );
+    expect(counted).toContain('promobot_notifications_total{kind="webhook",outcome="completed"} 3');
   }, 120_000);
 });
