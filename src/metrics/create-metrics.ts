@@ -33,6 +33,8 @@ export interface Metrics {
   jobFinished(eventType: string, outcome: JobOutcome, seconds: number): void;
   /** A person's command promobot could not decide (its own access is missing: `reason` names what). */
   commandError(reason: string): void;
+  /** One delivery attempt of a notification to a sink of `kind` (slack, webhook, feishu, dingtalk). */
+  notification(kind: string, outcome: 'completed' | 'failed' | 'retried'): void;
   /** A tag landed in an environment; `leadSeconds` from its image push, when known. */
   landed(env: string, leadSeconds: number | null): void;
   /** A promotion (or rollback) PR ended: `merged`, or `closed` without landing; with its wait for approvals. */
@@ -95,6 +97,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     name: 'promobot_command_errors_total',
     help: 'ChatOps commands promobot could not decide, by reason (the capability the host refused promobot).',
     labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const notifications = new Counter({
+    name: 'promobot_notifications_total',
+    help: 'Notification delivery attempts by sink kind and outcome (failed: refused with a 4xx, or out of attempts).',
+    labelNames: ['kind', 'outcome'] as const,
     registers: [registry],
   });
   // Flow figures (DORA): deployment frequency = rate of landings, lead time from push, change failure rate =
@@ -187,6 +195,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     },
     commandError(reason) {
       commandErrors.inc({ reason });
+    },
+    notification(kind, outcome) {
+      notifications.inc({ kind, outcome });
     },
     landed(env, leadSeconds) {
       landings.inc({ env });

@@ -452,6 +452,80 @@ export const Traffic = z
   .strict()
   .describe('Enough traffic: below min, a gate round is inconclusive, never a pass.');
 
+/** Where a secret is read at send time: never written in the policy itself. */
+export const SecretRef = z
+  .union([
+    z
+      .object({
+        env: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+          .describe('Name of the environment variable.'),
+      })
+      .strict()
+      .describe('Read from this environment variable of the worker.'),
+    z
+      .object({ file: z.string().min(1).max(4096).describe('Path of the file.') })
+      .strict()
+      .describe('Read from this file of the worker (a mounted secret); surrounding whitespace is dropped.'),
+  ])
+  .describe('Where a secret is read: { env: NAME } or { file: /path }. Never the secret itself.');
+
+/** Promotion events a notification sink can receive. */
+export const NOTIFY_EVENT_KINDS = [
+  'pr-opened',
+  'gates-passed',
+  'gates-failed',
+  'merged',
+  'rolled-back',
+  'command-refused',
+  'frozen',
+  'unfrozen',
+] as const;
+export const NotifyEventKind = z.enum(NOTIFY_EVENT_KINDS).describe('A promotion event.');
+
+export const NotifySink = z
+  .object({
+    name: Name.describe('Names the sink in logs and job ids; unique within the policy.'),
+    kind: z
+      .enum(['slack', 'webhook', 'feishu', 'dingtalk'])
+      .describe(
+        'slack: a Slack-compatible incoming webhook; webhook: a JSON POST signed with HMAC-SHA256; feishu and ' +
+          'dingtalk: their custom bots, signed when a secret is given.',
+      ),
+    url: SecretRef.describe(
+      'Where the webhook URL is read (it carries the bot token, so it is a secret too). Must be http(s).',
+    ),
+    secret: SecretRef.optional().describe(
+      'Signing secret: required for webhook, optional for feishu and dingtalk (their "signature" security ' +
+        'setting), not used by slack.',
+    ),
+    events: z
+      .array(NotifyEventKind)
+      .min(1)
+      .optional()
+      .describe('Which events this sink receives. Default: all of them.'),
+    perMinute: z
+      .number()
+      .int()
+      .min(1)
+      .max(600)
+      .default(20)
+      .describe('At most this many messages a minute to this sink; the rest wait and are sent later.'),
+  })
+  .strict()
+  .superRefine((sink, ctx) => {
+    if (sink.kind === 'webhook' && !sink.secret)
+      ctx.addIssue({ code: 'custom', path: ['secret'], message: 'a webhook sink needs a signing secret' });
+    if (sink.kind === 'slack' && sink.secret)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secret'],
+        message: 'a slack sink is not signed; remove secret',
+      });
+  })
+  .describe('Where promotion events are sent.');
+
 const DEFAULT_COMMIT_MESSAGE = 'promote({{app}}): {{env}} {{fromShort}} → {{toShort}}';
 
 export const PolicySpec = z
@@ -471,6 +545,23 @@ export const PolicySpec = z
       .describe('Gates defined by this policy, referenced by name from environments.'),
     traffic: Traffic.optional(),
     freeze: Freeze.optional().describe('Freeze windows of every environment of this policy.'),
+    notify: z
+      .array(NotifySink)
+      .max(20)
+      .optional()
+      .superRefine((sinks, ctx) => {
+        const seen = new Set<string>();
+        for (const [i, sink] of (sinks ?? []).entries()) {
+          if (seen.has(sink.name))
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'name'],
+              message: `sink name ${sink.name} is used twice`,
+            });
+          seen.add(sink.name);
+        }
+      })
+      .describe('Notification sinks: chat bots and webhooks told about promotion events.'),
     commit: z
       .object({
         message: z

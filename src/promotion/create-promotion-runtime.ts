@@ -42,6 +42,7 @@ import {
 import { reconcileApp } from './reconcile-app.js';
 import { createPendingRequesters, settleRequesters } from './requesters.js';
 import { createReconcileQueue, createReconcileWorker, type ReconcileJob } from '../queue/reconcile-queue.js';
+import { createNotifier, createNotifyWorker, type NotifyEvent } from '../notify/index.js';
 
 // Newest push wins: an older event never replaces a newer one (KEYS[1] hash; ARGV: at, tag, digest).
 const RECORD_PUSH = `
@@ -179,6 +180,24 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
   const requestReconcile = (policy: string, app: string, reason: string) =>
     queue.request({ policy, app, reason });
 
+  // Notifications: an emit only enqueues (never throws, waits at most a few seconds); the notify worker sends.
+  const notifier = createNotifier({
+    redisUrl: config.redisUrl,
+    prefix: config.queuePrefix,
+    logger,
+    sinksOf: (name) => policies.current().find((p) => p.metadata.name === name)?.spec.notify ?? [],
+  });
+  const notifyWorker = createNotifyWorker({
+    redisUrl: config.redisUrl,
+    prefix: config.queuePrefix,
+    concurrency: config.concurrency,
+    logger,
+    finished: (sink, outcome) => options.metrics?.notification(sink.kind, outcome),
+  });
+  const notify = async (event: Omit<NotifyEvent, 'at'>) => {
+    await notifier.notify({ ...event, sha: event.sha.toLowerCase(), at: new Date().toISOString() });
+  };
+
   const resolvePolicy = (name: string) => {
     const policy = policies.current().find((p) => p.metadata.name === name);
     return policy ? { policy, scm: scmFor(policy.spec.deployRepo.scm) } : null;
@@ -204,6 +223,16 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
       },
     );
     if ('refused' in result) return result;
+    await notify({
+      kind: 'rolled-back',
+      policy: policyName,
+      app: appName,
+      env,
+      pr: result.pr.number,
+      url: result.pr.url,
+      sha: result.pr.headSha,
+      summary: `rollback to ${result.tag}${evidence ? `: ${evidence}` : ''}`,
+    });
     await requestReconcile(policyName, appName, `rollback PR #${result.pr.number} opened`);
     return { pr: result.pr.number, url: result.pr.url, tag: result.tag };
   };
@@ -228,7 +257,19 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
         timing: config.worker,
         resolve: resolvePolicy,
         onSettled: (policy, app) => requestReconcile(policy, app, 'gates settled'),
-        onRound: (target, evidence, state) => board.recordRound(target, evidence, state),
+        onRound: async (target, evidence, state) => {
+          await board.recordRound(target, evidence, state);
+          if (state.status !== 'pending')
+            await notify({
+              kind: state.status === 'success' ? 'gates-passed' : 'gates-failed',
+              policy: target.policy,
+              app: target.app,
+              env: target.env,
+              pr: target.pr,
+              sha: target.headSha,
+              summary: evidence.reason ?? `gates ${state.status}`,
+            });
+        },
         onWatchFailed: async (failure) => {
           const result = await rollback(failure.policy, failure.app, failure.env, undefined, failure.report);
           if ('refused' in result)
@@ -469,6 +510,16 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
             pr.headSha,
             meta.tag,
           );
+          await notify({
+            kind: 'pr-opened',
+            policy: job.policy,
+            app: job.app,
+            env: env.name,
+            pr: pr.number,
+            url: pr.url,
+            sha: pr.headSha,
+            summary: `${meta.kind} to ${meta.tag}`,
+          });
         },
         onSoakingCandidate: (pr, _env, meta) =>
           chatops.onCandidate(
@@ -498,6 +549,17 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
         const merged = await scm.getPullRequest(repo, number);
         const envName = parsePromotionBranch(merged.headRef)?.env;
         const mergedEnv = policy.spec.environments.find((e) => e.name === envName);
+        if (envName)
+          await notify({
+            kind: 'merged',
+            policy: job.policy,
+            app: job.app,
+            env: envName,
+            pr: number,
+            url: merged.url,
+            sha: merged.mergeCommitSha ?? merged.headSha,
+            summary: merged.title,
+          });
         if (gates && envName && merged.mergeCommitSha && mergedEnv?.watch && verifies(mergedEnv))
           // The watch measures what runs there: it starts once the environment is verified running the merge.
           await rolloutVerifier.deferWatch(job.policy, job.app, envName, {
@@ -672,6 +734,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
       maintenance.unref();
       await worker.waitUntilReady();
       await gates?.waitUntilReady();
+      await notifyWorker.waitUntilReady();
       for (const policy of policies.current()) {
         for (const app of policy.spec.apps)
           await requestReconcile(policy.metadata.name, app.name, 'start-up');
@@ -701,6 +764,8 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
         stopWatching();
         await worker.close();
         await gates?.close();
+        await notifyWorker.close();
+        await notifier.close();
         await queue.close();
         redis.disconnect();
       })();

@@ -33,8 +33,11 @@ export const RECONCILE_QUEUE = 'reconcile';
 /** The queue of gate and watch rounds: one delayed job per round, so a soak survives restarts. */
 export const GATES_QUEUE = 'gates';
 
+/** The queue of outbound notifications: one job per event and sink, so a slow or failing sink delays nothing else. */
+export const NOTIFY_QUEUE = 'notify';
+
 /** Every queue promobot runs, for tools that look at all of them. */
-export const QUEUES = [EVENTS_QUEUE, RECONCILE_QUEUE, GATES_QUEUE] as const;
+export const QUEUES = [EVENTS_QUEUE, RECONCILE_QUEUE, GATES_QUEUE, NOTIFY_QUEUE] as const;
 
 /**
  * Options of a job on the reconcile and gates queues: kept a day after success (10,000 at most) and a week after

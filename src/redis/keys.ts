@@ -58,6 +58,8 @@ export interface RedisKeys {
   boardRounds(repo: string, pr: number, headSha: string): string;
   /** The earlier per-app hash of promotion requesters, read once to migrate what waits there. */
   requestedEarlier(policy: string, app: string): string;
+  /** Messages sent to one notification sink in one minute (`minute` is epoch minutes), for its rate limit. */
+  notifyRate(policy: string, sink: string, minute: number): string;
 }
 
 /** The keys under `prefix`. */
@@ -90,5 +92,6 @@ export function redisKeys(prefix: string): RedisKeys {
     boardEvents: () => `${prefix}:board:events`,
     boardRounds: (repo, pr, sha) => `${prefix}:board:rounds:${repo}:${String(pr)}:${sha}`,
     requestedEarlier: (policy, app) => `${prefix}:requested:${policy}:${app}`,
+    notifyRate: (policy, sink, minute) => `${prefix}:notify:rate:${policy}:${sink}:${String(minute)}`,
   };
 }

@@ -2,6 +2,7 @@ import type { Config } from '../config/index.js';
 import { HOSTS } from '../hosts/index.js';
 import { formatProblem, loadPolicies } from '../policy/index.js';
 import { checkDeployRepos } from './check-deploy-repos.js';
+import { checkNotify } from './check-notify.js';
 import { checkPrometheus } from './check-prometheus.js';
 import { checkRedis } from './check-redis.js';
 import { checkWebhooks } from './check-webhooks.js';
@@ -54,5 +55,6 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorCheck[]> {
   }
   checks.push(...(await checkPrometheus(config, policies, timeoutMs)));
   checks.push(...(await checkWebhooks(config, policies)));
+  checks.push(...(await checkNotify(policies, process.env, timeoutMs)));
   return checks;
 }

@@ -32,6 +32,7 @@ describe('redis keys', () => {
       rolloutPoke: keys.rolloutPoke('chat', 'chat-ui', 'staging'),
       rolloutWatch: keys.rolloutWatch('chat', 'chat-ui', 'prod'),
       rolloutPublished: keys.rolloutPublished('team/deploy', 12),
+      notifyRate: keys.notifyRate('chat', 'ops-slack', 29_447_040),
     }).toEqual({
       jobKey: 'promobot:events:gitea-3f2a',
       gatesHead: 'promobot:gates:head:team/deploy:12',
@@ -57,6 +58,7 @@ describe('redis keys', () => {
       rolloutPoke: 'promobot:rollout-poke:chat:chat-ui:staging',
       rolloutWatch: 'promobot:rollout-watch:chat:chat-ui:prod',
       rolloutPublished: 'promobot:rollout-published:team/deploy#12',
+      notifyRate: 'promobot:notify:rate:chat:ops-slack:29447040',
     });
   });
 
@@ -76,6 +78,7 @@ describe('redis keys', () => {
         'gatesState',
         'gitLock',
         'jobKey',
+        'notifyRate',
         'landed',
         'pending',
         'pushed',
