@@ -105,7 +105,9 @@ spec:
     expect(frozen.id).toContain(`-u${String(windowEnd)}`);
     expect(frozen.id).toContain(staging.headSha.toLowerCase());
 
-    // Every reconcile while frozen tells again; the receiver still sees one.
+    // Every reconcile while frozen tells again (here one that /gates asks for); the receiver still sees one (below).
+    await world.gitea.comment(REPO, staging.index, 'mallory', '/gates');
+
     await world.gitea.comment(REPO, staging.index, 'mallory', '/unfreeze');
     await world.said(staging.index, '@mallory is not in the freeze override list of staging (carol)');
     const refused = await eventually('the command-refused notification', () =>
