@@ -116,6 +116,11 @@ spec:
     expect(refused).toMatchObject({ env: 'staging', pr: staging.index, signed: true });
     expect(refused.text).toContain('/unfreeze by @mallory');
     expect(refused.text).toContain('freeze override list');
+    // Another refused comment on the same head is an event of its own.
+    await world.gitea.comment(REPO, staging.index, 'mallory', '/unfreeze');
+    await eventually('a second command-refused', () =>
+      got.filter((g) => g.kind === 'command-refused').length === 2 ? true : undefined,
+    );
 
     await world.gitea.comment(REPO, staging.index, 'carol', '/unfreeze');
     await world.merged(staging.index);
@@ -126,7 +131,12 @@ spec:
     expect(unfrozen.text).toContain('@carol');
     await world.idle('promobot');
 
-    expect(got.map((g) => g.kind).sort()).toEqual(['command-refused', 'frozen', 'unfrozen']);
+    expect(got.map((g) => g.kind).sort()).toEqual([
+      'command-refused',
+      'command-refused',
+      'frozen',
+      'unfrozen',
+    ]);
     expect(new Set(got.map((g) => g.id)).size).toBe(got.length);
     expect(got.some((g) => g.text.includes(TOKEN) || g.text.includes(SECRET))).toBe(false);
     await world.gitea.flush();
