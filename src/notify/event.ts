@@ -17,6 +17,14 @@ export const NotifyEvent = z
     pr: z.number().int().positive().optional(),
     url: z.string().max(2048).optional(),
     sha: z.string().regex(/^[0-9a-f]{4,64}$/),
+    /**
+     * What else makes the event one of its own, where the head alone does not: the comment a refusal answers
+     * (`c<id>`), the end of the freeze window (`u<epoch ms>`). Part of the event id.
+     */
+    key: z
+      .string()
+      .regex(/^[0-9a-z]{1,40}$/)
+      .optional(),
     summary: z.string().transform((s) => cap(s, MAX_SUMMARY_CHARS)),
     /** ISO time the event happened. */
     at: z.string().max(64),
@@ -30,7 +38,8 @@ export function cap(text: string, max: number): string {
 
 /** bullmq job ids may not contain `:`; names are DNS labels and the sha is hex, so only `-` joins them. */
 export function notifyEventId(event: NotifyEvent): string {
-  return [event.kind, event.policy, event.app, event.env, String(event.pr ?? 0), event.sha].join('-');
+  const parts = [event.kind, event.policy, event.app, event.env, String(event.pr ?? 0), event.sha];
+  return (event.key === undefined ? parts : [...parts, event.key]).join('-');
 }
 
 /** One line a person reads in a chat. */

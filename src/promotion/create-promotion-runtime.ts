@@ -343,6 +343,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     recordRequester: (policy, app, env, actor, via) =>
       pendingRequesters.add(policy, app, via === 'rollback' ? 'rollback' : 'promotion', env, actor),
     rollback: (policy, app, env, toTag) => rollback(policy, app, env, toTag),
+    notify,
     onCommandError: (reason) => options.metrics?.commandError(reason),
     stateKeys: config.stateKeys,
     rollout: async (policy, meta) => {
@@ -538,6 +539,19 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
             run,
           ),
         freezeOverride: (pr) => chatops.freezeOverride(pr),
+        onFrozen: async (pr, env, until, reason) => {
+          await notify({
+            kind: 'frozen',
+            policy: policy.metadata.name,
+            app: app.name,
+            env: env.name,
+            pr: pr.number,
+            url: pr.url,
+            sha: pr.headSha,
+            key: `u${String(until)}`,
+            summary: `${reason}; merges after ${new Date(until).toISOString()}`,
+          });
+        },
         mergeReadiness: async (pr, env, meta) => {
           const readiness = await chatops.mergeReadiness(pr, env, meta);
           return readiness.ready ? { ...readiness, trailers: await chatops.mergeTrailers(pr) } : readiness;

@@ -106,6 +106,11 @@ export interface ReconcileDeps {
   };
   /** Who `/unfreeze`d this PR's head, letting it merge inside a freeze window; null when nobody did. */
   freezeOverride?: (pr: PullRequest) => Promise<string | null>;
+  /**
+   * The PR's head is held by a freeze window ending at `until` (epoch ms): told on every reconcile while it lasts,
+   * so the callee must be idempotent per head and window end (the notification's event id is).
+   */
+  onFrozen?: (pr: PullRequest, env: Environment, until: number, reason: string) => Promise<void>;
 }
 
 export const PROMOTION_STATUS = 'promobot/promotion';
@@ -423,6 +428,7 @@ async function tryMerge(
     if (freeze.frozen) {
       log.info({ pr: listed.number, until: freeze.until, reason: freeze.reason }, 'promotion PR frozen');
       await deps.scheduleRecheck(freeze.until! + 500, `freeze of #${listed.number} ends`);
+      await deps.onFrozen?.(listed, env, freeze.until!, freeze.reason ?? 'freeze window');
       return false;
     }
   }

@@ -45,6 +45,7 @@ import {
 import { answerAccessError, askedInComment } from './answer-access-error.js';
 import { renderFailureReply } from './answer-failure.js';
 import { createChatopsStore, type PullRequestKey, type StoredPromotion } from './chatops-store.js';
+import type { NotifyEvent } from '../../notify/index.js';
 import { readPromotionPullRequest, type PromotionPullRequest } from './promotion-pull-request.js';
 
 /** The gate verdict for a PR head as the gates module reports it; `none` while no gate has run. */
@@ -128,6 +129,11 @@ export interface ChatopsRuntimeDeps {
   headWrittenAt?: (policy: PromotionPolicy, branch: string, headSha: string) => Promise<number | null>;
   /** The margin of that check (`APPROVE_AFTER_HEAD_MARGIN_MS` in `approval-timing.ts` unless told). */
   approveAfterHeadMarginMs?: number;
+  /**
+   * Emits a notification (`command-refused`, `unfrozen`); never throws. Called again for a comment handled again,
+   * with the same event, so the event id dedupes it.
+   */
+  notify?: (event: Omit<NotifyEvent, 'at'>) => Promise<void>;
 }
 
 /**
@@ -704,6 +710,44 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     return reason;
   };
 
+  /**
+   * One `command-refused` per comment that had a command refused (its reasons, never the comment's text), one
+   * `unfrozen` per PR head on an accepted `/unfreeze`. Only on promotion PRs: elsewhere no app, environment or head
+   * is certain.
+   */
+  const notifyOutcomes = async (
+    event: CommentCreated,
+    loaded: Loaded,
+    results: readonly { command: Command; outcome: string; message: string }[],
+    carried: ReadonlyMap<Command, CarriedOut>,
+  ): Promise<void> => {
+    if (deps.notify === undefined) return;
+    const { pr, meta } = loaded.promotion;
+    const base = {
+      policy: loaded.resolved.policy.metadata.name,
+      app: meta.app,
+      env: loaded.environment.name,
+      pr: pr.number,
+      url: pr.url,
+      sha: pr.headSha.toLowerCase(),
+    };
+    const refused = [
+      ...results.filter((r) => r.outcome === 'refused').map((r) => ({ command: r.command, why: r.message })),
+      ...[...carried].filter(([, c]) => !c.ok).map(([command, c]) => ({ command, why: c.message })),
+    ];
+    if (refused.length > 0) {
+      await deps.notify({
+        ...base,
+        kind: 'command-refused',
+        key: `c${String(event.commentId)}`,
+        summary: refused.map((r) => `${formatCommand(r.command)} by @${event.author}: ${r.why}`).join('; '),
+      });
+    }
+    if (results.some((r) => r.command.name === 'unfreeze' && r.outcome === 'accepted')) {
+      await deps.notify({ ...base, kind: 'unfrozen', summary: `unfrozen by @${event.author}` });
+    }
+  };
+
   const handleOneComment = async (
     event: CommentCreated,
     resolved: ResolvedRepo,
@@ -798,6 +842,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
         );
       if (!answered) await scm.createComment(repo, event.number, `${defuseMarkers(reply)}\n${marker}`);
     }
+    if (loaded) await notifyOutcomes(event, loaded, handled.results, carried);
     // The answers first, the state last (see `publish`): a failed answer is retried with the whole comment.
     if (loaded) await publish(loaded, state, logger);
     else await store.save(key, { ...stored, state });
