@@ -220,6 +220,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
         repo: repoRef(resolved.policy.spec.deployRepo.repo),
         deployRepo: createDeployRepoPort(deployRepoFor(resolved.policy), config.git.authorEmail, logger),
         logger,
+        botLogin: await botLogin(resolved.policy.spec.deployRepo.scm),
       },
     );
     if ('refused' in result) return result;

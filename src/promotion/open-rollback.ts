@@ -2,6 +2,7 @@ import type { RepoRef } from '../events/index.js';
 import type { Logger } from '../logger/index.js';
 import { environmentPath, type App, type PolicySpec } from '../policy/index.js';
 import type { PullRequest, ScmHost } from '../scm/types.js';
+import { sameLogin } from '../chatops/same-login.js';
 import { promotionBranch, type PromotionMeta } from './promotion-meta.js';
 import { chooseRollbackTarget } from './choose-rollback-target.js';
 import type { DeployRepoPort } from './reconcile-app.js';
@@ -28,7 +29,14 @@ export type RollbackResult = { pr: PullRequest; tag: string } | { refused: strin
  */
 export async function openRollback(
   request: RollbackRequest,
-  deps: { scm: ScmHost; repo: RepoRef; deployRepo: DeployRepoPort; logger: Logger },
+  deps: {
+    scm: ScmHost;
+    repo: RepoRef;
+    deployRepo: DeployRepoPort;
+    logger: Logger;
+    /** The login promobot acts as: a PR on its branch opened by anyone else is not its rollback PR. */
+    botLogin: string;
+  },
 ): Promise<RollbackResult> {
   const env = request.spec.environments.find((e) => e.name === request.env);
   if (!env) return { refused: `there is no environment ${request.env} in policy ${request.policyName}` };
@@ -55,6 +63,10 @@ export async function openRollback(
     kind: 'rollback',
   };
   const branch = promotionBranch(env.name, request.app.name, 'rollback');
+  const base = request.spec.deployRepo.branch;
+  // Before writing: a commit pushed now would land in someone else's PR (and a host keeps one open PR per branch).
+  const refusal = await foreignPullRequest(deps, branch, base);
+  if (refusal !== null) return refusal;
   const written = await deps.deployRepo.writeBranch({
     branch,
     path,
@@ -68,10 +80,10 @@ export async function openRollback(
     image: request.app.image,
     notes: request.evidence ? ['### Why', '', request.evidence] : [],
   });
-  const base = request.spec.deployRepo.branch;
-  let pr =
-    (await deps.scm.findOpenPullRequest(deps.repo, branch, base)) ??
-    (await deps.scm.createPullRequest(deps.repo, { head: branch, base, title, body }));
+  const found = await deps.scm.findOpenPullRequest(deps.repo, branch, base);
+  // Opened by someone else since the check above: still not promobot's to edit, set a status on, or merge.
+  if (found && !sameLogin(found.author, deps.botLogin)) return refuseForeign(deps, found, branch);
+  let pr = found ?? (await deps.scm.createPullRequest(deps.repo, { head: branch, base, title, body }));
   if (pr.title !== title || pr.body !== body)
     pr = await deps.scm.updatePullRequest(deps.repo, pr.number, { title, body });
   await deps.scm.setCommitStatus(deps.repo, written.headSha, {
@@ -84,4 +96,23 @@ export async function openRollback(
     'rollback PR opened',
   );
   return { pr: { ...pr, headSha: written.headSha }, tag: target };
+}
+
+/** A refusal when the open PR on promobot's `branch` was opened by someone else; null when there is none or it is promobot's. */
+async function foreignPullRequest(
+  deps: { scm: ScmHost; repo: RepoRef; logger: Logger; botLogin: string },
+  branch: string,
+  base: string,
+): Promise<{ refused: string } | null> {
+  const open = await deps.scm.findOpenPullRequest(deps.repo, branch, base);
+  if (!open || sameLogin(open.author, deps.botLogin)) return null;
+  return refuseForeign(deps, open, branch);
+}
+
+function refuseForeign(deps: { logger: Logger }, open: PullRequest, branch: string): { refused: string } {
+  deps.logger.warn(
+    { pr: open.number, author: open.author, branch },
+    'rollback PR not opened: someone else has a PR open on its branch; left alone',
+  );
+  return { refused: `someone else has a PR open on ${branch} (#${open.number}); promobot leaves it alone` };
 }

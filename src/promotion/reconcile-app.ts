@@ -144,10 +144,13 @@ export async function reconcileApp(
   const open: OpenPromotion[] = [];
   const prs = new Map<number, PullRequest>();
   const rollbacks: { pr: PullRequest; meta: PromotionMeta }[] = [];
+  /** promobot's branches with an open PR someone else opened: promobot neither writes there nor opens a PR. */
+  const takenBranches = new Map<string, PullRequest>();
   for (const pr of await scm.listOpenPullRequests(repo, base)) {
     const branch = parsePromotionBranch(pr.headRef);
     if (!branch || branch.app !== app.name) continue;
     if (!sameLogin(pr.author, deps.botLogin)) {
+      takenBranches.set(pr.headRef, pr);
       // Anyone with write access can push a promobot branch and copy a metadata block: no gates, statuses,
       // merges or replies for a PR promobot did not open.
       logger.warn(
@@ -209,6 +212,15 @@ export async function reconcileApp(
             : {}),
         };
         const soakingUntil = action.kind === 'update' ? action.soakingUntil : null;
+        const taken = takenBranches.get(promotionBranch(action.env, app.name));
+        if (taken) {
+          // Its commits would land in a PR promobot did not open, and the host allows one open PR per branch.
+          log.warn(
+            { pr: taken.number, author: taken.author, branch: taken.headRef, tag: action.tag },
+            'promotion not written: someone else has a PR open on its branch; close that PR to let promobot open its own',
+          );
+          break;
+        }
         const pr = await writePromotion(
           meta,
           env,
@@ -352,8 +364,17 @@ async function writePromotion(
     pr = await scm.updatePullRequest(repo, existing, { title, body });
   } else {
     // Under the app lock no other reconcile opens this PR; a PR left by a crash between push and create is found.
+    const found = await scm.findOpenPullRequest(repo, branch, spec.deployRepo.branch);
+    if (found && !sameLogin(found.author, deps.botLogin)) {
+      // Opened by someone else since the PRs were listed: not promobot's to edit, gate or merge.
+      deps.logger.warn(
+        { pr: found.number, author: found.author, branch },
+        'promotion PR not opened: someone else has a PR open on its branch; left alone',
+      );
+      return null;
+    }
     pr =
-      (await scm.findOpenPullRequest(repo, branch, spec.deployRepo.branch)) ??
+      found ??
       (await scm.createPullRequest(repo, { head: branch, base: spec.deployRepo.branch, title, body }));
     if (pr.body !== body || pr.title !== title)
       pr = await scm.updatePullRequest(repo, pr.number, { title, body });

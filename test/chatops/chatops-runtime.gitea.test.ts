@@ -233,7 +233,10 @@ describe('chatops runtime on Gitea', () => {
     const { number } = await h.openPromotion('wiki');
     await say(number, 'dave', '/rollback to 1a2b3c4');
     expect(h.rollbacks.at(-1)).toEqual({ app: 'wiki', env: 'prod', toTag: '1a2b3c4' });
-    expect((await replies(number))[0]?.body).toContain('rollback PR #99 returns wiki in prod to 1a2b3c4');
+    const rollback = await h.host.findOpenPullRequest(REPO, 'promobot/rollback/prod/wiki', 'main');
+    expect((await replies(number))[0]?.body).toContain(
+      `rollback PR #${rollback?.number} returns wiki in prod to 1a2b3c4`,
+    );
   });
 
   it('answers /rollback once, with its final outcome: the PR and its link, or the refusal and what would work', async () => {
@@ -241,8 +244,9 @@ describe('chatops runtime on Gitea', () => {
     const number =
       (await h.host.findOpenPullRequest(REPO, 'promobot/prod/wiki', 'main'))?.number ??
       (await h.openPromotion('wiki')).number;
-    h.rollbackAnswer = { pr: 41, url: 'http://gitea.test/bootcamp/notes-deploy/pulls/41', tag: '0b0b0b0' };
+    h.rollbackAnswer = { tag: '0b0b0b0' };
     await say(number, 'dave', '/rollback prod');
+    const rollback = await h.openRollback('wiki', '0b0b0b0');
     h.rollbackAnswer = {
       refused:
         "fffffff never ran in prod (by the deploy repo's history): roll back only to a tag that did: 1a2b3c4",
@@ -254,9 +258,37 @@ describe('chatops runtime on Gitea', () => {
       c.body.replace(/\n<!-- promobot:reply-to \d+ -->$/, ''),
     );
     expect(bodies.slice(-2)).toEqual([
-      '@dave\n- ✅ `/rollback prod`: rollback PR #41 returns wiki in prod to 0b0b0b0: http://gitea.test/bootcamp/notes-deploy/pulls/41',
+      `@dave\n- ✅ \`/rollback prod\`: rollback PR #${rollback.number} returns wiki in prod to 0b0b0b0: ${rollback.url}`,
       "@dave\n- ❌ `/rollback prod to fffffff`: fffffff never ran in prod (by the deploy repo's history): roll back only to a tag that did: 1a2b3c4",
     ]);
-    h.rollbackAnswer = { pr: 99 };
+    h.rollbackAnswer = { tag: '1a2b3c4' };
+  });
+
+  it('records a /rollback typed on the rollback PR itself with that comment, under the lock it already holds', async () => {
+    const rollback = await h.openRollback('docs', '1a2b3c4');
+    await say(rollback.number, 'carol', '/rollback prod');
+    expect((await replies(rollback.number)).at(-1)?.body).toContain(
+      `rollback PR #${rollback.number} returns docs`,
+    );
+    expect((await statusState(rollback.number))?.requesters.map((r) => r.by) ?? []).toEqual(['carol']);
+  });
+
+  // Last in this file: it empties Redis.
+  it('records the /rollback requester on the rollback PR before answering: a Redis loss then cannot lose it', async () => {
+    const number =
+      (await h.host.findOpenPullRequest(REPO, 'promobot/prod/wiki', 'main'))?.number ??
+      (await h.openPromotion('wiki')).number;
+    await say(number, 'carol', '/rollback prod');
+    const rollback = await h.openRollback('wiki', '1a2b3c4');
+    expect((await replies(number)).at(-1)?.body).toContain(`rollback PR #${rollback.number} returns wiki`);
+
+    // Redis is lost once the comment is answered, before any reconcile moved the waiting requester onto the PR.
+    await h.redis.flushall();
+    h.restart();
+
+    expect((await statusState(rollback.number))?.requesters.map((r) => r.by) ?? []).toContain('carol');
+    // So the requester of the rollback still cannot approve it.
+    await say(rollback.number, 'carol', '/approve');
+    expect(await approvers(rollback.number)).toEqual([]);
   });
 });

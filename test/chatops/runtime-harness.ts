@@ -94,8 +94,13 @@ export interface Harness {
   /** What promotion was asked to do. */
   readonly reconciles: { app: string; reason: string }[];
   readonly rollbacks: { app: string; env: string; toTag: string | undefined }[];
-  /** What promotion answers to a rollback. */
-  rollbackAnswer: { pr: number; url?: string; tag?: string } | { refused: string };
+  /**
+   * What promotion does with a rollback: opens (or finds) the bot's rollback PR of the app on the double, back to
+   * `tag`, and answers with it; or refuses.
+   */
+  rollbackAnswer: { tag: string } | { refused: string };
+  /** Opens (or finds) the bot's rollback PR of `app` in prod back to `tag`, as promotion does; its number and link. */
+  openRollback(app: string, tag: string): Promise<{ number: number; url: string }>;
   /** Reasons of the commands the runtime could not decide (`promobot_command_errors_total`). */
   readonly commandErrors: string[];
   /** The members of team bootcamp/sre on the Gitea double, to change who is in it. */
@@ -210,7 +215,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
     deployBare: deploy.bare,
     reconciles: [],
     rollbacks: [],
-    rollbackAnswer: { pr: 99 },
+    rollbackAnswer: { tag: '1a2b3c4' },
     commandErrors: [],
     sreMembers,
     gates: 'none',
@@ -249,6 +254,36 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
         await harness.runtime.recordRequester(kind, REPO, pr.number, { by: requestedBy, via: 'promote' });
       await harness.pump();
       return { number: pr.number, headSha };
+    },
+    async openRollback(app, tag) {
+      const branch = `promobot/rollback/prod/${app}`;
+      const open = await host.findOpenPullRequest(REPO, branch, 'main');
+      if (open) return { number: open.number, url: open.url };
+      git(deploy.work, 'checkout', '--quiet', '-B', branch, 'main');
+      const file = join(deploy.work, `${app}/prod/deployment.yaml`);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, `image: registry.example/bootcamp/${app}:${tag}\n`);
+      git(deploy.work, 'add', '--all');
+      commitAt(deploy.work, aMinuteAgo(), '--quiet', '-m', `rollback(${app}): prod 3f9c2ab → ${tag}`);
+      git(deploy.work, 'push', '--quiet', '--force', 'origin', `HEAD:refs/heads/${branch}`);
+      git(deploy.work, 'checkout', '--quiet', 'main');
+      await double.syncRefs();
+      const meta = {
+        v: 1 as const,
+        policy: 'chat',
+        app,
+        env: 'prod',
+        tag,
+        previousTag: '3f9c2ab',
+        kind: 'rollback' as const,
+      };
+      const pr = await host.createPullRequest(REPO, {
+        head: branch,
+        base: 'main',
+        title: `roll back ${app} in prod: 3f9c2ab → ${tag}`,
+        body: renderPullRequestBody({ meta, image: `registry.example/bootcamp/${app}` }),
+      });
+      return { number: pr.number, url: pr.url };
     },
     async pushCandidate(app, tag, writtenAt = aMinuteAgo()) {
       const branch = `promobot/prod/${app}`;
@@ -305,9 +340,12 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
           harness.reconciles.push({ app, reason });
           return Promise.resolve();
         },
-        rollback: (_policy, app, env, toTag) => {
+        rollback: async (_policy, app, env, toTag) => {
           harness.rollbacks.push({ app, env, toTag });
-          return Promise.resolve(harness.rollbackAnswer);
+          const answer = harness.rollbackAnswer;
+          if ('refused' in answer) return answer;
+          const pr = await harness.openRollback(app, answer.tag);
+          return { pr: pr.number, url: pr.url, tag: answer.tag };
         },
         onCommandError: (reason) => harness.commandErrors.push(reason),
         stateKeys: [STATE_KEY],

@@ -101,7 +101,7 @@ describe('promotion/openRollback()', () => {
     const port = createDeployRepoPort(repo, 'promobot@example.test', logger);
     const result = await openRollback(
       { policyName: 'chat', spec: policy.spec, app, env: 'dev' },
-      { scm, repo: repoRef(REPO), deployRepo: port, logger },
+      { scm, repo: repoRef(REPO), deployRepo: port, logger, botLogin: 'promobot' },
     );
     expect('pr' in result).toBe(true);
     if (!('pr' in result)) return;
@@ -128,7 +128,7 @@ describe('promotion/openRollback()', () => {
     // Asked again, it refreshes the same PR rather than opening a second.
     const again = await openRollback(
       { policyName: 'chat', spec: policy.spec, app, env: 'dev' },
-      { scm, repo: repoRef(REPO), deployRepo: port, logger },
+      { scm, repo: repoRef(REPO), deployRepo: port, logger, botLogin: 'promobot' },
     );
     expect('pr' in again && again.pr.number).toBe(result.pr.number);
     expect(gitea.pulls(REPO).filter((p) => p.state === 'open')).toHaveLength(1);
@@ -136,19 +136,56 @@ describe('promotion/openRollback()', () => {
     // The seed's tag, which no bot commit names, ran there too.
     const toSeed = await openRollback(
       { policyName: 'chat', spec: policy.spec, app, env: 'dev', toTag: 'aaaaaaa' },
-      { scm, repo: repoRef(REPO), deployRepo: port, logger },
+      { scm, repo: repoRef(REPO), deployRepo: port, logger, botLogin: 'promobot' },
     );
     expect('pr' in toSeed && parsePromotionMeta(toSeed.pr.body)?.tag).toBe('aaaaaaa');
 
     // A tag that never ran there is refused with the reason and the tags that did.
     const refused = await openRollback(
       { policyName: 'chat', spec: policy.spec, app, env: 'dev', toTag: 'fffffff' },
-      { scm, repo: repoRef(REPO), deployRepo: port, logger },
+      { scm, repo: repoRef(REPO), deployRepo: port, logger, botLogin: 'promobot' },
     );
     expect(refused).toEqual({
       refused:
         "fffffff never ran in dev (by the deploy repo's history): roll back only to a tag that did: bbbbbbb, aaaaaaa",
     });
+    await gitea.flush();
+    expect(gitea.violations).toEqual([]);
+
+    // Someone else opens a PR from promobot's rollback branch (promobot's own was closed): promobot does not adopt
+    // it, does not push to it, sets no status on it, and opens no second PR there.
+    await scm.closePullRequest(repoRef(REPO), result.pr.number);
+    gitea.addUser('mallory', { token: 'mallory-token' });
+    gitea.setAccess(REPO, 'mallory', 'write');
+    const branch = 'promobot/rollback/dev/chat-ui';
+    const theirs = await gitea.openPullRequest(REPO, {
+      author: 'mallory',
+      head: branch,
+      base: 'main',
+      title: 'my rollback',
+      body: 'mine',
+    });
+    await git(remote.work, 'fetch', '--quiet', 'origin');
+    const headBefore = git(remote.work, 'rev-parse', `origin/${branch}`);
+    const statusesBefore = gitea.statuses(REPO, headBefore).length;
+
+    const foreign = await openRollback(
+      { policyName: 'chat', spec: policy.spec, app, env: 'dev' },
+      { scm, repo: repoRef(REPO), deployRepo: port, logger, botLogin: 'promobot' },
+    );
+
+    expect(foreign).toEqual({
+      refused: `someone else has a PR open on ${branch} (#${theirs.index}); promobot leaves it alone`,
+    });
+    await git(remote.work, 'fetch', '--quiet', 'origin');
+    expect(git(remote.work, 'rev-parse', `origin/${branch}`)).toBe(headBefore);
+    expect(gitea.pull(REPO, theirs.index)).toMatchObject({
+      title: 'my rollback',
+      body: 'mine',
+      state: 'open',
+    });
+    expect(gitea.statuses(REPO, headBefore)).toHaveLength(statusesBefore);
+    expect(gitea.pulls(REPO).filter((p) => p.state === 'open')).toHaveLength(1);
     await gitea.flush();
     expect(gitea.violations).toEqual([]);
   }, 60_000);

@@ -481,7 +481,49 @@ describe('promotion/reconcileApp() against fake ports', () => {
       actions: [{ kind: 'open', env: 'staging', from: 'dev', tag: NEW, digest: undefined, previousTag: OLD }],
       merged: [],
     });
-    expect(t.calls).toEqual(['write promobot/staging/chat-ui refused: foreign']);
+    expect(t.calls).toEqual([]);
     expect(t.scm.prs.get(number)).toEqual(before);
+  });
+
+  it("does not take over a PR someone else opened on the bot's branch, nor open a second one there", async () => {
+    const t = setUp({});
+    // A person opened a PR from promobot's branch without committing to it (after a crash between push and create,
+    // or on purpose): the branch holds only promobot's commits, but the PR is not promobot's.
+    t.repo.branches.set('promobot/staging/chat-ui', { head: 'c0', foreign: false });
+    const number = t.scm.seed(meta(MID, OLD), 'c0', 'mallory');
+    const before = t.scm.prs.get(number);
+
+    await t.run();
+    await t.run();
+
+    expect(t.calls.filter((call) => !call.startsWith('find '))).toEqual([]);
+    expect(t.scm.prs.size).toBe(1);
+    expect(t.scm.prs.get(number)).toEqual(before);
+    expect(t.repo.writes).toEqual([]);
+    expect(t.scm.statuses).toEqual([]);
+    expect(t.candidates).toEqual([]);
+  });
+
+  it("does not take over a PR someone else opened on the bot's branch after the PRs were listed", async () => {
+    const t = setUp({});
+    t.repo.branches.set('promobot/staging/chat-ui', { head: 'c0', foreign: false });
+    const number = t.scm.seed(meta(MID, OLD), 'c0', 'mallory');
+    const before = t.scm.prs.get(number);
+    // The listing was taken before the person opened their PR; the lookup before creating one sees it.
+    t.scm.scm.listOpenPullRequests = async () => [];
+
+    await t.run();
+
+    expect(t.calls.filter((call) => !call.startsWith('write '))).toEqual([
+      'find promobot/staging/chat-ui → main',
+    ]);
+    expect(t.scm.prs.size).toBe(1);
+    expect(t.scm.prs.get(number)).toMatchObject({
+      title: before?.title,
+      body: before?.body,
+      author: 'mallory',
+    });
+    expect(t.scm.statuses).toEqual([]);
+    expect(t.candidates).toEqual([]);
   });
 });

@@ -564,6 +564,8 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     app: string | null,
     env: string | null,
     actor: string,
+    /** Records `actor` on the rollback PR it asked for, before the answer; see {@link recordRollbackRequester}. */
+    onRollbackPr: (pr: number) => Promise<void>,
   ): Promise<CarriedOut | null> => {
     const name = policy.metadata.name;
     const reason = `${formatCommand(command)} by @${actor}`;
@@ -590,6 +592,8 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
         // Before the PR exists: whoever opens it (this call, or a retry of it) finds its requester waiting.
         await deps.recordRequester?.(name, apps[0], target, actor, 'rollback');
         const answer = await deps.rollback(name, apps[0], target, command.tag ?? undefined);
+        // On the PR itself before this comment's job ends: the waiting set above lives only in Redis.
+        if ('pr' in answer) await onRollbackPr(answer.pr);
         return 'pr' in answer
           ? {
               ok: true,
@@ -821,7 +825,30 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       // `/promote <env>` on the PR into that environment: its author from now on, saved with this comment's state.
       if (loaded && command.name === 'promote' && command.env === loaded.environment.name)
         state = addRequester(state, { by: event.author, at: instant(), via: 'promote' });
-      const outcome = await carryOut(command, policy, app, loaded?.environment.name ?? null, event.author);
+      const outcome = await carryOut(
+        command,
+        policy,
+        app,
+        loaded?.environment.name ?? null,
+        event.author,
+        async (rollbackPr) => {
+          // `/rollback` on the rollback PR itself: its lock is held here, so it is saved with this comment's state.
+          if (loaded && rollbackPr === event.number) {
+            state = addRequester(state, { by: event.author, at: instant(), via: 'rollback' });
+            return;
+          }
+          // Safe to repeat: a retry of this comment records the same requester again, which changes nothing.
+          const recorded = await recordRequester(event.scm, repo, rollbackPr, {
+            by: event.author,
+            via: 'rollback',
+          });
+          if (!recorded)
+            logger.warn(
+              { rollbackPr, requester: event.author },
+              'the rollback PR could not take its requester; it stays waiting in Redis for reconcile',
+            );
+        },
+      );
       if (outcome !== null) carried.set(command, outcome);
     }
     const failed = [...carried.values()].some((outcome) => !outcome.ok);
