@@ -1,8 +1,9 @@
 import type { AppBoard, HistoryEntry, Journey, JourneyStep, Promotion } from './schema.js';
 import { MAX_JOURNEYS, MAX_TEXT } from './schema.js';
+import { PROMOBOT_TRAILERS } from '../git/trailers.js';
 
-const ROLLBACK = 'Promobot-Rollback';
-const APPROVED_BY = 'Promobot-Approved-By';
+const ROLLBACK = PROMOBOT_TRAILERS.rollback;
+const APPROVED_BY = PROMOBOT_TRAILERS.approvedBy;
 
 const clip = (text: string) => (text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text);
 
