@@ -33,7 +33,7 @@ export const MUTATION_MODULES: readonly MutationModule[] = [
   {
     name: 'authorize',
     file: 'src/chatops/authorize.ts',
-    testFiles: ['test/chatops/authorize.test.ts'],
+    testFiles: ['test/chatops/authorize.test.ts', 'test/freeze/unfreeze.test.ts'],
     break: 90,
     deciding: [
       'z.object({ allowed: z.literal(true) })',
