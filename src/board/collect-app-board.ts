@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { createChatopsStore, sameLogin, type PromotionState } from '../chatops/index.js';
+import { createChatopsStore, type PromotionState } from '../chatops/index.js';
+import { sameLogin } from '../scm/same-login.js';
 import type { RepoRef } from '../events/index.js';
 import { GateState } from '../gates/index.js';
 import type { Logger } from '../logger/index.js';

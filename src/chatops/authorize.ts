@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Approvals, type Environment } from '../policy/schema.js';
 import type { Permission } from '../scm/types.js';
 import { READ_ONLY_COMMANDS, formatCommand, type Command } from './command.js';
-import { sameLogin } from './same-login.js';
+import { sameLogin } from '../scm/same-login.js';
 
 /** What `authorize` asks the code host; the only I/O it does, passed in so the rules stay testable. */
 export interface PermissionLookup {

@@ -1,6 +1,6 @@
 import { parseCommands } from './parse-commands.js';
 import type { HoldRecord } from './promotion-state.js';
-import { sameLogin } from './same-login.js';
+import { sameLogin } from '../scm/same-login.js';
 
 /**
  * Holds rebuilt from what the code host itself records about a PR's comments — who wrote each one and when, and

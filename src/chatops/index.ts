@@ -22,5 +22,4 @@ export * from './state-seal.js';
 export * from './handle-comment.js';
 export * from './handle-review.js';
 export * from './holds-from-comments.js';
-export * from './same-login.js';
 export * from './runtime/index.js';

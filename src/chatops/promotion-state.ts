@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { GateStatus } from '../gates/rounds.js';
 import type { Authorization } from './authorize.js';
 import { Command, formatCommand } from './command.js';
-import { sameLogin } from './same-login.js';
+import { sameLogin } from '../scm/same-login.js';
 
 /**
  * What ChatOps knows about one promotion PR, as plain JSON: it is stored (in Redis, and hidden in the bot's status

@@ -24,7 +24,7 @@ import { createGateRunner, createPrometheusClient, type GateRunner } from '../ga
 import { openRollback } from './open-rollback.js';
 import { noGatesStatus } from './no-gates-status.js';
 import { judgeManualMerge } from '../governance/manual-merge.js';
-import { sameLogin } from '../chatops/same-login.js';
+import { sameLogin } from '../scm/same-login.js';
 import { GATES_STATUS_CONTEXT } from '../gates/index.js';
 import { requiredStatusContexts } from '../setup/wanted-protection.js';
 import { createGitHubHost, createScmHost, repoRef, type GitHubHost, type ScmHost } from '../scm/index.js';

@@ -14,7 +14,7 @@ import {
   type Running,
 } from './decide-promotions.js';
 import { environmentPath as environmentPathFor } from '../policy/index.js';
-import { sameLogin } from '../chatops/same-login.js';
+import { sameLogin } from '../scm/same-login.js';
 import {
   parsePromotionBranch,
   parsePromotionMeta,

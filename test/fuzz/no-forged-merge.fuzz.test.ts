@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createChatopsStore, sameLogin } from '../../src/chatops/index.js';
+import { createChatopsStore } from '../../src/chatops/index.js';
+import { sameLogin } from '../../src/scm/same-login.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { REPO, startHarness, type Harness } from '../chatops/runtime-harness.js';
 

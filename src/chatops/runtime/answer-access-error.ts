@@ -4,7 +4,7 @@ import type { Logger } from '../../logger/index.js';
 import type { ScmHost } from '../../scm/types.js';
 import { formatCommand } from '../command.js';
 import { parseCommands } from '../parse-commands.js';
-import { sameLogin } from '../same-login.js';
+import { sameLogin } from '../../scm/same-login.js';
 
 /** Hidden in the reply, so a retried job finds its answer already posted and does not post it twice. */
 export function accessErrorMarker(key: string): string {

@@ -34,7 +34,7 @@ import {
   renderMergeTrailers,
   renderStatusComment,
 } from '../render.js';
-import { sameLogin } from '../same-login.js';
+import { sameLogin } from '../../scm/same-login.js';
 import {
   createStateSeal,
   defuseMarkers,
