@@ -86,8 +86,8 @@ export const MUTATION_MODULES: readonly MutationModule[] = [
   },
   {
     name: 'decide-merge',
-    file: 'src/chatops/decide-merge.ts',
-    testFiles: ['test/chatops/decide-merge.test.ts'],
+    file: 'src/promotion/pull-request-state/decide-merge.ts',
+    testFiles: ['test/promotion/pull-request-state/decide-merge.test.ts'],
     break: 90,
     deciding: [
       'return environment.approvals?.required ?? 0;',
@@ -224,8 +224,8 @@ export const MUTATION_MODULES: readonly MutationModule[] = [
   },
   {
     name: 'state-seal',
-    file: 'src/chatops/state-seal.ts',
-    testFiles: ['test/chatops/state-seal.test.ts'],
+    file: 'src/promotion/pull-request-state/state-seal.ts',
+    testFiles: ['test/promotion/pull-request-state/state-seal.test.ts'],
     break: 90,
     deciding: [
       '.update(`promobot-state\\n${String(scope.length)}:${scope}\\n${payload}`)',

@@ -10,16 +10,11 @@
  * `createChatopsRuntime` (in `runtime/`) carries that out against the code host and Redis: the worker hands it
  * `CommentCreated` and `ReviewSubmitted` events, and promotion asks it `mergeReadiness` and `mergeTrailers`.
  */
-export * from './command.js';
 export * from './command-lines.js';
 export * from './damerau-levenshtein.js';
 export * from './parse-commands.js';
 export * from './authorize.js';
-export * from './promotion-state.js';
-export * from './decide-merge.js';
 export * from './render.js';
-export * from './state-seal.js';
 export * from './handle-comment.js';
 export * from './handle-review.js';
-export * from './holds-from-comments.js';
 export * from './runtime/index.js';

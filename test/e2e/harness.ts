@@ -3,7 +3,7 @@ import { createServer, request as httpRequest, type ServerResponse } from 'node:
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isStatusComment } from '../../src/chatops/index.js';
+import { isStatusComment } from '../../src/promotion/pull-request-state/index.js';
 import type { Config } from '../../src/config/index.js';
 import { createPromotionRuntime, type PromotionRuntime } from '../../src/promotion/index.js';
 import type { EventHandler, HandlerRegistry } from '../../src/queue/index.js';

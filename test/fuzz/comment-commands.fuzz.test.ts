@@ -2,22 +2,24 @@ import { QueueEvents } from 'bullmq';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  APPROVAL_STATUS_CONTEXT,
-  MAX_AUDIT_ENTRIES,
   MAX_COMMENT_LENGTH,
-  MAX_PROCESSED_COMMENTS,
-  StoredPromotion,
   createChatopsRuntime,
-  createChatopsStore,
-  formatCommand,
   isBotActor,
   commentCommands,
   parseCommands,
-  inlineCode,
-  readStatusComment,
   type ChatopsRuntime,
   type ParsedCommand,
 } from '../../src/chatops/index.js';
+import {
+  APPROVAL_STATUS_CONTEXT,
+  MAX_AUDIT_ENTRIES,
+  MAX_PROCESSED_COMMENTS,
+  StoredPromotion,
+  createPullRequestStore,
+  formatCommand,
+  inlineCode,
+  readStatusComment,
+} from '../../src/promotion/pull-request-state/index.js';
 import type { CommentCreated } from '../../src/events/index.js';
 import { normalizeGitea } from '../../src/hosts/gitea/normalize.js';
 import { EVENTS_QUEUE } from '../../src/queue/index.js';
@@ -863,7 +865,7 @@ describe('fuzzing ChatOps comments: an invalid comment changes no state', () => 
         /the stored state/,
         async (event) => {
           if (!parseCommands(event.body).problems.some((p) => p.kind === 'unknown')) return;
-          const store = createChatopsStore(h.redis, PREFIX);
+          const store = createPullRequestStore(h.redis, PREFIX);
           const key = { scm: 'gitea' as const, repo: REPO.fullName, number: event.number };
           const known = await store.load(key);
           if (!known) return;

@@ -2,7 +2,7 @@ import type { AccessError } from '../../errors/index.js';
 import type { CommentCreated, RepoRef } from '../../events/index.js';
 import type { Logger } from '../../logger/index.js';
 import type { ScmHost } from '../../scm/types.js';
-import { formatCommand } from '../command.js';
+import { formatCommand } from '../../promotion/pull-request-state/command.js';
 import { parseCommands } from '../parse-commands.js';
 import { sameLogin } from '../../scm/same-login.js';
 

@@ -10,12 +10,17 @@ import type { Environment, PromotionPolicy } from '../../policy/schema.js';
 import { parsePromotionMeta, type PromotionMeta } from '../../promotion/promotion-meta.js';
 import { repoRef, type Comment, type PullRequest, type ScmHost } from '../../scm/types.js';
 import { authorize, isBotActor, type PermissionLookup } from '../authorize.js';
-import { formatCommand, type Command } from '../command.js';
-import { approvalStatus, decideMerge, type MergeDecision, type MergeInput } from '../decide-merge.js';
+import { formatCommand, type Command } from '../../promotion/pull-request-state/command.js';
+import {
+  approvalStatus,
+  decideMerge,
+  type MergeDecision,
+  type MergeInput,
+} from '../../promotion/pull-request-state/decide-merge.js';
 import { staleApprovalReason } from '../approval-timing.js';
 import { commentCommands, handleComment, type ChatopsContext } from '../handle-comment.js';
 import { handleReview } from '../handle-review.js';
-import { holdEvents, replayHolds } from '../holds-from-comments.js';
+import { holdEvents, replayHolds } from '../../promotion/pull-request-state/holds-from-comments.js';
 import {
   addRequester,
   countedApprovals,
@@ -25,15 +30,14 @@ import {
   setCandidate,
   type PromotionState,
   type RequesterRecord,
-} from '../promotion-state.js';
+} from '../../promotion/pull-request-state/promotion-state.js';
 import {
   isStatusComment,
   readSignedState,
-  type CarriedOut,
   renderMergeComment,
   renderMergeTrailers,
   renderStatusComment,
-} from '../render.js';
+} from '../../promotion/pull-request-state/status-comment.js';
 import { sameLogin } from '../../scm/same-login.js';
 import {
   createStateSeal,
@@ -41,12 +45,21 @@ import {
   staleBlock,
   statusCommentScope,
   STATE_WRITE_TOLERANCE_MS,
-} from '../state-seal.js';
+} from '../../promotion/pull-request-state/state-seal.js';
 import { answerAccessError, askedInComment } from './answer-access-error.js';
 import { renderFailureReply } from './answer-failure.js';
-import { createChatopsStore, type PullRequestKey, type StoredPromotion } from './chatops-store.js';
+import type { CarriedOut } from '../render.js';
+import { parseCommands } from '../parse-commands.js';
+import {
+  createPullRequestStore,
+  type PullRequestKey,
+  type StoredPromotion,
+} from '../../promotion/pull-request-state/pull-request-store.js';
 import type { NotifyEvent } from '../../notify/index.js';
-import { readPromotionPullRequest, type PromotionPullRequest } from './promotion-pull-request.js';
+import {
+  readPromotionPullRequest,
+  type PromotionPullRequest,
+} from '../../promotion/pull-request-state/promotion-pull-request.js';
 
 /** The gate verdict for a PR head as the gates module reports it; `none` while no gate has run. */
 export type GateVerdict = 'none' | 'pending' | 'success' | 'failure';
@@ -229,7 +242,7 @@ const LOCK_WAIT_MS = 60_000;
  * lock), so two comments arriving together never lose each other's effect.
  */
 export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
-  const store = createChatopsStore(deps.redis, deps.prefix);
+  const store = createPullRequestStore(deps.redis, deps.prefix);
   const seal = createStateSeal(deps.stateKeys ?? []);
   const scopeOf = (key: PullRequestKey, commentId: number) =>
     statusCommentScope(key.scm, key.repo, key.number, commentId);
@@ -359,7 +372,9 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     botLogin: string,
     logger: Logger,
   ): Promise<StoredPromotion> => {
-    const events = holdEvents(comments, botLogin);
+    const events = holdEvents(comments, botLogin, (body) =>
+      parseCommands(body).commands.map((c) => c.command),
+    );
     const writers = new Set<string>();
     for (const login of new Set(events.map((e) => e.by.toLowerCase()))) {
       const permission = await scm.getPermission(repo, login);

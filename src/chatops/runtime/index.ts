@@ -3,5 +3,3 @@
  * in Redis and in the status comment, and the merge questions promotion asks (`mergeReadiness`, `mergeTrailers`).
  */
 export * from './create-chatops-runtime.js';
-export * from './chatops-store.js';
-export * from './promotion-pull-request.js';

@@ -1,6 +1,6 @@
-import type { GateStatus } from '../gates/rounds.js';
-import type { Environment } from '../policy/schema.js';
-import type { CommitStatus } from '../scm/types.js';
+import type { GateStatus } from '../../gates/rounds.js';
+import type { Environment } from '../../policy/schema.js';
+import type { CommitStatus } from '../../scm/types.js';
 import { countedApprovals, type PromotionState } from './promotion-state.js';
 
 export const APPROVAL_STATUS_CONTEXT = 'promobot/approval';

@@ -1,8 +1,4 @@
-import {
-  parsePromotionBranch,
-  parsePromotionMeta,
-  type PromotionMeta,
-} from '../../promotion/promotion-meta.js';
+import { parsePromotionBranch, parsePromotionMeta, type PromotionMeta } from '../promotion-meta.js';
 import type { PullRequest } from '../../scm/types.js';
 import { sameLogin } from '../../scm/same-login.js';
 

@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { Environment } from '../../src/policy/schema.js';
-import { approvalStatus, decideMerge, type MergeInput } from '../../src/chatops/decide-merge.js';
+import { Environment } from '../../../src/policy/schema.js';
+import {
+  approvalStatus,
+  decideMerge,
+  type MergeInput,
+} from '../../../src/promotion/pull-request-state/decide-merge.js';
 import {
   applyComment,
   emptyPromotionState,
   setCandidate,
   type PromotionState,
-} from '../../src/chatops/promotion-state.js';
+} from '../../../src/promotion/pull-request-state/promotion-state.js';
 
 const prod = Environment.parse(
   parse(`
