@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createPromotionRuntime, RECONCILE_QUEUE, type PromotionRuntime } from '../../src/promotion/index.js';
+import { RECONCILE_QUEUE } from '../../src/promotion/index.js';
+import { createWorkerRuntime, type WorkerRuntime as PromotionRuntime } from '../../src/worker/index.js';
 import { EVENTS_QUEUE, type HandlerRegistry } from '../../src/queue/index.js';
 import { startGiteaDouble, type GiteaDouble } from '../../test/doubles/gitea/index.js';
 import { startApp, TEST_SECRETS, type TestApp } from '../../test/support/app.js';
@@ -91,7 +92,7 @@ export async function startPromobotService(options: {
         git: { authorName: 'promobot', authorEmail: 'promobot@example.test' },
       },
     });
-    runtime = await createPromotionRuntime({
+    runtime = await createWorkerRuntime({
       config: app.config,
       logger: app.logger,
       gitBaseEnv: { PATH: process.env.PATH ?? '', HOME: home },

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import { ConfigError, PermanentError, PromobotError, errorMessage } from '../errors/index.js';
 import type { PullRequestChanged, ScmKind } from '../events/index.js';
@@ -19,7 +20,14 @@ import {
 import type { HandlerRegistry } from '../queue/index.js';
 import { connectRedis, redisKeys } from '../redis/index.js';
 import { createBoardPublisher } from '../board/board-publisher.js';
-import { createChatopsRuntime, type ChatopsRuntime } from '../chatops/index.js';
+import {
+  createPromotionPullRequests,
+  type ApproverCheck,
+  type Command,
+  type PromotionPullRequests,
+  type RequesterRecord,
+  type ResolvedRepo,
+} from './pull-request-state/index.js';
 import { createGateRunner, createPrometheusClient, type GateRunner } from '../gates/index.js';
 import { openRollback } from './open-rollback.js';
 import { noGatesStatus } from './no-gates-status.js';
@@ -54,9 +62,40 @@ return 1`;
 /** How often each deploy repo's working copy is repacked and its commit-graph written. */
 const MAINTENANCE_INTERVAL_MS = 10 * 60_000;
 
+/**
+ * What ChatOps is handed of promotion by the worker's composition root: the PRs' state, the deploy repos' policies
+ * and hosts, and the effects a command asks for (reconcile, rollback, a waiting requester, a notification).
+ */
+export interface PromotionForChatops {
+  redis: Redis;
+  prefix: string;
+  resolve: (scm: ScmKind, repoFullName: string) => ResolvedRepo | null;
+  pullRequests: PromotionPullRequests;
+  /** The login promobot acts as on `scm`, learnt once from the host (ChatOps recognises its own comments by it). */
+  botLogin: (scm: ScmKind) => Promise<string>;
+  requestReconcile: (policy: string, app: string, reason: string) => Promise<void>;
+  recordRequester: (
+    policy: string,
+    app: string,
+    env: string,
+    actor: string,
+    via: RequesterRecord['via'],
+  ) => Promise<void>;
+  rollback: (
+    policy: string,
+    app: string,
+    env: string,
+    toTag: string | undefined,
+  ) => Promise<{ pr: number; url: string; tag: string } | { refused: string }>;
+  notify: (event: Omit<NotifyEvent, 'at'>) => Promise<void>;
+  headWrittenAt: (policy: PromotionPolicy, branch: string, headSha: string) => Promise<number | null>;
+}
+
 export interface PromotionRuntime {
-  /** Handlers for the events queue. */
+  /** Handlers for the events queue (all but the ChatOps ones, which the worker's composition root adds). */
   readonly handlers: HandlerRegistry;
+  /** Promotion's side of ChatOps. */
+  readonly forChatops: PromotionForChatops;
   readonly policies: PolicyStore;
   /** Starts the reconcile worker and reconciles every app once, so what was missed while down is caught up. */
   start(): Promise<void>;
@@ -70,6 +109,10 @@ export interface PromotionRuntimeOptions {
   gitBaseEnv?: NodeJS.ProcessEnv;
   /** Where commands that could not be decided are counted. */
   metrics?: Metrics;
+  /** Whether an approval still counts (ChatOps' `authorize` of `/approve`), asked before every merge decision. */
+  approverCheck: ApproverCheck;
+  /** The commands of a comment's text (ChatOps' parser), to rebuild holds from the host's comments. */
+  commandsIn: (body: string) => readonly Command[];
 }
 
 /**
@@ -329,24 +372,21 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     return login;
   };
   const foreignHeads = new Map<string, boolean>();
-  const chatops: ChatopsRuntime = createChatopsRuntime({
+  const resolveRepo = (kind: ScmKind, fullName: string): ResolvedRepo | null => {
+    const [policy] = findByDeployRepo(policies.current(), kind, fullName);
+    const login = botLogins.get(kind);
+    return policy && login ? { policy, scm: scmFor(kind), botLogin: login } : null;
+  };
+  const pullRequests: PromotionPullRequests = createPromotionPullRequests({
     redis,
     prefix: config.queuePrefix,
     logger,
-    resolve: (kind, fullName) => {
-      const [policy] = findByDeployRepo(policies.current(), kind, fullName);
-      const login = botLogins.get(kind);
-      return policy && login ? { policy, scm: scmFor(kind), botLogin: login } : null;
-    },
+    resolve: resolveRepo,
     policyNamed: (name) => policies.current().find((p) => p.metadata.name === name),
     gateStatus: async (repo, pr, headSha) => (gates ? gates.status(repo, pr, headSha) : 'pending'),
-    requestReconcile,
-    recordRequester: (policy, app, env, actor, via) =>
-      pendingRequesters.add(policy, app, via === 'rollback' ? 'rollback' : 'promotion', env, actor),
-    rollback: (policy, app, env, toTag) => rollback(policy, app, env, toTag),
-    notify,
-    onCommandError: (reason) => options.metrics?.commandError(reason),
     stateKeys: config.stateKeys,
+    approverCheck: options.approverCheck,
+    commandsIn: options.commandsIn,
     rollout: async (policy, meta) => {
       const env = policy.spec.environments.find((e) => e.name === meta.env);
       const from = policy.spec.environments.find((e) => e.name === env?.from);
@@ -366,14 +406,25 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
       foreignHeads.set(key, foreign);
       return foreign;
     },
-    approveAfterHeadMarginMs: config.approveAfterHeadMarginMs,
+  });
+  const forChatops: PromotionForChatops = {
+    redis,
+    prefix: config.queuePrefix,
+    resolve: resolveRepo,
+    pullRequests,
+    botLogin,
+    requestReconcile,
+    recordRequester: (policy, app, env, actor, via) =>
+      pendingRequesters.add(policy, app, via === 'rollback' ? 'rollback' : 'promotion', env, actor),
+    rollback: (policy, app, env, toTag) => rollback(policy, app, env, toTag),
+    notify,
     // promobot writes the heads of its PRs: the committer time is when it wrote them, from its own clone.
     headWrittenAt: async (policy, branch, headSha) => {
       const commits = await deployRepoFor(policy).branchCommits(branch);
       const head = commits.find((c) => c.commit === headSha);
       return head === undefined || !Number.isFinite(head.committedAt) ? null : head.committedAt;
     },
-  });
+  };
   // The release board's read model: each reconcile ends by publishing the app's snapshot for `serve` to show.
   const board = createBoardPublisher({
     redis,
@@ -471,7 +522,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
             env,
             logger: jobLogger,
             record: (actor) =>
-              chatops.recordRequester(
+              pullRequests.recordRequester(
                 policy.spec.deployRepo.scm,
                 repoRef(policy.spec.deployRepo.repo),
                 pr.number,
@@ -505,7 +556,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
               pr.headSha,
               noGatesStatus(env.name, skipGates),
             );
-          await chatops.onCandidate(
+          await pullRequests.onCandidate(
             policy.spec.deployRepo.scm,
             repoRef(policy.spec.deployRepo.repo),
             pr.number,
@@ -524,7 +575,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
           });
         },
         onSoakingCandidate: (pr, _env, meta) =>
-          chatops.onCandidate(
+          pullRequests.onCandidate(
             policy.spec.deployRepo.scm,
             repoRef(policy.spec.deployRepo.repo),
             pr.number,
@@ -532,14 +583,14 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
             meta.tag,
           ),
         mergeLock: (pr, run) =>
-          chatops.withPullRequestLock(
+          pullRequests.withPullRequestLock(
             policy.spec.deployRepo.scm,
             repoRef(policy.spec.deployRepo.repo),
             pr.number,
             jobLogger,
             run,
           ),
-        freezeOverride: (pr) => chatops.freezeOverride(pr),
+        freezeOverride: (pr) => pullRequests.freezeOverride(pr),
         onFrozen: async (pr, env, until, reason) => {
           await notify({
             kind: 'frozen',
@@ -554,13 +605,15 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
           });
         },
         mergeReadiness: async (pr, env, meta) => {
-          const readiness = await chatops.mergeReadiness(pr, env, meta);
-          return readiness.ready ? { ...readiness, trailers: await chatops.mergeTrailers(pr) } : readiness;
+          const readiness = await pullRequests.mergeReadiness(pr, env, meta);
+          return readiness.ready
+            ? { ...readiness, trailers: await pullRequests.mergeTrailers(pr) }
+            : readiness;
         },
       });
       for (const number of result.merged) {
         const repo = repoRef(policy.spec.deployRepo.repo);
-        await chatops.onMerged(policy.spec.deployRepo.scm, repo, number);
+        await pullRequests.onMerged(policy.spec.deployRepo.scm, repo, number);
         const merged = await scm.getPullRequest(repo, number);
         const envName = parsePromotionBranch(merged.headRef)?.env;
         const mergedEnv = policy.spec.environments.find((e) => e.name === envName);
@@ -627,7 +680,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     const verdict = judgeManualMerge(requiredStatusContexts(policy), statuses);
     log.info({ pr: event.number, by: event.sender, ...verdict }, 'promotion PR merged by a person');
     if (!verdict.green)
-      await chatops.onManualMerge(event.scm, event.repo, event.number, event.sender, verdict.notGreen);
+      await pullRequests.onManualMerge(event.scm, event.repo, event.number, event.sender, verdict.notGreen);
   };
 
   const reconcileRepo = async (scm: ScmKind, fullName: string, reason: string, onlyApp?: string) => {
@@ -680,14 +733,6 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
       );
       // After the reconcile request: a failed status read retries the job, and asking again is harmless.
       if (event.merged && branch) await noticeManualMerge(event, context.logger);
-    },
-    CommentCreated: async (event, context) => {
-      await botLogin(event.scm);
-      await chatops.onComment(event, context.logger, context.job.id);
-    },
-    ReviewSubmitted: async (event, context) => {
-      await botLogin(event.scm);
-      await chatops.onReview(event, context.logger);
     },
     RolloutObserved: async (event, context) => {
       // A hint only: what Argo CD says is asked again through its API, never taken from the notification.
@@ -743,6 +788,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
 
   return {
     handlers,
+    forChatops,
     policies,
     async start() {
       maintenance = setInterval(() => void maintainRepos(), MAINTENANCE_INTERVAL_MS);

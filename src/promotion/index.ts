@@ -4,6 +4,7 @@
  */
 export {
   createPromotionRuntime,
+  type PromotionForChatops,
   type PromotionRuntime,
   type PromotionRuntimeOptions,
 } from './create-promotion-runtime.js';

@@ -8,6 +8,7 @@ import {
   commentCommands,
   parseCommands,
   type ChatopsRuntime,
+  type ChatopsRuntimeDeps,
   type ParsedCommand,
 } from '../../src/chatops/index.js';
 import {
@@ -15,6 +16,7 @@ import {
   MAX_AUDIT_ENTRIES,
   MAX_PROCESSED_COMMENTS,
   StoredPromotion,
+  createPromotionPullRequests,
   createPullRequestStore,
   formatCommand,
   inlineCode,
@@ -23,6 +25,7 @@ import {
 import type { CommentCreated } from '../../src/events/index.js';
 import { normalizeGitea } from '../../src/hosts/gitea/normalize.js';
 import { EVENTS_QUEUE } from '../../src/queue/index.js';
+import { approverCheck, commandsIn } from '../../src/worker/index.js';
 import { createScmHost, type CommitStatus, type ScmHost } from '../../src/scm/index.js';
 import { REPO, logger, policyFor, startHarness, type Harness } from '../chatops/runtime-harness.js';
 import type { Delivery } from '../doubles/deliver-webhook.js';
@@ -483,14 +486,24 @@ type Ask = string;
 /** A ChatOps runtime wired as the harness wires it (and the worker, in production), over the given code host. */
 function runtimeOver(scm: ScmHost, asks: Ask[]): ChatopsRuntime {
   const policy = policyFor('gitea');
+  const resolve: ChatopsRuntimeDeps['resolve'] = (kind, fullName) =>
+    kind === 'gitea' && fullName.toLowerCase() === repoKey ? { policy, scm, botLogin: BOT } : null;
+  const pullRequests = createPromotionPullRequests({
+    redis: h.redis,
+    prefix: PREFIX,
+    logger,
+    resolve,
+    policyNamed: (name) => (name === policy.metadata.name ? policy : undefined),
+    gateStatus: () => Promise.resolve(h.gates),
+    approverCheck,
+    commandsIn,
+  });
   return createChatopsRuntime({
     redis: h.redis,
     prefix: PREFIX,
     logger,
-    resolve: (kind, fullName) =>
-      kind === 'gitea' && fullName.toLowerCase() === repoKey ? { policy, scm, botLogin: BOT } : null,
-    policyNamed: (name) => (name === policy.metadata.name ? policy : undefined),
-    gateStatus: () => Promise.resolve(h.gates),
+    resolve,
+    pullRequests,
     requestReconcile: (_policy, app, reason) => {
       asks.push(`reconcile ${app}: ${reason}`);
       return Promise.resolve();

@@ -12,3 +12,5 @@ export * from './state-seal.js';
 export * from './holds-from-comments.js';
 export * from './pull-request-store.js';
 export * from './promotion-pull-request.js';
+export * from './approver-check.js';
+export * from './create-promotion-pull-requests.js';

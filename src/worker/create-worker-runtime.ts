@@ -1,0 +1,37 @@
+import { createChatopsRuntime } from '../chatops/index.js';
+import {
+  createPromotionRuntime,
+  type PromotionRuntime,
+  type PromotionRuntimeOptions,
+} from '../promotion/index.js';
+import { approverCheck, commandsIn } from './chatops-for-promotion.js';
+import { commentCreated } from './handlers/comment-created.js';
+import { reviewSubmitted } from './handlers/review-submitted.js';
+
+export type WorkerRuntimeOptions = Omit<PromotionRuntimeOptions, 'approverCheck' | 'commandsIn'>;
+
+export type WorkerRuntime = PromotionRuntime;
+
+/**
+ * The worker's composition root: wiring only. Promotion (policies, hosts, deploy repos, queues, gates, rollout,
+ * notifier, board, and the promotion PRs' state) is built first; ChatOps is handed promotion's side of it, and
+ * promotion is handed the two ChatOps rules its state needs. Imports go one way: worker → chatops → promotion.
+ */
+export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promise<WorkerRuntime> {
+  const { config } = options;
+  const promotion = await createPromotionRuntime({ ...options, approverCheck, commandsIn });
+  const chatops = createChatopsRuntime({
+    ...promotion.forChatops,
+    logger: options.logger.child({ component: 'promotion' }),
+    onCommandError: (reason) => options.metrics?.commandError(reason),
+    approveAfterHeadMarginMs: config.approveAfterHeadMarginMs,
+  });
+  return {
+    ...promotion,
+    handlers: {
+      ...promotion.handlers,
+      CommentCreated: commentCreated(promotion.forChatops, chatops),
+      ReviewSubmitted: reviewSubmitted(promotion.forChatops, chatops),
+    },
+  };
+}
