@@ -663,6 +663,8 @@ export function createPromotionPullRequests(deps: PromotionPullRequestsDeps): Pr
     const { effective, notes, merge } = await assess(loaded, loaded.stored.state);
     const decision = decideMerge({ ...merge, state: effective, environment: env });
     if (decision.action === 'wait') return { ready: false, why: [...decision.reasons, ...notes].join('; ') };
+    // The one merge decision: only `merge` lets the bot merge; `ready` is everything passing where people merge.
+    if (decision.action === 'ready') return { ready: false, why: 'everything passes; people merge this one' };
     const who = decision.approvers.map((a) => `@${a}`).join(', ');
     return { ready: true, why: who === '' ? 'everything passes' : `approved by ${who}` };
   };

@@ -30,6 +30,15 @@ export function requiredApprovals(environment: Environment): number {
   return environment.approvals?.required ?? 0;
 }
 
+/**
+ * Does the bot merge in `environment` once everything passes? When `merger` is `bot` and the environment either sets
+ * `autoMerge` or requires approvals (approving is asking for the merge); otherwise people merge. The one place this
+ * rule is written: `decideMerge` applies it, and reconcile asks it before it reads and locks a PR to merge.
+ */
+export function botMerges(environment: Environment): boolean {
+  return environment.merger === 'bot' && (environment.autoMerge || requiredApprovals(environment) > 0);
+}
+
 function approvalsLine(count: number, required: number): string {
   return `${count} of ${required} approval${required === 1 ? '' : 's'}`;
 }
@@ -60,8 +69,7 @@ export function decideMerge(input: MergeInput): MergeDecision {
   else if (!input.mergeable) reasons.push('the PR cannot merge as it is (a conflict, or branch protection)');
 
   if (reasons.length > 0) return { action: 'wait', reasons };
-  const botMerges = environment.merger === 'bot' && (environment.autoMerge || required > 0);
-  return { action: botMerges ? 'merge' : 'ready', approvers };
+  return { action: botMerges(environment) ? 'merge' : 'ready', approvers };
 }
 
 /**
