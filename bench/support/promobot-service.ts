@@ -1,6 +1,6 @@
 /**
  * The real promobot service in the bench process, wired as `promobot start` wires it: the HTTP intake and the
- * event worker (`test/support/app.ts`) with the handlers of `createPromotionRuntime`, a policy whose entry
+ * event worker (`test/support/app.ts`) with the handlers of `createWorkerRuntime`, a policy whose entry
  * environment `dev` is updated by commit, and the deploy repo's remote set to a local bare repo.
  *
  * Every landing asks for a reconcile of the app, and a reconcile lists the app's open PRs on the SCM host even
