@@ -5,6 +5,7 @@
 export {
   createPromotionRuntime,
   type PromotionForChatops,
+  type PromotionParts,
   type PromotionRuntime,
   type PromotionRuntimeOptions,
 } from './create-promotion-runtime.js';

@@ -5,12 +5,20 @@ import {
   type PromotionRuntimeOptions,
 } from '../promotion/index.js';
 import { approverCheck, commandsIn } from './chatops-for-promotion.js';
+import type { HandlerRegistry } from '../queue/index.js';
 import { commentCreated } from './handlers/comment-created.js';
+import { imagePushed } from './handlers/image-pushed.js';
+import { pullRequestChanged } from './handlers/pull-request-changed.js';
+import { pushReceived } from './handlers/push-received.js';
 import { reviewSubmitted } from './handlers/review-submitted.js';
+import { rolloutObserved } from './handlers/rollout-observed.js';
 
 export type WorkerRuntimeOptions = Omit<PromotionRuntimeOptions, 'approverCheck' | 'commandsIn'>;
 
-export type WorkerRuntime = PromotionRuntime;
+export interface WorkerRuntime extends PromotionRuntime {
+  /** Handlers for the events queue: one per event kind, each in `worker/handlers/`. */
+  readonly handlers: HandlerRegistry;
+}
 
 /**
  * The worker's composition root: wiring only. Promotion (policies, hosts, deploy repos, queues, gates, rollout,
@@ -26,12 +34,13 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promis
     onCommandError: (reason) => options.metrics?.commandError(reason),
     approveAfterHeadMarginMs: config.approveAfterHeadMarginMs,
   });
-  return {
-    ...promotion,
-    handlers: {
-      ...promotion.handlers,
-      CommentCreated: commentCreated(promotion.forChatops, chatops),
-      ReviewSubmitted: reviewSubmitted(promotion.forChatops, chatops),
-    },
+  const handlers: HandlerRegistry = {
+    ImagePushed: imagePushed(promotion.parts),
+    PullRequestChanged: pullRequestChanged(promotion.parts),
+    CommentCreated: commentCreated(promotion.forChatops, chatops),
+    ReviewSubmitted: reviewSubmitted(promotion.forChatops, chatops),
+    RolloutObserved: rolloutObserved(promotion.parts),
+    PushReceived: pushReceived(promotion.parts),
   };
+  return { ...promotion, handlers };
 }
