@@ -28,6 +28,7 @@ module.exports = {
         'The webhook intake answers from what it receives and the queue; it never reaches a deploy repo, an SCM host or a host client.',
       from: { path: '^src/http/' },
       // scm/types.ts is the SCM port's vocabulary (types and zod schemas, no client): ChatOps names `Permission` from it.
+      // scm/same-login.ts is how logins compare on every host (one pure function): ChatOps screens bots with it.
       // git/trailers.ts is the names of promobot's trailers (constants and zod schemas, no git): ChatOps writes the
       // approvers' trailer of a merge commit with them.
       // Of a host (src/hosts/<host>/), http sees only its webhook part: webhook.ts and normalize.ts, gathered in
@@ -36,7 +37,7 @@ module.exports = {
       to: {
         path: ['^src/(git|scm)/', '^src/hosts/'],
         pathNot: [
-          '^src/(scm/types|git/trailers)[.]ts$',
+          '^src/(scm/types|scm/same-login|git/trailers)[.]ts$',
           '^src/hosts/(webhooks|webhook-source)[.]ts$',
           '^src/hosts/[^/]+/(webhook|normalize)[.]ts$',
         ],

@@ -4,10 +4,11 @@
 /** The pure deciders: data in, decision out. They may import types, zod and other pure modules, never an effect. */
 const PURE_DECIDERS = [
   'src/chatops/authorize.ts',
-  'src/chatops/decide-merge.ts',
   'src/chatops/parse-commands.ts',
-  'src/chatops/promotion-state.ts',
-  'src/chatops/state-seal.ts',
+  'src/promotion/pull-request-state/decide-merge.ts',
+  'src/promotion/pull-request-state/promotion-state.ts',
+  'src/promotion/pull-request-state/state-seal.ts',
+  'src/promotion/pull-request-state/holds-from-comments.ts',
   'src/promotion/decide-promotions.ts',
   'src/promotion/choose-rollback-target.ts',
   'src/gates/evaluate.ts',

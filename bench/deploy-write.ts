@@ -74,7 +74,7 @@ export const deployWrite: Bench = {
           `another of ${POLICY_APPS} apps to a new 40-hex tag.`,
         '',
         '- **promobot**: a signed Harbor Default delivery POSTed to the real service (HTTP intake, bullmq on a real ' +
-          '`redis-server` with appendfsync always, the event worker, `createPromotionRuntime` handlers, a ' +
+          '`redis-server` with appendfsync always, the event worker, `createWorkerRuntime` handlers, a ' +
           'commit-only policy), timed from the POST until the new commit is the branch tip of the bare remote ' +
           '(its ref file polled every 2 ms). The reconcile every landing asks for runs after the push (against the ' +
           'Gitea double) and is let finish before the next contender runs.',

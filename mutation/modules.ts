@@ -86,8 +86,8 @@ export const MUTATION_MODULES: readonly MutationModule[] = [
   },
   {
     name: 'decide-merge',
-    file: 'src/chatops/decide-merge.ts',
-    testFiles: ['test/chatops/decide-merge.test.ts'],
+    file: 'src/promotion/pull-request-state/decide-merge.ts',
+    testFiles: ['test/promotion/pull-request-state/decide-merge.test.ts'],
     break: 90,
     deciding: [
       'return environment.approvals?.required ?? 0;',
@@ -103,8 +103,8 @@ export const MUTATION_MODULES: readonly MutationModule[] = [
       "if (input.mergeable === null) reasons.push('the host is still checking whether the PR can merge');",
       "else if (!input.mergeable) reasons.push('the PR cannot merge as it is (a conflict, or branch protection)');",
       "if (reasons.length > 0) return { action: 'wait', reasons };",
-      "const botMerges = environment.merger === 'bot' && (environment.autoMerge || required > 0);",
-      "return { action: botMerges ? 'merge' : 'ready', approvers };",
+      "return environment.merger === 'bot' && (environment.autoMerge || requiredApprovals(environment) > 0);",
+      "return { action: botMerges(environment) ? 'merge' : 'ready', approvers };",
       'const enough = count >= required;',
       "state: enough && holders.length === 0 ? 'success' : 'pending',",
     ],
@@ -224,8 +224,8 @@ export const MUTATION_MODULES: readonly MutationModule[] = [
   },
   {
     name: 'state-seal',
-    file: 'src/chatops/state-seal.ts',
-    testFiles: ['test/chatops/state-seal.test.ts'],
+    file: 'src/promotion/pull-request-state/state-seal.ts',
+    testFiles: ['test/promotion/pull-request-state/state-seal.test.ts'],
     break: 90,
     deciding: [
       '.update(`promobot-state\\n${String(scope.length)}:${scope}\\n${payload}`)',

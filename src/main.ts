@@ -3,7 +3,7 @@ import { runCli, type CliIo } from './cli/index.js';
 import { loadConfig, type Config } from './config/index.js';
 import { ConfigError } from './errors/index.js';
 import { createLogger } from './logger/index.js';
-import { createPromotionRuntime } from './promotion/index.js';
+import { createWorkerRuntime } from './worker/index.js';
 
 /**
  * The composition root: the one place that reads `process.env`, owns stdout and signals, and wires handlers.
@@ -22,7 +22,7 @@ async function main(argv: string[]): Promise<number> {
     config: () => (config ??= loadConfig(process.env)),
     logger: (c) => createLogger({ level: c.logLevel }),
     // Which handler runs for which event: the promotion runtime registers them.
-    jobs: (c, logger, metrics) => createPromotionRuntime({ config: c, logger, metrics }),
+    jobs: (c, logger, metrics) => createWorkerRuntime({ config: c, logger, metrics }),
     stopped: new Promise((resolve) => {
       // `on`, not `once`: a second signal while draining must not fall back to the default (kill mid-push).
       process.on('SIGTERM', () => resolve('SIGTERM'));

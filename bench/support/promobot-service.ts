@@ -1,6 +1,6 @@
 /**
  * The real promobot service in the bench process, wired as `promobot start` wires it: the HTTP intake and the
- * event worker (`test/support/app.ts`) with the handlers of `createPromotionRuntime`, a policy whose entry
+ * event worker (`test/support/app.ts`) with the handlers of `createWorkerRuntime`, a policy whose entry
  * environment `dev` is updated by commit, and the deploy repo's remote set to a local bare repo.
  *
  * Every landing asks for a reconcile of the app, and a reconcile lists the app's open PRs on the SCM host even
@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createPromotionRuntime, RECONCILE_QUEUE, type PromotionRuntime } from '../../src/promotion/index.js';
+import { RECONCILE_QUEUE } from '../../src/promotion/index.js';
+import { createWorkerRuntime, type WorkerRuntime as PromotionRuntime } from '../../src/worker/index.js';
 import { EVENTS_QUEUE, type HandlerRegistry } from '../../src/queue/index.js';
 import { startGiteaDouble, type GiteaDouble } from '../../test/doubles/gitea/index.js';
 import { startApp, TEST_SECRETS, type TestApp } from '../../test/support/app.js';
@@ -91,7 +92,7 @@ export async function startPromobotService(options: {
         git: { authorName: 'promobot', authorEmail: 'promobot@example.test' },
       },
     });
-    runtime = await createPromotionRuntime({
+    runtime = await createWorkerRuntime({
       config: app.config,
       logger: app.logger,
       gitBaseEnv: { PATH: process.env.PATH ?? '', HOME: home },

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { createChatopsStore, sameLogin, type PromotionState } from '../chatops/index.js';
+import { createPullRequestStore, type PromotionState } from '../promotion/pull-request-state/index.js';
+import { sameLogin } from '../scm/same-login.js';
 import type { RepoRef } from '../events/index.js';
 import { GateState } from '../gates/index.js';
 import type { Logger } from '../logger/index.js';
@@ -179,7 +180,7 @@ export function redisStateReaders(
   logger: Logger,
   names: { policy: string; app: string },
 ): Pick<BoardSources, 'promotionState' | 'gateState' | 'gateRounds' | 'lastPush' | 'rollout'> {
-  const chatops = createChatopsStore(redis, prefix);
+  const chatops = createPullRequestStore(redis, prefix);
   const board = createBoardStore(redis, prefix, logger);
   return {
     gateRounds: (pr, headSha) => board.readRounds(repo, pr, headSha),

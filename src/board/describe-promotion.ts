@@ -1,4 +1,9 @@
-import { countedApprovals, decideMerge, requiredApprovals, type PromotionState } from '../chatops/index.js';
+import {
+  countedApprovals,
+  decideMerge,
+  requiredApprovals,
+  type PromotionState,
+} from '../promotion/pull-request-state/index.js';
 import type { GateState } from '../gates/index.js';
 import type { Environment } from '../policy/index.js';
 import type { PromotionMeta } from '../promotion/promotion-meta.js';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { Approvals, type Environment } from '../policy/schema.js';
 import type { Permission } from '../scm/types.js';
-import { READ_ONLY_COMMANDS, formatCommand, type Command } from './command.js';
-import { sameLogin } from './same-login.js';
+import { READ_ONLY_COMMANDS, formatCommand, type Command } from '../promotion/pull-request-state/command.js';
+import { sameLogin } from '../scm/same-login.js';
 
 /** What `authorize` asks the code host; the only I/O it does, passed in so the rules stay testable. */
 export interface PermissionLookup {
@@ -42,6 +42,7 @@ export const Authorization = z.discriminatedUnion('allowed', [
   z.object({ allowed: z.literal(true) }),
   z.object({ allowed: z.literal(false), reason: z.string().min(1) }),
 ]);
+/** What promotion's state takes as `CommandAuthorization`: an authorized command is an intent. */
 export type Authorization = z.infer<typeof Authorization>;
 
 const ALLOWED: Authorization = { allowed: true };

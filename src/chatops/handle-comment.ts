@@ -1,16 +1,25 @@
 import type { CommentCreated } from '../events/index.js';
 import type { Permission } from '../scm/types.js';
 import { authorize, isBotActor, type AuthorizeContext, type PermissionLookup } from './authorize.js';
-import type { Command, CommandName } from './command.js';
+import type { Command, CommandName } from '../promotion/pull-request-state/command.js';
 import { lookAlikeProblems } from './look-alike-commands.js';
-import { decideMerge, type MergeDecision, type MergeInput } from './decide-merge.js';
+import {
+  decideMerge,
+  type MergeDecision,
+  type MergeInput,
+} from '../promotion/pull-request-state/decide-merge.js';
 import {
   parseCommands,
   type CommandProblem,
   type ParsedCommand,
   type ParseResult,
 } from './parse-commands.js';
-import { applyComment, isProcessed, type CommandResult, type PromotionState } from './promotion-state.js';
+import {
+  applyComment,
+  isProcessed,
+  type CommandResult,
+  type PromotionState,
+} from '../promotion/pull-request-state/promotion-state.js';
 import { renderCommandReply, type CarriedOut } from './render.js';
 
 /**

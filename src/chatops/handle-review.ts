@@ -1,7 +1,7 @@
 import type { ReviewSubmitted } from '../events/index.js';
 import { authorize, isBotActor, type PermissionLookup } from './authorize.js';
 import type { ChatopsContext } from './handle-comment.js';
-import { applyReview, type PromotionState } from './promotion-state.js';
+import { applyReview, type PromotionState } from '../promotion/pull-request-state/promotion-state.js';
 
 export type ReviewHandling =
   | { acted: false; reason: string }

@@ -8,7 +8,7 @@ import {
   OCI_TAG,
   type EnvName,
   type RollbackTag,
-} from './command.js';
+} from '../promotion/pull-request-state/command.js';
 import { commandLines } from './command-lines.js';
 import { damerauLevenshtein } from './damerau-levenshtein.js';
 

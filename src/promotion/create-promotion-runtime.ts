@@ -1,13 +1,8 @@
+import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import { ConfigError, PermanentError, PromobotError, errorMessage } from '../errors/index.js';
-import type { PullRequestChanged, ScmKind } from '../events/index.js';
-import {
-  acquireRepoLock,
-  createDeployRepo,
-  createPendingChanges,
-  type DeployRepo,
-  type TokenSource,
-} from '../git/index.js';
+import type { ScmKind } from '../events/index.js';
+import { acquireRepoLock, createDeployRepo, type DeployRepo, type TokenSource } from '../git/index.js';
 import type { Logger } from '../logger/index.js';
 import type { Metrics } from '../metrics/index.js';
 import {
@@ -16,26 +11,28 @@ import {
   type PolicyStore,
   type PromotionPolicy,
 } from '../policy/index.js';
-import type { HandlerRegistry } from '../queue/index.js';
 import { connectRedis, redisKeys } from '../redis/index.js';
 import { createBoardPublisher } from '../board/board-publisher.js';
-import { createChatopsRuntime, type ChatopsRuntime } from '../chatops/index.js';
+import {
+  createPromotionPullRequests,
+  type ApproverCheck,
+  type Command,
+  type PromotionPullRequests,
+  type RequesterRecord,
+  type ResolvedRepo,
+} from './pull-request-state/index.js';
 import { createGateRunner, createPrometheusClient, type GateRunner } from '../gates/index.js';
 import { openRollback } from './open-rollback.js';
 import { noGatesStatus } from './no-gates-status.js';
-import { judgeManualMerge } from '../governance/manual-merge.js';
-import { sameLogin } from '../chatops/same-login.js';
 import { GATES_STATUS_CONTEXT } from '../gates/index.js';
 import { requiredStatusContexts } from '../setup/wanted-protection.js';
 import { createGitHubHost, createScmHost, repoRef, type GitHubHost, type ScmHost } from '../scm/index.js';
-import { EnvironmentChange } from './apply-image-changes.js';
 import { createDeployRepoPort } from './deploy-repo-port.js';
-import { handleImagePushed } from './handle-image-pushed.js';
 import { parsePromotionBranch } from './promotion-meta.js';
 import { createArgoCdClient } from '../hosts/argocd/index.js';
 import {
-  applicationsOf,
   createRolloutVerifier,
+  type RolloutVerifier,
   describeRollout,
   verifies,
 } from '../rollout/runtime/index.js';
@@ -54,9 +51,70 @@ return 1`;
 /** How often each deploy repo's working copy is repacked and its commit-graph written. */
 const MAINTENANCE_INTERVAL_MS = 10 * 60_000;
 
+/**
+ * What ChatOps is handed of promotion by the worker's composition root: the PRs' state, the deploy repos' policies
+ * and hosts, and the effects a command asks for (reconcile, rollback, a waiting requester, a notification).
+ */
+export interface PromotionForChatops {
+  redis: Redis;
+  prefix: string;
+  resolve: (scm: ScmKind, repoFullName: string) => ResolvedRepo | null;
+  pullRequests: PromotionPullRequests;
+  /** The login promobot acts as on `scm`, learnt once from the host (ChatOps recognises its own comments by it). */
+  botLogin: (scm: ScmKind) => Promise<string>;
+  requestReconcile: (policy: string, app: string, reason: string) => Promise<void>;
+  recordRequester: (
+    policy: string,
+    app: string,
+    env: string,
+    actor: string,
+    via: RequesterRecord['via'],
+  ) => Promise<void>;
+  rollback: (
+    policy: string,
+    app: string,
+    env: string,
+    toTag: string | undefined,
+  ) => Promise<{ pr: number; url: string; tag: string } | { refused: string }>;
+  notify: (event: Omit<NotifyEvent, 'at'>) => Promise<void>;
+  headWrittenAt: (policy: PromotionPolicy, branch: string, headSha: string) => Promise<number | null>;
+}
+
+/**
+ * What the worker's handlers (`src/worker/handlers/`) act through: the policies, deploy repos and hosts, the PRs'
+ * state, the rollout record, and the reconcile queue. Built once per process by {@link createPromotionRuntime}.
+ */
+export interface PromotionParts {
+  readonly redis: Redis;
+  /** Key prefix, shared with the queues (`config.queuePrefix`). */
+  readonly prefix: string;
+  readonly policies: PolicyStore;
+  /** The deploy repo's working copy of `policy` (one per URL and branch, kept for the process). */
+  readonly deployRepoFor: (policy: PromotionPolicy) => DeployRepo;
+  readonly scmFor: (kind: ScmKind) => ScmHost;
+  /** The login promobot acts as on `kind`, learnt once from the host. */
+  readonly botLogin: (kind: ScmKind) => Promise<string>;
+  readonly pullRequests: PromotionPullRequests;
+  readonly rolloutVerifier: RolloutVerifier;
+  readonly requestReconcile: (policy: string, app: string, reason: string) => Promise<void>;
+  /** A reconcile of the app at `at` (epoch ms): one timer per app and instant, so requests for it collapse. */
+  readonly requestReconcileAt: (
+    job: { policy: string; app: string; reason: string },
+    at: number,
+  ) => Promise<void>;
+  /** Records an image push of `app` (newest push wins: an older one never replaces a newer one). */
+  readonly recordPush: (
+    policy: string,
+    app: string,
+    push: { at: number; tag: string; digest?: string | undefined },
+  ) => Promise<void>;
+}
+
 export interface PromotionRuntime {
-  /** Handlers for the events queue. */
-  readonly handlers: HandlerRegistry;
+  /** What the worker's event handlers act through. */
+  readonly parts: PromotionParts;
+  /** Promotion's side of ChatOps. */
+  readonly forChatops: PromotionForChatops;
   readonly policies: PolicyStore;
   /** Starts the reconcile worker and reconciles every app once, so what was missed while down is caught up. */
   start(): Promise<void>;
@@ -70,6 +128,10 @@ export interface PromotionRuntimeOptions {
   gitBaseEnv?: NodeJS.ProcessEnv;
   /** Where commands that could not be decided are counted. */
   metrics?: Metrics;
+  /** Whether an approval still counts (ChatOps' `authorize` of `/approve`), asked before every merge decision. */
+  approverCheck: ApproverCheck;
+  /** The commands of a comment's text (ChatOps' parser), to rebuild holds from the host's comments. */
+  commandsIn: (body: string) => readonly Command[];
 }
 
 /**
@@ -329,24 +391,21 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     return login;
   };
   const foreignHeads = new Map<string, boolean>();
-  const chatops: ChatopsRuntime = createChatopsRuntime({
+  const resolveRepo = (kind: ScmKind, fullName: string): ResolvedRepo | null => {
+    const [policy] = findByDeployRepo(policies.current(), kind, fullName);
+    const login = botLogins.get(kind);
+    return policy && login ? { policy, scm: scmFor(kind), botLogin: login } : null;
+  };
+  const pullRequests: PromotionPullRequests = createPromotionPullRequests({
     redis,
     prefix: config.queuePrefix,
     logger,
-    resolve: (kind, fullName) => {
-      const [policy] = findByDeployRepo(policies.current(), kind, fullName);
-      const login = botLogins.get(kind);
-      return policy && login ? { policy, scm: scmFor(kind), botLogin: login } : null;
-    },
+    resolve: resolveRepo,
     policyNamed: (name) => policies.current().find((p) => p.metadata.name === name),
     gateStatus: async (repo, pr, headSha) => (gates ? gates.status(repo, pr, headSha) : 'pending'),
-    requestReconcile,
-    recordRequester: (policy, app, env, actor, via) =>
-      pendingRequesters.add(policy, app, via === 'rollback' ? 'rollback' : 'promotion', env, actor),
-    rollback: (policy, app, env, toTag) => rollback(policy, app, env, toTag),
-    notify,
-    onCommandError: (reason) => options.metrics?.commandError(reason),
     stateKeys: config.stateKeys,
+    approverCheck: options.approverCheck,
+    commandsIn: options.commandsIn,
     rollout: async (policy, meta) => {
       const env = policy.spec.environments.find((e) => e.name === meta.env);
       const from = policy.spec.environments.find((e) => e.name === env?.from);
@@ -366,14 +425,25 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
       foreignHeads.set(key, foreign);
       return foreign;
     },
-    approveAfterHeadMarginMs: config.approveAfterHeadMarginMs,
+  });
+  const forChatops: PromotionForChatops = {
+    redis,
+    prefix: config.queuePrefix,
+    resolve: resolveRepo,
+    pullRequests,
+    botLogin,
+    requestReconcile,
+    recordRequester: (policy, app, env, actor, via) =>
+      pendingRequesters.add(policy, app, via === 'rollback' ? 'rollback' : 'promotion', env, actor),
+    rollback: (policy, app, env, toTag) => rollback(policy, app, env, toTag),
+    notify,
     // promobot writes the heads of its PRs: the committer time is when it wrote them, from its own clone.
     headWrittenAt: async (policy, branch, headSha) => {
       const commits = await deployRepoFor(policy).branchCommits(branch);
       const head = commits.find((c) => c.commit === headSha);
       return head === undefined || !Number.isFinite(head.committedAt) ? null : head.committedAt;
     },
-  });
+  };
   // The release board's read model: each reconcile ends by publishing the app's snapshot for `serve` to show.
   const board = createBoardPublisher({
     redis,
@@ -471,7 +541,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
             env,
             logger: jobLogger,
             record: (actor) =>
-              chatops.recordRequester(
+              pullRequests.recordRequester(
                 policy.spec.deployRepo.scm,
                 repoRef(policy.spec.deployRepo.repo),
                 pr.number,
@@ -505,7 +575,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
               pr.headSha,
               noGatesStatus(env.name, skipGates),
             );
-          await chatops.onCandidate(
+          await pullRequests.onCandidate(
             policy.spec.deployRepo.scm,
             repoRef(policy.spec.deployRepo.repo),
             pr.number,
@@ -524,7 +594,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
           });
         },
         onSoakingCandidate: (pr, _env, meta) =>
-          chatops.onCandidate(
+          pullRequests.onCandidate(
             policy.spec.deployRepo.scm,
             repoRef(policy.spec.deployRepo.repo),
             pr.number,
@@ -532,14 +602,14 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
             meta.tag,
           ),
         mergeLock: (pr, run) =>
-          chatops.withPullRequestLock(
+          pullRequests.withPullRequestLock(
             policy.spec.deployRepo.scm,
             repoRef(policy.spec.deployRepo.repo),
             pr.number,
             jobLogger,
             run,
           ),
-        freezeOverride: (pr) => chatops.freezeOverride(pr),
+        freezeOverride: (pr) => pullRequests.freezeOverride(pr),
         onFrozen: async (pr, env, until, reason) => {
           await notify({
             kind: 'frozen',
@@ -554,13 +624,15 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
           });
         },
         mergeReadiness: async (pr, env, meta) => {
-          const readiness = await chatops.mergeReadiness(pr, env, meta);
-          return readiness.ready ? { ...readiness, trailers: await chatops.mergeTrailers(pr) } : readiness;
+          const readiness = await pullRequests.mergeReadiness(pr, env, meta);
+          return readiness.ready
+            ? { ...readiness, trailers: await pullRequests.mergeTrailers(pr) }
+            : readiness;
         },
       });
       for (const number of result.merged) {
         const repo = repoRef(policy.spec.deployRepo.repo);
-        await chatops.onMerged(policy.spec.deployRepo.scm, repo, number);
+        await pullRequests.onMerged(policy.spec.deployRepo.scm, repo, number);
         const merged = await scm.getPullRequest(repo, number);
         const envName = parsePromotionBranch(merged.headRef)?.env;
         const mergedEnv = policy.spec.environments.find((e) => e.name === envName);
@@ -613,108 +685,19 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     timing: config.worker,
   });
 
-  /** Every app of the policies that write `repo` on `scm`. */
-  /**
-   * A person merged one of promobot's promotion or rollback PRs (the host did not stop them: protection is off):
-   * when the statuses promobot requires were not all green on its head, the audit list and the PR say so.
-   */
-  const noticeManualMerge = async (event: PullRequestChanged, log: Logger) => {
-    const login = await botLogin(event.scm);
-    if (!sameLogin(event.author, login) || sameLogin(event.sender, login)) return;
-    const [policy] = findByDeployRepo(policies.current(), event.scm, event.repo.fullName);
-    if (!policy) return;
-    const statuses = await scmFor(event.scm).listCommitStatuses(event.repo, event.headSha);
-    const verdict = judgeManualMerge(requiredStatusContexts(policy), statuses);
-    log.info({ pr: event.number, by: event.sender, ...verdict }, 'promotion PR merged by a person');
-    if (!verdict.green)
-      await chatops.onManualMerge(event.scm, event.repo, event.number, event.sender, verdict.notGreen);
-  };
-
-  const reconcileRepo = async (scm: ScmKind, fullName: string, reason: string, onlyApp?: string) => {
-    for (const policy of findByDeployRepo(policies.current(), scm, fullName)) {
-      for (const app of policy.spec.apps) {
-        if (onlyApp === undefined || app.name === onlyApp)
-          await requestReconcile(policy.metadata.name, app.name, reason);
-      }
-    }
-  };
-
-  const handlers: HandlerRegistry = {
-    ImagePushed: async (event, context) => {
-      await handleImagePushed(event, context.deliveryId, context.logger, {
-        policies: () => policies.current(),
-        deployRepoFor,
-        pendingFor: (repo) =>
-          createPendingChanges({
-            redis,
-            repo: repo.key,
-            schema: EnvironmentChange,
-            logger: context.logger,
-            prefix: config.queuePrefix,
-          }),
-        recordPush: async (policy, app, push) => {
-          await redis.eval(
-            RECORD_PUSH,
-            1,
-            pushedKey(policy.metadata.name, app),
-            push.at,
-            push.tag,
-            push.digest ?? '',
-          );
-        },
-        requestReconcile,
-      });
-    },
-    PullRequestChanged: async (event, context) => {
-      const branch = parsePromotionBranch(event.headRef);
-      context.logger.info(
-        { pr: event.number, action: event.action, merged: event.merged },
-        'pull request changed',
-      );
-      // A merged PR of anyone's can change what an environment runs; the bot's own PRs name their app.
-      await reconcileRepo(
-        event.scm,
-        event.repo.fullName,
-        `PR #${event.number} ${event.action}`,
-        event.merged ? undefined : branch?.app,
-      );
-      // After the reconcile request: a failed status read retries the job, and asking again is harmless.
-      if (event.merged && branch) await noticeManualMerge(event, context.logger);
-    },
-    CommentCreated: async (event, context) => {
-      await botLogin(event.scm);
-      await chatops.onComment(event, context.logger, context.job.id);
-    },
-    ReviewSubmitted: async (event, context) => {
-      await botLogin(event.scm);
-      await chatops.onReview(event, context.logger);
-    },
-    RolloutObserved: async (event, context) => {
-      // A hint only: what Argo CD says is asked again through its API, never taken from the notification.
-      const targets = applicationsOf(policies.current(), event.application, event.appNamespace);
-      for (const target of targets) {
-        await rolloutVerifier.poke(target.policy, target.app, target.env);
-        await requestReconcile(target.policy, target.app, `Argo CD notification about ${event.application}`);
-      }
-      context.logger.info(
-        { application: event.application, revision: event.revision, targets: targets.length },
-        'Argo CD notification: verification asked again',
-      );
-    },
-    PushReceived: async (event) => {
-      // Pushes by people can come many a second; every one asks for the same thing, so they collapse into one
-      // reconcile per app at the next whole second (a timer's job id is per app and instant).
-      const at = Math.ceil((Date.now() + 1) / 1000) * 1000;
-      for (const policy of findByDeployRepo(policies.current(), event.scm, event.repo.fullName)) {
-        if (event.ref !== `refs/heads/${policy.spec.deployRepo.branch}`) continue;
-        // Nothing promotes from any environment: there is no PR a push could open, change or close.
-        if (!policy.spec.environments.some((env) => env.from !== undefined)) continue;
-        for (const app of policy.spec.apps)
-          await queue.request(
-            { policy: policy.metadata.name, app: app.name, reason: `push to ${event.ref}` },
-            at,
-          );
-      }
+  const parts: PromotionParts = {
+    redis,
+    prefix: config.queuePrefix,
+    policies,
+    deployRepoFor,
+    scmFor,
+    botLogin,
+    pullRequests,
+    rolloutVerifier,
+    requestReconcile,
+    requestReconcileAt: (job, at) => queue.request(job, at),
+    recordPush: async (policy, app, push) => {
+      await redis.eval(RECORD_PUSH, 1, pushedKey(policy, app), push.at, push.tag, push.digest ?? '');
     },
   };
 
@@ -742,7 +725,8 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
   let maintenance: NodeJS.Timeout | undefined;
 
   return {
-    handlers,
+    parts,
+    forChatops,
     policies,
     async start() {
       maintenance = setInterval(() => void maintainRepos(), MAINTENANCE_INTERVAL_MS);

@@ -4,6 +4,8 @@
  */
 export {
   createPromotionRuntime,
+  type PromotionForChatops,
+  type PromotionParts,
   type PromotionRuntime,
   type PromotionRuntimeOptions,
 } from './create-promotion-runtime.js';

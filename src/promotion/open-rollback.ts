@@ -2,7 +2,7 @@ import type { RepoRef } from '../events/index.js';
 import type { Logger } from '../logger/index.js';
 import { environmentPath, type App, type PolicySpec } from '../policy/index.js';
 import type { PullRequest, ScmHost } from '../scm/types.js';
-import { sameLogin } from '../chatops/same-login.js';
+import { sameLogin } from '../scm/same-login.js';
 import { promotionBranch, type PromotionMeta } from './promotion-meta.js';
 import { chooseRollbackTarget } from './choose-rollback-target.js';
 import type { DeployRepoPort } from './reconcile-app.js';

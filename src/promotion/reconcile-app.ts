@@ -14,7 +14,8 @@ import {
   type Running,
 } from './decide-promotions.js';
 import { environmentPath as environmentPathFor } from '../policy/index.js';
-import { sameLogin } from '../chatops/same-login.js';
+import { sameLogin } from '../scm/same-login.js';
+import { botMerges } from './pull-request-state/decide-merge.js';
 import {
   parsePromotionBranch,
   parsePromotionMeta,
@@ -453,10 +454,9 @@ async function tryMerge(
       return false;
     }
   }
-  // The bot merges when the environment says so (autoMerge), or once its required approvals are in — unless
-  // people merge there. Gates, holds and approvals are all in `mergeReadiness`.
-  const approvalsRequired = (env.approvals?.required ?? 0) > 0;
-  if (env.merger === 'people' || (!env.autoMerge && !approvalsRequired)) return false;
+  // Where people merge, nothing to read or lock (`botMerges`, the rule `decideMerge` applies under the PR lock).
+  // Gates, holds and approvals are all in `mergeReadiness`.
+  if (!botMerges(env)) return false;
   // GitHub's PR list carries no `mergeable`: only the read of the PR itself does (and starts computing it), so a
   // listed PR is read again before it is judged. The head stays the one the caller knows.
   const pr =

@@ -6,7 +6,7 @@ import {
   emptyPromotionState,
   setCandidate,
   type PromotionState,
-} from '../../src/chatops/index.js';
+} from '../../src/promotion/pull-request-state/index.js';
 import { initialGateState, type GateState } from '../../src/gates/index.js';
 import { Environment } from '../../src/policy/schema.js';
 

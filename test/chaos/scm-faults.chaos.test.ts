@@ -16,7 +16,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newTag } from '../../bench/support/harbor-push.js';
-import { STATUS_COMMENT_MARKER } from '../../src/chatops/index.js';
+import { STATUS_COMMENT_MARKER } from '../../src/promotion/pull-request-state/index.js';
 import {
   createdComments,
   duplicateBotComments,

@@ -10,7 +10,7 @@ import {
   type AuthorizeContext,
   type PermissionLookup,
 } from '../../src/chatops/authorize.js';
-import type { Command } from '../../src/chatops/command.js';
+import type { Command } from '../../src/promotion/pull-request-state/command.js';
 
 const environments = z.array(Environment).parse(
   parse(`

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { APPROVAL_STATUS_CONTEXT, readStatusComment } from '../../src/chatops/index.js';
+import { APPROVAL_STATUS_CONTEXT, readStatusComment } from '../../src/promotion/pull-request-state/index.js';
 import { git } from '../support/git.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { REPO, startHarness, type Harness } from './runtime-harness.js';

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { APPROVAL_STATUS_CONTEXT, readStatusComment } from '../../src/chatops/index.js';
+import { APPROVAL_STATUS_CONTEXT, readStatusComment } from '../../src/promotion/pull-request-state/index.js';
 import type { CommentCreated } from '../../src/events/index.js';
 import { normalizeGitHub } from '../../src/hosts/github/normalize.js';
 import type { GitHubDouble } from '../doubles/github/index.js';

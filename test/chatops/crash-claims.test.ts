@@ -1,5 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createChatopsStore, readStatusComment, type PullRequestKey } from '../../src/chatops/index.js';
+import {
+  createPullRequestStore,
+  readStatusComment,
+  type PullRequestKey,
+} from '../../src/promotion/pull-request-state/index.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { REPO, startHarness, type Harness } from './runtime-harness.js';
 
@@ -27,7 +31,7 @@ afterAll(async () => {
   await redisServer?.close();
 });
 
-const store = () => createChatopsStore(h.redis, 'test');
+const store = () => createPullRequestStore(h.redis, 'test');
 const keyOf = (number: number): PullRequestKey => ({ scm: 'gitea', repo: REPO.fullName, number });
 
 async function approvers(number: number) {

@@ -6,7 +6,7 @@ import {
   readStatusComment,
   stateScope,
   statusCommentScope,
-} from '../../src/chatops/index.js';
+} from '../../src/promotion/pull-request-state/index.js';
 import type { GiteaDouble } from '../doubles/gitea/index.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { REPO, STATE_KEY, STATE_WRITE_TOLERANCE_MS, startHarness, type Harness } from './runtime-harness.js';

@@ -12,16 +12,18 @@ import { createLogger } from '../../src/logger/index.js';
 import { Environment } from '../../src/policy/schema.js';
 import { createScmHost, repoRef, type ScmHost } from '../../src/scm/index.js';
 import {
-  decideMerge,
-  emptyPromotionState,
   handleComment,
   handleReview,
-  setCandidate,
-  setGates,
   type ChatopsContext,
   type PermissionLookup,
-  type PromotionState,
 } from '../../src/chatops/index.js';
+import {
+  decideMerge,
+  emptyPromotionState,
+  setCandidate,
+  setGates,
+  type PromotionState,
+} from '../../src/promotion/pull-request-state/index.js';
 import { startGitHubDouble, type GitHubDouble } from '../doubles/github/index.js';
 import { createTempRepo, git, type TempRepo } from '../support/git.js';
 

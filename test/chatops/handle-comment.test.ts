@@ -6,16 +6,18 @@ import { normalizeGitea } from '../../src/hosts/gitea/normalize.js';
 import { Environment } from '../../src/policy/schema.js';
 import type { Permission } from '../../src/scm/types.js';
 import {
-  decideMerge,
-  emptyPromotionState,
   handleComment,
   handleReview,
-  setCandidate,
-  setGates,
   type ChatopsContext,
   type PermissionLookup,
-  type PromotionState,
 } from '../../src/chatops/index.js';
+import {
+  decideMerge,
+  emptyPromotionState,
+  setCandidate,
+  setGates,
+  type PromotionState,
+} from '../../src/promotion/pull-request-state/index.js';
 import { fixtureJson } from '../support/fixtures.js';
 
 /** The real Gitea comment delivery, with the variant this test needs made in code. */

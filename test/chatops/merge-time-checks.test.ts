@@ -1,5 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { APPROVAL_STATUS_CONTEXT, readStatusComment, StoredPromotion } from '../../src/chatops/index.js';
+import {
+  APPROVAL_STATUS_CONTEXT,
+  readStatusComment,
+  StoredPromotion,
+} from '../../src/promotion/pull-request-state/index.js';
 import { renderPullRequestBody } from '../../src/promotion/index.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { REPO, startHarness, type Harness } from './runtime-harness.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ParseResult, parseCommands, type Command } from '../../src/chatops/index.js';
+import { ParseResult, parseCommands } from '../../src/chatops/index.js';
+import { type Command } from '../../src/promotion/pull-request-state/index.js';
 
 function names(body: string): Command[] {
   return parseCommands(body).commands.map((c) => c.command);

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentError, TransientError } from '../../src/errors/index.js';
-import { readStatusComment } from '../../src/chatops/index.js';
+import { readStatusComment } from '../../src/promotion/pull-request-state/index.js';
 import { withoutSecrets } from '../../src/chatops/runtime/answer-failure.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { REPO, startHarness, type Harness } from './runtime-harness.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { Environment } from '../../src/policy/schema.js';
+import { parseCommands, renderCommandReply, renderHelp } from '../../src/chatops/index.js';
 import {
   MAX_STATUS_COMMENT_LENGTH,
   STATUS_COMMENT_MARKER,
@@ -10,18 +11,15 @@ import {
   emptyPromotionState,
   inlineCode,
   isStatusComment,
-  parseCommands,
   readSignedState,
   readStatusComment,
-  renderCommandReply,
-  renderHelp,
   renderMergeComment,
   renderMergeTrailers,
   renderStatusComment,
   setCandidate,
   setGates,
   type PromotionState,
-} from '../../src/chatops/index.js';
+} from '../../src/promotion/pull-request-state/index.js';
 
 const prod = Environment.parse(
   parse(`

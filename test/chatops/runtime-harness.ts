@@ -5,7 +5,18 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { Redis } from 'ioredis';
 import { parse } from 'yaml';
-import { createChatopsRuntime, type ChatopsRuntime, type GateVerdict } from '../../src/chatops/index.js';
+import {
+  createChatopsRuntime,
+  type ChatopsRuntime,
+  type ChatopsRuntimeDeps,
+} from '../../src/chatops/index.js';
+import {
+  createPromotionPullRequests,
+  type GateVerdict,
+  type PromotionPullRequests,
+  type PromotionPullRequestsDeps,
+} from '../../src/promotion/pull-request-state/index.js';
+import { approverCheck, commandsIn } from '../../src/worker/index.js';
 import type { ScmKind } from '../../src/events/index.js';
 import { normalizeGitHub } from '../../src/hosts/github/normalize.js';
 import { normalizeGitea } from '../../src/hosts/gitea/normalize.js';
@@ -18,6 +29,9 @@ import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/index.js';
 import { startGitHubDouble } from '../doubles/github/index.js';
 import { createTempRepo, git, GIT_TEST_ENV, type TempRepo } from '../support/git.js';
 import type { RedisServer } from '../support/redis-server.js';
+
+/** ChatOps and promotion's PR state, as the worker wires them: what the tests drive. */
+export type PullRequestRuntime = ChatopsRuntime & PromotionPullRequests;
 
 /**
  * The ChatOps runtime wired as the worker wires it, against a code host double and a real Redis: what the double
@@ -84,7 +98,7 @@ export interface Harness {
   /** The Gitea double itself, to change the bot's role; null on GitHub. */
   readonly gitea: GiteaDouble | null;
   readonly host: ScmHost;
-  readonly runtime: ChatopsRuntime;
+  readonly runtime: PullRequestRuntime;
   readonly redis: Redis;
   readonly prod: Environment;
   /** Tokens of the users, for API calls made as them. */
@@ -219,7 +233,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
     commandErrors: [],
     sreMembers,
     gates: 'none',
-    runtime: undefined as unknown as ChatopsRuntime,
+    runtime: undefined as unknown as PullRequestRuntime,
     async openPromotion(app, requestedBy) {
       const branch = `promobot/prod/${app}`;
       git(deploy.work, 'checkout', '--quiet', '-B', branch, 'main');
@@ -326,7 +340,8 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
       return fresh;
     },
     restart() {
-      (harness as { runtime: ChatopsRuntime }).runtime = createChatopsRuntime({
+      const shared: Omit<PromotionPullRequestsDeps, 'approverCheck' | 'commandsIn'> &
+        Omit<ChatopsRuntimeDeps, 'pullRequests'> = {
         redis,
         prefix: 'test',
         logger,
@@ -368,7 +383,10 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
             return Promise.resolve(null);
           }
         },
-      });
+      };
+      const pullRequests = createPromotionPullRequests({ ...shared, approverCheck, commandsIn });
+      const chatops = createChatopsRuntime({ ...shared, pullRequests });
+      (harness as { runtime: PullRequestRuntime }).runtime = { ...pullRequests, ...chatops };
     },
     async readiness(number) {
       const pr = await host.getPullRequest(REPO, number);

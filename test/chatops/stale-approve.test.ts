@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { readStatusComment } from '../../src/chatops/index.js';
+import { readStatusComment } from '../../src/promotion/pull-request-state/index.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { REPO, startHarness, type Harness } from './runtime-harness.js';
 

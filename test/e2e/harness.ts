@@ -3,9 +3,9 @@ import { createServer, request as httpRequest, type ServerResponse } from 'node:
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isStatusComment } from '../../src/chatops/index.js';
+import { isStatusComment } from '../../src/promotion/pull-request-state/index.js';
 import type { Config } from '../../src/config/index.js';
-import { createPromotionRuntime, type PromotionRuntime } from '../../src/promotion/index.js';
+import { createWorkerRuntime, type WorkerRuntime as PromotionRuntime } from '../../src/worker/index.js';
 import type { EventHandler, HandlerRegistry } from '../../src/queue/index.js';
 import type { DomainEventType } from '../../src/events/index.js';
 import {
@@ -62,7 +62,7 @@ export async function startPromobot(options: {
     ]),
   ) as HandlerRegistry;
   const app = await startApp({ redisUrl: options.redisUrl, handlers, config: options.config });
-  const runtime = await createPromotionRuntime({
+  const runtime = await createWorkerRuntime({
     config: app.config,
     logger: app.logger,
     metrics: app.metrics,

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { authorize, type PermissionLookup } from '../../src/chatops/authorize.js';
-import { applyComment, emptyPromotionState, parseCommands, setCandidate } from '../../src/chatops/index.js';
+import { parseCommands } from '../../src/chatops/index.js';
+import {
+  applyComment,
+  emptyPromotionState,
+  setCandidate,
+} from '../../src/promotion/pull-request-state/index.js';
 import { Environment } from '../../src/policy/schema.js';
 import type { Permission } from '../../src/scm/types.js';
 

@@ -2,25 +2,30 @@ import { QueueEvents } from 'bullmq';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  APPROVAL_STATUS_CONTEXT,
-  MAX_AUDIT_ENTRIES,
   MAX_COMMENT_LENGTH,
-  MAX_PROCESSED_COMMENTS,
-  StoredPromotion,
   createChatopsRuntime,
-  createChatopsStore,
-  formatCommand,
   isBotActor,
   commentCommands,
   parseCommands,
-  inlineCode,
-  readStatusComment,
   type ChatopsRuntime,
+  type ChatopsRuntimeDeps,
   type ParsedCommand,
 } from '../../src/chatops/index.js';
+import {
+  APPROVAL_STATUS_CONTEXT,
+  MAX_AUDIT_ENTRIES,
+  MAX_PROCESSED_COMMENTS,
+  StoredPromotion,
+  createPromotionPullRequests,
+  createPullRequestStore,
+  formatCommand,
+  inlineCode,
+  readStatusComment,
+} from '../../src/promotion/pull-request-state/index.js';
 import type { CommentCreated } from '../../src/events/index.js';
 import { normalizeGitea } from '../../src/hosts/gitea/normalize.js';
 import { EVENTS_QUEUE } from '../../src/queue/index.js';
+import { approverCheck, commandsIn } from '../../src/worker/index.js';
 import { createScmHost, type CommitStatus, type ScmHost } from '../../src/scm/index.js';
 import { REPO, logger, policyFor, startHarness, type Harness } from '../chatops/runtime-harness.js';
 import type { Delivery } from '../doubles/deliver-webhook.js';
@@ -481,14 +486,24 @@ type Ask = string;
 /** A ChatOps runtime wired as the harness wires it (and the worker, in production), over the given code host. */
 function runtimeOver(scm: ScmHost, asks: Ask[]): ChatopsRuntime {
   const policy = policyFor('gitea');
+  const resolve: ChatopsRuntimeDeps['resolve'] = (kind, fullName) =>
+    kind === 'gitea' && fullName.toLowerCase() === repoKey ? { policy, scm, botLogin: BOT } : null;
+  const pullRequests = createPromotionPullRequests({
+    redis: h.redis,
+    prefix: PREFIX,
+    logger,
+    resolve,
+    policyNamed: (name) => (name === policy.metadata.name ? policy : undefined),
+    gateStatus: () => Promise.resolve(h.gates),
+    approverCheck,
+    commandsIn,
+  });
   return createChatopsRuntime({
     redis: h.redis,
     prefix: PREFIX,
     logger,
-    resolve: (kind, fullName) =>
-      kind === 'gitea' && fullName.toLowerCase() === repoKey ? { policy, scm, botLogin: BOT } : null,
-    policyNamed: (name) => (name === policy.metadata.name ? policy : undefined),
-    gateStatus: () => Promise.resolve(h.gates),
+    resolve,
+    pullRequests,
     requestReconcile: (_policy, app, reason) => {
       asks.push(`reconcile ${app}: ${reason}`);
       return Promise.resolve();
@@ -863,7 +878,7 @@ describe('fuzzing ChatOps comments: an invalid comment changes no state', () => 
         /the stored state/,
         async (event) => {
           if (!parseCommands(event.body).problems.some((p) => p.kind === 'unknown')) return;
-          const store = createChatopsStore(h.redis, PREFIX);
+          const store = createPullRequestStore(h.redis, PREFIX);
           const key = { scm: 'gitea' as const, repo: REPO.fullName, number: event.number };
           const known = await store.load(key);
           if (!known) return;

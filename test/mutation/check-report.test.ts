@@ -116,11 +116,11 @@ describe('mutation/checkReport()', () => {
   it('lists each decision module once, with its own tests, a 90 % floor and deciding lines that exist', () => {
     expect(MUTATION_MODULES.map((m) => m.file)).toEqual([
       'src/chatops/authorize.ts',
-      'src/chatops/decide-merge.ts',
+      'src/promotion/pull-request-state/decide-merge.ts',
       'src/promotion/decide-promotions.ts',
       'src/gates/evaluate.ts',
       'src/gates/rounds.ts',
-      'src/chatops/state-seal.ts',
+      'src/promotion/pull-request-state/state-seal.ts',
     ]);
     for (const m of MUTATION_MODULES) {
       expect(m.break).toBeGreaterThanOrEqual(90);

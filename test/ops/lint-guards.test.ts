@@ -4,9 +4,11 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cruise, twoWayFolderPairs } from './support/folder-pairs.js';
 
 // The guardrails of ARCHITECTURE.md must bite: each is shown failing on a deliberate breach written into the
-// linted tree (a folder under src/http, removed afterwards), and passing on the tree as it is.
+// linted tree (a folder under src/http, and two top-level folders of src/ that import each other, all removed
+// afterwards), and passing on the tree as it is.
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
@@ -39,6 +41,9 @@ const depcruise = (...paths: string[]) =>
   tool('depcruise', ['--config', '.dependency-cruiser.cjs', '--output-type', 'err', ...paths]);
 
 const probeDir = join('src', 'http', `lint-probe-${randomBytes(4).toString('hex')}`);
+/** Two top-level folders of src/ that import each other (no module cycle: four files, one way round each). */
+const probeSuffix = randomBytes(4).toString('hex');
+const pairDirs = [`lint-probe-${probeSuffix}-left`, `lint-probe-${probeSuffix}-right`] as const;
 
 describe('lint guardrails', () => {
   beforeAll(async () => {
@@ -76,7 +81,23 @@ describe('lint guardrails', () => {
     );
   });
 
+  beforeAll(async () => {
+    const [left, right] = pairDirs;
+    for (const dir of pairDirs) await mkdir(join(root, 'src', dir), { recursive: true });
+    await writeFile(join(root, 'src', left, 'leaf.ts'), 'export const leftLeaf = 1;\n');
+    await writeFile(join(root, 'src', right, 'leaf.ts'), 'export const rightLeaf = 2;\n');
+    await writeFile(
+      join(root, 'src', left, 'uses-right.ts'),
+      `import { rightLeaf } from '../${right}/leaf.js';\n\nexport const usesRight = rightLeaf;\n`,
+    );
+    await writeFile(
+      join(root, 'src', right, 'uses-left.ts'),
+      `import { leftLeaf } from '../${left}/leaf.js';\n\nexport const usesLeft = leftLeaf;\n`,
+    );
+  });
+
   afterAll(async () => {
+    for (const dir of pairDirs) await rm(join(root, 'src', dir), { recursive: true, force: true });
     await rm(join(root, probeDir), { recursive: true, force: true });
   });
 
@@ -140,9 +161,20 @@ describe('lint guardrails', () => {
     expect(clean.code).toBe(0);
   });
 
+  it('the folder-direction check fails on two folders that import each other, with no module cycle', async () => {
+    const [left, right] = pairDirs;
+    const planted = await cruise(root, join('src', left), join('src', right));
+    expect(twoWayFolderPairs(planted)).toEqual([`${left} <-> ${right}`]);
+    // No module cycle: only the folder check sees it.
+    const cycles = await depcruise(join('src', left), join('src', right));
+    expect(cycles.output).toContain('no dependency violations found');
+    // One way round is allowed.
+    expect(twoWayFolderPairs(await cruise(root, join('src', left)))).toEqual([]);
+  });
+
   it('the tree as it is has no cycle and no layer breach', async () => {
     // The probe folder exists while this file runs; everything else is the real tree.
-    const result = await depcruise('--exclude', 'src/http/lint-probe-', 'src');
+    const result = await depcruise('--exclude', 'lint-probe-', 'src');
     expect(result.output).toContain('no dependency violations found');
     expect(result.code).toBe(0);
   });

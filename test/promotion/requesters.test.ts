@@ -1,6 +1,10 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addRequester, emptyPromotionState, type PromotionState } from '../../src/chatops/index.js';
+import {
+  addRequester,
+  emptyPromotionState,
+  type PromotionState,
+} from '../../src/promotion/pull-request-state/index.js';
 import { createLogger } from '../../src/logger/index.js';
 import {
   createPendingRequesters,

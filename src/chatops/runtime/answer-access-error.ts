@@ -2,9 +2,9 @@ import type { AccessError } from '../../errors/index.js';
 import type { CommentCreated, RepoRef } from '../../events/index.js';
 import type { Logger } from '../../logger/index.js';
 import type { ScmHost } from '../../scm/types.js';
-import { formatCommand } from '../command.js';
+import { formatCommand } from '../../promotion/pull-request-state/command.js';
 import { parseCommands } from '../parse-commands.js';
-import { sameLogin } from '../same-login.js';
+import { sameLogin } from '../../scm/same-login.js';
 
 /** Hidden in the reply, so a retried job finds its answer already posted and does not post it twice. */
 export function accessErrorMarker(key: string): string {

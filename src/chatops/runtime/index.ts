@@ -1,7 +1,5 @@
 /**
- * ChatOps carried out: comments and reviews from the queue acted on against the code host, the per-PR state kept
- * in Redis and in the status comment, and the merge questions promotion asks (`mergeReadiness`, `mergeTrailers`).
+ * ChatOps carried out: comments and reviews from the queue claimed, authorized and answered against the code host;
+ * what they change is applied and published by promotion's PR state.
  */
 export * from './create-chatops-runtime.js';
-export * from './chatops-store.js';
-export * from './promotion-pull-request.js';

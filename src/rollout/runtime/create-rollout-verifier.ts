@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { sameLogin } from '../../chatops/same-login.js';
+import { sameLogin } from '../../scm/same-login.js';
 import { PromobotError, errorMessage } from '../../errors/index.js';
 import type { RepoRef } from '../../events/index.js';
 import type { PrometheusClient } from '../../gates/prometheus-client.js';

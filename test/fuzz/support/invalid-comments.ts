@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { COMMAND_NAMES, MAX_COMMENT_LENGTH, MAX_HOLD_REASON } from '../../../src/chatops/index.js';
+import { MAX_COMMENT_LENGTH } from '../../../src/chatops/index.js';
+import { COMMAND_NAMES, MAX_HOLD_REASON } from '../../../src/promotion/pull-request-state/index.js';
 
 /**
  * Generated ChatOps comments that must change nothing, for the runtime harness (`test/chatops/runtime-harness.ts`):

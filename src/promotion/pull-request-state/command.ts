@@ -96,3 +96,9 @@ export function formatCommand(command: Command): string {
       return `/${command.name}`;
   }
 }
+
+/**
+ * Whether the person who gave a command may give it, as ChatOps' `authorize` decided; and why not. A command with
+ * its authorization is an intent: what the promotion state applies.
+ */
+export type CommandAuthorization = { allowed: true } | { allowed: false; reason: string };

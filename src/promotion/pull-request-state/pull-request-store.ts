@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { ScmKind } from '../../events/index.js';
-import { PromotionState } from '../promotion-state.js';
+import { PromotionState } from './promotion-state.js';
 import { redisKeys } from '../../redis/keys.js';
 
 /** One PR (or issue) of a deploy repo on a code host. */
@@ -12,7 +12,7 @@ export interface PullRequestKey {
   number: number;
 }
 
-/** What ChatOps keeps per PR in Redis: the state, and which comment is the bot's status comment. */
+/** What promotion keeps per PR in Redis: the state, and which comment is the bot's status comment. */
 export const StoredPromotion = z.object({
   state: PromotionState,
   statusCommentId: z.number().int().positive().nullable(),
@@ -52,7 +52,7 @@ return 1`;
 /** What claiming a comment gave: `claimed` fresh, `resumed` from a run of the same job that died, or `taken`. */
 export type CommentClaim = 'claimed' | 'resumed' | 'taken';
 
-export interface ChatopsStore {
+export interface PullRequestStore {
   /** The stored state, or null when Redis has none (new PR, or Redis lost it: rebuild from the status comment). */
   load(key: PullRequestKey): Promise<StoredPromotion | null>;
   save(key: PullRequestKey, stored: StoredPromotion): Promise<void>;
@@ -75,8 +75,11 @@ export interface ChatopsStore {
   lockKey(key: PullRequestKey): string;
 }
 
-/** The Redis side of ChatOps, under `prefix`. States are kept without expiry: a PR may wait for weeks. */
-export function createChatopsStore(redis: Redis, prefix: string): ChatopsStore {
+/**
+ * The Redis side of a promotion PR's state, under `prefix` (and of ChatOps' comment claims, kept beside it). States
+ * are kept without expiry: a PR may wait for weeks.
+ */
+export function createPullRequestStore(redis: Redis, prefix: string): PullRequestStore {
   const keys = redisKeys(prefix);
   const stateKey = (key: PullRequestKey) => keys.chatopsState(key.scm, key.repo, key.number);
   const seqKey = (key: PullRequestKey) => keys.chatopsSeq(key.scm, key.repo, key.number);

@@ -1,13 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { Environment } from '../../src/policy/schema.js';
-import { approvalStatus, decideMerge, type MergeInput } from '../../src/chatops/decide-merge.js';
+import { Environment } from '../../../src/policy/schema.js';
+import {
+  approvalStatus,
+  botMerges,
+  decideMerge,
+  type MergeInput,
+} from '../../../src/promotion/pull-request-state/decide-merge.js';
 import {
   applyComment,
   emptyPromotionState,
   setCandidate,
   type PromotionState,
-} from '../../src/chatops/promotion-state.js';
+} from '../../../src/promotion/pull-request-state/promotion-state.js';
 
 const prod = Environment.parse(
   parse(`
@@ -53,7 +58,7 @@ function input(overrides: Partial<MergeInput>): MergeInput {
   };
 }
 
-describe('chatops/decideMerge()', () => {
+describe('decideMerge()', () => {
   it('merges with enough approvals, green gates, no hold and a mergeable PR, naming the approvers', () => {
     expect(decideMerge(input({}))).toEqual({ action: 'merge', approvers: ['alice', 'carol'] });
   });
@@ -168,7 +173,30 @@ describe('chatops/decideMerge()', () => {
   });
 });
 
-describe('chatops/approvalStatus()', () => {
+describe('botMerges()', () => {
+  it('is the bot where it merges by itself or approvals ask it to, never where people merge', () => {
+    const manual = Environment.parse({ ...prod, approvals: undefined, gates: [] });
+    expect(botMerges(prod)).toBe(true);
+    expect(botMerges(Environment.parse({ ...prod, merger: 'people' }))).toBe(false);
+    expect(botMerges(Environment.parse({ ...prod, merger: 'people', autoMerge: true }))).toBe(false);
+    expect(botMerges(manual)).toBe(false);
+    expect(botMerges(Environment.parse({ ...manual, autoMerge: true }))).toBe(true);
+  });
+
+  it('is what decideMerge decides once everything passes', () => {
+    for (const environment of [
+      prod,
+      Environment.parse({ ...prod, merger: 'people' }),
+      Environment.parse({ ...prod, approvals: { required: 0 }, autoMerge: false }),
+      Environment.parse({ ...prod, approvals: { required: 0 }, autoMerge: true }),
+    ]) {
+      const decision = decideMerge(input({ environment }));
+      expect(decision.action).toBe(botMerges(environment) ? 'merge' : 'ready');
+    }
+  });
+});
+
+describe('approvalStatus()', () => {
   it('is pending with "1 of 2 approvals" until enough people approved', () => {
     expect(approvalStatus(state(['alice']), prod)).toEqual({
       context: 'promobot/approval',

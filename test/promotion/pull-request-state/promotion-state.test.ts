@@ -9,7 +9,7 @@ import {
   setCandidate,
   type AuthorizedCommand,
   type Command,
-} from '../../src/chatops/index.js';
+} from '../../../src/promotion/pull-request-state/index.js';
 
 const ALLOWED = { allowed: true } as const;
 const HEAD_1 = '1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
@@ -34,7 +34,7 @@ function comment(state: PromotionState, commentId: number, actor: string, ...com
 
 const approve: Command = { name: 'approve', cancel: false };
 
-describe('chatops/promotion-state', () => {
+describe('promotion/pull-request-state/promotion-state', () => {
   describe('approvals', () => {
     it('counts an accepted /approve for the current head', () => {
       const { state, results } = comment(withCandidate(), 1, 'alice', approve);

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { GateStatus } from '../gates/rounds.js';
-import type { Authorization } from './authorize.js';
-import { Command, formatCommand } from './command.js';
-import { sameLogin } from './same-login.js';
+import { GateStatus } from '../../gates/rounds.js';
+import { Command, formatCommand, type CommandAuthorization } from './command.js';
+import { sameLogin } from '../../scm/same-login.js';
 
 /**
  * What ChatOps knows about one promotion PR, as plain JSON: it is stored (in Redis, and hidden in the bot's status
@@ -108,7 +107,7 @@ export type CommandResult = z.infer<typeof CommandResult>;
 
 export interface AuthorizedCommand {
   command: Command;
-  authorization: Authorization;
+  authorization: CommandAuthorization;
 }
 
 export interface CommentInput {
@@ -133,7 +132,7 @@ export interface ReviewInput {
   commitId: string | null;
   at: string;
   /** What `authorize` said about the reviewer approving (`/approve`). */
-  authorization: Authorization;
+  authorization: CommandAuthorization;
 }
 
 export interface ReviewOutcome {

@@ -1,6 +1,6 @@
-import type { GateStatus } from '../gates/rounds.js';
-import type { Environment } from '../policy/schema.js';
-import type { CommitStatus } from '../scm/types.js';
+import type { GateStatus } from '../../gates/rounds.js';
+import type { Environment } from '../../policy/schema.js';
+import type { CommitStatus } from '../../scm/types.js';
 import { countedApprovals, type PromotionState } from './promotion-state.js';
 
 export const APPROVAL_STATUS_CONTEXT = 'promobot/approval';
@@ -28,6 +28,15 @@ export type MergeDecision =
 /** Approvals the environment requires; none when it sets no `approvals`. */
 export function requiredApprovals(environment: Environment): number {
   return environment.approvals?.required ?? 0;
+}
+
+/**
+ * Does the bot merge in `environment` once everything passes? When `merger` is `bot` and the environment either sets
+ * `autoMerge` or requires approvals (approving is asking for the merge); otherwise people merge. The one place this
+ * rule is written: `decideMerge` applies it, and reconcile asks it before it reads and locks a PR to merge.
+ */
+export function botMerges(environment: Environment): boolean {
+  return environment.merger === 'bot' && (environment.autoMerge || requiredApprovals(environment) > 0);
 }
 
 function approvalsLine(count: number, required: number): string {
@@ -60,8 +69,7 @@ export function decideMerge(input: MergeInput): MergeDecision {
   else if (!input.mergeable) reasons.push('the PR cannot merge as it is (a conflict, or branch protection)');
 
   if (reasons.length > 0) return { action: 'wait', reasons };
-  const botMerges = environment.merger === 'bot' && (environment.autoMerge || required > 0);
-  return { action: botMerges ? 'merge' : 'ready', approvers };
+  return { action: botMerges(environment) ? 'merge' : 'ready', approvers };
 }
 
 /**

@@ -1,6 +1,6 @@
-import { parseCommands } from './parse-commands.js';
+import type { Command } from './command.js';
 import type { HoldRecord } from './promotion-state.js';
-import { sameLogin } from './same-login.js';
+import { sameLogin } from '../../scm/same-login.js';
 
 /**
  * Holds rebuilt from what the code host itself records about a PR's comments — who wrote each one and when, and
@@ -33,15 +33,22 @@ function edited(comment: HostComment): boolean {
   return Number.isNaN(created) || Number.isNaN(updated) || updated > created;
 }
 
-/** The `/hold` and `/unhold` commands of the comments, oldest first, leaving out promobot's own comments. */
-export function holdEvents(comments: readonly HostComment[], botLogin: string): HoldEvent[] {
+/**
+ * The `/hold` and `/unhold` commands of the comments, oldest first, leaving out promobot's own comments. `commandsIn`
+ * reads the commands of a comment's text (ChatOps' parser: the same reading as for a new comment).
+ */
+export function holdEvents(
+  comments: readonly HostComment[],
+  botLogin: string,
+  commandsIn: (body: string) => readonly Command[],
+): HoldEvent[] {
   const ordered = [...comments].sort(
     (a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || a.id - b.id,
   );
   const events: HoldEvent[] = [];
   for (const comment of ordered) {
     if (sameLogin(comment.author, botLogin)) continue;
-    for (const { command } of parseCommands(comment.body).commands) {
+    for (const command of commandsIn(comment.body)) {
       const at = comment.createdAt;
       if (command.name === 'hold')
         events.push({ kind: 'hold', by: comment.author, reason: command.reason, at, commentId: comment.id });

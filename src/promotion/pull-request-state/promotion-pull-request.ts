@@ -1,10 +1,6 @@
-import {
-  parsePromotionBranch,
-  parsePromotionMeta,
-  type PromotionMeta,
-} from '../../promotion/promotion-meta.js';
+import { parsePromotionBranch, parsePromotionMeta, type PromotionMeta } from '../promotion-meta.js';
 import type { PullRequest } from '../../scm/types.js';
-import { sameLogin } from '../same-login.js';
+import { sameLogin } from '../../scm/same-login.js';
 
 /**
  * A PR promobot opened, with what its hidden block says it is about. Who asked for it is not here: anyone who can

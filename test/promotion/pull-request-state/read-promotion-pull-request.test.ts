@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { readPromotionPullRequest } from '../../src/chatops/index.js';
-import { renderPullRequestBody } from '../../src/promotion/index.js';
-import type { PullRequest } from '../../src/scm/types.js';
+import { readPromotionPullRequest } from '../../../src/promotion/pull-request-state/index.js';
+import { renderPullRequestBody } from '../../../src/promotion/index.js';
+import type { PullRequest } from '../../../src/scm/types.js';
 
 const meta = {
   v: 1 as const,

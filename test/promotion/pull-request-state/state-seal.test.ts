@@ -6,7 +6,7 @@ import {
   STATE_WRITE_TOLERANCE_MS,
   stateScope,
   statusCommentScope,
-} from '../../src/chatops/state-seal.js';
+} from '../../../src/promotion/pull-request-state/state-seal.js';
 
 const KEY = 'k'.repeat(32);
 const OLD = 'o'.repeat(32);
