@@ -1,9 +1,12 @@
 import type { Config } from '../config/index.js';
-import type { Source } from '../events/types.js';
+import type { ScmKind, Source } from '../events/types.js';
+import type { ScmHost } from '../scm/types.js';
 import type { PromotionPolicy } from '../policy/index.js';
 import type { DoctorCheck } from '../setup/doctor-check.js';
 import { createGiteaApi, createGiteaHookClient } from './gitea/hooks.js';
 import { githubAppTokens } from './github/app-access.js';
+import { createGiteaHost, type GiteaHostOptions } from './gitea/scm/index.js';
+import { createGitHubHost, type GitHubHostOptions } from './github/scm/index.js';
 import { createGitHubApi, createGitHubHookClient } from './github/hooks.js';
 import type { HookClient, HookHost } from '../setup/hook-model.js';
 import { checkArgoCd } from './argocd/doctor.js';
@@ -18,6 +21,8 @@ import type { WebhookSource } from './webhook-source.js';
 
 export type { WebhookSource } from './webhook-source.js';
 export { WEBHOOK_SOURCES } from './webhooks.js';
+export { createGiteaHost, type GiteaHostOptions } from './gitea/scm/index.js';
+export { createGitHubHost, type GitHubHost, type GitHubHostOptions } from './github/scm/index.js';
 
 /** What a host's doctor checks may read; they change nothing. */
 export interface HostDoctorInput {
@@ -40,8 +45,10 @@ export interface HostHooks {
  * One host: everything promobot knows of it, in its own folder under `src/hosts/`. A new host is a new folder and
  * one line in {@link HOSTS}.
  */
-export interface Host {
+export interface Host<ScmOptions = never> {
   readonly webhook: WebhookSource;
+  /** The host's {@link ScmHost} adapter, for a code host (`hosts/<host>/scm/`). */
+  readonly scm?: (options: ScmOptions) => ScmHost;
   readonly hooks?: HostHooks;
   /** The host's `promobot doctor` checks (a host with nothing to call has none). */
   doctor?(input: HostDoctorInput): Promise<DoctorCheck[]>;
@@ -69,8 +76,9 @@ const argocd: Host = {
   doctor: ({ config, policies, timeoutMs }) => checkArgoCd(config, policies, timeoutMs),
 };
 
-const gitea: Host = {
+const gitea: HostEntry<'gitea'> = {
   webhook: giteaWebhook,
+  scm: createGiteaHost,
   hooks: {
     host: 'gitea',
     client: (config) =>
@@ -82,8 +90,9 @@ const gitea: Host = {
   },
 };
 
-const github: Host = {
+const github: HostEntry<'github'> = {
   webhook: githubWebhook,
+  scm: createGitHubHost,
   hooks: {
     host: 'github',
     client: (config) => {
@@ -98,14 +107,36 @@ const github: Host = {
   },
 };
 
+/** The options of each code host's {@link ScmHost} adapter. */
+export interface ScmHostOptions {
+  gitea: GiteaHostOptions;
+  github: GitHubHostOptions;
+}
+
+/** A host's entry: a code host (an {@link ScmKind}) also has its {@link ScmHost} factory. */
+export type HostEntry<K extends Source> = K extends ScmKind
+  ? Host<ScmHostOptions[K]> & { readonly scm: (options: ScmHostOptions[K]) => ScmHost }
+  : Host;
+
 /** The registry of hosts, in the order `promobot doctor` checks them. */
-export const HOSTS: Readonly<Record<Source, Host>> = Object.freeze({
+export const HOSTS: { readonly [K in Source]: HostEntry<K> } = Object.freeze({
   harbor,
   registry,
   argocd,
   gitea,
   github,
 });
+
+/**
+ * The {@link ScmHost} of a code host, made by its entry in {@link HOSTS}.
+ *
+ * @example
+ * const host = createScmHost('gitea', { baseUrl: config.gitea.url, token: config.gitea.token, logger });
+ */
+export function createScmHost<K extends ScmKind>(kind: K, options: ScmHostOptions[K]): ScmHost {
+  const factory = HOSTS[kind].scm as (options: ScmHostOptions[K]) => ScmHost;
+  return factory(options);
+}
 
 /** The hosts promobot registers hooks on. */
 export const HOOK_HOSTS: readonly HostHooks[] = Object.values(HOSTS).flatMap((host) =>

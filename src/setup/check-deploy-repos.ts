@@ -2,7 +2,7 @@ import type { Config } from '../config/index.js';
 import { errorMessage } from '../errors/index.js';
 import type { PromotionPolicy } from '../policy/index.js';
 import { createLogger } from '../logger/index.js';
-import { createScmHost } from '../scm/index.js';
+import { createScmHost } from '../hosts/index.js';
 import { adviseHookFailure } from './advise.js';
 import { checkApproverAccess } from './check-approver-access.js';
 import { checkMergeProtection } from './check-merge-protection.js';

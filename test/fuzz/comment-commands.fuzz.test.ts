@@ -21,7 +21,8 @@ import {
 import type { CommentCreated } from '../../src/events/index.js';
 import { normalizeGitea } from '../../src/hosts/gitea/normalize.js';
 import { EVENTS_QUEUE } from '../../src/queue/index.js';
-import { createScmHost, type CommitStatus, type ScmHost } from '../../src/scm/index.js';
+import { createScmHost } from '../../src/hosts/index.js';
+import { type CommitStatus, type ScmHost } from '../../src/scm/index.js';
 import { REPO, logger, policyFor, startHarness, type Harness } from '../chatops/runtime-harness.js';
 import type { Delivery } from '../doubles/deliver-webhook.js';
 import type { GiteaDouble } from '../doubles/gitea/index.js';

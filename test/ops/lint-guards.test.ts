@@ -63,7 +63,7 @@ describe('lint guardrails', () => {
     );
     await writeFile(
       join(root, probeDir, 'reach', 'hop.ts'),
-      "import { createScmHost } from '../../../scm/index.js';\n\nexport const hop = createScmHost;\n",
+      "import { createScmHost } from '../../../hosts/index.js';\n\nexport const hop = createScmHost;\n",
     );
     // Of a host folder, http may import the webhook part and nothing else.
     await writeFile(
