@@ -68,7 +68,7 @@ describe('lint guardrails', () => {
     // Of a host folder, http may import the webhook part and nothing else.
     await writeFile(
       join(root, probeDir, 'reach', 'host-hooks.ts'),
-      "import { createGiteaApi } from '../../../hosts/gitea/hooks.js';\n\nexport const hooks = createGiteaApi;\n",
+      "import { createGiteaHookClient } from '../../../hosts/gitea/hooks.js';\n\nexport const hooks = createGiteaHookClient;\n",
     );
     await writeFile(
       join(root, probeDir, 'reach', 'host-webhook.ts'),

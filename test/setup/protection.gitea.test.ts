@@ -7,8 +7,8 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { PromotionPolicy } from '../../src/policy/index.js';
-import { createGiteaApi, syncProtection } from '../../src/setup/index.js';
-import { checkBranchProtection, createGiteaProtectionClient } from '../../src/setup/sync-protection.js';
+import { HOSTS } from '../../src/hosts/index.js';
+import { checkBranchProtection, syncProtection } from '../../src/setup/index.js';
 import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/index.js';
 import { createTempRepo, git, GIT_TEST_ENV, type TempRepo } from '../support/git.js';
 
@@ -78,7 +78,7 @@ describe('promobot setup: branch protection on the Gitea double', () => {
     expect(outcomes.map((o) => o.action)).toEqual(['missing']);
     expect(gitea.protections(REPO)).toEqual([]);
     const check = await checkBranchProtection(
-      createGiteaProtectionClient(createGiteaApi(gitea.url, tokens.promobot!)),
+      HOSTS.gitea.deployRepos.connect(config())!.protection,
       'gitea',
       [policy()],
       REPO,
@@ -105,7 +105,7 @@ describe('promobot setup: branch protection on the Gitea double', () => {
     const again = await syncProtection({ config: config(), policies: [policy()] });
     expect(again.map((o) => o.action)).toEqual(['unchanged']);
     const check = await checkBranchProtection(
-      createGiteaProtectionClient(createGiteaApi(gitea.url, tokens.promobot!)),
+      HOSTS.gitea.deployRepos.connect(config())!.protection,
       'gitea',
       [policy()],
       REPO,

@@ -7,8 +7,8 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { PromotionPolicy } from '../../src/policy/index.js';
-import { createGitHubApi, syncProtection } from '../../src/setup/index.js';
-import { checkBranchProtection, createGitHubProtectionClient } from '../../src/setup/sync-protection.js';
+import { HOSTS } from '../../src/hosts/index.js';
+import { checkBranchProtection, syncProtection } from '../../src/setup/index.js';
 import { startGitHubDouble, type GitHubDouble } from '../doubles/github/index.js';
 import { createTempRepo, git, GIT_TEST_ENV, type TempRepo } from '../support/git.js';
 
@@ -150,7 +150,7 @@ describe('promobot setup: a ruleset on the GitHub double', () => {
   });
 
   it("lets doctor, with promobot's own write token, read the ruleset and judge it", async () => {
-    const client = createGitHubProtectionClient(createGitHubApi(github.url, tokens.promobot!));
+    const client = HOSTS.github.deployRepos.connect(config('promobot'))!.protection;
     const withDave = [policy(', protection: { pushers: [dave] }')];
     expect(await checkBranchProtection(client, 'github', withDave, REPO, 'main')).toMatchObject({
       status: 'pass',
