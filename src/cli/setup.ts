@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { formatProblem, loadPolicies } from '../policy/index.js';
 import {
   renderProtectionOutcomes,
   renderSyncOutcomes,
@@ -7,6 +6,7 @@ import {
   syncWebhooks,
 } from '../setup/index.js';
 import type { Command } from './command.js';
+import { loadPoliciesOrReport } from './load-policies-or-report.js';
 
 const USAGE = `Usage: promobot setup [--check] [--bot <login>]
 
@@ -42,12 +42,8 @@ export const setupCommand: Command = {
       return 0;
     }
     const config = io.config();
-    const { policies, problems } = await loadPolicies(config.policiesDir);
-    if (problems.length > 0) {
-      for (const problem of problems) io.stderr(`${formatProblem(problem, problem.file)}\n`);
-      io.stderr('promobot setup: fix the policies first (`promobot validate`)\n');
-      return 1;
-    }
+    const policies = await loadPoliciesOrReport(io, config, 'setup');
+    if (policies === undefined) return 1;
     const checkOnly = values.check === true;
     const hooks = await syncWebhooks({ config, policies, checkOnly });
     io.stdout(renderSyncOutcomes(hooks));
