@@ -34,6 +34,7 @@ export {
 export type { ProtectionPlan, ProtectionClient } from './protection-model.js';
 export {
   decideProtectionChange,
+  ruleOf,
   GiteaProtectionRule,
   type GiteaProtectionFields,
   type ProtectionDecision,

@@ -7,6 +7,13 @@ export type ProtectionPlan =
       readonly action: 'create' | 'update';
       readonly differences: readonly string[];
       readonly apply: () => Promise<void>;
+    }
+  /** A rule promobot will not change (a glob rule covering other branches too) is not as wanted. */
+  | {
+      readonly action: 'conflict';
+      readonly differences: readonly string[];
+      /** What the operator can do, in words. */
+      readonly fix: string;
     };
 
 /**

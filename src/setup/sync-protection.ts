@@ -65,6 +65,14 @@ export async function syncProtection(input: SyncProtectionInput): Promise<Protec
     try {
       const plan = await client.plan(wanted, input.botLogin);
       if (plan.action === 'keep') outcomes.push({ ...base, action: 'unchanged' });
+      else if (plan.action === 'conflict')
+        outcomes.push({
+          ...base,
+          action: 'failed',
+          differences: plan.differences,
+          message: `left alone: ${plan.differences.join('; ')}`,
+          fix: plan.fix,
+        });
       else if (input.checkOnly)
         outcomes.push({
           ...base,
@@ -166,7 +174,10 @@ export async function checkBranchProtection(
         plan.action === 'create'
           ? `${branch} has no ${scm === 'github' ? 'promobot ruleset' : 'protection rule'}: a person can merge a promotion PR before its gates and approvals are green`
           : `the rule of ${branch} is not as the policies want: ${plan.differences.join('; ')}`,
-      fix: 'run `promobot setup` (or set spec.deployRepo.protection.manage: false to leave the branch alone)',
+      fix:
+        plan.action === 'conflict'
+          ? plan.fix
+          : 'run `promobot setup` (or set spec.deployRepo.protection.manage: false to leave the branch alone)',
     };
   } catch (error) {
     return {

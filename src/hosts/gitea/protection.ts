@@ -19,6 +19,15 @@ export function createGiteaProtectionClient(api: GiteaClient): ProtectionClient 
       const rules = (data ?? []) as GiteaProtectionRule[];
       const decision = decideProtectionChange(rules, wanted, login);
       if (decision.action === 'keep') return { action: 'keep' };
+      if (decision.action === 'conflict')
+        return {
+          action: 'conflict',
+          differences: [
+            `the glob rule ${decision.ruleName} covers ${wanted.branch}`,
+            ...decision.differences,
+          ],
+          fix: `change the rule ${decision.ruleName} by hand (${wanted.repo} → Settings → Branches) so it asks what promobot needs, on every branch it covers; or add a rule named ${wanted.branch}, which Gitea then applies to ${wanted.branch} instead, and run \`promobot setup\` again`,
+        };
       if (decision.action === 'create')
         return {
           action: 'create',

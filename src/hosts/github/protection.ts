@@ -52,6 +52,10 @@ export interface RulesetBody {
         };
       }
     | {
+        /** docs.github.com REST "repository rules", RepositoryRuleNonFastForward: blocks force pushes. */
+        type: 'non_fast_forward';
+      }
+    | {
         type: 'pull_request';
         parameters: {
           required_approving_review_count: 0;
@@ -66,9 +70,10 @@ export interface RulesetBody {
 
 /**
  * Pure: promobot's ruleset for a deploy branch. `required_status_checks` makes a merge (and a push) need the
- * promobot statuses green; `pull_request` makes people change the branch through PRs only; promobot (a user by id,
+ * promobot statuses green; `pull_request` makes people change the branch through PRs only; `non_fast_forward` blocks
+ * force pushes; promobot (a user by id,
  * or its App) and the policy's pushers are bypass actors, so promobot's entry commits still land. GitHub rulesets
- * have no push-only allow-list: a pusher may also merge past the statuses.
+ * have no push-only allow-list: a pusher may also merge past the statuses, and bypasses the force-push block too.
  */
 export function wantedRuleset(
   wanted: WantedProtection,
@@ -88,6 +93,7 @@ export function wantedRuleset(
           strict_required_status_checks_policy: false,
         },
       },
+      { type: 'non_fast_forward' },
       {
         type: 'pull_request',
         parameters: {
@@ -126,6 +132,7 @@ export function rulesetDifferences(existing: GitHubRuleset, body: RulesetBody): 
     differences.push(`required statuses lack ${missing.map((c) => c.context).join(', ')}`);
   if (!rules.some((r) => r.type === 'pull_request'))
     differences.push('people may push without a pull request');
+  if (!rules.some((r) => r.type === 'non_fast_forward')) differences.push('force pushes are allowed');
   const actors = existing.bypass_actors ?? [];
   const key = (a: { actor_type: string; actor_id?: number | null | undefined }) =>
     `${a.actor_type} ${a.actor_id ?? ''}`;
