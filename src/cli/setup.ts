@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { formatProblem, loadPolicies } from '../policy/index.js';
 import {
   renderProtectionOutcomes,
   renderSyncOutcomes,
@@ -7,16 +6,19 @@ import {
   syncWebhooks,
 } from '../setup/index.js';
 import type { Command } from './command.js';
+import { loadPoliciesOrReport } from './load-policies-or-report.js';
 
 const USAGE = `Usage: promobot setup [--check] [--bot <login>]
 
 Does what \`promobot webhooks sync\` does, then protects every deploy branch the policies name (unless a policy
 says spec.deployRepo.protection.manage: false): merging needs the promobot/* statuses the policies produce
 (promobot/promotion, promobot/approval, and promobot/gates where an environment is gated) to be green, and only
-promobot's user and the policy's protection.pushers may push straight to the branch. Other settings of an
-existing rule (required approvals, merge lists, other required statuses) are kept. Running it again changes
-nothing. On GitHub the protection is a repository ruleset named "promobot: <branch>" (required status checks,
-changes through pull requests) that promobot (its App, or its user) and the pushers bypass.
+promobot's user and the policy's protection.pushers may push straight to the branch, and nobody may force-push.
+Other settings of an existing rule (required approvals, merge lists, other required statuses) are kept. On Gitea,
+a glob rule that covers the branch (release/*) is kept when it asks all of that, and reported as a conflict to
+resolve by hand otherwise: promobot changes no rule that protects other branches too, and adds no second rule.
+Running it again changes nothing. On GitHub the protection is a repository ruleset named "promobot: <branch>" (required status checks,
+changes through pull requests, force pushes blocked) that promobot (its App, or its user) and the pushers bypass.
 
   --check        only look: list missing and differing hooks and rules, change nothing (exit 1 when any)
   --bot <login>  the login promobot acts as, when GITEA_TOKEN / GITHUB_TOKEN belong to an admin running setup
@@ -42,12 +44,8 @@ export const setupCommand: Command = {
       return 0;
     }
     const config = io.config();
-    const { policies, problems } = await loadPolicies(config.policiesDir);
-    if (problems.length > 0) {
-      for (const problem of problems) io.stderr(`${formatProblem(problem, problem.file)}\n`);
-      io.stderr('promobot setup: fix the policies first (`promobot validate`)\n');
-      return 1;
-    }
+    const policies = await loadPoliciesOrReport(io, config, 'setup');
+    if (policies === undefined) return 1;
     const checkOnly = values.check === true;
     const hooks = await syncWebhooks({ config, policies, checkOnly });
     io.stdout(renderSyncOutcomes(hooks));

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { formatProblem, loadPolicies } from '../policy/index.js';
 import { renderSyncOutcomes, syncWebhooks } from '../setup/index.js';
 import type { Command } from './command.js';
+import { loadPoliciesOrReport } from './load-policies-or-report.js';
 
 const USAGE = `Usage: promobot webhooks sync [--check | --force]
 
@@ -34,12 +34,8 @@ export const webhooksSyncCommand: Command = {
       return 0;
     }
     const config = io.config();
-    const { policies, problems } = await loadPolicies(config.policiesDir);
-    if (problems.length > 0) {
-      for (const problem of problems) io.stderr(`${formatProblem(problem, problem.file)}\n`);
-      io.stderr('promobot webhooks sync: fix the policies first (`promobot validate`)\n');
-      return 1;
-    }
+    const policies = await loadPoliciesOrReport(io, config, 'webhooks sync');
+    if (policies === undefined) return 1;
     const checkOnly = values.check === true;
     const outcomes = await syncWebhooks({ config, policies, checkOnly, force: values.force === true });
     io.stdout(renderSyncOutcomes(outcomes));

@@ -7,19 +7,43 @@
  */
 export class PromobotError extends Error {
   readonly advice: string | undefined;
+  /** For a failed call to a host's HTTP API: what was asked and what came back. */
+  readonly http: HttpFailure | undefined;
 
-  constructor(message: string, options: { cause?: unknown; advice?: string } = {}) {
+  constructor(message: string, options: { cause?: unknown; advice?: string; http?: HttpFailure } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.advice = options.advice;
+    this.http = options.http;
   }
+}
+
+/**
+ * The HTTP side of a failed host call, as every host's client records it on the error it throws, so a set-up
+ * command can turn it into the exact fix whatever the host.
+ */
+export interface HttpFailure {
+  readonly method: string;
+  readonly url: string;
+  /** The answer's status; undefined when there was no answer (refused, DNS, TLS, timeout). A 2xx: a body of an unexpected shape. */
+  readonly status: number | undefined;
+  /** The host's own message, when it sent one. */
+  readonly detail: string;
+}
+
+/** The {@link HttpFailure} a host client's error carries, if any. */
+export function httpFailureOf(error: unknown): HttpFailure | undefined {
+  return error instanceof PromobotError ? error.http : undefined;
 }
 
 export class TransientError extends PromobotError {
   /** How long the other side asked us to wait (Retry-After), when it said. */
   readonly retryAfterMs: number | undefined;
 
-  constructor(message: string, options: { cause?: unknown; advice?: string; retryAfterMs?: number } = {}) {
+  constructor(
+    message: string,
+    options: { cause?: unknown; advice?: string; http?: HttpFailure; retryAfterMs?: number } = {},
+  ) {
     super(message, options);
     this.retryAfterMs = options.retryAfterMs;
   }

@@ -1,8 +1,14 @@
-export * from './types.js';
+// The domain events and what a webhook normalizer needs, as the rest of promobot uses them.
 export {
-  headerValue,
-  type NormalizeResult,
-  type Normalizer,
-  type WebhookHeaders,
-} from './normalize-result.js';
+  CommentCreated,
+  DomainEvent,
+  type DomainEventType,
+  ImagePushed,
+  PullRequestChanged,
+  RepoRef,
+  ReviewSubmitted,
+  ScmKind,
+  Source,
+} from './types.js';
 export { PayloadValidationError } from './payload-validation-error.js';
+export { type WebhookHeaders, headerValue } from './normalize-result.js';

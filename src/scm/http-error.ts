@@ -1,4 +1,4 @@
-import { PermanentError, TransientError } from '../errors/index.js';
+import { PermanentError, TransientError, type HttpFailure as HttpAnswer } from '../errors/index.js';
 
 export interface HttpFailure {
   /** `Gitea` or `GitHub`, for the message. */
@@ -12,6 +12,8 @@ export interface HttpFailure {
   retryAfterMs?: number | undefined;
   /** The scope the action needs, named in the advice of a 401/403. */
   scope: string;
+  /** The URL called, recorded on the error ({@link HttpFailure}); the action's path when not given. */
+  url?: string;
   cause?: unknown;
 }
 
@@ -22,7 +24,9 @@ export interface HttpFailure {
 export function httpError(failure: HttpFailure): TransientError | PermanentError {
   const { host, action, status, message, scope } = failure;
   const said = message ? `: ${message}` : '';
-  const base = { ...(failure.cause === undefined ? {} : { cause: failure.cause }) };
+  const [method = '', path = ''] = action.split(' ');
+  const http: HttpAnswer = { method, url: failure.url ?? path, status, detail: message };
+  const base = { http, ...(failure.cause === undefined ? {} : { cause: failure.cause }) };
   if (status === undefined) {
     return new TransientError(`${host} could not be reached (${action})${said}`, base);
   }

@@ -1,5 +1,3 @@
-export { createJsonClient, HttpStatusError, UnexpectedAnswerError, UnreachableError } from './json-client.js';
-export type { JsonAnswer, JsonClient, JsonClientOptions } from './json-client.js';
 export { HookHost, type ExistingHook, type HookClient, type WantedHook } from './hook-model.js';
 export { decideHookChange, hookDifferences, type HookDecision } from './decide-hook-change.js';
 export {
@@ -10,9 +8,6 @@ export {
   type SetupProblem,
   type WantedWebhooks,
 } from './wanted-webhooks.js';
-export { createGiteaApi, createGiteaHookClient, GiteaHook } from '../hosts/gitea/hooks.js';
-export { createGitHubApi, createGitHubHookClient, GitHubHook } from '../hosts/github/hooks.js';
-export { createHarborApi, createHarborHookClient, HarborWebhookPolicy } from '../hosts/harbor/hooks.js';
 export { adviseHookFailure } from './advise.js';
 export {
   syncWebhooks,
@@ -26,21 +21,20 @@ export { CheckStatus, doctorPassed, renderChecklist, type DoctorCheck } from './
 export { checkRedis } from './check-redis.js';
 export { checkGitRead, adviseGitRead, type GitReadInput } from './check-git-read.js';
 export { gateQueries, checkGateQueries, type GateQuery } from './check-gate-queries.js';
-export { readScmAccess, judgeScmAccess, type ScmAccess } from './scm-access.js';
+export { judgeScmAccess, type ScmAccess } from './scm-access.js';
 export { runDoctor, type DoctorInput } from './run-doctor.js';
 export {
   syncProtection,
   renderProtectionOutcomes,
-  createGiteaProtectionClient,
-  createGitHubProtectionClient,
   protectionClientsFor,
-  type ProtectionPlan,
-  type ProtectionClient,
+  checkBranchProtection,
   type ProtectionOutcome,
   type SyncProtectionInput,
 } from './sync-protection.js';
+export type { ProtectionPlan, ProtectionClient } from './protection-model.js';
 export {
   decideProtectionChange,
+  ruleOf,
   GiteaProtectionRule,
   type GiteaProtectionFields,
   type ProtectionDecision,
@@ -51,10 +45,3 @@ export {
   STATUS_CONTEXTS,
   type WantedProtection,
 } from './wanted-protection.js';
-export {
-  wantedRuleset,
-  rulesetDifferences,
-  rulesetName,
-  GitHubRuleset,
-  type RulesetBody,
-} from './github-protection.js';

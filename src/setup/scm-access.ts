@@ -1,6 +1,4 @@
-import { z } from 'zod';
-import { FINE_GRAINED_NEEDS } from './check-github-permissions.js';
-import type { JsonClient } from './json-client.js';
+import { FINE_GRAINED_NEEDS } from '../hosts/github/app-access.js';
 
 /** Who a token is and what it may do on one repository. */
 export interface ScmAccess {
@@ -10,36 +8,6 @@ export interface ScmAccess {
   readonly pull: boolean;
   /** Classic GitHub token scopes (`X-OAuth-Scopes`); undefined where the host does not show them. */
   readonly scopes?: readonly string[];
-}
-
-const User = z.object({ login: z.string().min(1) });
-const Repo = z.object({
-  full_name: z.string(),
-  permissions: z.object({ admin: z.boolean(), push: z.boolean(), pull: z.boolean() }).nullish(),
-});
-
-/**
- * Reads the token's user (`GET /user`) and its permission on `repo` (`GET /repos/{repo}`, `permissions`): the
- * same two calls on Gitea and GitHub, and nothing is changed. A GitHub App's installation token cannot call
- * `GET /user`: its `login` is given instead.
- */
-export async function readScmAccess(api: JsonClient, repo: string, login?: string): Promise<ScmAccess> {
-  const user = login === undefined ? await api.request('GET', '/user', User) : undefined;
-  const scopesHeader = user?.headers.get('x-oauth-scopes') ?? null;
-  const { data } = await api.request('GET', `/repos/${repo}`, Repo);
-  const permissions = data.permissions ?? { admin: false, push: false, pull: true };
-  return {
-    login: user?.data.login ?? login ?? '',
-    ...permissions,
-    ...(scopesHeader === null
-      ? {}
-      : {
-          scopes: scopesHeader
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean),
-        }),
-  };
 }
 
 /**

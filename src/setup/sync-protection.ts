@@ -1,14 +1,10 @@
-import { z } from 'zod';
 import type { Config } from '../config/index.js';
-import { errorMessage } from '../errors/index.js';
+import { errorMessage, httpFailureOf } from '../errors/index.js';
 import type { PromotionPolicy } from '../policy/index.js';
-import { decideProtectionChange, GiteaProtectionRule } from './decide-protection-change.js';
-import { githubAppTokens } from '../hosts/github/app-access.js';
-import { createGitHubApi } from '../hosts/github/hooks.js';
-import { GitHubRuleset, rulesetDifferences, wantedRuleset } from './github-protection.js';
+import { ScmKind } from '../events/types.js';
+import { HOSTS } from '../hosts/index.js';
 import type { DoctorCheck } from './doctor-check.js';
-import { createGiteaApi } from '../hosts/gitea/hooks.js';
-import { HttpStatusError, type JsonClient } from './json-client.js';
+import type { ProtectionClient } from './protection-model.js';
 import { wantedProtections, type WantedProtection } from './wanted-protection.js';
 
 export type ProtectionAction = 'created' | 'updated' | 'unchanged' | 'missing' | 'differs' | 'failed';
@@ -25,122 +21,6 @@ export interface ProtectionOutcome {
   readonly fix?: string;
 }
 
-/** What `promobot setup` would change on one branch, and how. */
-export type ProtectionPlan =
-  | { readonly action: 'keep' }
-  | {
-      readonly action: 'create' | 'update';
-      readonly differences: readonly string[];
-      readonly apply: () => Promise<void>;
-    };
-
-/** One host's branch protection: reads the branch's rule and plans the change (reads only until `apply`). */
-export interface ProtectionClient {
-  /** `bot`: the login promobot acts as, when the token used is someone else's (an admin's); else the token's user. */
-  plan(wanted: WantedProtection, bot?: string): Promise<ProtectionPlan>;
-}
-
-const User = z.object({ id: z.number().int().optional(), login: z.string().min(1) });
-
-/** Branch protection rules on Gitea (`/repos/{owner}/{repo}/branch_protections`, repo admins only). */
-export function createGiteaProtectionClient(api: JsonClient): ProtectionClient {
-  const path = (repo: string) => `/repos/${repo}/branch_protections`;
-  let login: string | undefined;
-  return {
-    async plan(wanted, bot) {
-      // The login promobot acts as: the one user allowed to push besides the policy's `pushers`.
-      login ??= bot ?? (await api.request('GET', '/user', User)).data.login;
-      const rules = (await api.request('GET', path(wanted.repo), z.array(GiteaProtectionRule).nullable()))
-        .data;
-      const decision = decideProtectionChange(rules ?? [], wanted, login);
-      if (decision.action === 'keep') return { action: 'keep' };
-      if (decision.action === 'create')
-        return {
-          action: 'create',
-          differences: ['no protection rule'],
-          apply: async () => {
-            await api.request('POST', path(wanted.repo), GiteaProtectionRule, decision.body);
-          },
-        };
-      return {
-        action: 'update',
-        differences: decision.differences,
-        apply: async () => {
-          await api.request(
-            'PATCH',
-            `${path(wanted.repo)}/${encodeURIComponent(decision.ruleName)}`,
-            GiteaProtectionRule,
-            decision.body,
-          );
-        },
-      };
-    },
-  };
-}
-
-const RulesetSummary = z.object({ id: z.number().int(), name: z.string() });
-
-/**
- * promobot's repository ruleset on GitHub (`/repos/{owner}/{repo}/rulesets`; admins, or an App with
- * Administration: write). Its bypass actors: the App (`appId`) or the token's user, and the policy's pushers.
- */
-export function createGitHubProtectionClient(api: JsonClient, appId?: number): ProtectionClient {
-  const ids = new Map<string, number>();
-  const userId = async (login?: string) => {
-    const key = login ?? '';
-    if (!ids.has(key)) {
-      const answer = await api.request(
-        'GET',
-        login === undefined ? '/user' : `/users/${encodeURIComponent(login)}`,
-        User,
-      );
-      ids.set(key, answer.data.id ?? 0);
-    }
-    return ids.get(key)!;
-  };
-  return {
-    async plan(wanted, bot) {
-      const actors: { actor_id: number; actor_type: 'User' | 'Integration' }[] = [
-        appId === undefined
-          ? { actor_type: 'User', actor_id: await userId(bot) }
-          : { actor_type: 'Integration', actor_id: appId },
-      ];
-      for (const login of wanted.pushers) actors.push({ actor_type: 'User', actor_id: await userId(login) });
-      const body = wantedRuleset(wanted, actors);
-      const path = `/repos/${wanted.repo}/rulesets`;
-      const summaries: z.infer<typeof RulesetSummary>[] = [];
-      for (let page = 1; ; page += 1) {
-        const { data } = await api.request(
-          'GET',
-          `${path}?per_page=100&page=${page}`,
-          z.array(RulesetSummary),
-        );
-        summaries.push(...data);
-        if (data.length < 100) break;
-      }
-      const ours = summaries.find((r) => r.name === body.name);
-      if (!ours)
-        return {
-          action: 'create',
-          differences: ['no promobot ruleset'],
-          apply: async () => {
-            await api.request('POST', path, GitHubRuleset, body);
-          },
-        };
-      const existing = (await api.request('GET', `${path}/${ours.id}`, GitHubRuleset)).data;
-      const differences = rulesetDifferences(existing, body);
-      if (differences.length === 0) return { action: 'keep' };
-      return {
-        action: 'update',
-        differences,
-        apply: async () => {
-          await api.request('PUT', `${path}/${ours.id}`, GitHubRuleset, body);
-        },
-      };
-    },
-  };
-}
-
 export interface SyncProtectionInput {
   readonly config: Config;
   readonly policies: readonly PromotionPolicy[];
@@ -154,10 +34,10 @@ export interface SyncProtectionInput {
 
 function adviseFailure(wanted: WantedProtection, error: unknown): string {
   const settings = `${wanted.repo} → Settings → Branches`;
-  if (error instanceof HttpStatusError && (error.status === 401 || error.status === 403))
+  const status = httpFailureOf(error)?.status;
+  if (status === 401 || status === 403)
     return `promobot's token must belong to a repo admin of ${wanted.repo} (docs/ACCESS.md), or add the rule by hand in ${settings}`;
-  if (error instanceof HttpStatusError && error.status === 404)
-    return `check that ${wanted.repo} exists and promobot's user is its admin`;
+  if (status === 404) return `check that ${wanted.repo} exists and promobot's user is its admin`;
   return `run \`promobot setup\` again, or add the rule by hand in ${settings}`;
 }
 
@@ -178,16 +58,21 @@ export async function syncProtection(input: SyncProtectionInput): Promise<Protec
         ...base,
         action: 'failed',
         message: `no credentials for ${wanted.scm}`,
-        fix:
-          wanted.scm === 'github'
-            ? 'set GITHUB_TOKEN (a token of a repository admin), or GITHUB_APP_* for a GitHub App with Administration: write'
-            : 'set GITEA_URL and GITEA_TOKEN (a token of a repository admin, scope write:repository)',
+        fix: HOSTS[wanted.scm].deployRepos.missingAdminCredentials,
       });
       continue;
     }
     try {
       const plan = await client.plan(wanted, input.botLogin);
       if (plan.action === 'keep') outcomes.push({ ...base, action: 'unchanged' });
+      else if (plan.action === 'conflict')
+        outcomes.push({
+          ...base,
+          action: 'failed',
+          differences: plan.differences,
+          message: `left alone: ${plan.differences.join('; ')}`,
+          fix: plan.fix,
+        });
       else if (input.checkOnly)
         outcomes.push({
           ...base,
@@ -214,18 +99,13 @@ export async function syncProtection(input: SyncProtectionInput): Promise<Protec
   return outcomes;
 }
 
-/** The protection clients the configuration allows; a host without credentials has none. */
+/** The protection clients the configuration allows, each through its host's one client; a host without credentials has none. */
 export function protectionClientsFor(config: Config): Partial<Record<'gitea' | 'github', ProtectionClient>> {
   const clients: Partial<Record<'gitea' | 'github', ProtectionClient>> = {};
-  if (config.gitea.url !== undefined && config.gitea.token !== undefined)
-    clients.gitea = createGiteaProtectionClient(createGiteaApi(config.gitea.url, config.gitea.token));
-  const appTokens = githubAppTokens(config);
-  const githubToken = appTokens ? () => appTokens.token() : config.github.token;
-  if (githubToken !== undefined)
-    clients.github = createGitHubProtectionClient(
-      createGitHubApi(config.github.apiUrl, githubToken),
-      config.github.app ? Number(config.github.app.appId) : undefined,
-    );
+  for (const scm of ScmKind.options) {
+    const access = HOSTS[scm].deployRepos.connect(config);
+    if (access !== undefined) clients[scm] = access.protection;
+  }
   return clients;
 }
 
@@ -294,7 +174,10 @@ export async function checkBranchProtection(
         plan.action === 'create'
           ? `${branch} has no ${scm === 'github' ? 'promobot ruleset' : 'protection rule'}: a person can merge a promotion PR before its gates and approvals are green`
           : `the rule of ${branch} is not as the policies want: ${plan.differences.join('; ')}`,
-      fix: 'run `promobot setup` (or set spec.deployRepo.protection.manage: false to leave the branch alone)',
+      fix:
+        plan.action === 'conflict'
+          ? plan.fix
+          : 'run `promobot setup` (or set spec.deployRepo.protection.manage: false to leave the branch alone)',
     };
   } catch (error) {
     return {

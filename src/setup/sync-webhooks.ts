@@ -1,11 +1,10 @@
 import type { Config } from '../config/index.js';
-import { errorMessage } from '../errors/index.js';
+import { errorMessage, httpFailureOf } from '../errors/index.js';
 import type { PromotionPolicy } from '../policy/index.js';
 import { adviseHookFailure } from './advise.js';
 import { decideHookChange } from './decide-hook-change.js';
 import { HOOK_HOSTS } from '../hosts/index.js';
 import type { HookClient, HookHost } from './hook-model.js';
-import { HttpStatusError } from './json-client.js';
 import { wantedWebhooks } from './wanted-webhooks.js';
 
 export type SyncAction = 'created' | 'updated' | 'unchanged' | 'missing' | 'differs' | 'failed';
@@ -96,12 +95,13 @@ export async function syncWebhooks(input: SyncWebhooksInput): Promise<SyncOutcom
         outcomes.push({ ...base, action: 'updated', id: decision.id, differences: decision.differences });
       }
     } catch (error) {
+      const httpStatus = httpFailureOf(error)?.status;
       outcomes.push({
         ...base,
         action: 'failed',
         message: errorMessage(error),
         fix: adviseHookFailure(hook.host, hook.target, error),
-        ...(error instanceof HttpStatusError ? { httpStatus: error.status } : {}),
+        ...(httpStatus === undefined ? {} : { httpStatus }),
       });
     }
   }

@@ -1,7 +1,7 @@
 import type { ImageChange } from './types.js';
 import { updaters } from './update-file.js';
 import { isYamlPath, mentions } from './update-tree.js';
-import { mergeEdits, parseYamlSource } from './yaml/index.js';
+import { mergeEdits, parseYamlSource } from './source-edits/index.js';
 
 /** The image whose tags are read: what {@link ImageChange} names, without a tag to write. */
 export type ImageRef = Pick<ImageChange, 'app' | 'image' | 'helmTagPaths'>;

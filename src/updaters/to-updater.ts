@@ -1,5 +1,5 @@
 import type { ImageChange, Located, UpdateResult, Updater, ValueEdit } from './types.js';
-import { mergeEdits, parseYamlSource, spliceEdits, type YamlSource } from './yaml/index.js';
+import { mergeEdits, parseYamlSource, spliceEdits, type YamlSource } from './source-edits/index.js';
 
 /** An {@link Updater} from a format's search in parsed YAML: `locate` parses first, `update` applies what it finds. */
 export function toUpdater(

@@ -3,7 +3,7 @@
  * One folder per format (`manifest/`, `kustomize/`, `helm/`, `marker/`); `updaters/index.ts` lists them.
  */
 
-import type { YamlSource } from './yaml/parse-yaml-source.js';
+import type { YamlSource } from './source-edits/parse-yaml-source.js';
 
 /** The image whose references change, and what they change to. */
 export interface ImageChange {

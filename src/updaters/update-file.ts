@@ -5,7 +5,7 @@ import { kustomizeUpdater } from './kustomize/index.js';
 import { manifestUpdater } from './manifest/index.js';
 import { markerUpdater } from './marker/index.js';
 import type { ImageChange, Updater } from './types.js';
-import { mergeEdits, parseYamlSource, spliceEdits } from './yaml/index.js';
+import { mergeEdits, parseYamlSource, spliceEdits } from './source-edits/index.js';
 
 /** Every format. When two find the same value, they must agree on what it becomes (see {@link updateFile}). */
 export function updaters(): Updater[] {

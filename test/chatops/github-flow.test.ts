@@ -10,7 +10,8 @@ import { normalizeGitHub } from '../../src/hosts/github/normalize.js';
 import { AccessError } from '../../src/errors/index.js';
 import { createLogger } from '../../src/logger/index.js';
 import { Environment } from '../../src/policy/schema.js';
-import { createScmHost, repoRef, type ScmHost } from '../../src/scm/index.js';
+import { createScmHost } from '../../src/hosts/index.js';
+import { repoRef, type ScmHost } from '../../src/scm/index.js';
 import {
   handleComment,
   handleReview,

@@ -131,7 +131,7 @@ describe('promobot doctor', () => {
   it('reports a wrong token with the fix, for the API and for git, and exits 1', async () => {
     const { code, out } = await doctor({ GITEA_TOKEN: 'not-a-token' });
     expect(code).toBe(1);
-    expect(out).toMatch(/\[FAIL\] bootcamp\/notes-deploy token: GET .*\/user answered 401/);
+    expect(out).toMatch(/\[FAIL\] bootcamp\/notes-deploy token: Gitea answered 401 on GET \/user/);
     expect(out).toContain(`fix: GITEA_TOKEN is not accepted by ${gitea.url}: create a token`);
     expect(out).toMatch(/\[FAIL\] bootcamp\/notes-deploy read \(main\): git ls-remote failed/);
     expect(out).toContain('fix: git refused the credentials: set GITEA_TOKEN to a token that can read');
@@ -379,7 +379,7 @@ spec:
     github.setAccess('acme/deploy', 'noscope2', 'write');
     const { code, out } = await doctor({ ...githubEnv(), GITHUB_TOKEN: token });
     expect(code).toBe(1);
-    expect(out).toMatch(/\[FAIL\] acme\/deploy token: GET .*\/repos\/acme\/deploy answered 403/);
+    expect(out).toMatch(/\[FAIL\] acme\/deploy token: GitHub answered 403 on GET \/repos\/acme\/deploy/);
     expect(out).toContain(
       'fix: the token may not read acme/deploy: use a classic token with the repo and read:org scopes',
     );

@@ -14,6 +14,21 @@ export interface GitAccess {
    * is refused whole by the pre-receive hook with that message, as the hosts' hooks do.
    */
   protectedBranches?: ReadonlyMap<string, string>;
+  /**
+   * Rules on branch names, tried in order; the first whose pattern matches a pushed branch decides it (Gitea's
+   * first-matching protection rule): `push` refuses any update of it, `forcePush` one that is not a fast-forward.
+   * Messages may name the branch as `{branch}`.
+   */
+  branchRules?: readonly BranchRule[];
+}
+
+/** One rule of {@link GitAccess.branchRules}. */
+export interface BranchRule {
+  /** A POSIX extended regular expression for the whole branch name (without `refs/heads/`). */
+  readonly pattern: string;
+  readonly ignoreCase?: boolean;
+  readonly push?: string;
+  readonly forcePush?: string;
 }
 
 /** A shell word that stands for `text` exactly (single quotes; a quote inside is closed, escaped and reopened). */
@@ -21,19 +36,56 @@ function shellWord(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-/** A pre-receive hook refusing updates of the given branches with their messages, made once per call. */
-function protectingHooks(branches: ReadonlyMap<string, string>): string {
+/** A shell expression printing `message` with `{branch}` standing for the pushed branch, to stderr. */
+function say(message: string): string {
+  return `echo ${message
+    .split('{branch}')
+    .map((part) => shellWord(part))
+    .join('"$branch"')} >&2`;
+}
+
+/**
+ * A pre-receive hook refusing updates of the given branches with their messages, and applying the branch rules
+ * (a non-fast-forward update is one whose old tip is not an ancestor of the new one, as the hosts' hooks test it:
+ * Gitea's preReceiveBranch runs `git rev-list old ^new`), made once per call.
+ */
+function protectingHooks(branches: ReadonlyMap<string, string>, rules: readonly BranchRule[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'double-hooks-'));
   const hook = join(dir, 'pre-receive');
   const cases = [...branches]
-    .map(
-      ([branch, message]) =>
-        `    ${shellWord(`refs/heads/${branch}`)}) echo ${shellWord(message)} >&2; exit 1 ;;`,
-    )
+    .map(([branch, message]) => `    ${shellWord(`refs/heads/${branch}`)}) ${say(message)}; exit 1 ;;`)
+    .join('\n');
+  const tests = rules
+    .map((rule) => {
+      const then = [
+        ...(rule.push === undefined ? [] : [`    ${say(rule.push)}; exit 1`]),
+        ...(rule.forcePush === undefined
+          ? []
+          : [
+              `    if [ "$created" = no ] && [ "$deleted" = no ] && ! git merge-base --is-ancestor "$old" "$new"; then ${say(rule.forcePush)}; exit 1; fi`,
+            ]),
+        '    continue',
+      ];
+      const grep = rule.ignoreCase ? 'grep -Eqi' : 'grep -Eq';
+      return `  if printf '%s\\n' "$branch" | ${grep} ${shellWord(rule.pattern)}; then\n${then.join('\n')}\n  fi`;
+    })
     .join('\n');
   writeFileSync(
     hook,
-    `#!/bin/sh\nwhile read old new ref; do\n  case "$ref" in\n${cases}\n  esac\ndone\nexit 0\n`,
+    [
+      '#!/bin/sh',
+      'while read old new ref; do',
+      '  case "$ref" in',
+      cases,
+      '  esac',
+      '  case "$ref" in refs/heads/*) branch="${ref#refs/heads/}" ;; *) continue ;; esac',
+      '  case "$old" in *[!0]*) created=no ;; *) created=yes ;; esac',
+      '  case "$new" in *[!0]*) deleted=no ;; *) deleted=yes ;; esac',
+      tests,
+      'done',
+      'exit 0',
+      '',
+    ].join('\n'),
   );
   chmodSync(hook, 0o755);
   return dir;
@@ -78,8 +130,8 @@ export function serveGit(
     ? undefined
     : !access.canPush
       ? refusingHooks(`${access.login} is not allowed to push code to this repository`)
-      : access.protectedBranches && access.protectedBranches.size > 0
-        ? protectingHooks(access.protectedBranches)
+      : (access.protectedBranches?.size ?? 0) > 0 || (access.branchRules?.length ?? 0) > 0
+        ? protectingHooks(access.protectedBranches ?? new Map(), access.branchRules ?? [])
         : undefined;
   return new Promise((resolve) => {
     const child = spawn('git', ['http-backend'], {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger/index.js';
 import { parsePromotionMeta } from '../../src/promotion/index.js';
-import { createScmHost, repoRef, type ScmHost } from '../../src/scm/index.js';
+import { createScmHost } from '../../src/hosts/index.js';
+import { repoRef, type ScmHost } from '../../src/scm/index.js';
 import type { GiteaDouble } from '../doubles/gitea/index.js';
 import { harborHeaders, harborPushWithTags } from '../http/deliveries.js';
 import { git, type TempRepo } from '../support/git.js';

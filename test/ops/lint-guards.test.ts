@@ -68,12 +68,12 @@ describe('lint guardrails', () => {
     );
     await writeFile(
       join(root, probeDir, 'reach', 'hop.ts'),
-      "import { createScmHost } from '../../../scm/index.js';\n\nexport const hop = createScmHost;\n",
+      "import { createScmHost } from '../../../hosts/index.js';\n\nexport const hop = createScmHost;\n",
     );
     // Of a host folder, http may import the webhook part and nothing else.
     await writeFile(
       join(root, probeDir, 'reach', 'host-hooks.ts'),
-      "import { createGiteaApi } from '../../../hosts/gitea/hooks.js';\n\nexport const hooks = createGiteaApi;\n",
+      "import { createGiteaHookClient } from '../../../hosts/gitea/hooks.js';\n\nexport const hooks = createGiteaHookClient;\n",
     );
     await writeFile(
       join(root, probeDir, 'reach', 'host-webhook.ts'),

@@ -13,7 +13,8 @@ import {
   parsePromotionMeta,
 } from '../../src/promotion/index.js';
 import { openRollback } from '../../src/promotion/open-rollback.js';
-import { createScmHost, repoRef } from '../../src/scm/index.js';
+import { createScmHost } from '../../src/hosts/index.js';
+import { repoRef } from '../../src/scm/index.js';
 import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/index.js';
 import { createTempRepo, git, type TempRepo } from '../support/git.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';

@@ -4,7 +4,8 @@ import { createLogger } from '../../src/logger/index.js';
 import { decideMergeFailure, requiredScope } from '../../src/hosts/gitea/scm/index.js';
 import { decideGitHubMergeFailure, requiredPermission, webUrl } from '../../src/hosts/github/scm/index.js';
 import { httpError, parseRetryAfter } from '../../src/scm/http-error.js';
-import { createScmHost, repoRef, type PullRequest } from '../../src/scm/index.js';
+import { createScmHost } from '../../src/hosts/index.js';
+import { repoRef, type PullRequest } from '../../src/scm/index.js';
 
 const pr = (change: Partial<PullRequest> = {}): PullRequest => ({
   number: 4,

@@ -380,6 +380,35 @@ describe('test/doubles/gitea', () => {
       expect(double.violations).toEqual([]);
     });
 
+    it('applies glob rules as Gitea does: a plain name first, `*` within one segment, case kept for globs', async () => {
+      double.protectBranch('bootcamp/notes-deploy', 'f*', { requiredApprovals: 2 });
+      double.protectBranch('bootcamp/notes-deploy', 'FEATURE', { requiredApprovals: 1 });
+      try {
+        // routers/api/v1/repo/branch.go GetBranch reports the rule GetFirstMatchProtectedBranchRule finds.
+        expect(await api('GET', '/repos/bootcamp/notes-deploy/branches/feature')).toMatchObject({
+          status: 200,
+          body: { protected: true, required_approvals: 1 },
+        });
+        double.protectBranch('bootcamp/notes-deploy', 'FEATURE', undefined);
+        expect(await api('GET', '/repos/bootcamp/notes-deploy/branches/feature')).toMatchObject({
+          body: { protected: true, required_approvals: 2 },
+        });
+        // The glob is case-sensitive, unlike a plain name, and `*` does not cross `/`.
+        double.protectBranch('bootcamp/notes-deploy', 'f*', undefined);
+        double.protectBranch('bootcamp/notes-deploy', 'F*', { requiredApprovals: 2 });
+        expect(await api('GET', '/repos/bootcamp/notes-deploy/branches/feature')).toMatchObject({
+          body: { protected: false },
+        });
+        expect(await api('GET', '/repos/bootcamp/notes-deploy/branches/main')).toMatchObject({
+          body: { protected: false },
+        });
+      } finally {
+        double.protectBranch('bootcamp/notes-deploy', 'f*', undefined);
+        double.protectBranch('bootcamp/notes-deploy', 'F*', undefined);
+        double.protectBranch('bootcamp/notes-deploy', 'FEATURE', undefined);
+      }
+    });
+
     it('refuses to delete a protected branch that is not the default one', async () => {
       double.protectBranch('bootcamp/notes-deploy', 'feature', {});
       try {

@@ -9,7 +9,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AccessError, PermanentError, TransientError } from '../../src/errors/index.js';
 import { createLogger } from '../../src/logger/index.js';
 import { createGitHubHost } from '../../src/hosts/github/scm/index.js';
-import { createScmHost, repoRef, type ScmHost } from '../../src/scm/index.js';
+import { createScmHost } from '../../src/hosts/index.js';
+import { repoRef, type ScmHost } from '../../src/scm/index.js';
 import { startGitHubDouble, type GitHubDouble } from '../doubles/github/index.js';
 import { createTempRepo, git, GIT_TEST_ENV, type TempRepo } from '../support/git.js';
 

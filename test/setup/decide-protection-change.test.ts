@@ -4,6 +4,7 @@ import { PromotionPolicy } from '../../src/policy/index.js';
 import {
   decideProtectionChange,
   requiredStatusContexts,
+  ruleOf,
   wantedProtections,
   type WantedProtection,
 } from '../../src/setup/index.js';
@@ -68,7 +69,7 @@ describe('setup/wantedProtections()', () => {
 });
 
 describe('setup/decideProtectionChange()', () => {
-  it('creates a rule requiring the statuses with only the bot allowed to push', () => {
+  it('creates a rule requiring the statuses with only the bot allowed to push, and nobody to force-push', () => {
     expect(decideProtectionChange([], wanted, 'Promobot')).toEqual({
       action: 'create',
       body: {
@@ -79,6 +80,9 @@ describe('setup/decideProtectionChange()', () => {
         push_whitelist_teams: [],
         enable_status_check: true,
         status_check_contexts: ['promobot/approval', 'promobot/gates', 'promobot/promotion'],
+        enable_force_push: false,
+        enable_force_push_allowlist: false,
+        force_push_allowlist_usernames: [],
       },
     });
   });
@@ -131,6 +135,9 @@ describe('setup/decideProtectionChange()', () => {
         push_whitelist_teams: [],
         enable_status_check: true,
         status_check_contexts: ['ci', 'promobot/promotion', 'promobot/approval', 'promobot/gates'],
+        enable_force_push: false,
+        enable_force_push_allowlist: false,
+        force_push_allowlist_usernames: [],
       },
     });
   });
@@ -160,5 +167,87 @@ describe('setup/decideProtectionChange()', () => {
     );
     expect(open.action === 'update' && open.differences).toEqual(['everyone with write access may push']);
     expect(open.action === 'update' && open.body.push_whitelist_usernames).toEqual(['promobot', 'alice']);
+  });
+
+  it('reports force pushes a rule allows, to everyone or to its allow-list, and turns them off', () => {
+    const rule = {
+      rule_name: 'main',
+      enable_push: true,
+      enable_push_whitelist: true,
+      push_whitelist_usernames: ['promobot'],
+      enable_status_check: true,
+      status_check_contexts: [...wanted.contexts],
+    };
+    const everyone = decideProtectionChange([{ ...rule, enable_force_push: true }], wanted, 'promobot');
+    expect(everyone.action === 'update' && everyone.differences).toEqual(['force pushes are allowed']);
+    expect(everyone.action === 'update' && everyone.body.enable_force_push).toBe(false);
+    const listed = decideProtectionChange(
+      [
+        {
+          ...rule,
+          enable_force_push: true,
+          enable_force_push_allowlist: true,
+          force_push_allowlist_usernames: ['carol'],
+        },
+      ],
+      wanted,
+      'promobot',
+    );
+    expect(listed.action === 'update' && listed.differences).toEqual(['force pushes are allowed to carol']);
+  });
+});
+
+describe('setup/decideProtectionChange() with glob rules (Gitea ≥ 1.19)', () => {
+  const asWanted = {
+    enable_push: true,
+    enable_push_whitelist: true,
+    push_whitelist_usernames: ['promobot'],
+    enable_status_check: true,
+    status_check_contexts: [...wanted.contexts],
+  };
+
+  it('respects a glob rule that covers the branch and asks all of it: no second rule', () => {
+    expect(
+      decideProtectionChange(
+        [{ rule_name: 'release/*', ...asWanted }],
+        { ...wanted, branch: 'release/prod' },
+        'promobot',
+      ),
+    ).toEqual({ action: 'keep', ruleName: 'release/*' });
+  });
+
+  it('reports a conflict instead of changing a glob rule that also protects other branches', () => {
+    const decision = decideProtectionChange(
+      [
+        {
+          rule_name: 'release/**',
+          enable_push: true,
+          enable_status_check: true,
+          status_check_contexts: ['ci'],
+        },
+      ],
+      { ...wanted, branch: 'release/eu/prod' },
+      'promobot',
+    );
+    expect(decision).toMatchObject({
+      action: 'conflict',
+      ruleName: 'release/**',
+      differences: expect.arrayContaining(['everyone with write access may push']),
+    });
+  });
+
+  it('takes the rule Gitea applies: a plain name before any glob, globs by priority, * within one segment', () => {
+    const rules = [
+      { rule_name: '*', priority: 1, enable_push: false },
+      { rule_name: 'release/*', priority: 2, ...asWanted },
+      { rule_name: 'RELEASE/PROD', priority: 3, ...asWanted },
+    ];
+    // The plain name matches ignoring case, and comes first though created last.
+    expect(ruleOf(rules, 'release/prod')?.rule_name).toBe('RELEASE/PROD');
+    // `*` does not cross `/`: release/eu is covered by release/* only.
+    expect(ruleOf(rules, 'release/eu')?.rule_name).toBe('release/*');
+    expect(ruleOf(rules, 'main')?.rule_name).toBe('*');
+    expect(ruleOf(rules, 'release/eu/prod')).toBeUndefined();
+    expect(ruleOf([{ rule_name: 'v{1,2}.[0-9]', priority: 1 }], 'v2.7')?.rule_name).toBe('v{1,2}.[0-9]');
   });
 });

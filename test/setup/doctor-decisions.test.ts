@@ -3,12 +3,11 @@ import {
   adviseGitRead,
   adviseHookFailure,
   doctorPassed,
-  HttpStatusError,
   judgeScmAccess,
   renderChecklist,
-  UnreachableError,
   type DoctorCheck,
 } from '../../src/setup/index.js';
+import { PermanentError, TransientError } from '../../src/errors/index.js';
 
 describe('setup/judgeScmAccess()', () => {
   it('lets a write token push, set statuses and merge', () => {
@@ -64,20 +63,25 @@ describe('setup/adviseGitRead()', () => {
 
 describe('setup/adviseHookFailure()', () => {
   it('asks for admin on a 403 from Gitea, and for the scope when Gitea names one', () => {
-    const forbidden = new HttpStatusError(403, 'POST', 'https://g/api/v1/repos/o/r/hooks', '');
+    const http = { method: 'POST', url: 'https://g/api/v1/repos/o/r/hooks', status: 403 };
+    const forbidden = new PermanentError('Gitea answered 403', { http: { ...http, detail: '' } });
     expect(adviseHookFailure('gitea', 'o/r', forbidden)).toMatch(/make the token's user an admin of o\/r/);
-    const scope = new HttpStatusError(
-      403,
-      'POST',
-      'u',
-      'token does not have at least one of required scope(s)',
-    );
+    const scope = new PermanentError('Gitea answered 403', {
+      advice: 'the host client says the token needs write:repository',
+      http: { ...http, detail: 'token does not have at least one of required scope(s)' },
+    });
     expect(adviseHookFailure('gitea', 'o/r', scope)).toMatch(/the token lacks a scope/);
   });
 
   it('names the URL variable when the host does not answer', () => {
     expect(
-      adviseHookFailure('harbor', 'p', new UnreachableError('https://h/api/v2.0/ping', 'ECONNREFUSED')),
+      adviseHookFailure(
+        'harbor',
+        'p',
+        new TransientError('cannot reach', {
+          http: { method: 'GET', url: 'https://h/api/v2.0/ping', status: undefined, detail: 'ECONNREFUSED' },
+        }),
+      ),
     ).toBe('check HARBOR_URL (https://h) and that this machine can reach it');
   });
 });

@@ -7,8 +7,8 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { PromotionPolicy } from '../../src/policy/index.js';
-import { createGiteaApi, syncProtection } from '../../src/setup/index.js';
-import { checkBranchProtection, createGiteaProtectionClient } from '../../src/setup/sync-protection.js';
+import { HOSTS } from '../../src/hosts/index.js';
+import { checkBranchProtection, syncProtection } from '../../src/setup/index.js';
 import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/index.js';
 import { createTempRepo, git, GIT_TEST_ENV, type TempRepo } from '../support/git.js';
 
@@ -49,6 +49,18 @@ async function pushToMain(login: string, file: string): Promise<void> {
   await run('git', ['push', '--quiet', 'origin', 'HEAD:main'], { cwd: dir, env: GIT_ENV });
 }
 
+/** Clones as `login`, replaces the tip of `main` by a new commit on its parent and force-pushes it. */
+async function forcePushToMain(login: string, file: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'protection-force-'));
+  const url = `${gitea.url.replace('http://', `http://${login}:${tokens[login]}@`)}/${REPO}.git`;
+  await run('git', ['clone', '--quiet', url, dir], { env: GIT_ENV });
+  await run('git', ['reset', '--quiet', '--hard', 'HEAD~1'], { cwd: dir, env: GIT_ENV });
+  writeFileSync(join(dir, file), `${login}\n`);
+  await run('git', ['add', file], { cwd: dir, env: GIT_ENV });
+  await run('git', ['commit', '--quiet', '-m', `${login} rewrites main`], { cwd: dir, env: GIT_ENV });
+  await run('git', ['push', '--quiet', '--force', 'origin', 'HEAD:main'], { cwd: dir, env: GIT_ENV });
+}
+
 beforeAll(async () => {
   deploy = createTempRepo({ 'chat-ui/prod/deployment.yaml': 'image: chat-ui:1a2b3c4\n' });
   git(deploy.work, 'checkout', '--quiet', '-b', 'promobot/prod/chat-ui');
@@ -78,7 +90,7 @@ describe('promobot setup: branch protection on the Gitea double', () => {
     expect(outcomes.map((o) => o.action)).toEqual(['missing']);
     expect(gitea.protections(REPO)).toEqual([]);
     const check = await checkBranchProtection(
-      createGiteaProtectionClient(createGiteaApi(gitea.url, tokens.promobot!)),
+      HOSTS.gitea.deployRepos.connect(config())!.protection,
       'gitea',
       [policy()],
       REPO,
@@ -105,7 +117,7 @@ describe('promobot setup: branch protection on the Gitea double', () => {
     const again = await syncProtection({ config: config(), policies: [policy()] });
     expect(again.map((o) => o.action)).toEqual(['unchanged']);
     const check = await checkBranchProtection(
-      createGiteaProtectionClient(createGiteaApi(gitea.url, tokens.promobot!)),
+      HOSTS.gitea.deployRepos.connect(config())!.protection,
       'gitea',
       [policy()],
       REPO,
@@ -185,5 +197,57 @@ describe('promobot setup: branch protection on the Gitea double', () => {
     expect(outcomes).toMatchObject([
       { action: 'failed', fix: expect.stringContaining('repo admin of bootcamp/notes-deploy') },
     ]);
+  });
+
+  it('refuses force pushes to the deploy branch; doctor reports a rule that allows them, and setup turns them off', async () => {
+    const contexts = ['promobot/approval', 'promobot/gates', 'promobot/promotion'];
+    await expect(forcePushToMain('promobot', 'rewrite.txt')).rejects.toThrow(
+      /Gitea: Not allowed to force-push to protected branch main[\s\S]*pre-receive hook declined/,
+    );
+    // A rule changed by hand to let everyone who may push also force-push: the double lets it through then.
+    gitea.protectBranch(REPO, 'main', { statusChecks: contexts, pushers: ['promobot'], forcePush: true });
+    const access = HOSTS.gitea.deployRepos.connect(config())!;
+    expect(await checkBranchProtection(access.protection, 'gitea', [policy()], REPO, 'main')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('force pushes are allowed'),
+    });
+    await forcePushToMain('promobot', 'rewrite.txt');
+    expect(git(deploy.bare, 'show', 'main:rewrite.txt')).toBe('promobot');
+    const outcomes = await syncProtection({ config: config(), policies: [policy()] });
+    expect(outcomes).toMatchObject([{ action: 'updated', differences: ['force pushes are allowed'] }]);
+    expect(gitea.protections(REPO)).toMatchObject([{ rule_name: 'main', enable_force_push: false }]);
+    await expect(forcePushToMain('promobot', 'again.txt')).rejects.toThrow(
+      /Not allowed to force-push to protected branch main/,
+    );
+  });
+
+  it('respects a glob rule covering the deploy branch: keeps it when it asks all of it, reports a conflict otherwise, never adds a second rule', async () => {
+    const contexts = ['promobot/approval', 'promobot/gates', 'promobot/promotion'];
+    gitea.protectBranch(REPO, 'main', undefined);
+    gitea.protectBranch(REPO, 'ma*', { statusChecks: ['ci'] });
+    const conflict = await syncProtection({ config: config(), policies: [policy()] });
+    expect(conflict).toMatchObject([
+      {
+        action: 'failed',
+        message: expect.stringContaining('the glob rule ma* covers main'),
+        fix: expect.stringContaining('change the rule ma* by hand'),
+      },
+    ]);
+    expect(gitea.protections(REPO).map((r) => r.rule_name)).toEqual(['ma*']);
+    const access = HOSTS.gitea.deployRepos.connect(config())!;
+    expect(await checkBranchProtection(access.protection, 'gitea', [policy()], REPO, 'main')).toMatchObject({
+      status: 'warn',
+      fix: expect.stringContaining('change the rule ma* by hand'),
+    });
+    // Made as promobot wants it, the glob rule is kept as it is, and Gitea applies it to main.
+    gitea.protectBranch(REPO, 'ma*', { statusChecks: contexts, pushers: ['promobot'] });
+    expect((await syncProtection({ config: config(), policies: [policy()] })).map((o) => o.action)).toEqual([
+      'unchanged',
+    ]);
+    expect(gitea.protections(REPO).map((r) => r.rule_name)).toEqual(['ma*']);
+    await expect(pushToMain('alice', 'glob.txt')).rejects.toThrow(
+      /Gitea: Not allowed to push to protected branch main/,
+    );
+    gitea.protectBranch(REPO, 'ma*', undefined);
   });
 });

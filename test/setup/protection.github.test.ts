@@ -7,8 +7,8 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { PromotionPolicy } from '../../src/policy/index.js';
-import { createGitHubApi, syncProtection } from '../../src/setup/index.js';
-import { checkBranchProtection, createGitHubProtectionClient } from '../../src/setup/sync-protection.js';
+import { HOSTS } from '../../src/hosts/index.js';
+import { checkBranchProtection, syncProtection } from '../../src/setup/index.js';
 import { startGitHubDouble, type GitHubDouble } from '../doubles/github/index.js';
 import { createTempRepo, git, GIT_TEST_ENV, type TempRepo } from '../support/git.js';
 
@@ -46,6 +46,27 @@ async function pushToMain(login: string, file: string): Promise<void> {
   await run('git', ['add', file], { cwd: dir, env: GIT_ENV });
   await run('git', ['commit', '--quiet', '-m', `${login} pushes`], { cwd: dir, env: GIT_ENV });
   await run('git', ['push', '--quiet', 'origin', 'HEAD:main'], { cwd: dir, env: GIT_ENV });
+}
+
+/** Clones as `login`, replaces the tip of `main` by a new commit on its parent and force-pushes it. */
+async function forcePushToMain(login: string, file: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'protection-force-'));
+  const url = `${github.url.replace('http://', `http://${login}:${tokens[login]}@`)}/${REPO}.git`;
+  await run('git', ['clone', '--quiet', url, dir], { env: GIT_ENV });
+  await run('git', ['reset', '--quiet', '--hard', 'HEAD~1'], { cwd: dir, env: GIT_ENV });
+  writeFileSync(join(dir, file), `${login}\n`);
+  await run('git', ['add', file], { cwd: dir, env: GIT_ENV });
+  await run('git', ['commit', '--quiet', '-m', `${login} rewrites main`], { cwd: dir, env: GIT_ENV });
+  await run('git', ['push', '--quiet', '--force', 'origin', 'HEAD:main'], { cwd: dir, env: GIT_ENV });
+}
+
+/** A REST call to the double as the repository's admin. */
+async function asOwner(method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${github.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${tokens.owner}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
 }
 
 async function setStatus(sha: string, context: string, state: string) {
@@ -150,7 +171,7 @@ describe('promobot setup: a ruleset on the GitHub double', () => {
   });
 
   it("lets doctor, with promobot's own write token, read the ruleset and judge it", async () => {
-    const client = createGitHubProtectionClient(createGitHubApi(github.url, tokens.promobot!));
+    const client = HOSTS.github.deployRepos.connect(config('promobot'))!.protection;
     const withDave = [policy(', protection: { pushers: [dave] }')];
     expect(await checkBranchProtection(client, 'github', withDave, REPO, 'main')).toMatchObject({
       status: 'pass',
@@ -193,5 +214,42 @@ describe('promobot setup: a ruleset on the GitHub double', () => {
   it("fails with the fix when the token is not an admin's", async () => {
     const outcomes = await syncProtection({ config: config('promobot'), policies: [policy()] });
     expect(outcomes).toMatchObject([{ action: 'failed', fix: expect.stringContaining('admin') }]);
+  });
+
+  it('blocks force pushes (non_fast_forward) for everyone it binds, and reports a ruleset that lets them through', async () => {
+    await syncProtection({ config: config(), policies: [policy()], botLogin: 'promobot' });
+    const ours = github.rulesets(REPO)[0]!;
+    expect((ours.rules as { type: string }[]).map((r) => r.type)).toContain('non_fast_forward');
+    // A ruleset of the owner's that blocks force pushes and has no bypass list binds promobot too.
+    const created = await asOwner('POST', `/repos/${REPO}/rulesets`, {
+      name: 'no force pushes',
+      target: 'branch',
+      enforcement: 'active',
+      conditions: { ref_name: { include: ['refs/heads/main'], exclude: [] } },
+      rules: [{ type: 'non_fast_forward' }],
+    });
+    expect(created.status).toBe(201);
+    await expect(forcePushToMain('promobot', 'rewrite.txt')).rejects.toThrow(
+      /GH013: Repository rule violations found for refs\/heads\/main[\s\S]*Cannot force-push to this branch/,
+    );
+    await pushToMain('promobot', 'fast-forward.txt');
+    expect(git(deploy.bare, 'show', 'main:fast-forward.txt')).toBe('promobot');
+    // promobot's ruleset changed by hand so force pushes are no longer blocked: --check and doctor say so.
+    const listed = (await (await asOwner('GET', `/repos/${REPO}/rulesets`)).json()) as {
+      id: number;
+      name: string;
+    }[];
+    const mine = listed.find((r) => r.name === 'promobot: main')!;
+    const edited = await asOwner('PUT', `/repos/${REPO}/rulesets/${mine.id}`, {
+      rules: (ours.rules as { type: string }[]).filter((r) => r.type !== 'non_fast_forward'),
+    });
+    expect(edited.status).toBe(200);
+    const check = await syncProtection({
+      config: config(),
+      policies: [policy()],
+      botLogin: 'promobot',
+      checkOnly: true,
+    });
+    expect(check).toMatchObject([{ action: 'differs', differences: ['force pushes are allowed'] }]);
   });
 });

@@ -71,4 +71,18 @@ describe('promobot setup', () => {
     expect(await runCli(['setup'], again)).toBe(0);
     expect(again.out()).toContain('nothing changed: every deploy branch is protected as wanted');
   });
+
+  it.each([['setup'], ['webhooks sync']])(
+    '%s refuses to act on a policy set with a problem: each problem and what to do, exit 1, nothing changed',
+    async (command) => {
+      const broken = { ...env, PROMOBOT_POLICIES: policiesDir({ 'chat.yaml': `${POLICY}  bogus: true\n` }) };
+      const hooksBefore = gitea.hooks('bootcamp/notes-deploy').length;
+      const io = testIo(broken);
+      expect(await runCli(command.split(' '), io)).toBe(1);
+      expect(io.err()).toContain('chat.yaml');
+      expect(io.err()).toContain(`promobot ${command}: fix the policies first (\`promobot validate\`)`);
+      expect(io.out()).toBe('');
+      expect(gitea.hooks('bootcamp/notes-deploy')).toHaveLength(hooksBefore);
+    },
+  );
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createJsonClient, type JsonClient } from '../../setup/json-client.js';
+import type { GiteaClient } from './scm/gitea-client.js';
 import type { ExistingHook, HookClient, WantedHook } from '../../setup/hook-model.js';
 
 /** A repository hook as Gitea lists it (`GET /repos/{owner}/{repo}/hooks`). */
@@ -12,17 +12,6 @@ export const GiteaHook = z.object({
   branch_filter: z.string().nullish(),
 });
 export type GiteaHook = z.infer<typeof GiteaHook>;
-
-const PAGE = 50;
-
-/** The Gitea API below `/api/v1`, authenticated with a token. */
-export function createGiteaApi(url: string, token: string, timeoutMs?: number): JsonClient {
-  return createJsonClient({
-    baseUrl: `${url.replace(/\/+$/, '')}/api/v1`,
-    headers: { Authorization: `token ${token}` },
-    ...(timeoutMs === undefined ? {} : { timeoutMs }),
-  });
-}
 
 function toExisting(hook: GiteaHook): ExistingHook {
   return {
@@ -51,32 +40,26 @@ function body(wanted: WantedHook) {
  * Repository hooks on Gitea. `active: true` is always sent: Gitea leaves a hook created through the API inactive
  * otherwise (test/contracts/GITEA-BEHAVIOUR.md).
  */
-export function createGiteaHookClient(api: JsonClient): HookClient {
+export function createGiteaHookClient(api: GiteaClient): HookClient {
   const path = (target: string) => `/repos/${target}/hooks`;
   return {
     async list(target) {
-      const hooks: GiteaHook[] = [];
-      for (let page = 1; ; page += 1) {
-        const { data } = await api.request(
-          'GET',
-          `${path(target)}?page=${page}&limit=${PAGE}`,
-          z.array(GiteaHook),
-        );
-        hooks.push(...data);
-        if (data.length < PAGE) break;
-      }
-      return hooks.map(toExisting);
+      return (await api.paginate(path(target), GiteaHook)).map(toExisting);
     },
     async create(wanted) {
-      const { data } = await api.request('POST', path(wanted.target), GiteaHook, {
-        type: wanted.settings.type ?? 'gitea',
-        ...body(wanted),
+      const { data } = await api.request('POST', path(wanted.target), {
+        schema: GiteaHook,
+        body: { type: wanted.settings.type ?? 'gitea', ...body(wanted) },
+        once: true,
       });
-      return toExisting(data);
+      return toExisting(data as GiteaHook);
     },
     async update(id, wanted) {
-      const { data } = await api.request('PATCH', `${path(wanted.target)}/${id}`, GiteaHook, body(wanted));
-      return toExisting(data);
+      const { data } = await api.request('PATCH', `${path(wanted.target)}/${id}`, {
+        schema: GiteaHook,
+        body: body(wanted),
+      });
+      return toExisting(data as GiteaHook);
     },
   };
 }

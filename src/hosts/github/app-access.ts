@@ -2,6 +2,10 @@ import type { Config } from '../../config/index.js';
 import { createLogger } from '../../logger/index.js';
 import { createAppTokens, type AppTokens } from './scm/app-auth.js';
 
+/** What the fine-grained permissions of docs/ACCESS.md are for, and the level promobot uses them at. */
+export const FINE_GRAINED_NEEDS =
+  'Contents, Pull requests, Issues, Commit statuses: write; Metadata: read; organization Members: read';
+
 /**
  * The repository (and organization) permissions promobot's GitHub App needs: the same list as for a fine-grained
  * token (src/hosts/github/scm/required-permission.ts names the one each call needs). Webhooks: write only for

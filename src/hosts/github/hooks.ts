@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createJsonClient, type JsonClient } from '../../setup/json-client.js';
+import type { GitHubClient } from './client.js';
 import type { ExistingHook, HookClient, WantedHook } from '../../setup/hook-model.js';
 
 /** A repository webhook as GitHub lists it (`GET /repos/{owner}/{repo}/hooks`). */
@@ -17,25 +17,6 @@ export const GitHubHook = z.object({
 export type GitHubHook = z.infer<typeof GitHubHook>;
 
 const PAGE = 100;
-
-/** The GitHub REST API, authenticated with a token, or with a GitHub App's current installation token. */
-export function createGitHubApi(
-  apiUrl: string,
-  token: string | (() => Promise<string>),
-  timeoutMs?: number,
-): JsonClient {
-  const headers = (current: string) => ({
-    Authorization: `Bearer ${current}`,
-    Accept: 'application/vnd.github+json',
-    'X-GitHub-Api-Version': '2022-11-28',
-    'User-Agent': 'promobot',
-  });
-  return createJsonClient({
-    baseUrl: apiUrl,
-    headers: typeof token === 'string' ? headers(token) : async () => headers(await token()),
-    ...(timeoutMs === undefined ? {} : { timeoutMs }),
-  });
-}
 
 function toExisting(hook: GitHubHook): ExistingHook {
   return {
@@ -60,7 +41,7 @@ function config(wanted: WantedHook) {
 }
 
 /** Repository webhooks on GitHub (name `web`). */
-export function createGitHubHookClient(api: JsonClient): HookClient {
+export function createGitHubHookClient(api: GitHubClient): HookClient {
   const path = (target: string) => `/repos/${target}/hooks`;
   return {
     async list(target) {

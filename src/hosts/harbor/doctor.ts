@@ -3,12 +3,13 @@ import type { Config } from '../../config/index.js';
 import { errorMessage } from '../../errors/index.js';
 import { adviseHookFailure } from '../../setup/advise.js';
 import type { DoctorCheck } from '../../setup/doctor-check.js';
-import { createHarborApi } from './hooks.js';
+import { harborClientFor } from './client.js';
 
 /** Harbor answers `/api/v2.0/ping`, and accepts `HARBOR_USERNAME`/`HARBOR_PASSWORD` when they are set. */
 export async function checkHarbor(config: Config, timeoutMs: number): Promise<DoctorCheck[]> {
   const url = config.harbor.url;
-  if (url === undefined) {
+  const api = harborClientFor(config, timeoutMs);
+  if (url === undefined || api === undefined) {
     return [
       {
         group: 'Harbor',
@@ -19,8 +20,7 @@ export async function checkHarbor(config: Config, timeoutMs: number): Promise<Do
     ];
   }
   const { username, password } = config.harbor;
-  const auth = username !== undefined && password !== undefined ? { username, password } : undefined;
-  const api = createHarborApi(url, auth, timeoutMs);
+  const auth = username !== undefined && password !== undefined;
   try {
     await api.request('GET', '/ping', z.unknown());
   } catch (error) {
@@ -37,7 +37,7 @@ export async function checkHarbor(config: Config, timeoutMs: number): Promise<Do
   const checks: DoctorCheck[] = [
     { group: 'Harbor', name: url, status: 'pass', detail: 'answers /api/v2.0/ping' },
   ];
-  if (auth !== undefined) {
+  if (auth) {
     try {
       const { data } = await api.request('GET', '/users/current', z.object({ username: z.string() }));
       checks.push({

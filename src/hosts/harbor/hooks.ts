@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { createJsonClient, HttpStatusError, type JsonClient } from '../../setup/json-client.js';
+import { httpFailureOf } from '../../errors/index.js';
+import type { HarborClient } from './client.js';
 import type { ExistingHook, HookClient, WantedHook } from '../../setup/hook-model.js';
 
 /** One target of a Harbor webhook policy (Harbor API v2.0 `WebhookTargetObject`). */
@@ -26,27 +27,6 @@ const PAGE = 100;
 const POLICY_NAME = 'promobot';
 /** Harbor answers create and update with an empty body (the new policy's URL is in `Location`). */
 const Empty = z.unknown();
-
-/** The Harbor API below `/api/v2.0`, with Basic auth of a user or robot account. */
-export function createHarborApi(
-  url: string,
-  auth: { username: string; password: string } | undefined,
-  timeoutMs?: number,
-): JsonClient {
-  return createJsonClient({
-    baseUrl: `${url.replace(/\/+$/, '')}/api/v2.0`,
-    headers: {
-      // Project paths below are names, not ids.
-      'X-Is-Resource-Name': 'true',
-      ...(auth === undefined
-        ? {}
-        : {
-            Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`,
-          }),
-    },
-    ...(timeoutMs === undefined ? {} : { timeoutMs }),
-  });
-}
 
 function toExisting(policy: HarborWebhookPolicy, wantedUrl?: string): ExistingHook {
   const targets = policy.targets ?? [];
@@ -86,7 +66,7 @@ function body(wanted: WantedHook) {
  * Project webhook policies on Harbor. Harbor lists one policy with several targets; promobot's is the policy with
  * a target at its URL, and its auth header is sent on every change because Harbor does not show it back.
  */
-export function createHarborHookClient(api: JsonClient): HookClient {
+export function createHarborHookClient(api: HarborClient): HookClient {
   const path = (project: string) => `/projects/${encodeURIComponent(project)}/webhook/policies`;
   const listRaw = async (project: string) => {
     const policies: HarborWebhookPolicy[] = [];
@@ -119,7 +99,7 @@ export function createHarborHookClient(api: JsonClient): HookClient {
       } catch (error) {
         // Harbor names policies uniquely per project: a policy named `promobot` at another address is ours from
         // an earlier PROMOBOT_PUBLIC_URL, so it moves to the new one instead of failing.
-        if (!(error instanceof HttpStatusError) || error.status !== 409) throw error;
+        if (httpFailureOf(error)?.status !== 409) throw error;
         const ours = (await listRaw(wanted.target)).find((policy) => policy.name === POLICY_NAME);
         if (ours === undefined) throw error;
         await api.request('PUT', `${path(wanted.target)}/${ours.id}`, Empty, body(wanted));

@@ -13,7 +13,7 @@ import { sameRepository } from '../../images/index.js';
 import { pinnedDigest } from '../pinned-digest.js';
 import { toUpdater } from '../to-updater.js';
 import type { ImageChange, Located, Updater } from '../types.js';
-import { editScalar, getPair, insertPairs, type YamlSource } from '../yaml/index.js';
+import { editScalar, getPair, insertPairs, type YamlSource } from '../source-edits/index.js';
 
 /** Keys that hold a Helm image block: `image`, and names ending in it (`initImage`, `sidecarImage`). */
 const IMAGE_KEY = /image$/i;

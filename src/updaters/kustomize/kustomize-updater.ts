@@ -12,7 +12,7 @@ import {
   renderScalar,
   scalarText,
   type YamlSource,
-} from '../yaml/index.js';
+} from '../source-edits/index.js';
 import { isKustomization } from './is-kustomization.js';
 
 /**

@@ -3,7 +3,7 @@ import { retagImage } from '../../images/index.js';
 import { pinnedDigest } from '../pinned-digest.js';
 import { toUpdater } from '../to-updater.js';
 import type { ImageChange, Located, Updater } from '../types.js';
-import { editScalar, type YamlSource } from '../yaml/index.js';
+import { editScalar, type YamlSource } from '../source-edits/index.js';
 
 /**
  * Every `image:` scalar in every document that names the app's image, wherever it sits: Deployments, StatefulSets,

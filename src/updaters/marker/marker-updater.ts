@@ -3,7 +3,7 @@ import { retagImage } from '../../images/index.js';
 import { pinnedDigest } from '../pinned-digest.js';
 import { toUpdater } from '../to-updater.js';
 import type { ImageChange, Located, Updater } from '../types.js';
-import { editScalar, lineStartAt, type YamlSource } from '../yaml/index.js';
+import { editScalar, lineStartAt, type YamlSource } from '../source-edits/index.js';
 import { findMarkers } from './find-markers.js';
 
 /**

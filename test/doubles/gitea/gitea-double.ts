@@ -22,7 +22,8 @@ import {
   type MatchedOperation,
   type OpenApiDocument,
 } from '../openapi-contract.js';
-import { basicCredentials, serveGit } from '../serve-git.js';
+import { basicCredentials, serveGit, type BranchRule } from '../serve-git.js';
+import { firstMatch, inGiteaOrder, rulePattern } from './branch-rules.js';
 import {
   createRenderer,
   now,
@@ -157,7 +158,15 @@ export interface GiteaDouble {
   protectBranch(
     fullName: string,
     branch: string,
-    rule: { requiredApprovals?: number; statusChecks?: string[]; pushers?: string[] } | undefined,
+    rule:
+      | {
+          requiredApprovals?: number;
+          statusChecks?: string[];
+          pushers?: string[];
+          /** Force pushes on: for everyone who may push (true), or for these logins only (the allow-list). */
+          forcePush?: boolean | string[];
+        }
+      | undefined,
   ): void;
   /** The branch protection rules of the repo, as `GET .../branch_protections` lists them. */
   protections(fullName: string): Json[];
@@ -251,8 +260,13 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
   const teams: DoubleTeam[] = [];
   // Branch protection rules by `owner/name:rule_name`, each kept as Gitea's BranchProtection fields.
   const protections = new Map<string, Json>();
+  const rulesOfRepo = (repo: DoubleRepo): Json[] => {
+    const prefix = `${repo.owner}/${repo.name}:`.toLowerCase();
+    return [...protections].filter(([key]) => key.startsWith(prefix)).map(([, rule]) => rule);
+  };
+  /** The rule Gitea applies to `branch`: the first match, plain names before globs (./branch-rules.ts). */
   const protectionOf = (repo: DoubleRepo, branch: string): ProtectionView | undefined => {
-    const rule = protections.get(`${repo.owner}/${repo.name}:${branch}`.toLowerCase());
+    const rule = firstMatch(rulesOfRepo(repo), branch);
     return rule === undefined ? undefined : viewOf(rule);
   };
   /**
@@ -265,19 +279,38 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
     if (rule.pushUsers.includes(user.login.toLowerCase())) return true;
     return teamsOf(repo.owner).some((t) => rule.pushTeams.includes(t.name.toLowerCase()) && inTeam(t, user));
   };
-  /** The branches of `repo` whose rule refuses `user`'s pushes, each with Gitea's pre-receive message. */
-  const refusedBranches = (repo: DoubleRepo, user: DoubleUser): Map<string, string> => {
-    const refused = new Map<string, string>();
-    const prefix = `${repo.owner}/${repo.name}:`.toLowerCase();
-    for (const [key, rule] of protections) {
-      if (!key.startsWith(prefix)) continue;
-      const view = viewOf(rule);
-      // routers/private/hook_pre_receive.go preReceiveBranch → cmd/hook.go fail() prints "Gitea: " + the message.
-      if (!canUserPush(repo, view, user))
-        refused.set(view.ruleName, `Gitea: Not allowed to push to protected branch ${view.ruleName}`);
-    }
-    return refused;
+  /**
+   * models/git/protected_branch.go CanUserForcePush: nobody when force pushes are off; with its allow-list on, only
+   * its users (and teams) who may also push; otherwise everyone who may push.
+   */
+  const canUserForcePush = (repo: DoubleRepo, rule: ProtectionView, user: DoubleUser): boolean => {
+    if (!rule.enableForcePush) return false;
+    if (!rule.enableForcePushAllowlist) return canUserPush(repo, rule, user);
+    const listed =
+      rule.forcePushUsers.includes(user.login.toLowerCase()) ||
+      teamsOf(repo.owner).some((t) => rule.forcePushTeams.includes(t.name.toLowerCase()) && inTeam(t, user));
+    return listed && canUserPush(repo, rule, user);
   };
+  /**
+   * The rules of `repo` as the pre-receive hook applies them to `user`'s push, in Gitea's order (the first matching
+   * rule decides). routers/private/hook_pre_receive.go preReceiveBranch: a force push needs CanUserForcePush, any
+   * other update CanUserPush; cmd/hook.go fail() prints "Gitea: " + the message, which names the branch.
+   */
+  const branchRulesFor = (repo: DoubleRepo, user: DoubleUser): BranchRule[] =>
+    inGiteaOrder(rulesOfRepo(repo)).map((rule) => {
+      const view = viewOf(rule);
+      const { source, ignoreCase } = rulePattern(view.ruleName);
+      return {
+        pattern: source,
+        ignoreCase,
+        ...(canUserPush(repo, view, user)
+          ? {}
+          : { push: 'Gitea: Not allowed to push to protected branch {branch}' }),
+        ...(canUserForcePush(repo, view, user)
+          ? {}
+          : { forcePush: 'Gitea: Not allowed to force-push to protected branch {branch}' }),
+      };
+    });
   /**
    * routers/api/v1/repo/branch.go Create/EditBranchProtection: whitelist names must be users (422 otherwise);
    * models/git/protected_branch.go updateUserWhitelist then drops, silently, users who may not write.
@@ -908,13 +941,20 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
         if (protections.has(key)) return error(403, 'Branch protection already exist');
         const push = whitelistOf(repo!, body.push_whitelist_usernames);
         if (push instanceof HttpAnswer) return push;
+        const forcePush = whitelistOf(repo!, body.force_push_allowlist_usernames);
+        if (forcePush instanceof HttpAnswer) return forcePush;
         const at = now();
         const rule: Json = {
           ...ZERO_PROTECTION,
           ...body,
           rule_name: ruleName,
           branch_name: ruleName,
+          // protected_branch.go UpdateProtectBranch: a new rule without a priority goes after the others.
+          priority:
+            Number(body.priority ?? 0) ||
+            Math.max(0, ...rulesOfRepo(repo!).map((r) => Number(r.priority ?? 0))) + 1,
           push_whitelist_usernames: push,
+          force_push_allowlist_usernames: forcePush,
           created_at: at,
           updated_at: at,
         };
@@ -932,6 +972,11 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
           const push = whitelistOf(repo!, body.push_whitelist_usernames);
           if (push instanceof HttpAnswer) return push;
           changed.push_whitelist_usernames = push;
+        }
+        if (body.force_push_allowlist_usernames !== undefined) {
+          const forcePush = whitelistOf(repo!, body.force_push_allowlist_usernames);
+          if (forcePush instanceof HttpAnswer) return forcePush;
+          changed.force_push_allowlist_usernames = forcePush;
         }
         protections.set(key, changed);
         return new HttpAnswer(200, changed);
@@ -1290,7 +1335,7 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
           await serveGit(req, target, rawBody, repo.bare, gitRepo[3] ?? '/', url.search.slice(1), {
             login: user.login,
             canPush: level !== 'read',
-            protectedBranches: refusedBranches(repo, user),
+            branchRules: branchRulesFor(repo, user),
           });
           if (random) {
             res.writeHead(random.status, { 'content-type': 'text/plain', ...random.headers });
@@ -1433,10 +1478,17 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
       else {
         const at = now();
         const pushers = rule.pushers;
+        const forcePush = rule.forcePush ?? false;
         protections.set(key, {
           ...ZERO_PROTECTION,
           rule_name: branch,
           branch_name: branch,
+          priority:
+            Number(protections.get(key)?.priority ?? 0) ||
+            Math.max(0, ...rulesOfRepo(repo).map((r) => Number(r.priority ?? 0))) + 1,
+          enable_force_push: forcePush !== false,
+          enable_force_push_allowlist: Array.isArray(forcePush),
+          force_push_allowlist_usernames: Array.isArray(forcePush) ? forcePush : [],
           required_approvals: rule.requiredApprovals ?? 0,
           enable_status_check: (rule.statusChecks ?? []).length > 0,
           status_check_contexts: rule.statusChecks ?? [],
@@ -1536,6 +1588,10 @@ const ZERO_PROTECTION: Json = {
 /** What the double acts on of a rule. */
 interface ProtectionView {
   ruleName: string;
+  enableForcePush: boolean;
+  enableForcePushAllowlist: boolean;
+  forcePushUsers: string[];
+  forcePushTeams: string[];
   requiredApprovals: number;
   enableStatusCheck: boolean;
   statusChecks: string[];
@@ -1549,6 +1605,10 @@ function viewOf(rule: Json): ProtectionView {
   const strings = (value: unknown) => (Array.isArray(value) ? (value as string[]) : []);
   return {
     ruleName: String(rule.rule_name),
+    enableForcePush: rule.enable_force_push === true,
+    enableForcePushAllowlist: rule.enable_force_push_allowlist === true,
+    forcePushUsers: strings(rule.force_push_allowlist_usernames).map((u) => u.toLowerCase()),
+    forcePushTeams: strings(rule.force_push_allowlist_teams).map((t) => t.toLowerCase()),
     requiredApprovals: Number(rule.required_approvals ?? 0),
     enableStatusCheck: rule.enable_status_check === true,
     statusChecks: strings(rule.status_check_contexts),

@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { branchSha, commitsBetween, deleteBranch, mergeIntoBranch, wouldConflict } from '../bare-git.js';
 import { deliverWebhook, type Delivery } from '../deliver-webhook.js';
 import { createContract, type MatchedOperation, type OpenApiDocument } from '../openapi-contract.js';
-import { basicCredentials, serveGit } from '../serve-git.js';
+import { basicCredentials, serveGit, type BranchRule } from '../serve-git.js';
 import {
   canSeeTeam,
   checkToken,
@@ -443,6 +443,31 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
         );
     }
     return refused;
+  };
+
+  /**
+   * The branches on which a push by `user` may not rewrite history: a ruleset's `non_fast_forward` rule ("Block force
+   * pushes: prevent users with push access from force pushing to refs", docs.github.com .../available-rules-for-
+   * rulesets; REST RepositoryRuleNonFastForward) binds everyone not on its bypass list. GitHub's refusal is GH013
+   * with "- Cannot force-push to this branch" (the wording users report; the docs do not print it).
+   */
+  const forcePushRules = (repo: Repo, user: GitHubUser): BranchRule[] => {
+    const branches = new Set<string>();
+    for (const r of rulesets.filter((x) => x.repo === repo)) {
+      const ref = ((r.body.conditions as Json | undefined)?.ref_name ?? {}) as { include?: string[] };
+      for (const name of ref.include ?? [])
+        branches.add(name === '~DEFAULT_BRANCH' ? repo.defaultBranch : name.replace(/^refs\/heads\//, ''));
+    }
+    return [...branches]
+      .filter((branch) =>
+        rulesetsOn(repo, branch).some(
+          (set) => rulesOf(set, 'non_fast_forward').length > 0 && !bypasses(set, repo, user),
+        ),
+      )
+      .map((branch) => ({
+        pattern: `^${branch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`,
+        forcePush: `error: GH013: Repository rule violations found for refs/heads/{branch}.\n- Cannot force-push to this branch`,
+      }));
   };
 
   // --- rendering, on the description's examples -------------------------------------------------------------
@@ -1546,6 +1571,7 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
             login: user.login,
             canPush: canWrite(level) && grants(contents, 'write'),
             protectedBranches: refusedPushes(repo, user),
+            branchRules: forcePushRules(repo, user),
           });
           return syncRefs();
         }

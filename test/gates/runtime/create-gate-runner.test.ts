@@ -12,7 +12,8 @@ import {
 } from '../../../src/gates/index.js';
 import { createLogger } from '../../../src/logger/index.js';
 import { PromotionPolicy } from '../../../src/policy/schema.js';
-import { createScmHost, repoRef, type ScmHost } from '../../../src/scm/index.js';
+import { createScmHost } from '../../../src/hosts/index.js';
+import { repoRef, type ScmHost } from '../../../src/scm/index.js';
 import { startGiteaDouble, type GiteaDouble } from '../../doubles/gitea/index.js';
 import { createTempRepo, git, type TempRepo } from '../../support/git.js';
 import { startPrometheus, type PrometheusServer } from '../../support/prometheus.js';

@@ -129,6 +129,14 @@ export function createGiteaClient(options: GiteaClientOptions): GiteaClient {
               throw new PermanentError(`Gitea's answer to ${action} does not have the expected shape`, {
                 cause: parsed.error,
                 advice: 'promobot needs Gitea 1.24 or newer; report the Gitea version if it is newer',
+                http: {
+                  method,
+                  url: apiBase + path,
+                  status,
+                  detail: parsed.error.issues
+                    .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
+                    .join('; '),
+                },
               });
             }
             return { status, data: parsed.data, headers: response.headers };
@@ -140,6 +148,7 @@ export function createGiteaClient(options: GiteaClientOptions): GiteaClient {
             message: messageOf(data),
             retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
             scope,
+            url: apiBase + path,
           });
         } catch (error) {
           if (error instanceof PermanentError) throw error;
@@ -147,8 +156,9 @@ export function createGiteaClient(options: GiteaClientOptions): GiteaClient {
             host: 'Gitea',
             action,
             status: undefined,
-            message: String(error),
+            message: networkReason(error),
             scope,
+            url: apiBase + path,
             cause: error,
           });
         }
@@ -184,4 +194,10 @@ export function createGiteaClient(options: GiteaClientOptions): GiteaClient {
     },
   };
   return client;
+}
+
+/** Why a request had no answer: the system's code (ECONNREFUSED, ENOTFOUND, ...) where fetch names one. */
+function networkReason(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? String(error);
 }

@@ -14,7 +14,7 @@ import {
   type GitHubRefusal,
 } from './access-advice.js';
 import type { MergeResult, PullRequest, ScmHost } from '../../../scm/types.js';
-import { createAppTokens, type GitHubAppCredentials } from './app-auth.js';
+import { createAppTokens, type AppTokens, type GitHubAppCredentials } from './app-auth.js';
 import { decideGitHubMergeFailure } from './decide-github-merge-failure.js';
 import { requiredPermission } from './required-permission.js';
 import { webUrl } from './web-url.js';
@@ -81,13 +81,14 @@ interface OctokitFailure {
 }
 
 /**
- * The {@link ScmHost} for GitHub (and GitHub Enterprise Server) over `@octokit/rest` with the retry and throttling
- * plugins. Made per use; holds no state but its client.
- *
- * @example
- * const host = createGitHubHost({ baseUrl: config.github.apiUrl, token: config.github.token, logger });
+ * The octokit of a GitHub host, as the adapter and the set-up commands use it: the retry and throttling plugins,
+ * and for an App its installation token on every call, replaced once when GitHub refuses it.
  */
-export function createGitHubHost(options: GitHubHostOptions): GitHubHost {
+export function createGitHubOctokit(options: GitHubHostOptions): {
+  octokit: InstanceType<typeof RetryingOctokit>;
+  appTokens: AppTokens | undefined;
+  logger: Logger;
+} {
   const logger = options.logger.child({ scm: 'github' });
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const appTokens = options.app
@@ -150,6 +151,19 @@ export function createGitHubHost(options: GitHubHostOptions): GitHubHost {
       }
     });
   }
+
+  return { octokit, appTokens, logger };
+}
+
+/**
+ * The {@link ScmHost} for GitHub (and GitHub Enterprise Server) over `@octokit/rest` with the retry and throttling
+ * plugins. Made per use; holds no state but its client.
+ *
+ * @example
+ * const host = createGitHubHost({ baseUrl: config.github.apiUrl, token: config.github.token, logger });
+ */
+export function createGitHubHost(options: GitHubHostOptions): GitHubHost {
+  const { octokit, appTokens, logger } = createGitHubOctokit(options);
 
   /** Runs one call; failures become Transient/PermanentError, answers are zod-parsed. */
   async function call<S extends z.ZodType>(

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import type { WantedProtection } from './wanted-protection.js';
+import type { ProtectionClient } from '../../setup/protection-model.js';
+import type { WantedProtection } from '../../setup/wanted-protection.js';
+import type { GitHubClient } from './client.js';
 
 /** A bypass actor of a ruleset (docs.github.com/en/rest/repos/rules). */
 export const BypassActor = z.object({
@@ -50,6 +52,10 @@ export interface RulesetBody {
         };
       }
     | {
+        /** docs.github.com REST "repository rules", RepositoryRuleNonFastForward: blocks force pushes. */
+        type: 'non_fast_forward';
+      }
+    | {
         type: 'pull_request';
         parameters: {
           required_approving_review_count: 0;
@@ -64,9 +70,10 @@ export interface RulesetBody {
 
 /**
  * Pure: promobot's ruleset for a deploy branch. `required_status_checks` makes a merge (and a push) need the
- * promobot statuses green; `pull_request` makes people change the branch through PRs only; promobot (a user by id,
+ * promobot statuses green; `pull_request` makes people change the branch through PRs only; `non_fast_forward` blocks
+ * force pushes; promobot (a user by id,
  * or its App) and the policy's pushers are bypass actors, so promobot's entry commits still land. GitHub rulesets
- * have no push-only allow-list: a pusher may also merge past the statuses.
+ * have no push-only allow-list: a pusher may also merge past the statuses, and bypasses the force-push block too.
  */
 export function wantedRuleset(
   wanted: WantedProtection,
@@ -86,6 +93,7 @@ export function wantedRuleset(
           strict_required_status_checks_policy: false,
         },
       },
+      { type: 'non_fast_forward' },
       {
         type: 'pull_request',
         parameters: {
@@ -124,6 +132,7 @@ export function rulesetDifferences(existing: GitHubRuleset, body: RulesetBody): 
     differences.push(`required statuses lack ${missing.map((c) => c.context).join(', ')}`);
   if (!rules.some((r) => r.type === 'pull_request'))
     differences.push('people may push without a pull request');
+  if (!rules.some((r) => r.type === 'non_fast_forward')) differences.push('force pushes are allowed');
   const actors = existing.bypass_actors ?? [];
   const key = (a: { actor_type: string; actor_id?: number | null | undefined }) =>
     `${a.actor_type} ${a.actor_id ?? ''}`;
@@ -132,4 +141,68 @@ export function rulesetDifferences(existing: GitHubRuleset, body: RulesetBody): 
   const extra = actors.filter((a) => !body.bypass_actors.some((x) => key(x) === key(a)));
   if (extra.length > 0) differences.push(`bypass list also has ${extra.map(key).join(', ')}`);
   return differences;
+}
+
+const User = z.object({ id: z.number().int().optional(), login: z.string().min(1) });
+const RulesetSummary = z.object({ id: z.number().int(), name: z.string() });
+
+/**
+ * promobot's repository ruleset on GitHub (`/repos/{owner}/{repo}/rulesets`; admins, or an App with
+ * Administration: write). Its bypass actors: the App (`appId`) or the token's user, and the policy's pushers.
+ */
+export function createGitHubProtectionClient(api: GitHubClient, appId?: number): ProtectionClient {
+  const ids = new Map<string, number>();
+  const userId = async (login?: string) => {
+    const key = login ?? '';
+    if (!ids.has(key)) {
+      const answer = await api.request(
+        'GET',
+        login === undefined ? '/user' : `/users/${encodeURIComponent(login)}`,
+        User,
+      );
+      ids.set(key, answer.data.id ?? 0);
+    }
+    return ids.get(key)!;
+  };
+  return {
+    async plan(wanted, bot) {
+      const actors: { actor_id: number; actor_type: 'User' | 'Integration' }[] = [
+        appId === undefined
+          ? { actor_type: 'User', actor_id: await userId(bot) }
+          : { actor_type: 'Integration', actor_id: appId },
+      ];
+      for (const login of wanted.pushers) actors.push({ actor_type: 'User', actor_id: await userId(login) });
+      const body = wantedRuleset(wanted, actors);
+      const path = `/repos/${wanted.repo}/rulesets`;
+      const summaries: z.infer<typeof RulesetSummary>[] = [];
+      for (let page = 1; ; page += 1) {
+        const { data } = await api.request(
+          'GET',
+          `${path}?per_page=100&page=${page}`,
+          z.array(RulesetSummary),
+        );
+        summaries.push(...data);
+        if (data.length < 100) break;
+      }
+      const ours = summaries.find((r) => r.name === body.name);
+      if (!ours)
+        return {
+          action: 'create',
+          differences: ['no promobot ruleset'],
+          apply: async () => {
+            await api.request('POST', path, GitHubRuleset, body);
+          },
+        };
+      const existing = (await api.request('GET', `${path}/${ours.id}`, GitHubRuleset)).data;
+      const differences = rulesetDifferences(existing, body);
+      if (differences.length === 0) return { action: 'keep' };
+      return {
+        action: 'update',
+        differences,
+        apply: async () => {
+          await api.request('PUT', `${path}/${ours.id}`, GitHubRuleset, body);
+        },
+      };
+    },
+  };
 }

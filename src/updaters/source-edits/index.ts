@@ -1,3 +1,6 @@
+// Byte-preserving edits of a YAML file's source text: parse with positions, compute each scalar's new text in its
+// own quoting style, merge the edits and splice them in, so everything outside them stays as it was written.
+// (Parsing policy files is src/yaml/.)
 export { parseYamlSource, type YamlSource, type YamlSourceResult } from './parse-yaml-source.js';
 export { renderScalar, isPlainSafe } from './render-scalar.js';
 export { editScalar, scalarText, type ScalarEdit } from './edit-scalar.js';

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { errorMessage } from '../errors/index.js';
-import type { DoctorCheck } from './doctor-check.js';
-import type { JsonClient } from './json-client.js';
+import { errorMessage } from '../../errors/index.js';
+import type { DoctorCheck } from '../../setup/doctor-check.js';
+import { judgeScmAccess, type ScmAccess } from '../../setup/scm-access.js';
+import type { GiteaClient } from './scm/gitea-client.js';
 
 /** What Gitea's `GET /repos/{owner}/{repo}/branches/{branch}` says of the branch's protection for the token's user. */
 export const GiteaBranchProtection = z.object({
@@ -52,18 +53,20 @@ export function judgeMergeProtection(
 
 /** Reads the deploy branch's protection (read-only) and judges it; a failure to read is a warning, not a FAIL. */
 export async function checkMergeProtection(
-  api: JsonClient,
+  api: GiteaClient,
   repo: string,
   branch: string,
 ): Promise<DoctorCheck> {
   const name = `${repo}: merge into ${branch}`;
   try {
-    const { data } = await api.request(
-      'GET',
-      `/repos/${repo}/branches/${encodeURIComponent(branch)}`,
-      GiteaBranchProtection,
-    );
-    return { group: 'SCM access', name, ...judgeMergeProtection(repo, branch, data) };
+    const { data } = await api.request('GET', `/repos/${repo}/branches/${encodeURIComponent(branch)}`, {
+      schema: GiteaBranchProtection,
+    });
+    return {
+      group: 'SCM access',
+      name,
+      ...judgeMergeProtection(repo, branch, data as GiteaBranchProtection),
+    };
   } catch (error) {
     return {
       group: 'SCM access',
@@ -73,4 +76,32 @@ export async function checkMergeProtection(
       fix: 'check that the branch exists (spec.deployRepo.branch)',
     };
   }
+}
+
+const User = z.object({ login: z.string().min(1) });
+const Repo = z.object({
+  full_name: z.string(),
+  permissions: z.object({ admin: z.boolean(), push: z.boolean(), pull: z.boolean() }).nullish(),
+});
+
+/** Reads the token's user (`GET /user`) and its permission on `repo` (`GET /repos/{repo}`); changes nothing. */
+export async function readGiteaAccess(api: GiteaClient, repo: string): Promise<ScmAccess> {
+  const user = User.parse((await api.request('GET', '/user', { schema: User })).data);
+  const { data } = await api.request('GET', `/repos/${repo}`, { schema: Repo });
+  const permissions = (data as z.infer<typeof Repo>).permissions ?? { admin: false, push: false, pull: true };
+  return { login: user.login, ...permissions };
+}
+
+/** `doctor`'s look at the Gitea token on a deploy repo: who it is and whether it may push, set statuses and merge. */
+export async function checkGiteaToken(api: GiteaClient, repo: string): Promise<DoctorCheck[]> {
+  const verdict = judgeScmAccess('gitea', repo, await readGiteaAccess(api, repo));
+  return [
+    {
+      group: 'SCM tokens',
+      name: `${repo} token`,
+      status: verdict.ok ? 'pass' : 'fail',
+      detail: verdict.detail,
+      ...(verdict.fix === undefined ? {} : { fix: verdict.fix }),
+    },
+  ];
 }
