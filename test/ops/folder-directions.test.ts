@@ -14,7 +14,6 @@ const NOT_YET_ONE_WAY = [
   // A host's folder and the cross-host folders it was taken out of (ARCHITECTURE.md, "Next": hosts).
   'hosts <-> http',
   'hosts <-> rollout',
-  'hosts <-> scm',
   'hosts <-> setup',
 ];
 
