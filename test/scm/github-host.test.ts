@@ -1,19 +1,16 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AccessError, PermanentError, TransientError } from '../../src/errors/index.js';
 import { createLogger } from '../../src/logger/index.js';
 import { createGitHubHost } from '../../src/hosts/github/scm/index.js';
 import { createScmHost, repoRef, type ScmHost } from '../../src/scm/index.js';
 import { startGitHubDouble, type GitHubDouble } from '../doubles/github/index.js';
-import { createTempRepo, git, GIT_TEST_ENV, type TempRepo } from '../support/git.js';
+import { createTempRepo, git, type TempRepo } from '../support/git.js';
 
-const run = promisify(execFile);
 const logger = createLogger({ level: 'silent' });
 const repo = repoRef('bootcamp/notes-deploy');
 const SECRET = 'github-hook-secret';
@@ -86,11 +83,6 @@ afterAll(async () => {
 });
 
 describe('scm/github', () => {
-  it('names the account the token belongs to', async () => {
-    expect(host.kind).toBe('github');
-    expect(await host.whoAmI()).toEqual({ login: 'promobot' });
-  });
-
   describe('pull requests', () => {
     it('creates a PR, finds it by head=owner:branch, and reuses it instead of duplicating', async () => {
       const head = pushBranch(
@@ -210,31 +202,7 @@ describe('scm/github', () => {
     });
   });
 
-  describe('statuses, comments, reviews', () => {
-    it('sets statuses and reads the latest per context', async () => {
-      const sha = git(deploy.bare, 'rev-parse', 'main');
-      expect(await host.listCommitStatuses(repo, sha)).toEqual([]);
-      await host.setCommitStatus(repo, sha, {
-        context: 'promobot/promotion',
-        state: 'pending',
-        description: 'waiting',
-      });
-      await host.setCommitStatus(repo, sha, {
-        context: 'promobot/promotion',
-        state: 'success',
-        description: 'ready',
-        targetUrl: 'https://promobot.example.com/p/1',
-      });
-      expect(await host.listCommitStatuses(repo, sha)).toEqual([
-        {
-          context: 'promobot/promotion',
-          state: 'success',
-          description: 'ready',
-          targetUrl: 'https://promobot.example.com/p/1',
-        },
-      ]);
-    });
-
+  describe('comments, reviews', () => {
     it('creates, updates and lists comments, reacts, and lists reviews', async () => {
       const pr = (await host.findOpenPullRequest(repo, 'promobot/prod/chat-ui', 'main'))!;
       const mine = await host.createComment(repo, pr.number, 'waiting for soak');
@@ -255,12 +223,6 @@ describe('scm/github', () => {
   });
 
   describe('permissions and teams', () => {
-    it('folds roles into permission levels', async () => {
-      expect(await host.getPermission(repo, 'alice')).toBe('write');
-      expect(await host.getPermission(repo, 'bob')).toBe('read');
-      expect(await host.getPermission(repo, 'nobody')).toBe('none');
-    });
-
     it('counts only active team members, by slug', async () => {
       expect(await host.isTeamMember('bootcamp', 'sre', 'alice')).toBe(true);
       expect(await host.isTeamMember('bootcamp', 'sre', 'bob')).toBe(false);
@@ -269,21 +231,6 @@ describe('scm/github', () => {
       expect(unseen).toBeInstanceOf(AccessError);
       expect((unseen as AccessError).capability).toBe('read-org-teams');
     });
-  });
-
-  it('deletes a branch and accepts one already gone', async () => {
-    pushBranch('promobot/gone/chat-ui', 'gone.txt', 'x\n');
-    await host.deleteBranch(repo, 'promobot/gone/chat-ui');
-    expect(git(deploy.bare, 'branch', '--list', 'promobot/gone/chat-ui')).toBe('');
-    await host.deleteBranch(repo, 'promobot/gone/chat-ui');
-  });
-
-  it('serves the clone URL over git HTTP to the token', async () => {
-    const url = host.cloneUrl(repo).replace('http://', `http://x-access-token:${botToken}@`);
-    const { stdout } = await run('git', ['ls-remote', url, 'refs/heads/main'], {
-      env: { ...GIT_TEST_ENV, GIT_TERMINAL_PROMPT: '0' },
-    });
-    expect(stdout.split('\t')[0]).toBe(git(deploy.bare, 'rev-parse', 'main'));
   });
 
   describe('errors', () => {

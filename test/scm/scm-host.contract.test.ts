@@ -1,0 +1,207 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger/index.js';
+import { createGiteaHost } from '../../src/hosts/gitea/scm/index.js';
+import { createGitHubHost } from '../../src/hosts/github/scm/index.js';
+import { repoRef, type ScmHost } from '../../src/scm/types.js';
+import { startGiteaDouble } from '../doubles/gitea/index.js';
+import { startGitHubDouble } from '../doubles/github/index.js';
+import { createTempRepo, git, GIT_TEST_ENV, type TempRepo } from '../support/git.js';
+
+/**
+ * The behaviours of the SCM port (`ScmHost`, src/scm/types.ts) every adapter keeps, run against each adapter on its
+ * host's strict double. What truly differs between hosts (error mapping, rate limits, teams, merge refusals, the
+ * webhooks a merge sends) stays in test/scm/{gitea,github}-host.test.ts.
+ */
+
+const run = promisify(execFile);
+const logger = createLogger({ level: 'silent' });
+const repo = repoRef('bootcamp/notes-deploy');
+
+/** One host's double with the deploy repo, promobot's adapter on it, and what the contract needs to know of it. */
+interface Fixture {
+  host: ScmHost;
+  botToken: string;
+  /** The user name git sends the token with over HTTP. */
+  gitUser: string;
+  readonly violations: string[];
+  readonly answerProblems: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Each host as the host tests set it up: alice may write and bob only read (GitHub's maintain and triage roles,
+ * folded into write and read).
+ */
+const HOSTS: { kind: 'gitea' | 'github'; start(deploy: TempRepo): Promise<Fixture> }[] = [
+  {
+    kind: 'gitea',
+    async start(deploy) {
+      const double = await startGiteaDouble();
+      const botToken = double.addUser('promobot').token;
+      double.addUser('alice');
+      double.addUser('bob');
+      await double.addRepo({
+        owner: 'bootcamp',
+        name: 'notes-deploy',
+        bare: deploy.bare,
+        access: { promobot: 'admin', alice: 'write', bob: 'read' },
+      });
+      return {
+        host: createGiteaHost({
+          baseUrl: double.url,
+          token: botToken,
+          logger,
+          retry: { attempts: 3, baseDelayMs: 10, maxWaitMs: 2_000 },
+        }),
+        botToken,
+        gitUser: 'promobot',
+        violations: double.violations,
+        answerProblems: double.answerProblems,
+        close: () => double.close(),
+      };
+    },
+  },
+  {
+    kind: 'github',
+    async start(deploy) {
+      const double = await startGitHubDouble();
+      const botToken = double.addUser('promobot').token;
+      double.addUser('alice');
+      double.addUser('bob');
+      await double.addRepo({
+        owner: 'bootcamp',
+        name: 'notes-deploy',
+        bare: deploy.bare,
+        access: { promobot: 'write', alice: 'maintain', bob: 'triage' },
+      });
+      return {
+        // Throttling paces writes 1 s apart against api.github.com; the double needs no pacing.
+        host: createGitHubHost({
+          baseUrl: double.url,
+          token: botToken,
+          logger,
+          retry: { retryAfterBaseValue: 5 },
+          throttle: { enabled: false },
+        }),
+        botToken,
+        gitUser: 'x-access-token',
+        violations: double.violations,
+        answerProblems: double.answerProblems,
+        close: () => double.close(),
+      };
+    },
+  },
+];
+
+describe.each(HOSTS)('ScmHost contract: $kind', ({ kind, start }) => {
+  let deploy: TempRepo;
+  let fixture: Fixture;
+  let host: ScmHost;
+
+  /** Pushes a branch with one commit changing `file` (main is left alone); returns the branch head. */
+  function pushBranch(branch: string, file: string, content: string): string {
+    git(deploy.work, 'fetch', '--quiet', 'origin');
+    git(deploy.work, 'checkout', '--quiet', '-B', branch, 'origin/main');
+    mkdirSync(dirname(join(deploy.work, file)), { recursive: true });
+    writeFileSync(join(deploy.work, file), content);
+    git(deploy.work, 'add', '--all');
+    git(deploy.work, 'commit', '--quiet', '-m', `change ${file} on ${branch}`);
+    git(deploy.work, 'push', '--quiet', '--force', 'origin', `HEAD:refs/heads/${branch}`);
+    const sha = git(deploy.work, 'rev-parse', 'HEAD');
+    git(deploy.work, 'checkout', '--quiet', '-B', 'main', 'origin/main');
+    return sha;
+  }
+
+  beforeAll(async () => {
+    deploy = createTempRepo({ 'chat-ui/prod/deployment.yaml': 'image: chat-ui:1a2b3c4\n' });
+    fixture = await start(deploy);
+    host = fixture.host;
+  });
+
+  afterEach(() => {
+    // Read and cleared per test, so one broken request is blamed on the test that sent it.
+    const violations = fixture.violations.splice(0);
+    const answerProblems = fixture.answerProblems.splice(0);
+    expect(violations).toEqual([]);
+    expect(answerProblems).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await fixture?.close();
+    deploy?.cleanup();
+  });
+
+  it('names the account the token belongs to', async () => {
+    expect(host.kind).toBe(kind);
+    expect(await host.whoAmI()).toEqual({ login: 'promobot' });
+  });
+
+  it('reads no statuses on a fresh commit, then sets statuses and reads back the latest per context', async () => {
+    const sha = git(deploy.bare, 'rev-parse', 'main');
+    // Gitea's combined state of a fresh commit is "": still no status.
+    expect(await host.listCommitStatuses(repo, sha)).toEqual([]);
+    await host.setCommitStatus(repo, sha, {
+      context: 'promobot/promotion',
+      state: 'pending',
+      description: 'waiting',
+    });
+    await host.setCommitStatus(repo, sha, {
+      context: 'promobot/promotion',
+      state: 'success',
+      description: 'ready',
+      targetUrl: 'https://promobot.example.com/p/1',
+    });
+    expect(await host.listCommitStatuses(repo, sha)).toEqual([
+      {
+        context: 'promobot/promotion',
+        state: 'success',
+        description: 'ready',
+        targetUrl: 'https://promobot.example.com/p/1',
+      },
+    ]);
+    await host.setCommitStatus(repo, sha, {
+      context: 'promobot/gates',
+      state: 'failure',
+      description: 'ttft too high',
+    });
+    const read = await host.listCommitStatuses(repo, sha);
+    expect(read).toHaveLength(2);
+    expect(read).toContainEqual({
+      context: 'promobot/promotion',
+      state: 'success',
+      description: 'ready',
+      targetUrl: 'https://promobot.example.com/p/1',
+    });
+    expect(read).toContainEqual({
+      context: 'promobot/gates',
+      state: 'failure',
+      description: 'ttft too high',
+    });
+  });
+
+  it("reads each user's permission on the repo, the host's roles folded into levels", async () => {
+    expect(await host.getPermission(repo, 'alice')).toBe('write');
+    expect(await host.getPermission(repo, 'bob')).toBe('read');
+    expect(await host.getPermission(repo, 'nobody')).toBe('none');
+  });
+
+  it('deletes the branch in the bare repo and accepts one already gone', async () => {
+    pushBranch('promobot/tmp/chat-ui', 'tmp.txt', 'tmp\n');
+    await host.deleteBranch(repo, 'promobot/tmp/chat-ui');
+    expect(git(deploy.bare, 'branch', '--list', 'promobot/tmp/chat-ui')).toBe('');
+    await host.deleteBranch(repo, 'promobot/tmp/chat-ui');
+  });
+
+  it('serves the clone URL over git HTTP to the token', async () => {
+    const url = host.cloneUrl(repo).replace('http://', `http://${fixture.gitUser}:${fixture.botToken}@`);
+    // `git ls-remote` without blocking the event loop the double runs on.
+    const { stdout } = await run('git', ['ls-remote', url, 'refs/heads/main'], {
+      env: { ...GIT_TEST_ENV, GIT_TERMINAL_PROMPT: '0' },
+    });
+    expect(stdout.split('\t')[0]).toBe(git(deploy.bare, 'rev-parse', 'main'));
+  });
+});
