@@ -415,6 +415,19 @@ async function startWorld<W extends World>(
   return world;
 }
 
+/** A PR of either double as `WorldPull`, numbered `number`. */
+const pullView = (number: number, p: DoublePull | GitHubPull): WorldPull => ({
+  number,
+  head: p.head,
+  state: p.state,
+  merged: p.merged,
+  headSha: p.headSha,
+  body: p.body,
+  mergeCommitSha: p.mergeCommitSha,
+  author: p.author.login,
+  mergedBy: p.mergedBy?.login,
+});
+
 /** The host-neutral view of a double: both doubles keep the same helpers, Gitea's PR `index` is GitHub's `number`. */
 function worldScm<P>(
   host: WorldHost,
@@ -459,17 +472,6 @@ function worldScm<P>(
 
 export async function startGiteaWorld(options: GiteaWorldOptions): Promise<GiteaWorld> {
   let gitea: GiteaDouble | undefined;
-  const repoPull = (p: DoublePull): WorldPull => ({
-    number: p.index,
-    head: p.head,
-    state: p.state,
-    merged: p.merged,
-    headSha: p.headSha,
-    body: p.body,
-    mergeCommitSha: p.mergeCommitSha,
-    author: p.author.login,
-    mergedBy: p.mergedBy?.login,
-  });
   return startWorld(
     options,
     async (deploy) => {
@@ -488,7 +490,7 @@ export async function startGiteaWorld(options: GiteaWorldOptions): Promise<Gitea
       for (const [team, members] of Object.entries(options.teams ?? {})) double.addTeam(owner, team, members);
       return {
         tokens,
-        scm: worldScm('gitea', double, repoPull),
+        scm: worldScm('gitea', double, (p) => pullView(p.index, p)),
         promobotConfig: (login = 'promobot') => ({ gitea: { url: double.url, token: tokens[login] ?? '' } }),
         async hookTo(baseUrl) {
           const status = await giteaApi(
@@ -558,17 +560,6 @@ export async function startGitHubWorld(options: GitHubWorldOptions): Promise<Git
   let github: GitHubDouble | undefined;
   let app: GitHubApp | undefined;
   const [org = '', name = ''] = DEPLOY_REPO.split('/');
-  const repoPull = (p: GitHubPull): WorldPull => ({
-    number: p.number,
-    head: p.head,
-    state: p.state,
-    merged: p.merged,
-    headSha: p.headSha,
-    body: p.body,
-    mergeCommitSha: p.mergeCommitSha,
-    author: p.author.login,
-    mergedBy: p.mergedBy?.login,
-  });
   return startWorld(
     options,
     async (deploy) => {
@@ -591,7 +582,7 @@ export async function startGitHubWorld(options: GitHubWorldOptions): Promise<Git
       if (options.app) app = double.addApp({ slug: 'promobot', account: org, permissions: options.app });
       return {
         tokens,
-        scm: worldScm('github', double, repoPull),
+        scm: worldScm('github', double, (p) => pullView(p.number, p)),
         promobotConfig: (login = 'promobot') => ({
           github: app
             ? {

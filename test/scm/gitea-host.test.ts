@@ -1,6 +1,4 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AccessError, PermanentError, TransientError } from '../../src/errors/index.js';
@@ -8,7 +6,13 @@ import { createLogger } from '../../src/logger/index.js';
 import { createGiteaHost } from '../../src/hosts/gitea/scm/index.js';
 import { repoRef, type ScmHost } from '../../src/scm/types.js';
 import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/index.js';
-import { createTempRepo, git, GIT_TEST_ENV, type TempRepo } from '../support/git.js';
+import {
+  createTempRepo,
+  git,
+  GIT_TEST_ENV,
+  pushBranch as pushBranchOf,
+  type TempRepo,
+} from '../support/git.js';
 
 const run = promisify(execFile);
 
@@ -21,19 +25,9 @@ let deploy: TempRepo;
 let host: ScmHost;
 let botToken: string;
 
-/** Pushes a branch with one commit changing `file` (main is left alone); returns the branch head. */
-function pushBranch(branch: string, file: string, content: string, from = 'main'): string {
-  git(deploy.work, 'fetch', '--quiet', 'origin');
-  git(deploy.work, 'checkout', '--quiet', '-B', branch, `origin/${from}`);
-  mkdirSync(dirname(join(deploy.work, file)), { recursive: true });
-  writeFileSync(join(deploy.work, file), content);
-  git(deploy.work, 'add', '--all');
-  git(deploy.work, 'commit', '--quiet', '-m', `change ${file} on ${branch}`);
-  git(deploy.work, 'push', '--quiet', '--force', 'origin', `HEAD:refs/heads/${branch}`);
-  const sha = git(deploy.work, 'rev-parse', 'HEAD');
-  git(deploy.work, 'checkout', '--quiet', '-B', 'main', 'origin/main');
-  return sha;
-}
+/** Pushes a branch of the deploy repo with one commit changing `file`; returns the branch head. */
+const pushBranch = (branch: string, file: string, content: string, from?: string) =>
+  pushBranchOf(deploy, branch, file, content, from);
 
 /** `git ls-remote` without blocking the event loop the double runs on. */
 async function lsRemote(url: string, ref: string): Promise<string> {

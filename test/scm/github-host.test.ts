@@ -1,15 +1,13 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AccessError, PermanentError, TransientError } from '../../src/errors/index.js';
 import { createLogger } from '../../src/logger/index.js';
 import { createGitHubHost } from '../../src/hosts/github/scm/index.js';
 import { createScmHost, repoRef, type ScmHost } from '../../src/scm/index.js';
 import { startGitHubDouble, type GitHubDouble } from '../doubles/github/index.js';
-import { createTempRepo, git, type TempRepo } from '../support/git.js';
+import { createTempRepo, git, pushBranch as pushBranchOf, type TempRepo } from '../support/git.js';
 
 const logger = createLogger({ level: 'silent' });
 const repo = repoRef('bootcamp/notes-deploy');
@@ -24,18 +22,9 @@ let botToken: string;
 let receiver: Server;
 const received: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
 
-function pushBranch(branch: string, file: string, content: string): string {
-  git(deploy.work, 'fetch', '--quiet', 'origin');
-  git(deploy.work, 'checkout', '--quiet', '-B', branch, 'origin/main');
-  mkdirSync(dirname(join(deploy.work, file)), { recursive: true });
-  writeFileSync(join(deploy.work, file), content);
-  git(deploy.work, 'add', '--all');
-  git(deploy.work, 'commit', '--quiet', '-m', `change ${file} on ${branch}`);
-  git(deploy.work, 'push', '--quiet', '--force', 'origin', `HEAD:refs/heads/${branch}`);
-  const sha = git(deploy.work, 'rev-parse', 'HEAD');
-  git(deploy.work, 'checkout', '--quiet', '-B', 'main', 'origin/main');
-  return sha;
-}
+/** Pushes a branch of the deploy repo with one commit changing `file`; returns the branch head. */
+const pushBranch = (branch: string, file: string, content: string, from?: string) =>
+  pushBranchOf(deploy, branch, file, content, from);
 
 beforeAll(async () => {
   receiver = createServer((req, res) => {

@@ -1,6 +1,4 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger/index.js';
@@ -9,7 +7,13 @@ import { createGitHubHost } from '../../src/hosts/github/scm/index.js';
 import { repoRef, type ScmHost } from '../../src/scm/types.js';
 import { startGiteaDouble } from '../doubles/gitea/index.js';
 import { startGitHubDouble } from '../doubles/github/index.js';
-import { createTempRepo, git, GIT_TEST_ENV, type TempRepo } from '../support/git.js';
+import {
+  createTempRepo,
+  git,
+  GIT_TEST_ENV,
+  pushBranch as pushBranchOf,
+  type TempRepo,
+} from '../support/git.js';
 
 /**
  * The behaviours of the SCM port (`ScmHost`, src/scm/types.ts) every adapter keeps, run against each adapter on its
@@ -102,19 +106,9 @@ describe.each(HOSTS)('ScmHost contract: $kind', ({ kind, start }) => {
   let fixture: Fixture;
   let host: ScmHost;
 
-  /** Pushes a branch with one commit changing `file` (main is left alone); returns the branch head. */
-  function pushBranch(branch: string, file: string, content: string): string {
-    git(deploy.work, 'fetch', '--quiet', 'origin');
-    git(deploy.work, 'checkout', '--quiet', '-B', branch, 'origin/main');
-    mkdirSync(dirname(join(deploy.work, file)), { recursive: true });
-    writeFileSync(join(deploy.work, file), content);
-    git(deploy.work, 'add', '--all');
-    git(deploy.work, 'commit', '--quiet', '-m', `change ${file} on ${branch}`);
-    git(deploy.work, 'push', '--quiet', '--force', 'origin', `HEAD:refs/heads/${branch}`);
-    const sha = git(deploy.work, 'rev-parse', 'HEAD');
-    git(deploy.work, 'checkout', '--quiet', '-B', 'main', 'origin/main');
-    return sha;
-  }
+  /** Pushes a branch of the deploy repo with one commit changing `file`; returns the branch head. */
+  const pushBranch = (branch: string, file: string, content: string, from?: string) =>
+    pushBranchOf(deploy, branch, file, content, from);
 
   beforeAll(async () => {
     deploy = createTempRepo({ 'chat-ui/prod/deployment.yaml': 'image: chat-ui:1a2b3c4\n' });
