@@ -239,37 +239,6 @@ describe('scm/gitea', () => {
     });
   });
 
-  describe('comments, reactions and reviews', () => {
-    it("creates, updates and lists comments, and reacts to a person's comment", async () => {
-      const pr = await host.findOpenPullRequest(repo, 'promobot/prod/chat-ui', 'main');
-      const mine = await host.createComment(repo, pr!.number, 'superseded by a newer build');
-      expect(mine).toMatchObject({ author: 'promobot', body: 'superseded by a newer build' });
-      const edited = await host.updateComment(repo, mine.id, 'superseded by 3f9c2ab');
-      expect(edited).toMatchObject({ id: mine.id, body: 'superseded by 3f9c2ab' });
-
-      const theirs = await double.comment('bootcamp/notes-deploy', pr!.number, 'alice', '/promote');
-      await host.addReaction(repo, theirs.id, 'eyes');
-      expect(theirs.reactions.map((r) => [r.user.login, r.content])).toEqual([['promobot', 'eyes']]);
-
-      const listed = await host.listComments(repo, pr!.number);
-      expect(listed.map((c) => [c.author, c.body])).toEqual([
-        ['promobot', 'superseded by 3f9c2ab'],
-        ['alice', '/promote'],
-      ]);
-    });
-
-    it('lists reviews with their verdicts', async () => {
-      const pr = await host.findOpenPullRequest(repo, 'promobot/prod/chat-ui', 'main');
-      await double.review('bootcamp/notes-deploy', pr!.number, 'alice', 'APPROVED', 'ship it');
-      await double.review('bootcamp/notes-deploy', pr!.number, 'bob', 'REQUEST_CHANGES', 'not yet');
-      const reviews = await host.listReviews(repo, pr!.number);
-      expect(reviews.map((r) => [r.reviewer, r.state, r.commitId])).toEqual([
-        ['alice', 'approved', pr!.headSha],
-        ['bob', 'rejected', pr!.headSha],
-      ]);
-    });
-  });
-
   describe('permissions and teams', () => {
     it('reads the bot itself as admin of the deploy repo (test/scm/scm-host.contract.test.ts reads the others)', async () => {
       expect(await host.getPermission(repo, 'promobot')).toBe('admin');

@@ -191,26 +191,6 @@ describe('scm/github', () => {
     });
   });
 
-  describe('comments, reviews', () => {
-    it('creates, updates and lists comments, reacts, and lists reviews', async () => {
-      const pr = (await host.findOpenPullRequest(repo, 'promobot/prod/chat-ui', 'main'))!;
-      const mine = await host.createComment(repo, pr.number, 'waiting for soak');
-      expect((await host.updateComment(repo, mine.id, 'soak done')).body).toBe('soak done');
-      const theirs = await double.comment('bootcamp/notes-deploy', pr.number, 'alice', '/approve');
-      await host.addReaction(repo, theirs.id, '+1');
-      expect((await host.listComments(repo, pr.number)).map((c) => [c.author, c.body])).toEqual([
-        ['promobot', 'soak done'],
-        ['alice', '/approve'],
-      ]);
-      await double.review('bootcamp/notes-deploy', pr.number, 'alice', 'APPROVED', 'ship it');
-      await double.review('bootcamp/notes-deploy', pr.number, 'bob', 'CHANGES_REQUESTED', 'wait');
-      expect((await host.listReviews(repo, pr.number)).map((r) => [r.reviewer, r.state])).toEqual([
-        ['alice', 'approved'],
-        ['bob', 'rejected'],
-      ]);
-    });
-  });
-
   describe('permissions and teams', () => {
     it('counts only active team members, by slug', async () => {
       expect(await host.isTeamMember('bootcamp', 'sre', 'alice')).toBe(true);

@@ -31,6 +31,12 @@ interface Fixture {
   botToken: string;
   /** The user name git sends the token with over HTTP. */
   gitUser: string;
+  /** A person comments on PR `number` (through the double, as a person would). */
+  comment(number: number, login: string, body: string): Promise<{ id: number }>;
+  /** The reactions on comment `id` of PR `number`, as [login, content]. */
+  reactions(number: number, id: number): [string, string][];
+  /** A person approves or asks for changes on PR `number`, in the host's words for it. */
+  review(number: number, login: string, verdict: 'approve' | 'reject', body: string): Promise<unknown>;
   readonly violations: string[];
   readonly answerProblems: string[];
   close(): Promise<void>;
@@ -63,6 +69,19 @@ const HOSTS: { kind: 'gitea' | 'github'; start(deploy: TempRepo): Promise<Fixtur
         }),
         botToken,
         gitUser: 'promobot',
+        comment: (number, login, body) => double.comment('bootcamp/notes-deploy', number, login, body),
+        reactions: (number, id) =>
+          (double.comments('bootcamp/notes-deploy', number).find((c) => c.id === id)?.reactions ?? []).map(
+            (r): [string, string] => [r.user.login, r.content],
+          ),
+        review: (number, login, verdict, body) =>
+          double.review(
+            'bootcamp/notes-deploy',
+            number,
+            login,
+            verdict === 'approve' ? 'APPROVED' : 'REQUEST_CHANGES',
+            body,
+          ),
         violations: double.violations,
         answerProblems: double.answerProblems,
         close: () => double.close(),
@@ -93,6 +112,19 @@ const HOSTS: { kind: 'gitea' | 'github'; start(deploy: TempRepo): Promise<Fixtur
         }),
         botToken,
         gitUser: 'x-access-token',
+        comment: (number, login, body) => double.comment('bootcamp/notes-deploy', number, login, body),
+        reactions: (number, id) =>
+          (double.comments('bootcamp/notes-deploy', number).find((c) => c.id === id)?.reactions ?? []).map(
+            (r): [string, string] => [r.user.login, r.content],
+          ),
+        review: (number, login, verdict, body) =>
+          double.review(
+            'bootcamp/notes-deploy',
+            number,
+            login,
+            verdict === 'approve' ? 'APPROVED' : 'CHANGES_REQUESTED',
+            body,
+          ),
         violations: double.violations,
         answerProblems: double.answerProblems,
         close: () => double.close(),
@@ -197,5 +229,42 @@ describe.each(HOSTS)('ScmHost contract: $kind', ({ kind, start }) => {
       env: { ...GIT_TEST_ENV, GIT_TERMINAL_PROMPT: '0' },
     });
     expect(stdout.split('\t')[0]).toBe(git(deploy.bare, 'rev-parse', 'main'));
+  });
+
+  it("creates, updates and lists comments, reacts to a person's comment, and lists reviews with their verdicts", async () => {
+    const head = pushBranch(
+      'promobot/prod/chat-ui',
+      'chat-ui/prod/deployment.yaml',
+      'image: chat-ui:3f9c2ab\n',
+    );
+    const pr = await host.createPullRequest(repo, {
+      head: 'promobot/prod/chat-ui',
+      base: 'main',
+      title: 'promote chat-ui to prod',
+      body: 'table',
+    });
+    const mine = await host.createComment(repo, pr.number, 'superseded by a newer build');
+    expect(mine).toMatchObject({ author: 'promobot', body: 'superseded by a newer build' });
+    const edited = await host.updateComment(repo, mine.id, 'superseded by 3f9c2ab');
+    expect(edited).toMatchObject({ id: mine.id, body: 'superseded by 3f9c2ab' });
+
+    const theirs = await fixture.comment(pr.number, 'alice', '/promote');
+    await host.addReaction(repo, theirs.id, 'eyes');
+    await host.addReaction(repo, theirs.id, '+1');
+    expect(fixture.reactions(pr.number, theirs.id)).toEqual([
+      ['promobot', 'eyes'],
+      ['promobot', '+1'],
+    ]);
+    expect((await host.listComments(repo, pr.number)).map((c) => [c.author, c.body])).toEqual([
+      ['promobot', 'superseded by 3f9c2ab'],
+      ['alice', '/promote'],
+    ]);
+
+    await fixture.review(pr.number, 'alice', 'approve', 'ship it');
+    await fixture.review(pr.number, 'bob', 'reject', 'not yet');
+    expect((await host.listReviews(repo, pr.number)).map((r) => [r.reviewer, r.state, r.commitId])).toEqual([
+      ['alice', 'approved', head],
+      ['bob', 'rejected', head],
+    ]);
   });
 });
