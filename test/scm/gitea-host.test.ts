@@ -70,64 +70,8 @@ afterAll(async () => {
 });
 
 describe('scm/gitea', () => {
+  // Creating, finding, updating and listing PRs: test/scm/scm-host.contract.test.ts.
   describe('pull requests', () => {
-    it('creates a PR whose head is the branch tip in the bare repo, then finds it by head and base', async () => {
-      const head = pushBranch(
-        'promobot/prod/chat-ui',
-        'chat-ui/prod/deployment.yaml',
-        'image: chat-ui:3f9c2ab\n',
-      );
-      const created = await host.createPullRequest(repo, {
-        head: 'promobot/prod/chat-ui',
-        base: 'main',
-        title: 'promote chat-ui to prod: 1a2b3c4 → 3f9c2ab',
-        body: 'table',
-      });
-      expect(created).toMatchObject({
-        state: 'open',
-        merged: false,
-        headSha: head,
-        baseRef: 'main',
-        author: 'promobot',
-      });
-
-      const found = await host.findOpenPullRequest(repo, 'promobot/prod/chat-ui', 'main');
-      expect(found?.number).toBe(created.number);
-      expect(await host.findOpenPullRequest(repo, 'promobot/staging/nothing', 'main')).toBeNull();
-    });
-
-    it('answers the existing PR instead of a duplicate when one is already open for the branches', async () => {
-      const first = await host.findOpenPullRequest(repo, 'promobot/prod/chat-ui', 'main');
-      const again = await host.createPullRequest(repo, {
-        head: 'promobot/prod/chat-ui',
-        base: 'main',
-        title: 't',
-        body: 'b',
-      });
-      expect(again.number).toBe(first?.number);
-      expect(double.pulls('bootcamp/notes-deploy').filter((p) => p.state === 'open')).toHaveLength(1);
-    });
-
-    it('updates the title and body in place (Gitea answers the edit with 201)', async () => {
-      const pr = await host.findOpenPullRequest(repo, 'promobot/prod/chat-ui', 'main');
-      const updated = await host.updatePullRequest(repo, pr!.number, {
-        title: 'promote chat-ui to prod: 1a2b3c4 → 9d8e7f6',
-        body: 'new table',
-      });
-      expect(updated).toMatchObject({
-        number: pr!.number,
-        title: 'promote chat-ui to prod: 1a2b3c4 → 9d8e7f6',
-        body: 'new table',
-      });
-      expect((await host.getPullRequest(repo, pr!.number)).body).toBe('new table');
-    });
-
-    it('lists open PRs, optionally only those into one base', async () => {
-      const all = await host.listOpenPullRequests(repo);
-      expect(all.map((p) => p.headRef)).toContain('promobot/prod/chat-ui');
-      expect(await host.listOpenPullRequests(repo, 'release')).toEqual([]);
-    });
-
     it('skips an old closed PR for the same branches and finds the open one beside it', async () => {
       pushBranch('promobot/staging/chat-ui', 'chat-ui/staging.txt', 'one\n');
       const old = await host.createPullRequest(repo, {

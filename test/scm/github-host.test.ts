@@ -72,57 +72,6 @@ afterAll(async () => {
 });
 
 describe('scm/github', () => {
-  describe('pull requests', () => {
-    it('creates a PR, finds it by head=owner:branch, and reuses it instead of duplicating', async () => {
-      const head = pushBranch(
-        'promobot/prod/chat-ui',
-        'chat-ui/prod/deployment.yaml',
-        'image: chat-ui:3f9c2ab\n',
-      );
-      const created = await host.createPullRequest(repo, {
-        head: 'promobot/prod/chat-ui',
-        base: 'main',
-        title: 'promote chat-ui to prod',
-        body: 'table',
-      });
-      expect(created).toMatchObject({
-        state: 'open',
-        merged: false,
-        headSha: head,
-        author: 'promobot',
-        body: 'table',
-      });
-      expect((await host.findOpenPullRequest(repo, 'promobot/prod/chat-ui', 'main'))?.number).toBe(
-        created.number,
-      );
-      expect(await host.findOpenPullRequest(repo, 'promobot/prod/other', 'main')).toBeNull();
-      const again = await host.createPullRequest(repo, {
-        head: 'promobot/prod/chat-ui',
-        base: 'main',
-        title: 'x',
-        body: '',
-      });
-      expect(again.number).toBe(created.number);
-    });
-
-    it('updates, lists and closes PRs', async () => {
-      const pr = (await host.findOpenPullRequest(repo, 'promobot/prod/chat-ui', 'main'))!;
-      expect(await host.updatePullRequest(repo, pr.number, { body: 'new table' })).toMatchObject({
-        body: 'new table',
-      });
-      expect((await host.listOpenPullRequests(repo, 'main')).map((p) => p.number)).toContain(pr.number);
-      pushBranch('promobot/tmp/chat-ui', 'tmp.txt', 'x\n');
-      const tmp = await host.createPullRequest(repo, {
-        head: 'promobot/tmp/chat-ui',
-        base: 'main',
-        title: 'tmp',
-        body: '',
-      });
-      await host.closePullRequest(repo, tmp.number);
-      expect((await host.getPullRequest(repo, tmp.number)).state).toBe('closed');
-    });
-  });
-
   describe('mergePullRequest()', () => {
     it('merges into the bare repo for real and sends pull_request closed and push webhooks, signed', async () => {
       const head = pushBranch('promobot/staging/chat-ui', 'chat-ui/staging.txt', 'v2\n');

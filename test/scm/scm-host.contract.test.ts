@@ -31,6 +31,8 @@ interface Fixture {
   botToken: string;
   /** The user name git sends the token with over HTTP. */
   gitUser: string;
+  /** How many PRs of the deploy repo the double holds open. */
+  openPulls(): number;
   /** A person comments on PR `number` (through the double, as a person would). */
   comment(number: number, login: string, body: string): Promise<{ id: number }>;
   /** The reactions on comment `id` of PR `number`, as [login, content]. */
@@ -69,6 +71,7 @@ const HOSTS: { kind: 'gitea' | 'github'; start(deploy: TempRepo): Promise<Fixtur
         }),
         botToken,
         gitUser: 'promobot',
+        openPulls: () => double.pulls('bootcamp/notes-deploy').filter((p) => p.state === 'open').length,
         comment: (number, login, body) => double.comment('bootcamp/notes-deploy', number, login, body),
         reactions: (number, id) =>
           (double.comments('bootcamp/notes-deploy', number).find((c) => c.id === id)?.reactions ?? []).map(
@@ -112,6 +115,7 @@ const HOSTS: { kind: 'gitea' | 'github'; start(deploy: TempRepo): Promise<Fixtur
         }),
         botToken,
         gitUser: 'x-access-token',
+        openPulls: () => double.pulls('bootcamp/notes-deploy').filter((p) => p.state === 'open').length,
         comment: (number, login, body) => double.comment('bootcamp/notes-deploy', number, login, body),
         reactions: (number, id) =>
           (double.comments('bootcamp/notes-deploy', number).find((c) => c.id === id)?.reactions ?? []).map(
@@ -231,18 +235,79 @@ describe.each(HOSTS)('ScmHost contract: $kind', ({ kind, start }) => {
     expect(stdout.split('\t')[0]).toBe(git(deploy.bare, 'rev-parse', 'main'));
   });
 
-  it("creates, updates and lists comments, reacts to a person's comment, and lists reviews with their verdicts", async () => {
+  it('creates a PR whose head is the branch tip, finds it by head and base, and nothing for other branches', async () => {
     const head = pushBranch(
       'promobot/prod/chat-ui',
       'chat-ui/prod/deployment.yaml',
       'image: chat-ui:3f9c2ab\n',
     );
-    const pr = await host.createPullRequest(repo, {
+    const created = await host.createPullRequest(repo, {
       head: 'promobot/prod/chat-ui',
       base: 'main',
-      title: 'promote chat-ui to prod',
+      title: 'promote chat-ui to prod: 1a2b3c4 → 3f9c2ab',
       body: 'table',
     });
+    expect(created).toMatchObject({
+      state: 'open',
+      merged: false,
+      headSha: head,
+      baseRef: 'main',
+      author: 'promobot',
+      body: 'table',
+    });
+    expect((await host.findOpenPullRequest(repo, 'promobot/prod/chat-ui', 'main'))?.number).toBe(
+      created.number,
+    );
+    expect(await host.findOpenPullRequest(repo, 'promobot/staging/nothing', 'main')).toBeNull();
+    expect(await host.findOpenPullRequest(repo, 'promobot/prod/other', 'main')).toBeNull();
+  });
+
+  it('answers the existing PR instead of a duplicate when one is already open for the branches', async () => {
+    const first = await host.findOpenPullRequest(repo, 'promobot/prod/chat-ui', 'main');
+    const again = await host.createPullRequest(repo, {
+      head: 'promobot/prod/chat-ui',
+      base: 'main',
+      title: 't',
+      body: 'b',
+    });
+    expect(again.number).toBe(first?.number);
+    expect(fixture.openPulls()).toBe(1);
+  });
+
+  // Gitea answers the edit with 201, GitHub with 200.
+  it('updates the title and body in place', async () => {
+    const pr = (await host.findOpenPullRequest(repo, 'promobot/prod/chat-ui', 'main'))!;
+    const updated = await host.updatePullRequest(repo, pr.number, {
+      title: 'promote chat-ui to prod: 1a2b3c4 → 9d8e7f6',
+      body: 'new table',
+    });
+    expect(updated).toMatchObject({
+      number: pr.number,
+      title: 'promote chat-ui to prod: 1a2b3c4 → 9d8e7f6',
+      body: 'new table',
+    });
+    expect((await host.getPullRequest(repo, pr.number)).body).toBe('new table');
+  });
+
+  it('lists open PRs, optionally only those into one base, and closes one', async () => {
+    const pr = (await host.findOpenPullRequest(repo, 'promobot/prod/chat-ui', 'main'))!;
+    expect((await host.listOpenPullRequests(repo)).map((p) => p.headRef)).toContain('promobot/prod/chat-ui');
+    expect((await host.listOpenPullRequests(repo, 'main')).map((p) => p.number)).toContain(pr.number);
+    expect(await host.listOpenPullRequests(repo, 'release')).toEqual([]);
+    pushBranch('promobot/closing/chat-ui', 'closing.txt', 'x\n');
+    const tmp = await host.createPullRequest(repo, {
+      head: 'promobot/closing/chat-ui',
+      base: 'main',
+      title: 'tmp',
+      body: '',
+    });
+    await host.closePullRequest(repo, tmp.number);
+    expect((await host.getPullRequest(repo, tmp.number)).state).toBe('closed');
+  });
+
+  it("creates, updates and lists comments, reacts to a person's comment, and lists reviews with their verdicts", async () => {
+    const pr = (await host.findOpenPullRequest(repo, 'promobot/prod/chat-ui', 'main'))!;
+    const head = pr.headSha;
     const mine = await host.createComment(repo, pr.number, 'superseded by a newer build');
     expect(mine).toMatchObject({ author: 'promobot', body: 'superseded by a newer build' });
     const edited = await host.updateComment(repo, mine.id, 'superseded by 3f9c2ab');
