@@ -44,6 +44,38 @@ interface Fixture {
   close(): Promise<void>;
 }
 
+/** What the contract does through either double (both keep the same helpers), with the host's review verdicts. */
+function onDouble<V extends string>(
+  double: {
+    readonly violations: string[];
+    readonly answerProblems: string[];
+    pulls(fullName: string): { state: string }[];
+    comment(fullName: string, number: number, author: string, body: string): Promise<{ id: number }>;
+    comments(
+      fullName: string,
+      number: number,
+    ): { id: number; reactions: { user: { login: string }; content: string }[] }[];
+    review(fullName: string, number: number, reviewer: string, state: V, body?: string): Promise<unknown>;
+    close(): Promise<void>;
+  },
+  verdicts: Record<'approve' | 'reject', V>,
+): Omit<Fixture, 'host' | 'botToken' | 'gitUser'> {
+  const name = 'bootcamp/notes-deploy';
+  return {
+    openPulls: () => double.pulls(name).filter((p) => p.state === 'open').length,
+    comment: (number, login, body) => double.comment(name, number, login, body),
+    reactions: (number, id) =>
+      (double.comments(name, number).find((c) => c.id === id)?.reactions ?? []).map((r): [string, string] => [
+        r.user.login,
+        r.content,
+      ]),
+    review: (number, login, verdict, body) => double.review(name, number, login, verdicts[verdict], body),
+    violations: double.violations,
+    answerProblems: double.answerProblems,
+    close: () => double.close(),
+  };
+}
+
 /**
  * Each host as the host tests set it up: alice may write and bob only read (GitHub's maintain and triage roles,
  * folded into write and read).
@@ -71,23 +103,7 @@ const HOSTS: { kind: 'gitea' | 'github'; start(deploy: TempRepo): Promise<Fixtur
         }),
         botToken,
         gitUser: 'promobot',
-        openPulls: () => double.pulls('bootcamp/notes-deploy').filter((p) => p.state === 'open').length,
-        comment: (number, login, body) => double.comment('bootcamp/notes-deploy', number, login, body),
-        reactions: (number, id) =>
-          (double.comments('bootcamp/notes-deploy', number).find((c) => c.id === id)?.reactions ?? []).map(
-            (r): [string, string] => [r.user.login, r.content],
-          ),
-        review: (number, login, verdict, body) =>
-          double.review(
-            'bootcamp/notes-deploy',
-            number,
-            login,
-            verdict === 'approve' ? 'APPROVED' : 'REQUEST_CHANGES',
-            body,
-          ),
-        violations: double.violations,
-        answerProblems: double.answerProblems,
-        close: () => double.close(),
+        ...onDouble(double, { approve: 'APPROVED', reject: 'REQUEST_CHANGES' }),
       };
     },
   },
@@ -115,23 +131,7 @@ const HOSTS: { kind: 'gitea' | 'github'; start(deploy: TempRepo): Promise<Fixtur
         }),
         botToken,
         gitUser: 'x-access-token',
-        openPulls: () => double.pulls('bootcamp/notes-deploy').filter((p) => p.state === 'open').length,
-        comment: (number, login, body) => double.comment('bootcamp/notes-deploy', number, login, body),
-        reactions: (number, id) =>
-          (double.comments('bootcamp/notes-deploy', number).find((c) => c.id === id)?.reactions ?? []).map(
-            (r): [string, string] => [r.user.login, r.content],
-          ),
-        review: (number, login, verdict, body) =>
-          double.review(
-            'bootcamp/notes-deploy',
-            number,
-            login,
-            verdict === 'approve' ? 'APPROVED' : 'CHANGES_REQUESTED',
-            body,
-          ),
-        violations: double.violations,
-        answerProblems: double.answerProblems,
-        close: () => double.close(),
+        ...onDouble(double, { approve: 'APPROVED', reject: 'CHANGES_REQUESTED' }),
       };
     },
   },
