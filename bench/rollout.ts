@@ -8,27 +8,17 @@
  * Argo CD double (contract-checked), and a real Prometheus the gates query (rounds every hour, so only their start
  * is in the way).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startArgoCdDouble } from '../test/doubles/argocd/index.js';
-import { startGiteaDouble } from '../test/doubles/gitea/index.js';
-import { startPromobot } from '../test/e2e/harness.js';
+import { writeFileSync } from 'node:fs';
+import { DEPLOY_REPO, IMAGE, manifest, startGiteaWorld } from '../test/e2e/harness.js';
 import { chatFamilies, SITUATIONS } from '../test/gates/chat-history.js';
-import { harborHeaders, harborPushWithTags } from '../test/http/deliveries.js';
 import { TEST_SECRETS } from '../test/support/app.js';
-import { createTempRepo, git } from '../test/support/git.js';
-import { startPrometheus } from '../test/support/prometheus.js';
-import { startRedis } from '../test/support/redis-server.js';
+import { git } from '../test/support/git.js';
 import type { Bench } from './run.js';
 import { ms, summarize } from './support/stats.js';
 
 const PROMOTIONS = 30;
-const REPO = 'bench/rollout-deploy';
-const IMAGE = 'localhost/harbor/alpine';
+const REPO = DEPLOY_REPO;
 const APPLICATION = 'alpine-staging';
-
-const manifest = (tag: string) => `containers:\n  - name: alpine\n    image: ${IMAGE}:${tag}\n`;
 
 const POLICY = `apiVersion: promobot.dev/v1alpha1
 kind: PromotionPolicy
@@ -68,155 +58,107 @@ async function until<T>(what: string, probe: () => T | undefined | Promise<T | u
 export const rollout: Bench = {
   name: 'rollout',
   async run() {
-    const redis = await startRedis();
-    const prometheus = await startPrometheus({
-      families: chatFamilies(SITUATIONS.filter((s) => s.namespace === 'chat-staging')),
+    const world = await startGiteaWorld({
+      name: 'bench-rollout',
+      policy: POLICY,
+      files: {
+        'alpine/dev/app.yaml': manifest('0000000'),
+        'alpine/staging/app.yaml': manifest('0000000'),
+        'alpine/prod/app.yaml': manifest('0000000'),
+      },
+      access: {},
+      prometheus: { families: chatFamilies(SITUATIONS.filter((s) => s.namespace === 'chat-staging')) },
+      argocd: { allow: [`apps/${APPLICATION}`] },
+      beforePromobot: ({ argocd: double, deploy: repo }) => {
+        const head = () => git(repo.bare, 'rev-parse', 'main').trim();
+        double!.addApp({
+          name: APPLICATION,
+          project: 'apps',
+          revision: head(),
+          images: [`${IMAGE}:0000000`],
+        });
+        double!.onRefresh(APPLICATION, () => double!.outOfSync(APPLICATION, head()));
+      },
     });
-    const deploy = createTempRepo({
-      'alpine/dev/app.yaml': manifest('0000000'),
-      'alpine/staging/app.yaml': manifest('0000000'),
-      'alpine/prod/app.yaml': manifest('0000000'),
-    });
-    const home = mkdtempSync(join(tmpdir(), 'promobot-bench-rollout-'));
-    mkdirSync(join(home, 'policies'));
-    writeFileSync(join(home, 'policies', 'alpine.yaml'), POLICY);
-    const gitea = await startGiteaDouble();
-    const argocd = await startArgoCdDouble();
+    const { deploy, gitea } = world;
+    const argocd = world.argocd!;
+    const promobot = world.promobot!;
     const mainSha = () => git(deploy.bare, 'rev-parse', 'main').trim();
     try {
-      const bot = gitea.addUser('promobot');
-      await gitea.addRepo({
-        owner: 'bench',
-        name: 'rollout-deploy',
-        bare: deploy.bare,
-        access: { promobot: 'admin' },
-      });
-      const token = argocd.addToken([`apps/${APPLICATION}`]);
-      argocd.addApp({
-        name: APPLICATION,
-        project: 'apps',
-        revision: mainSha(),
-        images: [`${IMAGE}:0000000`],
-      });
-      argocd.onRefresh(APPLICATION, () => argocd.outOfSync(APPLICATION, mainSha()));
-      const promobot = await startPromobot({
-        redisUrl: redis.url,
-        home,
-        config: {
-          logLevel: 'info',
-          policiesDir: join(home, 'policies'),
-          dataDir: join(home, 'data'),
-          gitea: { url: gitea.url, token: bot.token },
-          git: { authorName: 'promobot', authorEmail: 'promobot@example.test' },
-          prometheus: { url: prometheus.url, timeoutMs: 5_000 },
-          argocd: { url: argocd.url, token },
-        },
-      });
-      try {
-        await fetch(`${gitea.url}/api/v1/repos/${REPO}/hooks`, {
-          method: 'POST',
-          headers: { authorization: `token ${bot.token}`, 'content-type': 'application/json' },
-          body: JSON.stringify({
-            type: 'gitea',
-            active: true,
-            events: ['push', 'pull_request', 'issue_comment', 'pull_request_review'],
-            config: {
-              url: `${promobot.app.baseUrl}/webhooks/gitea`,
-              content_type: 'json',
-              secret: TEST_SECRETS.gitea,
-            },
-          }),
+      const toGates: number[] = [];
+      const toVerified: number[] = [];
+      const calls: number[] = [];
+      /** The time (epoch ms) of the first log line `msg` whose fields include `fields`. */
+      const logged = (msg: string | readonly string[], fields: Record<string, unknown>) =>
+        promobot.app
+          .logLines()
+          .find(
+            (line) =>
+              (typeof msg === 'string' ? line.msg === msg : msg.includes(line.msg as string)) &&
+              Object.entries(fields).every(([k, v]) => line[k] === v),
+          )?.time as number | string | undefined;
+      for (let i = 0; i < PROMOTIONS; i++) {
+        const tag = `${String(i + 1).padStart(7, '0')}abcdef`;
+        const before = argocd.requests.length;
+        await world.push(promobot.app.baseUrl, tag, Math.floor(Date.now() / 1000) + i);
+        const landing = await until('staging to run the tag', () => {
+          const sha = mainSha();
+          return git(deploy.bare, 'show', `${sha}:alpine/staging/app.yaml`).includes(tag) ? sha : undefined;
         });
-        const toGates: number[] = [];
-        const toVerified: number[] = [];
-        const calls: number[] = [];
-        /** The time (epoch ms) of the first log line `msg` whose fields include `fields`. */
-        const logged = (msg: string | readonly string[], fields: Record<string, unknown>) =>
-          promobot.app
-            .logLines()
-            .find(
-              (line) =>
-                (typeof msg === 'string' ? line.msg === msg : msg.includes(line.msg as string)) &&
-                Object.entries(fields).every(([k, v]) => line[k] === v),
-            )?.time as number | string | undefined;
-        for (let i = 0; i < PROMOTIONS; i++) {
-          const tag = `${String(i + 1).padStart(7, '0')}abcdef`;
-          const before = argocd.requests.length;
-          const push = await fetch(`${promobot.app.baseUrl}/webhooks/harbor`, {
-            method: 'POST',
-            headers: harborHeaders(),
-            body: JSON.stringify({
-              ...(JSON.parse(harborPushWithTags(tag)) as object),
-              occur_at: Math.floor(Date.now() / 1000) + i,
-            }),
-          });
-          if (push.status !== 202) throw new Error(`bench rollout: Harbor push answered ${push.status}`);
-          const landing = await until('staging to run the tag', () => {
-            const sha = mainSha();
-            return git(deploy.bare, 'show', `${sha}:alpine/staging/app.yaml`).includes(tag) ? sha : undefined;
-          });
-          const prod = await until('the held prod PR', async () => {
-            const pr = gitea.pulls(REPO).find((p) => p.state === 'open' && p.head === 'promobot/prod/alpine');
-            if (!pr || !pr.body.includes(tag)) return undefined;
-            const statuses = gitea.statuses(REPO, pr.headSha);
-            return statuses.some((s) => s.context === 'promobot/rollout' && s.state === 'pending')
-              ? pr
-              : undefined;
-          });
-          argocd.synced(APPLICATION, landing, [`${IMAGE}:${tag}`]);
-          argocd.healthy(APPLICATION);
-          const notified = Date.now();
-          const answer = await fetch(`${promobot.app.baseUrl}/webhooks/argocd`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', authorization: TEST_SECRETS.argocd },
-            body: JSON.stringify({ app: APPLICATION, appNamespace: 'argocd', revision: landing }),
-          });
-          if (answer.status !== 202) throw new Error(`bench rollout: notification answered ${answer.status}`);
-          const started = await until('the gate round to start', () =>
-            logged(['gates started', 'gates restarted for a new head'], { headSha: prod.headSha }),
-          );
-          const verified = logged('candidate verified running', { tag });
-          toGates.push(new Date(started).getTime() - notified);
-          if (verified !== undefined) toVerified.push(new Date(verified).getTime() - notified);
-          calls.push(argocd.requests.length - before);
-          if (process.env.PROMOBOT_BENCH_TRACE) console.log(`bench rollout: promotion ${i + 1} done`);
-        }
-        const gates = summarize(toGates);
-        const verifiedIn = summarize(toVerified);
-        const perPromotion = summarize(calls);
-        return [
-          '## Rollout verification',
-          '',
-          `${PROMOTIONS} promotions through the running service (real Redis, git and Prometheus; the strict Gitea ` +
-            'double; the contract-checked Argo CD double). Each: a Harbor push lands in dev, the staging PR merges, ' +
-            'the prod PR waits with `promobot/rollout` pending (staging OutOfSync after the refresh), then Argo CD ' +
-            'syncs and its notification is posted to `/webhooks/argocd`. Times from that POST, in milliseconds ' +
-            '(pino timestamps, so 1 ms resolution).',
-          '',
-          '| From the Argo CD notification to | n | p50 ms | p99 ms | max ms |',
-          '|---|---:|---:|---:|---:|',
-          `| staging verified (the reconcile asked Argo CD again) | ${verifiedIn.n} | ${ms(verifiedIn.p50)} | ${ms(verifiedIn.p99)} | ${ms(verifiedIn.max)} |`,
-          `| the prod PR's gate round starting | ${gates.n} | ${ms(gates.p50)} | ${ms(gates.p99)} | ${ms(gates.max)} |`,
-          '',
-          `Argo CD calls per promotion: p50 ${perPromotion.p50}, max ${perPromotion.max} (\`GET /api/v1/applications/{name}\`: ` +
-            'one with `?refresh=normal` after the landing, then one per notification or backoff poll; after ' +
-            'verification none until the next landing).',
-          '',
-        ].join('\n');
-      } catch (error) {
-        if (process.env.PROMOBOT_BENCH_TRACE)
-          writeFileSync(process.env.PROMOBOT_BENCH_TRACE, promobot.app.logText());
-        throw error;
-      } finally {
-        await promobot.close();
+        const prod = await until('the held prod PR', async () => {
+          const pr = gitea.pulls(REPO).find((p) => p.state === 'open' && p.head === 'promobot/prod/alpine');
+          if (!pr || !pr.body.includes(tag)) return undefined;
+          const statuses = gitea.statuses(REPO, pr.headSha);
+          return statuses.some((s) => s.context === 'promobot/rollout' && s.state === 'pending')
+            ? pr
+            : undefined;
+        });
+        argocd.synced(APPLICATION, landing, [`${IMAGE}:${tag}`]);
+        argocd.healthy(APPLICATION);
+        const notified = Date.now();
+        const answer = await fetch(`${promobot.app.baseUrl}/webhooks/argocd`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: TEST_SECRETS.argocd },
+          body: JSON.stringify({ app: APPLICATION, appNamespace: 'argocd', revision: landing }),
+        });
+        if (answer.status !== 202) throw new Error(`bench rollout: notification answered ${answer.status}`);
+        const started = await until('the gate round to start', () =>
+          logged(['gates started', 'gates restarted for a new head'], { headSha: prod.headSha }),
+        );
+        const verified = logged('candidate verified running', { tag });
+        toGates.push(new Date(started).getTime() - notified);
+        if (verified !== undefined) toVerified.push(new Date(verified).getTime() - notified);
+        calls.push(argocd.requests.length - before);
+        if (process.env.PROMOBOT_BENCH_TRACE) console.log(`bench rollout: promotion ${i + 1} done`);
       }
+      const gates = summarize(toGates);
+      const verifiedIn = summarize(toVerified);
+      const perPromotion = summarize(calls);
+      return [
+        '## Rollout verification',
+        '',
+        `${PROMOTIONS} promotions through the running service (real Redis, git and Prometheus; the strict Gitea ` +
+          'double; the contract-checked Argo CD double). Each: a Harbor push lands in dev, the staging PR merges, ' +
+          'the prod PR waits with `promobot/rollout` pending (staging OutOfSync after the refresh), then Argo CD ' +
+          'syncs and its notification is posted to `/webhooks/argocd`. Times from that POST, in milliseconds ' +
+          '(pino timestamps, so 1 ms resolution).',
+        '',
+        '| From the Argo CD notification to | n | p50 ms | p99 ms | max ms |',
+        '|---|---:|---:|---:|---:|',
+        `| staging verified (the reconcile asked Argo CD again) | ${verifiedIn.n} | ${ms(verifiedIn.p50)} | ${ms(verifiedIn.p99)} | ${ms(verifiedIn.max)} |`,
+        `| the prod PR's gate round starting | ${gates.n} | ${ms(gates.p50)} | ${ms(gates.p99)} | ${ms(gates.max)} |`,
+        '',
+        `Argo CD calls per promotion: p50 ${perPromotion.p50}, max ${perPromotion.max} (\`GET /api/v1/applications/{name}\`: ` +
+          'one with `?refresh=normal` after the landing, then one per notification or backoff poll; after ' +
+          'verification none until the next landing).',
+        '',
+      ].join('\n');
+    } catch (error) {
+      if (process.env.PROMOBOT_BENCH_TRACE)
+        writeFileSync(process.env.PROMOBOT_BENCH_TRACE, promobot.app.logText());
+      throw error;
     } finally {
-      await argocd.close();
-      await gitea.close();
-      await prometheus.close();
-      await redis.close();
-      deploy.cleanup();
-      rmSync(home, { recursive: true, force: true });
+      await world.close();
     }
   },
 };

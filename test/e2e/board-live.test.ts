@@ -1,28 +1,22 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBoard } from '../../src/board/index.js';
-import { createHttpApp, startHttpServer } from '../../src/http/index.js';
-import { createMetrics } from '../../src/metrics/index.js';
 import { ARTIFACTS, startBrowser } from '../board/browser.js';
-import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/index.js';
-import { harborHeaders, harborPushWithTags } from '../http/deliveries.js';
-import { TEST_SECRETS } from '../support/app.js';
-import { createTempRepo, type TempRepo } from '../support/git.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { startPromobot, type PromobotUnderTest } from './harness.js';
+import {
+  DEPLOY_REPO,
+  IMAGE,
+  OLD_TAG,
+  startGiteaWorld,
+  type GiteaWorld,
+  type PromobotUnderTest,
+} from './harness.js';
 
-const REPO = 'bootcamp/notes-deploy';
-const IMAGE = 'localhost/harbor/alpine';
-const OLD = '0000000aaaaaaa';
+const REPO = DEPLOY_REPO;
+const OLD = OLD_TAG;
 const TAG = '7777777eeeeeee';
 const UI_TOKEN = 'board-token-for-tests-0123456789';
 const HOSTILE = '<img src=x onerror="window.__pwned=1">';
-
-const manifest = (tag: string) => `containers:\n  - name: alpine\n    image: ${IMAGE}:${tag}\n`;
 const POLICY = `apiVersion: promobot.dev/v1alpha1
 kind: PromotionPolicy
 metadata: { name: alpine }
@@ -46,91 +40,31 @@ const runs = (page: Page, env: string, tag: string) =>
   cell(page, env).locator('span.tag', { hasText: tag.slice(0, 12) });
 
 describe('the release board in a real browser, fed by the running service', () => {
-  let redis: RedisServer;
-  let deploy: TempRepo;
-  let home: string;
-  let gitea: GiteaDouble;
+  let world: GiteaWorld;
+  let gitea: GiteaWorld['gitea'];
   let promobot: PromobotUnderTest;
-  let board: { url: string; close(): Promise<void> };
+  let board: { url: string };
   let browser: { context: BrowserContext; close(): Promise<void> };
 
   beforeAll(async () => {
-    redis = await startRedis();
-    deploy = createTempRepo({
-      'alpine/dev/app.yaml': manifest(OLD),
-      'alpine/staging/app.yaml': manifest(OLD),
-      'alpine/prod/app.yaml': manifest(OLD),
+    // The board is a second `serve`, as another replica would run: it reads the snapshots and the channel the
+    // worker writes.
+    world = await startGiteaWorld({
+      name: 'board',
+      policy: POLICY,
+      access: { alice: 'write', bob: 'write' },
+      config: { ui: { tokens: [UI_TOKEN], proxyCidrs: [], anonymous: false } },
+      board: true,
     });
-    home = mkdtempSync(join(tmpdir(), 'promobot-board-'));
-    mkdirSync(join(home, 'policies'));
-    writeFileSync(join(home, 'policies', 'alpine.yaml'), POLICY);
-    gitea = await startGiteaDouble();
-    const bot = gitea.addUser('promobot');
-    gitea.addUser('alice');
-    gitea.addUser('bob');
-    await gitea.addRepo({
-      owner: 'bootcamp',
-      name: 'notes-deploy',
-      bare: deploy.bare,
-      access: { promobot: 'admin', alice: 'write', bob: 'write' },
-    });
-    promobot = await startPromobot({
-      redisUrl: redis.url,
-      home,
-      config: {
-        logLevel: 'info',
-        policiesDir: join(home, 'policies'),
-        dataDir: join(home, 'data'),
-        gitea: { url: gitea.url, token: bot.token },
-        git: { authorName: 'promobot', authorEmail: 'promobot@example.test' },
-        ui: { tokens: [UI_TOKEN], proxyCidrs: [], anonymous: false },
-      },
-    });
-    const hook = await fetch(`${gitea.url}/api/v1/repos/${REPO}/hooks`, {
-      method: 'POST',
-      headers: { authorization: `token ${bot.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        type: 'gitea',
-        active: true,
-        events: ['push', 'pull_request', 'issue_comment', 'pull_request_review'],
-        config: {
-          url: `${promobot.app.baseUrl}/webhooks/gitea`,
-          content_type: 'json',
-          secret: TEST_SECRETS.gitea,
-        },
-      }),
-    });
-    expect(hook.status).toBe(201);
-
-    // A second `serve`, as another replica would run: it reads the snapshots and the channel the worker writes.
-    const { config, logger, producer } = promobot.app;
-    const parts = await startBoard({ config, logger, policies: () => promobot.runtime.policies.current() });
-    const app = createHttpApp({
-      config,
-      logger,
-      queue: producer,
-      metrics: createMetrics({ defaultMetrics: false }),
-      board: parts.routes,
-    });
-    const server = await startHttpServer(app, 0, '127.0.0.1');
-    board = {
-      url: server.url,
-      async close() {
-        await parts.close();
-        await server.close();
-      },
-    };
+    ({ gitea } = world);
+    promobot = world.promobot!;
+    board = world.board!;
     browser = await startBrowser();
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    await board?.close();
-    await promobot?.close();
-    await gitea?.close();
-    await redis?.close();
-    deploy?.cleanup();
-    if (home) rmSync(home, { recursive: true, force: true });
+    await world?.close();
   });
 
   it('answers 401 without the token, to the API and to the page', async () => {
@@ -162,12 +96,7 @@ describe('the release board in a real browser, fed by the running service', () =
       (globalThis as unknown as { boardMark: number }).boardMark = 1;
     });
 
-    const push = await fetch(`${promobot.app.baseUrl}/webhooks/harbor`, {
-      method: 'POST',
-      headers: harborHeaders(),
-      body: harborPushWithTags(TAG),
-    });
-    expect(push.status).toBe(202);
+    await world.push(promobot.app.baseUrl, TAG);
     await runs(page, 'dev', TAG).waitFor({ timeout: 30_000 });
 
     // staging merges by itself; prod waits for alice.

@@ -1,20 +1,18 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/index.js';
-import { harborHeaders, harborPushWithTags } from '../http/deliveries.js';
-import { TEST_SECRETS } from '../support/app.js';
-import { createTempRepo, git, type TempRepo } from '../support/git.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { eventually, startPromobot, type PromobotUnderTest } from './harness.js';
+import { git } from '../support/git.js';
+import {
+  DEPLOY_REPO,
+  eventually,
+  IMAGE,
+  manifest,
+  OLD_TAG,
+  startGiteaWorld,
+  type GiteaWorld,
+} from './harness.js';
 
-const REPO = 'bootcamp/notes-deploy';
-const IMAGE = 'localhost/harbor/alpine';
-const OLD = '0000000aaaaaaa';
+const REPO = DEPLOY_REPO;
+const OLD = OLD_TAG;
 const TAG = '5555555fffffff';
-
-const manifest = (tag: string) => `containers:\n  - name: alpine\n    image: ${IMAGE}:${tag}\n`;
 
 /**
  * prod needs bob's approval and is frozen by a dated window that ends seconds after the test starts; eu merges by
@@ -46,86 +44,37 @@ spec:
 `;
 
 describe('a freeze window on prod', () => {
-  let redis: RedisServer;
-  let deploy: TempRepo;
-  let home: string;
-  let gitea: GiteaDouble;
-  let promobot: PromobotUnderTest;
+  let world: GiteaWorld;
+  let gitea: GiteaWorld['gitea'];
+  let deploy: GiteaWorld['deploy'];
   let windowEnd: number;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    deploy = createTempRepo({
-      'alpine/dev/app.yaml': manifest(OLD),
-      'alpine/prod/app.yaml': manifest(OLD),
-      'alpine/eu/app.yaml': manifest(OLD),
-    });
-    home = mkdtempSync(join(tmpdir(), 'promobot-freeze-'));
-    mkdirSync(join(home, 'policies'));
     // Seconds, not a faked clock: the window opened an hour ago and ends 20 s from now.
     windowEnd = Math.ceil((Date.now() + 20_000) / 1000) * 1000;
-    writeFileSync(
-      join(home, 'policies', 'alpine.yaml'),
-      policy(
+    world = await startGiteaWorld({
+      name: 'freeze',
+      policy: policy(
         new Date(windowEnd - 3_600_000).toISOString(),
         new Date(windowEnd).toISOString(),
         new Date(windowEnd + 86_400_000).toISOString(),
       ),
-    );
-    gitea = await startGiteaDouble();
-    const bot = gitea.addUser('promobot');
-    for (const login of ['bob', 'carol', 'mallory']) gitea.addUser(login);
-    await gitea.addRepo({
-      owner: 'bootcamp',
-      name: 'notes-deploy',
-      bare: deploy.bare,
-      access: { promobot: 'admin', bob: 'write', carol: 'write', mallory: 'write' },
-    });
-    promobot = await startPromobot({
-      redisUrl: redis.url,
-      home,
-      config: {
-        logLevel: 'info',
-        policiesDir: join(home, 'policies'),
-        dataDir: join(home, 'data'),
-        gitea: { url: gitea.url, token: bot.token },
-        git: { authorName: 'promobot', authorEmail: 'promobot@example.test' },
+      files: {
+        'alpine/dev/app.yaml': manifest(OLD),
+        'alpine/prod/app.yaml': manifest(OLD),
+        'alpine/eu/app.yaml': manifest(OLD),
       },
+      access: { bob: 'write', carol: 'write', mallory: 'write' },
     });
-    const hook = await fetch(`${gitea.url}/api/v1/repos/${REPO}/hooks`, {
-      method: 'POST',
-      headers: { authorization: `token ${bot.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        type: 'gitea',
-        active: true,
-        events: ['push', 'pull_request', 'issue_comment', 'pull_request_review'],
-        config: {
-          url: `${promobot.app.baseUrl}/webhooks/gitea`,
-          content_type: 'json',
-          secret: TEST_SECRETS.gitea,
-        },
-      }),
-    });
-    expect(hook.status).toBe(201);
+    ({ gitea, deploy } = world);
   }, 120_000);
 
   afterAll(async () => {
-    if (process.env.PROMOBOT_E2E_LOG)
-      writeFileSync(process.env.PROMOBOT_E2E_LOG, promobot?.app.logText() ?? '');
-    await promobot?.close();
-    await gitea?.close();
-    await redis?.close();
-    deploy?.cleanup();
-    if (home) rmSync(home, { recursive: true, force: true });
+    await world?.close();
   });
 
   it('keeps the approved prod PR open while frozen, saying until when, and merges it once the window ends', async () => {
-    const push = await fetch(`${promobot.app.baseUrl}/webhooks/harbor`, {
-      method: 'POST',
-      headers: harborHeaders(),
-      body: harborPushWithTags(TAG),
-    });
-    expect(push.status).toBe(202);
+    await world.push(world.promobot!.app.baseUrl, TAG);
     const prod = await eventually('the frozen prod PR', () => {
       const pr = gitea.pulls(REPO).find((p) => p.head === 'promobot/prod/alpine');
       return pr &&

@@ -1,14 +1,17 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePromotionMeta } from '../../src/promotion/index.js';
-import { startGitHubDouble, type GitHubApp, type GitHubDouble } from '../doubles/github/index.js';
-import { harborHeaders, harborPushWithTags } from '../http/deliveries.js';
-import { TEST_SECRETS } from '../support/app.js';
-import { createTempRepo, git, type TempRepo } from '../support/git.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { eventually, startPromobot, type PromobotUnderTest } from './harness.js';
+import type { GitHubDouble } from '../doubles/github/index.js';
+import { git, type TempRepo } from '../support/git.js';
+import {
+  DEPLOY_REPO,
+  eventually,
+  IMAGE,
+  startGitHubWorld,
+  type GitHubWorld,
+  type PromobotUnderTest,
+} from './harness.js';
 
 /**
  * promobot as a GitHub App, through the running service: it makes installation tokens from the App's key, acts as
@@ -16,13 +19,9 @@ import { eventually, startPromobot, type PromobotUnderTest } from './harness.js'
  * would), both its API calls and its git pushes carry on with a new one.
  */
 
-const REPO = 'bootcamp/notes-deploy';
-const IMAGE = 'localhost/harbor/alpine';
-const OLD = '0000000aaaaaaa';
+const REPO = DEPLOY_REPO;
 const FIRST = '1111111bbbbbbb';
 const SECOND = '2222222ccccccc';
-
-const manifest = (tag: string) => `containers:\n  - name: alpine\n    image: ${IMAGE}:${tag}\n`;
 
 const POLICY = `apiVersion: promobot.dev/v1alpha1
 kind: PromotionPolicy
@@ -50,39 +49,22 @@ function allText(dir: string): string {
 }
 
 describe('promobot as a GitHub App', () => {
-  let redis: RedisServer;
+  let world: GitHubWorld;
   let deploy: TempRepo;
   let home: string;
   let double: GitHubDouble;
-  let app: GitHubApp;
   let promobot: PromobotUnderTest | undefined;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    deploy = createTempRepo({
-      'alpine/dev/app.yaml': manifest(OLD),
-      'alpine/staging/app.yaml': manifest(OLD),
-      'alpine/prod/app.yaml': manifest(OLD),
-    });
-    home = mkdtempSync(join(tmpdir(), 'promobot-ghapp-'));
-    mkdirSync(join(home, 'policies'));
-    writeFileSync(join(home, 'policies', 'alpine.yaml'), POLICY);
-    double = await startGitHubDouble();
-    const owner = double.addUser('owner');
-    double.addUser('carol');
-    await double.addRepo({
-      owner: 'bootcamp',
-      name: 'notes-deploy',
-      bare: deploy.bare,
-      access: { owner: 'admin', carol: 'write' },
-    });
-    // A secret team: the App sees it through its organization Members: read permission.
-    double.addTeam('bootcamp', 'sre', ['carol'], [], { privacy: 'secret' });
-    // The permissions README's "GitHub App" paragraph lists (the same as for a fine-grained token).
-    app = double.addApp({
-      slug: 'promobot',
-      account: 'bootcamp',
-      permissions: {
+    world = await startGitHubWorld({
+      name: 'ghapp',
+      policy: POLICY,
+      access: { carol: 'write' },
+      // A secret team: the App sees it through its organization Members: read permission.
+      teams: { sre: { members: ['carol'], privacy: 'secret' } },
+      // The permissions README's "GitHub App" paragraph lists (the same as for a fine-grained token). The repo
+      // hook is made by the repository's admin (`promobot webhooks sync` with an admin's token).
+      app: {
         contents: 'write',
         pull_requests: 'write',
         issues: 'write',
@@ -90,50 +72,11 @@ describe('promobot as a GitHub App', () => {
         members: 'read',
       },
     });
-    promobot = await startPromobot({
-      redisUrl: redis.url,
-      home,
-      config: {
-        logLevel: 'info',
-        policiesDir: join(home, 'policies'),
-        dataDir: join(home, 'data'),
-        github: {
-          apiUrl: double.url,
-          app: {
-            appId: String(app.id),
-            installationId: app.installations.bootcamp ?? 0,
-            privateKey: app.privateKey,
-          },
-        },
-        git: { authorName: 'promobot', authorEmail: 'promobot@example.test' },
-      },
-    });
-    // The repo hook, made by the repository's admin (`promobot webhooks sync` with an admin's token).
-    const hook = await fetch(`${double.url}/repos/${REPO}/hooks`, {
-      method: 'POST',
-      headers: { authorization: `token ${owner.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        name: 'web',
-        active: true,
-        events: ['push', 'pull_request', 'issue_comment', 'pull_request_review'],
-        config: {
-          url: `${promobot.app.baseUrl}/webhooks/github`,
-          content_type: 'json',
-          secret: TEST_SECRETS.github,
-        },
-      }),
-    });
-    expect(hook.status).toBe(201);
+    ({ deploy, home, github: double, promobot } = world);
   }, 120_000);
 
   afterAll(async () => {
-    if (process.env.PROMOBOT_E2E_LOG)
-      writeFileSync(process.env.PROMOBOT_E2E_LOG, promobot?.app.logText() ?? '');
-    await promobot?.close();
-    await double?.close();
-    await redis?.close();
-    deploy?.cleanup();
-    if (home) rmSync(home, { recursive: true, force: true });
+    await world?.close();
   });
 
   const openProd = () =>
@@ -151,15 +94,10 @@ describe('promobot as a GitHub App', () => {
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       return double.requests.length === before ? true : undefined;
     });
-  const harbor = (tag: string, occurAt: number) =>
-    fetch(`${promobot!.app.baseUrl}/webhooks/harbor`, {
-      method: 'POST',
-      headers: harborHeaders(),
-      body: JSON.stringify({ ...(JSON.parse(harborPushWithTags(tag)) as object), occur_at: occurAt }),
-    });
+  const harbor = (tag: string, occurAt: number) => world.push(promobot!.app.baseUrl, tag, occurAt);
 
   it('promotes as promobot[bot], renews its lapsed token for git and the API, and merges on an approval', async () => {
-    expect((await harbor(FIRST, 1_800_000_000)).status).toBe(202);
+    await harbor(FIRST, 1_800_000_000);
     const first = await eventually('the prod PR', () => openProd()[0]);
     expect(first.author.login).toBe('promobot[bot]');
     expect(parsePromotionMeta(first.body)).toMatchObject({ env: 'prod', tag: FIRST });
@@ -173,7 +111,7 @@ describe('promobot as a GitHub App', () => {
     // An hour passes for GitHub: every token promobot holds is refused, while promobot thinks it has time left.
     await apiQuiet();
     double.expireInstallationTokens();
-    expect((await harbor(SECOND, 1_800_000_060)).status).toBe(202);
+    await harbor(SECOND, 1_800_000_060);
     // The dev commit is git's first use of the lapsed token: refused, renewed, pushed.
     await eventually('the second dev commit', () =>
       deploy.log('%s').find((line) => line.includes(`dev 1111111 → 2222222`)),

@@ -1,27 +1,23 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/index.js';
 import { parsePromotionMeta } from '../../src/promotion/index.js';
-import {
-  startGitHubDouble,
-  type FineLevel,
-  type FinePermission,
-  type GitHubDouble,
-} from '../doubles/github/index.js';
+import type { FineLevel, FinePermission, GitHubDouble } from '../doubles/github/index.js';
 import { testIo } from '../cli/cli-io.js';
 import { chatFamilies, SITUATIONS } from '../gates/chat-history.js';
 import { harborHeaders, harborPushWithTags } from '../http/deliveries.js';
 import { TEST_SECRETS } from '../support/app.js';
-import { createTempRepo, git, type TempRepo } from '../support/git.js';
-import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { eventually, startPromobot, type PromobotUnderTest } from './harness.js';
+import { git, type TempRepo } from '../support/git.js';
+import {
+  DEPLOY_REPO,
+  eventually,
+  IMAGE,
+  startGitHubWorld,
+  type GitHubWorld,
+  type PromobotUnderTest,
+} from './harness.js';
 
-const REPO = 'bootcamp/notes-deploy';
-const IMAGE = 'localhost/harbor/alpine';
-const OLD = '0000000aaaaaaa';
+const REPO = DEPLOY_REPO;
 
 /** docs/ACCESS.md, GitHub, fine-grained column: what promobot's fine-grained token holds (Metadata: read comes with it). */
 const DOCUMENTED_FINE: Partial<Record<FinePermission, FineLevel>> = {
@@ -43,8 +39,6 @@ function withOwnDigest(body: string, tag: string, secondsLater: number): string 
     resource.digest = `sha256:${tag.padEnd(64, '0').slice(0, 64)}`;
   return JSON.stringify(payload);
 }
-
-const manifest = (tag: string) => `containers:\n  - name: alpine\n    image: ${IMAGE}:${tag}\n`;
 
 // prod is gated and approved by one of: the team bootcamp/sre, or release-lead by login.
 const POLICY = `apiVersion: promobot.dev/v1alpha1
@@ -84,103 +78,42 @@ type Scenario =
  */
 function world(name: string, scenarios: ReadonlySet<Scenario>) {
   describe(name, () => {
-    let redis: RedisServer;
-    let prometheus: PrometheusServer;
+    let world: GitHubWorld;
     let deploy: TempRepo;
     let home: string;
     let github: GitHubDouble;
     let promobot: PromobotUnderTest | undefined;
     let botLogin = 'promobot';
-    let botToken: string;
-    let ownerToken: string;
     let pushes = 0;
 
-    /** Keeps the log of the promobot about to stop, when asked (`PROMOBOT_E2E_LOG`). */
-    function keepLog() {
-      if (process.env.PROMOBOT_E2E_LOG && promobot)
-        writeFileSync(`${process.env.PROMOBOT_E2E_LOG}.${botLogin}`, promobot.app.logText());
-    }
-
-    async function startBot(login: string, token: string) {
-      keepLog();
-      await promobot?.close();
-      botLogin = login;
-      botToken = token;
-      promobot = await startPromobot({
-        redisUrl: redis.url,
-        home,
-        config: {
-          logLevel: 'info',
-          policiesDir: join(home, 'policies'),
-          dataDir: join(home, `data-${login}`),
-          github: { apiUrl: github.url, token },
-          git: { authorName: 'promobot', authorEmail: 'promobot@example.test' },
-          prometheus: { url: prometheus.url, timeoutMs: 5_000 },
-        },
-      });
-      // An org owner registers the hook: promobot's least privilege cannot (hooks need repo admin).
-      const hook = await fetch(`${github.url}/repos/${REPO}/hooks`, {
-        method: 'POST',
-        headers: { authorization: `token ${ownerToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          name: 'web',
-          active: true,
-          events: ['push', 'pull_request', 'issue_comment', 'pull_request_review'],
-          config: {
-            url: `${promobot.app.baseUrl}/webhooks/github`,
-            content_type: 'json',
-            secret: TEST_SECRETS.github,
-          },
-        }),
-      });
-      expect(hook.status).toBe(201);
+    async function startBot(login: string) {
+      promobot = await world.restartPromobot(login);
+      botLogin = world.bot;
     }
 
     beforeAll(async () => {
-      [redis, prometheus] = await Promise.all([
-        startRedis(),
-        startPrometheus({
+      world = await startGitHubWorld({
+        name: 'least-gh',
+        policy: POLICY,
+        // docs/ACCESS.md: a classic token with repo and read:org (the double's default scopes), write on the
+        // deploy repo; an org member who sees the approvers' team (visible to the org), not in it. An org owner
+        // registers the hook: promobot's least privilege cannot (hooks need repo admin).
+        access: { promobot: 'write', carol: 'write', 'release-lead': 'write' },
+        orgMembers: { owner: 'admin', promobot: 'member' },
+        teams: { sre: { members: ['carol'], privacy: 'closed' } },
+        prometheus: {
           families: chatFamilies(
             SITUATIONS.filter((s) => s.namespace === 'chat-staging' || s.namespace === 'chat-prod'),
           ),
-        }),
-      ]);
-      deploy = createTempRepo({
-        'alpine/dev/app.yaml': manifest(OLD),
-        'alpine/staging/app.yaml': manifest(OLD),
-        'alpine/prod/app.yaml': manifest(OLD),
+        },
       });
-      home = mkdtempSync(join(tmpdir(), 'promobot-least-gh-'));
-      mkdirSync(join(home, 'policies'));
-      writeFileSync(join(home, 'policies', 'alpine.yaml'), POLICY);
-      github = await startGitHubDouble();
-      ownerToken = github.addUser('owner').token;
-      github.addOrgMember('bootcamp', 'owner', 'admin');
-      // docs/ACCESS.md: a classic token with repo and read:org (the double's default scopes).
-      const token = github.addUser('promobot').token;
-      for (const login of ['carol', 'release-lead']) github.addUser(login);
-      await github.addRepo({
-        owner: 'bootcamp',
-        name: 'notes-deploy',
-        bare: deploy.bare,
-        access: { promobot: 'write', carol: 'write', 'release-lead': 'write' },
-      });
-      // docs/ACCESS.md: promobot is an org member and sees the approvers' team (visible to the org), not in it.
-      github.addOrgMember('bootcamp', 'promobot');
-      github.addTeam('bootcamp', 'sre', ['carol'], [], { privacy: 'closed' });
-      await startBot('promobot', token);
+      ({ deploy, home, github, promobot } = world);
     }, 120_000);
 
     // Closing drains the jobs in flight, as SIGTERM does: one may be waiting up to a minute for a PR's lock or a
     // rate limit's end, so the hook gets longer than the default minute.
     afterAll(async () => {
-      keepLog();
-      await promobot?.close();
-      await github?.close();
-      await prometheus?.close();
-      await redis?.close();
-      deploy?.cleanup();
-      if (home) rmSync(home, { recursive: true, force: true });
+      await world?.close();
     }, 180_000);
 
     /** Pushes `tag` to Harbor and waits for its gated prod PR. */
@@ -208,7 +141,7 @@ function world(name: string, scenarios: ReadonlySet<Scenario>) {
     /** The bot's comments on PR `number`, read as a person would (the double's API, an owner's token). */
     async function commentsOf(number: number): Promise<{ login: string; body: string }[]> {
       const response = await fetch(`${github.url}/repos/${REPO}/issues/${number}/comments?per_page=100`, {
-        headers: { authorization: `token ${ownerToken}` },
+        headers: { authorization: `token ${world.tokens.owner ?? ''}` },
       });
       const list = (await response.json()) as { user: { login: string }; body: string }[];
       return list.map((c) => ({ login: c.user.login, body: c.body }));
@@ -218,13 +151,13 @@ function world(name: string, scenarios: ReadonlySet<Scenario>) {
       const io = testIo({
         PATH: process.env.PATH ?? '/usr/bin:/bin',
         HOME: home,
-        REDIS_URL: redis.url,
+        REDIS_URL: world.redis.url,
         PROMOBOT_POLICIES: join(home, 'policies'),
         GITHUB_API_URL: github.url,
-        GITHUB_TOKEN: botToken,
+        GITHUB_TOKEN: world.tokens[botLogin] ?? '',
         GITHUB_WEBHOOK_SECRET: TEST_SECRETS.github,
         PROMOBOT_PUBLIC_URL: promobot!.app.baseUrl,
-        PROMETHEUS_URL: prometheus.url,
+        PROMETHEUS_URL: world.prometheus!.url,
       });
       return runCli(['doctor'], io).then((code) => ({ code, out: io.out() }));
     }
@@ -364,7 +297,8 @@ function world(name: string, scenarios: ReadonlySet<Scenario>) {
         });
         github.setAccess(REPO, 'promobot-fine', 'write');
         github.addOrgMember('bootcamp', 'promobot-fine');
-        await startBot('promobot-fine', fine.token);
+        world.tokens['promobot-fine'] = fine.token;
+        await startBot('promobot-fine');
 
         const { out } = await doctor();
         expect(out).not.toMatch(/\[FAIL\] .*bootcamp\/notes-deploy/);

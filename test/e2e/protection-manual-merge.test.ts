@@ -1,23 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MANUAL_MERGE_MARKER } from '../../src/governance/manual-merge.js';
-import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/index.js';
 import { chatFamilies, SITUATIONS } from '../gates/chat-history.js';
-import { harborHeaders, harborPushWithTags } from '../http/deliveries.js';
-import { TEST_SECRETS } from '../support/app.js';
-import { createTempRepo, git, type TempRepo } from '../support/git.js';
-import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { eventually, startPromobot, type PromobotUnderTest } from './harness.js';
+import { git } from '../support/git.js';
+import { DEPLOY_REPO, eventually, IMAGE, startGiteaWorld, type GiteaWorld } from './harness.js';
 
-const REPO = 'bootcamp/notes-deploy';
-const IMAGE = 'localhost/harbor/alpine';
-const OLD = '0000000aaaaaaa';
+const REPO = DEPLOY_REPO;
 const TAG = '5555555fffffff';
-
-const manifest = (tag: string) => `containers:\n  - name: alpine\n    image: ${IMAGE}:${tag}\n`;
 
 // prod's gates need two passing rounds an hour apart: they stay pending for the whole test.
 const POLICY = `apiVersion: promobot.dev/v1alpha1
@@ -40,87 +28,30 @@ spec:
 `;
 
 describe('a person merges a gated prod PR where the branch is not protected', () => {
-  let redis: RedisServer;
-  let prometheus: PrometheusServer;
-  let deploy: TempRepo;
-  let home: string;
-  let gitea: GiteaDouble;
-  let promobot: PromobotUnderTest;
+  let world: GiteaWorld;
+  let gitea: GiteaWorld['gitea'];
+  let deploy: GiteaWorld['deploy'];
 
   beforeAll(async () => {
-    [redis, prometheus] = await Promise.all([
-      startRedis(),
-      startPrometheus({
+    world = await startGiteaWorld({
+      name: 'manual-merge',
+      policy: POLICY,
+      access: { alice: 'write', bob: 'write' },
+      prometheus: {
         families: chatFamilies(
           SITUATIONS.filter((s) => s.namespace === 'chat-staging' || s.namespace === 'chat-prod'),
         ),
-      }),
-    ]);
-    deploy = createTempRepo({
-      'alpine/dev/app.yaml': manifest(OLD),
-      'alpine/staging/app.yaml': manifest(OLD),
-      'alpine/prod/app.yaml': manifest(OLD),
-    });
-    home = mkdtempSync(join(tmpdir(), 'promobot-manual-merge-'));
-    mkdirSync(join(home, 'policies'));
-    writeFileSync(join(home, 'policies', 'alpine.yaml'), POLICY);
-    gitea = await startGiteaDouble();
-    const bot = gitea.addUser('promobot');
-    gitea.addUser('alice');
-    gitea.addUser('bob');
-    await gitea.addRepo({
-      owner: 'bootcamp',
-      name: 'notes-deploy',
-      bare: deploy.bare,
-      access: { promobot: 'admin', alice: 'write', bob: 'write' },
-    });
-    promobot = await startPromobot({
-      redisUrl: redis.url,
-      home,
-      config: {
-        logLevel: 'info',
-        policiesDir: join(home, 'policies'),
-        dataDir: join(home, 'data'),
-        gitea: { url: gitea.url, token: bot.token },
-        git: { authorName: 'promobot', authorEmail: 'promobot@example.test' },
-        prometheus: { url: prometheus.url, timeoutMs: 5_000 },
       },
     });
-    const hook = await fetch(`${gitea.url}/api/v1/repos/${REPO}/hooks`, {
-      method: 'POST',
-      headers: { authorization: `token ${bot.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        type: 'gitea',
-        active: true,
-        events: ['push', 'pull_request', 'issue_comment', 'pull_request_review'],
-        config: {
-          url: `${promobot.app.baseUrl}/webhooks/gitea`,
-          content_type: 'json',
-          secret: TEST_SECRETS.gitea,
-        },
-      }),
-    });
-    expect(hook.status).toBe(201);
+    ({ gitea, deploy } = world);
   }, 120_000);
 
   afterAll(async () => {
-    if (process.env.PROMOBOT_E2E_LOG)
-      writeFileSync(process.env.PROMOBOT_E2E_LOG, promobot?.app.logText() ?? '');
-    await promobot?.close();
-    await gitea?.close();
-    await prometheus?.close();
-    await redis?.close();
-    deploy?.cleanup();
-    if (home) rmSync(home, { recursive: true, force: true });
+    await world?.close();
   });
 
   it('records and announces the merge by hand, once', async () => {
-    const push = await fetch(`${promobot.app.baseUrl}/webhooks/harbor`, {
-      method: 'POST',
-      headers: harborHeaders(),
-      body: harborPushWithTags(TAG),
-    });
-    expect(push.status).toBe(202);
+    await world.push(world.promobot!.app.baseUrl, TAG);
 
     // The entry commit is a push straight to the protected branch: promobot is in its push allow-list.
     await eventually('the dev commit', () => {

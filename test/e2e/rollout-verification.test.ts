@@ -1,6 +1,3 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATES_COMMENT_MARKER } from '../../src/gates/index.js';
 import { createLogger } from '../../src/logger/index.js';
@@ -8,23 +5,24 @@ import { parsePromotionMeta } from '../../src/promotion/index.js';
 import { ROLLOUT_COMMENT_MARKER } from '../../src/rollout/runtime/index.js';
 import { createScmHost } from '../../src/hosts/index.js';
 import { repoRef, type CommitStatus, type ScmHost } from '../../src/scm/index.js';
-import { startArgoCdDouble, type ArgoCdDouble } from '../doubles/argocd/index.js';
-import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/index.js';
+import type { ArgoCdDouble } from '../doubles/argocd/index.js';
 import { chatFamilies, SITUATIONS } from '../gates/chat-history.js';
-import { harborHeaders, harborPushWithTags } from '../http/deliveries.js';
 import { TEST_SECRETS } from '../support/app.js';
-import { createTempRepo, git, type TempRepo } from '../support/git.js';
-import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { eventually, startPromobot, type PromobotUnderTest } from './harness.js';
+import { git } from '../support/git.js';
+import {
+  DEPLOY_REPO,
+  eventually,
+  IMAGE,
+  OLD_TAG,
+  startGiteaWorld,
+  type GiteaWorld,
+  type PromobotUnderTest,
+} from './harness.js';
 
-const REPO = 'bootcamp/notes-deploy';
-const IMAGE = 'localhost/harbor/alpine';
+const REPO = DEPLOY_REPO;
 const APPLICATION = 'alpine-staging';
 const PROD_APPLICATION = 'alpine-prod';
-const OLD = '0000000aaaaaaa';
-
-const manifest = (tag: string) => `containers:\n  - name: alpine\n    image: ${IMAGE}:${tag}\n`;
+const OLD = OLD_TAG;
 
 // staging is verified through the Argo CD Application alpine-staging; prod soaks 2 s from that verification, is
 // gated on staging's metrics and needs alice's approval. prod is verified too (alpine-prod): its post-merge watch
@@ -58,11 +56,9 @@ spec:
 `;
 
 describe('prod gates on what really runs in staging (Argo CD)', () => {
-  let redis: RedisServer;
-  let prometheus: PrometheusServer;
-  let deploy: TempRepo;
-  let home: string;
-  let gitea: GiteaDouble;
+  let world: GiteaWorld;
+  let deploy: GiteaWorld['deploy'];
+  let gitea: GiteaWorld['gitea'];
   let argocd: ArgoCdDouble;
   let promobot: PromobotUnderTest;
   let host: ScmHost;
@@ -87,18 +83,9 @@ describe('prod gates on what really runs in staging (Argo CD)', () => {
       const sha = mainSha();
       return git(deploy.bare, 'show', `${sha}:alpine/staging/app.yaml`).includes(tag) ? sha : undefined;
     });
-  const push = async (tag: string) => {
-    const answer = await fetch(`${promobot.app.baseUrl}/webhooks/harbor`, {
-      method: 'POST',
-      headers: harborHeaders(),
-      // Each push is newer than the last (promobot keeps the newest push by Harbor's occur_at).
-      body: JSON.stringify({
-        ...(JSON.parse(harborPushWithTags(tag)) as object),
-        occur_at: Math.floor(Date.now() / 1000) + pushes++,
-      }),
-    });
-    expect(answer.status).toBe(202);
-  };
+  // Each push is newer than the last (promobot keeps the newest push by Harbor's occur_at).
+  const push = (tag: string) =>
+    world.push(promobot.app.baseUrl, tag, Math.floor(Date.now() / 1000) + pushes++);
   /** What argocd-notifications posts with promobot's documented template. */
   const notify = async (revision: string, app = APPLICATION) => {
     const answer = await fetch(`${promobot.app.baseUrl}/webhooks/argocd`, {
@@ -128,87 +115,41 @@ describe('prod gates on what really runs in staging (Argo CD)', () => {
   };
 
   beforeAll(async () => {
-    [redis, prometheus] = await Promise.all([
-      startRedis(),
-      startPrometheus({
+    world = await startGiteaWorld({
+      name: 'rollout',
+      policy: POLICY,
+      access: { alice: 'write' },
+      prometheus: {
         families: chatFamilies(
           SITUATIONS.filter((s) => s.namespace === 'chat-staging' || s.namespace === 'chat-prod'),
         ),
-      }),
-    ]);
-    deploy = createTempRepo({
-      'alpine/dev/app.yaml': manifest(OLD),
-      'alpine/staging/app.yaml': manifest(OLD),
-      'alpine/prod/app.yaml': manifest(OLD),
-    });
-    home = mkdtempSync(join(tmpdir(), 'promobot-rollout-'));
-    mkdirSync(join(home, 'policies'));
-    writeFileSync(join(home, 'policies', 'alpine.yaml'), POLICY);
-    gitea = await startGiteaDouble();
-    const bot = gitea.addUser('promobot');
-    gitea.addUser('alice');
-    await gitea.addRepo({
-      owner: 'bootcamp',
-      name: 'notes-deploy',
-      bare: deploy.bare,
-      access: { promobot: 'admin', alice: 'write' },
-    });
-    argocd = await startArgoCdDouble();
-    const token = argocd.addToken(['apps/alpine-*']);
-    argocd.addApp({ name: APPLICATION, project: 'apps', revision: mainSha(), images: [`${IMAGE}:${OLD}`] });
-    argocd.addApp({
-      name: PROD_APPLICATION,
-      project: 'apps',
-      revision: mainSha(),
-      images: [`${IMAGE}:${OLD}`],
-    });
-    // Asked to refresh after promobot's landing, Argo CD compares with git and finds staging out of sync.
-    argocd.onRefresh(APPLICATION, () => argocd.outOfSync(APPLICATION, mainSha()));
-    promobot = await startPromobot({
-      redisUrl: redis.url,
-      home,
-      config: {
-        logLevel: 'info',
-        policiesDir: join(home, 'policies'),
-        dataDir: join(home, 'data'),
-        gitea: { url: gitea.url, token: bot.token },
-        git: { authorName: 'promobot', authorEmail: 'promobot@example.test' },
-        prometheus: { url: prometheus.url, timeoutMs: 5_000 },
-        argocd: { url: argocd.url, token },
+      },
+      argocd: { allow: ['apps/alpine-*'] },
+      beforePromobot: ({ argocd: double, deploy: repo }) => {
+        const head = () => git(repo.bare, 'rev-parse', 'main').trim();
+        double!.addApp({ name: APPLICATION, project: 'apps', revision: head(), images: [`${IMAGE}:${OLD}`] });
+        double!.addApp({
+          name: PROD_APPLICATION,
+          project: 'apps',
+          revision: head(),
+          images: [`${IMAGE}:${OLD}`],
+        });
+        // Asked to refresh after promobot's landing, Argo CD compares with git and finds staging out of sync.
+        double!.onRefresh(APPLICATION, () => double!.outOfSync(APPLICATION, head()));
       },
     });
-    const hook = await fetch(`${gitea.url}/api/v1/repos/${REPO}/hooks`, {
-      method: 'POST',
-      headers: { authorization: `token ${bot.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        type: 'gitea',
-        active: true,
-        events: ['push', 'pull_request', 'issue_comment', 'pull_request_review'],
-        config: {
-          url: `${promobot.app.baseUrl}/webhooks/gitea`,
-          content_type: 'json',
-          secret: TEST_SECRETS.gitea,
-        },
-      }),
-    });
-    expect(hook.status).toBe(201);
+    ({ deploy, gitea } = world);
+    argocd = world.argocd!;
+    promobot = world.promobot!;
     host = createScmHost('gitea', {
       baseUrl: gitea.url,
-      token: bot.token,
+      token: world.tokens.promobot ?? '',
       logger: createLogger({ level: 'silent' }),
     });
   }, 120_000);
 
   afterAll(async () => {
-    if (process.env.PROMOBOT_E2E_LOG)
-      writeFileSync(process.env.PROMOBOT_E2E_LOG, promobot?.app.logText() ?? '');
-    await promobot?.close();
-    await argocd?.close();
-    await gitea?.close();
-    await prometheus?.close();
-    await redis?.close();
-    deploy?.cleanup();
-    if (home) rmSync(home, { recursive: true, force: true });
+    await world?.close();
   }, 180_000);
 
   it('holds prod while staging is OutOfSync, starts the soak when Argo CD syncs, then gates and merges', async () => {

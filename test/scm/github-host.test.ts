@@ -1,10 +1,6 @@
-import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AccessError, PermanentError, TransientError } from '../../src/errors/index.js';
 import { createLogger } from '../../src/logger/index.js';
@@ -12,9 +8,8 @@ import { createGitHubHost } from '../../src/hosts/github/scm/index.js';
 import { createScmHost } from '../../src/hosts/index.js';
 import { repoRef, type ScmHost } from '../../src/scm/index.js';
 import { startGitHubDouble, type GitHubDouble } from '../doubles/github/index.js';
-import { createTempRepo, git, GIT_TEST_ENV, type TempRepo } from '../support/git.js';
+import { createTempRepo, git, pushBranch as pushBranchOf, type TempRepo } from '../support/git.js';
 
-const run = promisify(execFile);
 const logger = createLogger({ level: 'silent' });
 const repo = repoRef('bootcamp/notes-deploy');
 const SECRET = 'github-hook-secret';
@@ -28,18 +23,9 @@ let botToken: string;
 let receiver: Server;
 const received: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
 
-function pushBranch(branch: string, file: string, content: string): string {
-  git(deploy.work, 'fetch', '--quiet', 'origin');
-  git(deploy.work, 'checkout', '--quiet', '-B', branch, 'origin/main');
-  mkdirSync(dirname(join(deploy.work, file)), { recursive: true });
-  writeFileSync(join(deploy.work, file), content);
-  git(deploy.work, 'add', '--all');
-  git(deploy.work, 'commit', '--quiet', '-m', `change ${file} on ${branch}`);
-  git(deploy.work, 'push', '--quiet', '--force', 'origin', `HEAD:refs/heads/${branch}`);
-  const sha = git(deploy.work, 'rev-parse', 'HEAD');
-  git(deploy.work, 'checkout', '--quiet', '-B', 'main', 'origin/main');
-  return sha;
-}
+/** Pushes a branch of the deploy repo with one commit changing `file`; returns the branch head. */
+const pushBranch = (branch: string, file: string, content: string, from?: string) =>
+  pushBranchOf(deploy, branch, file, content, from);
 
 beforeAll(async () => {
   receiver = createServer((req, res) => {
@@ -87,62 +73,6 @@ afterAll(async () => {
 });
 
 describe('scm/github', () => {
-  it('names the account the token belongs to', async () => {
-    expect(host.kind).toBe('github');
-    expect(await host.whoAmI()).toEqual({ login: 'promobot' });
-  });
-
-  describe('pull requests', () => {
-    it('creates a PR, finds it by head=owner:branch, and reuses it instead of duplicating', async () => {
-      const head = pushBranch(
-        'promobot/prod/chat-ui',
-        'chat-ui/prod/deployment.yaml',
-        'image: chat-ui:3f9c2ab\n',
-      );
-      const created = await host.createPullRequest(repo, {
-        head: 'promobot/prod/chat-ui',
-        base: 'main',
-        title: 'promote chat-ui to prod',
-        body: 'table',
-      });
-      expect(created).toMatchObject({
-        state: 'open',
-        merged: false,
-        headSha: head,
-        author: 'promobot',
-        body: 'table',
-      });
-      expect((await host.findOpenPullRequest(repo, 'promobot/prod/chat-ui', 'main'))?.number).toBe(
-        created.number,
-      );
-      expect(await host.findOpenPullRequest(repo, 'promobot/prod/other', 'main')).toBeNull();
-      const again = await host.createPullRequest(repo, {
-        head: 'promobot/prod/chat-ui',
-        base: 'main',
-        title: 'x',
-        body: '',
-      });
-      expect(again.number).toBe(created.number);
-    });
-
-    it('updates, lists and closes PRs', async () => {
-      const pr = (await host.findOpenPullRequest(repo, 'promobot/prod/chat-ui', 'main'))!;
-      expect(await host.updatePullRequest(repo, pr.number, { body: 'new table' })).toMatchObject({
-        body: 'new table',
-      });
-      expect((await host.listOpenPullRequests(repo, 'main')).map((p) => p.number)).toContain(pr.number);
-      pushBranch('promobot/tmp/chat-ui', 'tmp.txt', 'x\n');
-      const tmp = await host.createPullRequest(repo, {
-        head: 'promobot/tmp/chat-ui',
-        base: 'main',
-        title: 'tmp',
-        body: '',
-      });
-      await host.closePullRequest(repo, tmp.number);
-      expect((await host.getPullRequest(repo, tmp.number)).state).toBe('closed');
-    });
-  });
-
   describe('mergePullRequest()', () => {
     it('merges into the bare repo for real and sends pull_request closed and push webhooks, signed', async () => {
       const head = pushBranch('promobot/staging/chat-ui', 'chat-ui/staging.txt', 'v2\n');
@@ -211,57 +141,7 @@ describe('scm/github', () => {
     });
   });
 
-  describe('statuses, comments, reviews', () => {
-    it('sets statuses and reads the latest per context', async () => {
-      const sha = git(deploy.bare, 'rev-parse', 'main');
-      expect(await host.listCommitStatuses(repo, sha)).toEqual([]);
-      await host.setCommitStatus(repo, sha, {
-        context: 'promobot/promotion',
-        state: 'pending',
-        description: 'waiting',
-      });
-      await host.setCommitStatus(repo, sha, {
-        context: 'promobot/promotion',
-        state: 'success',
-        description: 'ready',
-        targetUrl: 'https://promobot.example.com/p/1',
-      });
-      expect(await host.listCommitStatuses(repo, sha)).toEqual([
-        {
-          context: 'promobot/promotion',
-          state: 'success',
-          description: 'ready',
-          targetUrl: 'https://promobot.example.com/p/1',
-        },
-      ]);
-    });
-
-    it('creates, updates and lists comments, reacts, and lists reviews', async () => {
-      const pr = (await host.findOpenPullRequest(repo, 'promobot/prod/chat-ui', 'main'))!;
-      const mine = await host.createComment(repo, pr.number, 'waiting for soak');
-      expect((await host.updateComment(repo, mine.id, 'soak done')).body).toBe('soak done');
-      const theirs = await double.comment('bootcamp/notes-deploy', pr.number, 'alice', '/approve');
-      await host.addReaction(repo, theirs.id, '+1');
-      expect((await host.listComments(repo, pr.number)).map((c) => [c.author, c.body])).toEqual([
-        ['promobot', 'soak done'],
-        ['alice', '/approve'],
-      ]);
-      await double.review('bootcamp/notes-deploy', pr.number, 'alice', 'APPROVED', 'ship it');
-      await double.review('bootcamp/notes-deploy', pr.number, 'bob', 'CHANGES_REQUESTED', 'wait');
-      expect((await host.listReviews(repo, pr.number)).map((r) => [r.reviewer, r.state])).toEqual([
-        ['alice', 'approved'],
-        ['bob', 'rejected'],
-      ]);
-    });
-  });
-
   describe('permissions and teams', () => {
-    it('folds roles into permission levels', async () => {
-      expect(await host.getPermission(repo, 'alice')).toBe('write');
-      expect(await host.getPermission(repo, 'bob')).toBe('read');
-      expect(await host.getPermission(repo, 'nobody')).toBe('none');
-    });
-
     it('counts only active team members, by slug', async () => {
       expect(await host.isTeamMember('bootcamp', 'sre', 'alice')).toBe(true);
       expect(await host.isTeamMember('bootcamp', 'sre', 'bob')).toBe(false);
@@ -270,21 +150,6 @@ describe('scm/github', () => {
       expect(unseen).toBeInstanceOf(AccessError);
       expect((unseen as AccessError).capability).toBe('read-org-teams');
     });
-  });
-
-  it('deletes a branch and accepts one already gone', async () => {
-    pushBranch('promobot/gone/chat-ui', 'gone.txt', 'x\n');
-    await host.deleteBranch(repo, 'promobot/gone/chat-ui');
-    expect(git(deploy.bare, 'branch', '--list', 'promobot/gone/chat-ui')).toBe('');
-    await host.deleteBranch(repo, 'promobot/gone/chat-ui');
-  });
-
-  it('serves the clone URL over git HTTP to the token', async () => {
-    const url = host.cloneUrl(repo).replace('http://', `http://x-access-token:${botToken}@`);
-    const { stdout } = await run('git', ['ls-remote', url, 'refs/heads/main'], {
-      env: { ...GIT_TEST_ENV, GIT_TERMINAL_PROMPT: '0' },
-    });
-    expect(stdout.split('\t')[0]).toBe(git(deploy.bare, 'rev-parse', 'main'));
   });
 
   describe('errors', () => {

@@ -77,3 +77,26 @@ export function createTempRepo(
   repo.commit(files);
   return repo;
 }
+
+/**
+ * Pushes branch `branch` of `repo`'s bare repo with one commit changing `file`, made on `from` (main is left
+ * alone, and the working clone is back on main after); returns the branch head.
+ */
+export function pushBranch(
+  repo: TempRepo,
+  branch: string,
+  file: string,
+  content: string,
+  from = 'main',
+): string {
+  git(repo.work, 'fetch', '--quiet', 'origin');
+  git(repo.work, 'checkout', '--quiet', '-B', branch, `origin/${from}`);
+  mkdirSync(dirname(join(repo.work, file)), { recursive: true });
+  writeFileSync(join(repo.work, file), content);
+  git(repo.work, 'add', '--all');
+  git(repo.work, 'commit', '--quiet', '-m', `change ${file} on ${branch}`);
+  git(repo.work, 'push', '--quiet', '--force', 'origin', `HEAD:refs/heads/${branch}`);
+  const sha = git(repo.work, 'rev-parse', 'HEAD');
+  git(repo.work, 'checkout', '--quiet', '-B', 'main', 'origin/main');
+  return sha;
+}

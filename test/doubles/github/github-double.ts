@@ -205,6 +205,11 @@ export interface GitHubDouble {
   protectBranch(fullName: string, branch: string, protection: GitHubProtection | null): void;
   /** The commit statuses set on `sha`, oldest first. */
   statuses(fullName: string, sha: string): { context: string; state: string }[];
+  /** The comments on issue or PR `number`, oldest first, as stored (edits included). */
+  comments(
+    fullName: string,
+    number: number,
+  ): { id: number; author: GitHubUser; body: string; reactions: { user: GitHubUser; content: string }[] }[];
   /** The rulesets made through the API on the repo, as sent. */
   rulesets(fullName: string): Json[];
   /**
@@ -1686,6 +1691,17 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       return statuses
         .filter((x) => x.repo === repo && x.sha === sha)
         .map((x) => ({ context: x.context, state: x.state }));
+    },
+    comments(fullName, number) {
+      const repo = repoOf(fullName);
+      return comments
+        .filter((x) => x.repo === repo && x.number === number)
+        .map((x) => ({
+          id: x.id,
+          author: x.author,
+          body: x.body,
+          reactions: x.reactions.map((r) => ({ user: r.user, content: r.content })),
+        }));
     },
     rulesets(fullName) {
       const repo = repoOf(fullName);

@@ -14,6 +14,7 @@ export {
   checkToken,
   type FineLevel,
   type FinePermission,
+  type OrgRole,
   type TeamPrivacy,
   type TokenKind,
 } from './access.js';
