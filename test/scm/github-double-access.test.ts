@@ -287,14 +287,16 @@ describe('classic and fine-grained tokens', () => {
 
 describe('rate limits', () => {
   it('answers 403 with x-ratelimit-remaining: 0 past the primary limit, until the reset', async () => {
-    double.limitRate('bob', { remaining: 1, resetInSeconds: 1 });
+    // The reset is in whole epoch seconds: 3 s leaves the two calls inside the window on a loaded machine.
+    double.limitRate('bob', { remaining: 1, resetInSeconds: 3 });
     expect((await api('bob', 'GET', '/user')).status).toBe(200);
     const limited = await api('bob', 'GET', '/user');
     expect(limited.status).toBe(403);
     expect(limited.body?.message).toMatch(/^API rate limit exceeded for user ID \d+\.$/);
     expect(limited.headers.get('x-ratelimit-remaining')).toBe('0');
-    expect(Number(limited.headers.get('x-ratelimit-reset'))).toBeGreaterThan(0);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const reset = Number(limited.headers.get('x-ratelimit-reset'));
+    expect(reset * 1000).toBeGreaterThan(Date.now());
+    await new Promise((resolve) => setTimeout(resolve, reset * 1000 - Date.now() + 50));
     const after = await api('bob', 'GET', '/user');
     expect(after.status).toBe(200);
     expect(after.headers.get('x-ratelimit-remaining')).toBe('4999');
