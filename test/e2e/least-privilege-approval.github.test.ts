@@ -322,6 +322,9 @@ world(
   new Set(['approvals', 'secret-team', 'under-privileged']),
 );
 world(
-  "GitHub's refusals promobot meets: branch protection, rate limits, and a fine-grained token",
-  new Set(['protection', 'rate-limit', 'fine-grained']),
+  "GitHub's refusals promobot meets: branch protection and rate limits",
+  new Set(['protection', 'rate-limit']),
 );
+// A world of its own: after the two above, on a loaded machine, its Prometheus history would have aged out of the
+// gates' window (see `world`).
+world('a fine-grained token with the documented permissions', new Set(['fine-grained']));
