@@ -3,7 +3,7 @@ import { errorMessage, isAccessError, isTransient, PromobotError } from '../../e
 import type { PromotionPolicy } from '../../policy/index.js';
 import { verifiedApplications } from '../../policy/verified-applications.js';
 import { createArgoCdClient, type ArgoCdClient } from './client.js';
-import type { DoctorCheck } from '../../setup/doctor-check.js';
+import type { DoctorCheck } from '../ports/doctor-check.js';
 
 const GROUP = 'Argo CD';
 
