@@ -32,13 +32,14 @@ module.exports = {
       // git/trailers.ts is the names of promobot's trailers (constants and zod schemas, no git): ChatOps writes the
       // approvers' trailer of a merge commit with them.
       // Of a host (src/hosts/<host>/), http sees only its webhook part: webhook.ts and normalize.ts, gathered in
-      // hosts/webhooks.ts. The host's SCM client, hook setup and doctor checks, and the full registry
+      // hosts/webhooks.ts, and what every webhook part shares (hosts/webhook-source.ts, and the credential checks of
+      // hosts/webhook-signature.ts and hosts/webhook-authorization.ts). The host's SCM client, hook setup and doctor checks, and the full registry
       // (hosts/index.ts), are out of its reach.
       to: {
         path: ['^src/(git|scm)/', '^src/hosts/'],
         pathNot: [
           '^src/(scm/types|scm/same-login|git/trailers)[.]ts$',
-          '^src/hosts/(webhooks|webhook-source)[.]ts$',
+          '^src/hosts/(webhooks|webhook-source|webhook-signature|webhook-authorization)[.]ts$',
           '^src/hosts/[^/]+/(webhook|normalize)[.]ts$',
         ],
         reachable: true,

@@ -37,7 +37,7 @@ export default tseslint.config(
               message: 'http answers from the request and the queue; it never reaches git or an SCM host.',
             },
             {
-              // Of a host folder, http imports only the webhook part (webhook.ts, normalize.ts, hosts/webhooks.ts).
+              // Of a host folder, http imports only the webhook part (webhook.ts, normalize.ts, hosts/webhook*.ts).
               target: './src/http',
               from: ['./src/hosts/**'],
               except: [

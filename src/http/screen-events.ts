@@ -1,7 +1,7 @@
 import { commentCommands } from '../chatops/handle-comment.js';
 import type { DomainEvent } from '../events/index.js';
 import { findAppByImage, findByDeployRepo, type PromotionPolicy } from '../policy/index.js';
-import { verifiedApplications } from '../rollout/verified-applications.js';
+import { verifiedApplications } from '../policy/verified-applications.js';
 
 /** Why a delivery was answered 200 without a job: one label value per reason on `/metrics`. */
 export type IgnoreReason =

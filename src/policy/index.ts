@@ -38,3 +38,8 @@ export { findAppByImage, type AppMatch } from './find-app-by-image.js';
 export { findByDeployRepo } from './find-by-deploy-repo.js';
 export { entryEnvironments, downstreamOf, findEnvironment } from './environment-graph.js';
 export { environmentPath } from './environment-path.js';
+export {
+  renderApplicationName,
+  verifiedApplications,
+  type VerifiedApplication,
+} from './verified-applications.js';

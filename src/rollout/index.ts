@@ -7,11 +7,6 @@ export {
   type RolloutInput,
 } from './decide-rollout.js';
 export {
-  renderApplicationName,
-  verifiedApplications,
-  type VerifiedApplication,
-} from './verified-applications.js';
-export {
   judgeVerification,
   type ApplicationAnswer,
   type Verification,

@@ -1,7 +1,7 @@
 import { errorMessage, isAccessError } from '../errors/index.js';
 import type { PromotionPolicy } from '../policy/index.js';
 import { repoRef, type ScmHost } from '../scm/types.js';
-import type { DoctorCheck } from './doctor-check.js';
+import type { DoctorCheck } from '../hosts/ports/doctor-check.js';
 
 /** Asked about when no approver is named by login: Gitea's guard answers before it looks the user up. */
 export const PROBE_LOGIN = 'promobot-doctor-probe';

@@ -4,11 +4,11 @@ import type { PromotionPolicy } from '../policy/index.js';
 import { createLogger } from '../logger/index.js';
 import { FINE_GRAINED_NEEDS } from '../hosts/github/app-access.js';
 import { createScmHost, HOSTS } from '../hosts/index.js';
-import { adviseHookFailure } from './advise.js';
+import { adviseHookFailure } from '../hosts/ports/advise.js';
 import { checkApproverAccess } from './check-approver-access.js';
 import { checkBranchProtection } from './sync-protection.js';
 import { checkGitRead } from './check-git-read.js';
-import { failCheck, type DoctorCheck } from './doctor-check.js';
+import { failCheck, type DoctorCheck } from '../hosts/ports/doctor-check.js';
 
 const TOKEN_VARIABLE = { gitea: 'GITEA_TOKEN', github: 'GITHUB_TOKEN' } as const;
 

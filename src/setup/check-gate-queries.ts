@@ -8,7 +8,7 @@ import {
 } from '../gates/index.js';
 import type { PromotionPolicy } from '../policy/index.js';
 import { KUBE_STATE_METRICS_ROLLOUT } from '../rollout/runtime/verify-with-prometheus.js';
-import type { DoctorCheck } from './doctor-check.js';
+import type { DoctorCheck } from '../hosts/ports/doctor-check.js';
 
 /** One rendered query to check: which gate of which app and environment it belongs to. */
 export interface GateQuery {

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { gitEnv } from '../git/index.js';
-import type { DoctorCheck } from './doctor-check.js';
+import type { DoctorCheck } from '../hosts/ports/doctor-check.js';
 
 export interface GitReadInput {
   readonly repo: string;

@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { errorMessage } from '../errors/index.js';
 import { readSecret, redactUrl } from '../notify/deliver.js';
 import type { PromotionPolicy } from '../policy/index.js';
-import type { DoctorCheck } from './doctor-check.js';
+import type { DoctorCheck } from '../hosts/ports/doctor-check.js';
 
 const GROUP = 'Notifications';
 

@@ -2,7 +2,7 @@ import type { Config } from '../config/index.js';
 import { createPrometheusClient, describeQueryError } from '../gates/index.js';
 import type { PromotionPolicy } from '../policy/index.js';
 import { checkGateQueries, gateQueries } from './check-gate-queries.js';
-import type { DoctorCheck } from './doctor-check.js';
+import type { DoctorCheck } from '../hosts/ports/doctor-check.js';
 
 /**
  * Prometheus answers a trivial query, and then every gate query of the policies (or, when it does not answer, the

@@ -1,6 +1,6 @@
 import { errorMessage } from '../errors/index.js';
 import { connectRedis } from '../redis/connection.js';
-import type { DoctorCheck } from './doctor-check.js';
+import type { DoctorCheck } from '../hosts/ports/doctor-check.js';
 
 /** A Redis URL without its password, for output. */
 function shown(url: string): string {

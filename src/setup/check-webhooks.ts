@@ -1,6 +1,6 @@
 import type { Config } from '../config/index.js';
 import type { PromotionPolicy } from '../policy/index.js';
-import type { DoctorCheck } from './doctor-check.js';
+import type { DoctorCheck } from '../hosts/ports/doctor-check.js';
 import { syncWebhooks } from './sync-webhooks.js';
 
 /** The webhook registrations, as `webhooks sync --check` sees them. */

@@ -1,4 +1,4 @@
-import type { ExistingHook, WantedHook } from './hook-model.js';
+import type { ExistingHook, WantedHook } from '../hosts/ports/hook-model.js';
 
 export type HookDecision =
   | { readonly action: 'create' }

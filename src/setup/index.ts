@@ -1,4 +1,4 @@
-export { HookHost, type ExistingHook, type HookClient, type WantedHook } from './hook-model.js';
+export { HookHost, type ExistingHook, type HookClient, type WantedHook } from '../hosts/ports/hook-model.js';
 export { decideHookChange, hookDifferences, type HookDecision } from './decide-hook-change.js';
 export {
   wantedWebhooks,
@@ -8,7 +8,7 @@ export {
   type SetupProblem,
   type WantedWebhooks,
 } from './wanted-webhooks.js';
-export { adviseHookFailure } from './advise.js';
+export { adviseHookFailure } from '../hosts/ports/advise.js';
 export {
   syncWebhooks,
   hookClientsFor,
@@ -17,11 +17,11 @@ export {
   type SyncOutcome,
   type SyncWebhooksInput,
 } from './sync-webhooks.js';
-export { CheckStatus, doctorPassed, renderChecklist, type DoctorCheck } from './doctor-check.js';
+export { CheckStatus, doctorPassed, renderChecklist, type DoctorCheck } from '../hosts/ports/doctor-check.js';
 export { checkRedis } from './check-redis.js';
 export { checkGitRead, adviseGitRead, type GitReadInput } from './check-git-read.js';
 export { gateQueries, checkGateQueries, type GateQuery } from './check-gate-queries.js';
-export { judgeScmAccess, type ScmAccess } from './scm-access.js';
+export { judgeScmAccess, type ScmAccess } from '../hosts/ports/scm-access.js';
 export { runDoctor, type DoctorInput } from './run-doctor.js';
 export {
   syncProtection,
@@ -31,14 +31,14 @@ export {
   type ProtectionOutcome,
   type SyncProtectionInput,
 } from './sync-protection.js';
-export type { ProtectionPlan, ProtectionClient } from './protection-model.js';
+export type { ProtectionPlan, ProtectionClient } from '../hosts/ports/protection-model.js';
 export {
   decideProtectionChange,
   ruleOf,
   GiteaProtectionRule,
   type GiteaProtectionFields,
   type ProtectionDecision,
-} from './decide-protection-change.js';
+} from '../hosts/gitea/decide-protection-change.js';
 export {
   requiredStatusContexts,
   wantedProtections,

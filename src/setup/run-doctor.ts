@@ -6,7 +6,7 @@ import { checkNotify } from './check-notify.js';
 import { checkPrometheus } from './check-prometheus.js';
 import { checkRedis } from './check-redis.js';
 import { checkWebhooks } from './check-webhooks.js';
-import type { DoctorCheck } from './doctor-check.js';
+import type { DoctorCheck } from '../hosts/ports/doctor-check.js';
 
 export interface DoctorInput {
   readonly config: Config;

@@ -3,8 +3,8 @@ import { errorMessage, httpFailureOf } from '../errors/index.js';
 import type { PromotionPolicy } from '../policy/index.js';
 import { ScmKind } from '../events/types.js';
 import { HOSTS } from '../hosts/index.js';
-import type { DoctorCheck } from './doctor-check.js';
-import type { ProtectionClient } from './protection-model.js';
+import type { DoctorCheck } from '../hosts/ports/doctor-check.js';
+import type { ProtectionClient } from '../hosts/ports/protection-model.js';
 import { wantedProtections, type WantedProtection } from './wanted-protection.js';
 
 export type ProtectionAction = 'created' | 'updated' | 'unchanged' | 'missing' | 'differs' | 'failed';

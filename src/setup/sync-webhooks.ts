@@ -1,10 +1,10 @@
 import type { Config } from '../config/index.js';
 import { errorMessage, httpFailureOf } from '../errors/index.js';
 import type { PromotionPolicy } from '../policy/index.js';
-import { adviseHookFailure } from './advise.js';
+import { adviseHookFailure } from '../hosts/ports/advise.js';
 import { decideHookChange } from './decide-hook-change.js';
 import { HOOK_HOSTS } from '../hosts/index.js';
-import type { HookClient, HookHost } from './hook-model.js';
+import type { HookClient, HookHost } from '../hosts/ports/hook-model.js';
 import { wantedWebhooks } from './wanted-webhooks.js';
 
 export type SyncAction = 'created' | 'updated' | 'unchanged' | 'missing' | 'differs' | 'failed';

@@ -1,5 +1,8 @@
 import { hasFreezeWindows } from '../freeze/decide-freeze.js';
+import type { WantedProtection } from '../hosts/ports/protection-model.js';
 import type { PromotionPolicy } from '../policy/index.js';
+
+export type { WantedProtection };
 
 /** The `promobot/*` commit statuses a policy's promotion and rollback PRs carry, by context. */
 export const STATUS_CONTEXTS = {
@@ -8,20 +11,6 @@ export const STATUS_CONTEXTS = {
   gates: 'promobot/gates',
   freeze: 'promobot/freeze',
 } as const;
-
-/** The branch protection promobot wants on one deploy branch. */
-export interface WantedProtection {
-  readonly scm: 'gitea' | 'github';
-  /** `owner/name`. */
-  readonly repo: string;
-  readonly branch: string;
-  /** Statuses that must be `success` on a PR's head before anyone merges it (sorted). */
-  readonly contexts: readonly string[];
-  /** People besides promobot who may push straight to the branch (sorted, lower case). */
-  readonly pushers: readonly string[];
-  /** Policies asking for it, for the output. */
-  readonly policies: readonly string[];
-}
 
 /**
  * Pure: the statuses every PR into a policy's deploy branch must have green before merge. Every promotion and

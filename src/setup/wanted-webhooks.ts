@@ -1,6 +1,6 @@
 import type { Config } from '../config/index.js';
 import type { PromotionPolicy } from '../policy/index.js';
-import type { WantedHook } from './hook-model.js';
+import type { WantedHook } from '../hosts/ports/hook-model.js';
 
 /** Events a repository hook must send: everything promobot acts on (webhooks/README.md). */
 export const SCM_HOOK_EVENTS = ['push', 'pull_request', 'issue_comment', 'pull_request_review'] as const;

@@ -11,10 +11,6 @@ const root = join(import.meta.dirname, '..', '..');
 const NOT_YET_ONE_WAY = [
   // The board's publisher is built by promotion's runtime, and reads promotion's PR metadata and ports.
   'board <-> promotion',
-  // A host's folder and the cross-host folders it was taken out of (ARCHITECTURE.md, "Next": hosts).
-  'hosts <-> http',
-  'hosts <-> rollout',
-  'hosts <-> setup',
 ];
 
 describe('import directions between the folders of src/', () => {

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { validatePolicyFiles, type PromotionPolicy } from '../../src/policy/index.js';
-import { renderApplicationName, verifiedApplications } from '../../src/rollout/index.js';
+import { renderApplicationName, verifiedApplications } from '../../src/policy/index.js';
 import { checkArgoCd } from '../../src/hosts/argocd/doctor.js';
 import { startArgoCdDouble, type ArgoCdDouble } from '../doubles/argocd/index.js';
 

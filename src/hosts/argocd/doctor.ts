@@ -1,9 +1,9 @@
 import type { Config } from '../../config/index.js';
 import { errorMessage, isAccessError, isTransient, PromobotError } from '../../errors/index.js';
 import type { PromotionPolicy } from '../../policy/index.js';
-import { verifiedApplications } from '../../rollout/verified-applications.js';
+import { verifiedApplications } from '../../policy/verified-applications.js';
 import { createArgoCdClient, type ArgoCdClient } from './client.js';
-import type { DoctorCheck } from '../../setup/doctor-check.js';
+import type { DoctorCheck } from '../ports/doctor-check.js';
 
 const GROUP = 'Argo CD';
 

@@ -1,5 +1,5 @@
 import { normalizeArgoCd } from './normalize.js';
-import { verifyAuthorization } from '../../http/verify-authorization.js';
+import { verifyAuthorization } from '../webhook-authorization.js';
 import { bodyHash, header, type WebhookSource } from '../webhook-source.js';
 
 /** argocd-notifications' webhook service: it sends the headers its config lists (webhooks/README.md, "Argo CD"). */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { errorMessage } from '../../errors/index.js';
-import type { DoctorCheck } from '../../setup/doctor-check.js';
-import { judgeScmAccess, type ScmAccess } from '../../setup/scm-access.js';
+import type { DoctorCheck } from '../ports/doctor-check.js';
+import { judgeScmAccess, type ScmAccess } from '../ports/scm-access.js';
 import type { GiteaClient } from './scm/gitea-client.js';
 
 /** What Gitea's `GET /repos/{owner}/{repo}/branches/{branch}` says of the branch's protection for the token's user. */

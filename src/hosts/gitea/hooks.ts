@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { GiteaClient } from './scm/gitea-client.js';
-import type { ExistingHook, HookClient, WantedHook } from '../../setup/hook-model.js';
+import type { ExistingHook, HookClient, WantedHook } from '../ports/hook-model.js';
 
 /** A repository hook as Gitea lists it (`GET /repos/{owner}/{repo}/hooks`). */
 export const GiteaHook = z.object({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { decideProtectionChange, GiteaProtectionRule } from '../../setup/decide-protection-change.js';
-import type { ProtectionClient } from '../../setup/protection-model.js';
+import { decideProtectionChange, GiteaProtectionRule } from './decide-protection-change.js';
+import type { ProtectionClient } from '../ports/protection-model.js';
 import type { GiteaClient } from './scm/gitea-client.js';
 
 const User = z.object({ login: z.string().min(1) });

@@ -1,5 +1,5 @@
 import { giteaEventType, normalizeGitea } from './normalize.js';
-import { verifyHexHmac } from '../../http/verify-signature.js';
+import { verifyHexHmac } from '../webhook-signature.js';
 import { header, type WebhookSource } from '../webhook-source.js';
 
 /** Gitea's webhook: an HMAC-SHA256 of the body in X-Gitea-Signature, and a delivery id. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { errorMessage, httpFailureOf } from '../../errors/index.js';
-import type { DoctorCheck } from '../../setup/doctor-check.js';
-import { judgeScmAccess, type ScmAccess } from '../../setup/scm-access.js';
+import type { DoctorCheck } from '../ports/doctor-check.js';
+import { judgeScmAccess, type ScmAccess } from '../ports/scm-access.js';
 import { FINE_GRAINED_NEEDS, judgeAppPermissions } from './app-access.js';
 import type { GitHubClient } from './client.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { GitHubClient } from './client.js';
-import type { ExistingHook, HookClient, WantedHook } from '../../setup/hook-model.js';
+import type { ExistingHook, HookClient, WantedHook } from '../ports/hook-model.js';
 
 /** A repository webhook as GitHub lists it (`GET /repos/{owner}/{repo}/hooks`). */
 export const GitHubHook = z.object({

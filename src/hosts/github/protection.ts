@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { ProtectionClient } from '../../setup/protection-model.js';
-import type { WantedProtection } from '../../setup/wanted-protection.js';
+import type { ProtectionClient } from '../ports/protection-model.js';
+import type { WantedProtection } from '../ports/protection-model.js';
 import type { GitHubClient } from './client.js';
 
 /** A bypass actor of a ruleset (docs.github.com/en/rest/repos/rules). */

@@ -1,5 +1,5 @@
 import { normalizeGitHub } from './normalize.js';
-import { verifyGitHubSignature } from '../../http/verify-signature.js';
+import { verifyGitHubSignature } from '../webhook-signature.js';
 import { header, type WebhookSource } from '../webhook-source.js';
 
 /** GitHub's webhook: X-Hub-Signature-256 over the body, and a delivery GUID. */

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Config } from '../../config/index.js';
 import { errorMessage } from '../../errors/index.js';
-import { adviseHookFailure } from '../../setup/advise.js';
-import type { DoctorCheck } from '../../setup/doctor-check.js';
+import { adviseHookFailure } from '../ports/advise.js';
+import type { DoctorCheck } from '../ports/doctor-check.js';
 import { harborClientFor } from './client.js';
 
 /** Harbor answers `/api/v2.0/ping`, and accepts `HARBOR_USERNAME`/`HARBOR_PASSWORD` when they are set. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { httpFailureOf } from '../../errors/index.js';
 import type { HarborClient } from './client.js';
-import type { ExistingHook, HookClient, WantedHook } from '../../setup/hook-model.js';
+import type { ExistingHook, HookClient, WantedHook } from '../ports/hook-model.js';
 
 /** One target of a Harbor webhook policy (Harbor API v2.0 `WebhookTargetObject`). */
 export const HarborWebhookTarget = z.object({

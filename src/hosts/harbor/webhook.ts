@@ -1,4 +1,4 @@
-import { verifyAuthorization } from '../../http/verify-authorization.js';
+import { verifyAuthorization } from '../webhook-authorization.js';
 import { bodyHash, header, type WebhookSource } from '../webhook-source.js';
 import { normalizeHarbor } from './normalize.js';
 

@@ -1,5 +1,4 @@
-import type { PromotionPolicy } from '../../policy/index.js';
-import { renderApplicationName } from '../verified-applications.js';
+import { renderApplicationName, type PromotionPolicy } from '../../policy/index.js';
 
 /**
  * Pure: the (policy, app, environment) triples whose `verify: { provider: argocd }` names the Application

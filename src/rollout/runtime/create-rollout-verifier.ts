@@ -13,7 +13,7 @@ import type { ArgoCdClient } from '../../hosts/argocd/client.js';
 import { decideRollout, revisionsToCheck, type RolloutEvidence } from '../decide-rollout.js';
 import { judgeVerification, type ApplicationAnswer } from '../judge-verification.js';
 import type { RolloutGate } from '../rollout-gate.js';
-import { renderApplicationName } from '../verified-applications.js';
+import { renderApplicationName } from '../../policy/verified-applications.js';
 import { renderRolloutComment, ROLLOUT_COMMENT_MARKER, rolloutStatus } from './render-rollout.js';
 import { DeferredWatch, parseStored, RolloutRecord } from './rollout-record.js';
 import { verifyWithPrometheus } from './verify-with-prometheus.js';

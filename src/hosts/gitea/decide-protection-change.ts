@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { WantedProtection } from './wanted-protection.js';
+import type { WantedProtection } from '../ports/protection-model.js';
 
 /**
  * A Gitea branch protection rule, the fields promobot reads (`GET /repos/{owner}/{repo}/branch_protections`,

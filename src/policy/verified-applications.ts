@@ -1,4 +1,4 @@
-import type { PromotionPolicy } from '../policy/index.js';
+import type { PromotionPolicy } from './schema.js';
 
 /** One Argo CD Application a policy verifies through, with where it comes from. */
 export interface VerifiedApplication {

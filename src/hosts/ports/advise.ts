@@ -1,4 +1,4 @@
-import { errorMessage, httpFailureOf, PromobotError } from '../errors/index.js';
+import { errorMessage, httpFailureOf, PromobotError } from '../../errors/index.js';
 import type { HookHost } from './hook-model.js';
 
 const URL_VARIABLE: Record<HookHost, string> = {

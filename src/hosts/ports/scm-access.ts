@@ -1,4 +1,4 @@
-import { FINE_GRAINED_NEEDS } from '../hosts/github/app-access.js';
+import { FINE_GRAINED_NEEDS } from '../github/app-access.js';
 
 /** Who a token is and what it may do on one repository. */
 export interface ScmAccess {

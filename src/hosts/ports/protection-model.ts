@@ -1,4 +1,16 @@
-import type { WantedProtection } from './wanted-protection.js';
+/** The branch protection promobot wants on one deploy branch. */
+export interface WantedProtection {
+  readonly scm: 'gitea' | 'github';
+  /** `owner/name`. */
+  readonly repo: string;
+  readonly branch: string;
+  /** Statuses that must be `success` on a PR's head before anyone merges it (sorted). */
+  readonly contexts: readonly string[];
+  /** People besides promobot who may push straight to the branch (sorted, lower case). */
+  readonly pushers: readonly string[];
+  /** Policies asking for it, for the output. */
+  readonly policies: readonly string[];
+}
 
 /** What `promobot setup` would change on one branch, and how. */
 export type ProtectionPlan =
