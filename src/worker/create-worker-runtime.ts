@@ -15,6 +15,7 @@ import {
   type PromotionPolicy,
 } from '../policy/index.js';
 import { createDeployRepoPort } from '../promotion/index.js';
+import { gateReactions, rollbackOnFailedVerification } from '../promotion/gate-reactions.js';
 import { foreignCommitsOnce, sourceRollout } from '../promotion/pull-request-checks.js';
 import { createPromotionPullRequests, type ResolvedRepo } from '../promotion/pull-request-state/index.js';
 import { createPushRecord } from '../promotion/pushes.js';
@@ -155,27 +156,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promis
         timing: config.worker,
         resolve: resolvePolicy,
         onSettled: (policy, app) => requestReconcile(policy, app, 'gates settled'),
-        onRound: async (target, evidence, state) => {
-          await board.recordRound(target, evidence, state);
-          if (state.status !== 'pending')
-            await notify({
-              kind: state.status === 'success' ? 'gates-passed' : 'gates-failed',
-              policy: target.policy,
-              app: target.app,
-              env: target.env,
-              pr: target.pr,
-              sha: target.headSha,
-              summary: evidence.reason ?? `gates ${state.status}`,
-            });
-        },
-        onWatchFailed: async (failure) => {
-          const result = await rollback(failure.policy, failure.app, failure.env, undefined, failure.report);
-          if ('refused' in result)
-            logger.warn(
-              { ...failure, reason: result.refused },
-              'watch failed, and no rollback PR could be opened',
-            );
-        },
+        ...gateReactions({ recordRound: board.recordRound, notify, rollback, logger }),
       })
     : null;
 
@@ -195,14 +176,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promis
     logger,
     argocd,
     prometheus,
-    rollback: async (policy, app, env, evidence) => {
-      const result = await rollback(policy, app, env, undefined, evidence);
-      if ('refused' in result)
-        logger.warn(
-          { policy, app, env, reason: result.refused },
-          'verification failed, and no rollback PR could be opened',
-        );
-    },
+    rollback: rollbackOnFailedVerification(rollback, logger),
     startWatch: async (policy, app, env, watch) => {
       const resolved = resolvePolicy(policy);
       if (gates && resolved)
