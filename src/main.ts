@@ -21,7 +21,7 @@ async function main(argv: string[]): Promise<number> {
     env: process.env,
     config: () => (config ??= loadConfig(process.env)),
     logger: (c) => createLogger({ level: c.logLevel }),
-    // Which handler runs for which event: the promotion runtime registers them.
+    // The worker's composition root (src/worker/) builds the handlers and what runs beside them.
     jobs: (c, logger, metrics) => createWorkerRuntime({ config: c, logger, metrics }),
     stopped: new Promise((resolve) => {
       // `on`, not `once`: a second signal while draining must not fall back to the default (kill mid-push).

@@ -188,7 +188,7 @@ export function redisStateReaders(
     rollout: async (env) =>
       parseStored(RolloutRecord, await redis.get(redisKeys(prefix).rollout(names.policy, names.app, env))),
     lastPush: async () => {
-      // The hash promotion records each push in (create-promotion-runtime.ts): `at` is the push time, epoch ms.
+      // The hash promotion records each push in (promotion/pushes.ts): `at` is the push time, epoch ms.
       const pushed = await redis.hgetall(redisKeys(prefix).pushed(names.policy, names.app));
       const at = Number(pushed.at);
       return pushed.tag && Number.isSafeInteger(at) && at > 0 ? { tag: pushed.tag, at } : null;

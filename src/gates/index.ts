@@ -9,6 +9,7 @@ export {
 } from './render-report.js';
 export {
   type GateRunner,
+  type GateRunnerDeps,
   GateTarget,
   WATCH_COMMENT_MARKER,
   type WatchFailure,

@@ -3,13 +3,6 @@
  * environments (`handle-image-pushed.ts`), each app is reconciled into its promotion PRs (`reconcile-app.ts`).
  */
 export {
-  createPromotionRuntime,
-  type PromotionForChatops,
-  type PromotionParts,
-  type PromotionRuntime,
-  type PromotionRuntimeOptions,
-} from './create-promotion-runtime.js';
-export {
   decidePromotions,
   type AppSnapshot,
   type OpenPromotion,

@@ -1,5 +1,5 @@
 import type { ChatopsRuntime } from '../../chatops/index.js';
-import type { PromotionForChatops } from '../../promotion/index.js';
+import type { WorkerParts } from '../parts.js';
 import type { EventHandler } from '../../queue/index.js';
 
 /**
@@ -8,11 +8,11 @@ import type { EventHandler } from '../../queue/index.js';
  * recognises its own comments by it.
  */
 export function commentCreated(
-  promotion: PromotionForChatops,
+  parts: Pick<WorkerParts, 'botLogin'>,
   chatops: ChatopsRuntime,
 ): EventHandler<'CommentCreated'> {
   return async (event, context) => {
-    await promotion.botLogin(event.scm);
+    await parts.botLogin(event.scm);
     await chatops.onComment(event, context.logger, context.job.id);
   };
 }

@@ -1,13 +1,14 @@
 import { createPendingChanges } from '../../git/index.js';
 import { EnvironmentChange } from '../../promotion/apply-image-changes.js';
-import { handleImagePushed, type PromotionParts } from '../../promotion/index.js';
+import { handleImagePushed } from '../../promotion/index.js';
 import type { EventHandler } from '../../queue/index.js';
+import type { WorkerParts } from '../parts.js';
 
 /**
  * `ImagePushed` (Harbor, a registry): policy by image → newest push and pending change (Redis) → commit to the
  * entry environments (`git/land-pending`) → reconcile job (`promotion/handle-image-pushed.ts`).
  */
-export function imagePushed(parts: PromotionParts): EventHandler<'ImagePushed'> {
+export function imagePushed(parts: WorkerParts): EventHandler<'ImagePushed'> {
   return async (event, context) => {
     await handleImagePushed(event, context.deliveryId, context.logger, {
       policies: () => parts.policies.current(),
@@ -20,7 +21,7 @@ export function imagePushed(parts: PromotionParts): EventHandler<'ImagePushed'> 
           logger: context.logger,
           prefix: parts.prefix,
         }),
-      recordPush: (policy, app, push) => parts.recordPush(policy.metadata.name, app, push),
+      recordPush: (policy, app, push) => parts.pushes.record(policy.metadata.name, app, push),
       requestReconcile: parts.requestReconcile,
     });
   };

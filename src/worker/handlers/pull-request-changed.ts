@@ -2,8 +2,9 @@ import type { PullRequestChanged, ScmKind } from '../../events/index.js';
 import { judgeManualMerge } from '../../governance/manual-merge.js';
 import type { Logger } from '../../logger/index.js';
 import { findByDeployRepo } from '../../policy/index.js';
-import { parsePromotionBranch, type PromotionParts } from '../../promotion/index.js';
+import { parsePromotionBranch } from '../../promotion/index.js';
 import type { EventHandler } from '../../queue/index.js';
+import type { WorkerParts } from '../parts.js';
 import { sameLogin } from '../../scm/same-login.js';
 import { requiredStatusContexts } from '../../setup/wanted-protection.js';
 
@@ -11,7 +12,7 @@ import { requiredStatusContexts } from '../../setup/wanted-protection.js';
  * `PullRequestChanged` (Gitea, GitHub): reconcile jobs for the deploy repo's apps (only the PR's app for an unmerged
  * bot PR); a bot PR a person merged while its required statuses were not green is recorded on it.
  */
-export function pullRequestChanged(parts: PromotionParts): EventHandler<'PullRequestChanged'> {
+export function pullRequestChanged(parts: WorkerParts): EventHandler<'PullRequestChanged'> {
   /** Every app of the policies that write `fullName` on `scm` (or only `onlyApp`). */
   const reconcileRepo = async (scm: ScmKind, fullName: string, reason: string, onlyApp?: string) => {
     for (const policy of findByDeployRepo(parts.policies.current(), scm, fullName)) {

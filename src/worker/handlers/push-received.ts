@@ -1,9 +1,9 @@
 import { findByDeployRepo } from '../../policy/index.js';
-import type { PromotionParts } from '../../promotion/index.js';
 import type { EventHandler } from '../../queue/index.js';
+import type { WorkerParts } from '../parts.js';
 
 /** `PushReceived` (Gitea, GitHub): a reconcile per app at the next whole second, for a push to the deploy branch. */
-export function pushReceived(parts: PromotionParts): EventHandler<'PushReceived'> {
+export function pushReceived(parts: WorkerParts): EventHandler<'PushReceived'> {
   return async (event) => {
     // Pushes by people can come many a second; every one asks for the same thing, so they collapse into one
     // reconcile per app at the next whole second (a timer's job id is per app and instant).

@@ -1,9 +1,9 @@
-import type { PromotionParts } from '../../promotion/index.js';
 import type { EventHandler } from '../../queue/index.js';
+import type { WorkerParts } from '../parts.js';
 import { applicationsOf } from '../../rollout/runtime/index.js';
 
 /** `RolloutObserved` (Argo CD notifications): verification asked again for each environment, and a reconcile. */
-export function rolloutObserved(parts: PromotionParts): EventHandler<'RolloutObserved'> {
+export function rolloutObserved(parts: WorkerParts): EventHandler<'RolloutObserved'> {
   return async (event, context) => {
     // A hint only: what Argo CD says is asked again through its API, never taken from the notification.
     const targets = applicationsOf(parts.policies.current(), event.application, event.appNamespace);
