@@ -33,6 +33,8 @@ describe('redis keys', () => {
       rolloutWatch: keys.rolloutWatch('chat', 'chat-ui', 'prod'),
       rolloutPublished: keys.rolloutPublished('team/deploy', 12),
       notifyRate: keys.notifyRate('chat', 'ops-slack', 29_447_040),
+      globalStops: keys.globalStops('gitea', 'Team/Deploy'),
+      globalStopsLock: keys.globalStopsLock('github', 'Team/Deploy'),
     }).toEqual({
       jobKey: 'promobot:events:gitea-3f2a',
       gatesHead: 'promobot:gates:head:team/deploy:12',
@@ -59,6 +61,8 @@ describe('redis keys', () => {
       rolloutWatch: 'promobot:rollout-watch:chat:chat-ui:prod',
       rolloutPublished: 'promobot:rollout-published:team/deploy#12',
       notifyRate: 'promobot:notify:rate:chat:ops-slack:29447040',
+      globalStops: 'promobot:stops:gitea:team/deploy',
+      globalStopsLock: 'promobot:stops:github:team/deploy:lock',
     });
   });
 
@@ -77,6 +81,8 @@ describe('redis keys', () => {
         'gatesHead',
         'gatesState',
         'gitLock',
+        'globalStops',
+        'globalStopsLock',
         'jobKey',
         'notifyRate',
         'landed',

@@ -1,5 +1,7 @@
 import { decideFreeze } from '../../freeze/decide-freeze.js';
 import { MANUAL_MERGE_MARKER, renderManualMergeComment } from '../../governance/manual-merge.js';
+import { covers, formatStopCommand } from '../../governance/global-stop.js';
+import { createStopRuntime, type StopHandling, type StopRepo } from '../../governance/stop-runtime.js';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { isAccessError, isPermanent, PermanentError } from '../../errors/index.js';
@@ -230,6 +232,14 @@ const LOCK_WAIT_MS = 60_000;
  */
 export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
   const store = createChatopsStore(deps.redis, deps.prefix);
+  const stops = createStopRuntime({ redis: deps.redis, prefix: deps.prefix });
+  const stopRepo = (scmKind: ScmKind, repo: RepoRef, resolved: ResolvedRepo): StopRepo => ({
+    scmKind,
+    repo,
+    policy: resolved.policy,
+    scm: resolved.scm,
+    botLogin: resolved.botLogin,
+  });
   const seal = createStateSeal(deps.stateKeys ?? []);
   const scopeOf = (key: PullRequestKey, commentId: number) =>
     statusCommentScope(key.scm, key.repo, key.number, commentId);
@@ -483,7 +493,18 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     const { pr, meta } = loaded.promotion;
     const verdict = await deps.gateStatus(loaded.repo, pr.number, pr.headSha);
     const rollout = meta.kind === 'promotion' ? await deps.rollout?.(loaded.resolved.policy, meta) : null;
+    // The global stop holds promotions; a rollback (the way out of an incident) is never held by it.
+    const stop =
+      meta.kind === 'promotion'
+        ? await stops.decide(
+            stopRepo(loaded.key.scm, loaded.repo, loaded.resolved),
+            meta.app,
+            loaded.environment.name,
+            deps.logger,
+          )
+        : null;
     return {
+      stopped: stop?.reason ?? null,
       gateStatus: verdict === 'none' ? null : verdict,
       mergeable: pr.mergeable,
       held: rollout?.held ?? false,
@@ -544,7 +565,11 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       await scm.updateComment(loaded.repo, statusCommentId, bodyFor(statusCommentId));
     }
     if (pr.state === 'open' && !(await deps.hasForeignCommits?.(loaded.resolved.policy, pr)))
-      await scm.setCommitStatus(loaded.repo, pr.headSha, approvalStatus(effective, loaded.environment));
+      await scm.setCommitStatus(
+        loaded.repo,
+        pr.headSha,
+        approvalStatus(effective, loaded.environment, merge.stopped ?? null),
+      );
     // Saved last: until then a retry of the same event redoes everything (answering twice at worst), rather than
     // finding the event processed and leaving it unanswered.
     await store.save(loaded.key, { state, statusCommentId });
@@ -752,6 +777,76 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     }
   };
 
+  /**
+   * The one reply to an issue comment that held only stop commands (and lines that look like them), then what
+   * follows from them (see {@link afterStops}).
+   */
+  const answerStops = async (
+    event: CommentCreated,
+    resolved: ResolvedRepo,
+    stopped: StopHandling,
+    head: string,
+    resumed: boolean,
+    logger: Logger,
+  ): Promise<void> => {
+    const { scm, botLogin } = resolved;
+    const reaction = stopped.refused.length > 0 ? '-1' : stopped.changed.length > 0 ? '+1' : 'confused';
+    await scm.addReaction(event.repo, event.commentId, reaction).catch((error: unknown) => {
+      if (!(error instanceof PermanentError)) throw error;
+      logger.warn({ commentId: event.commentId, err: error }, 'could not react to the comment');
+    });
+    const marker = `${REPLY_MARKER_START}${String(event.commentId)} -->`;
+    const answered =
+      resumed &&
+      (await scm.listComments(event.repo, event.number)).some(
+        (c) => sameLogin(c.author, botLogin) && c.body.endsWith(marker),
+      );
+    if (!answered)
+      await scm.createComment(
+        event.repo,
+        event.number,
+        `${defuseMarkers([head, ...stopped.lines].join('\n'))}\n${marker}`,
+      );
+    await afterStops(event, resolved, stopped, logger);
+  };
+
+  /**
+   * After a stop was put or lifted: every open promotion PR it covers says so now (status comment and
+   * `promobot/approval`), and its app is reconciled, so a lifted stop merges what waited on it by itself.
+   */
+  const afterStops = async (
+    event: CommentCreated,
+    resolved: ResolvedRepo,
+    stopped: StopHandling,
+    logger: Logger,
+  ): Promise<void> => {
+    if (stopped.changed.length === 0) return;
+    const { scm, policy, botLogin } = resolved;
+    const touched = new Set<string>();
+    for (const pr of await scm.listOpenPullRequests(event.repo, policy.spec.deployRepo.branch)) {
+      const promotion = readPromotionPullRequest(pr, botLogin);
+      if (promotion === null || promotion.meta.kind !== 'promotion') continue;
+      const { app, env } = promotion.meta;
+      if (!stopped.changed.some((c) => covers(c.scope, app, env))) continue;
+      touched.add(app);
+      const key: PullRequestKey = { scm: event.scm, repo: event.repo.fullName, number: pr.number };
+      await withLock(key, logger, async () => {
+        const loaded = await loadPromotion(event.scm, event.repo, resolved, pr, logger);
+        if (typeof loaded !== 'string') await publish(loaded, loaded.stored.state, logger);
+      });
+    }
+    const apps = policy.spec.apps
+      .map((a) => a.name)
+      .filter(
+        (app) =>
+          touched.has(app) ||
+          stopped.changed.some((c) => policy.spec.environments.some((e) => covers(c.scope, app, e.name))),
+      );
+    const why = stopped.changed.map((c) => formatStopCommand(c)).join(', ');
+    for (const app of apps)
+      await deps.requestReconcile(policy.metadata.name, app, `global stop: ${why} by @${event.author}`);
+  };
+
   const handleOneComment = async (
     event: CommentCreated,
     resolved: ResolvedRepo,
@@ -792,7 +887,11 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     };
     const merge = loaded ? await mergeInput(loaded) : undefined;
     let handled: Awaited<ReturnType<typeof handleComment>>;
+    /** The global stop's commands, on an issue; null on a PR or when the comment has none. */
+    let stopped: StopHandling | null = null;
     try {
+      if (!loaded)
+        stopped = await stops.handle(event, stopRepo(event.scm, repo, resolved), instant(), logger);
       handled = await handleComment(event, stored.state, context, lookupFor(scm, repo), instant(), merge);
     } catch (error) {
       // The host refused promobot itself a look-up: say so in the PR instead of failing in silence.
@@ -806,7 +905,8 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       return;
     }
     if (!handled.acted) {
-      logger.debug({ why: handled.reason }, 'comment not acted on');
+      if (stopped !== null) await answerStops(event, resolved, stopped, `@${event.author}`, resumed, logger);
+      else logger.debug({ why: handled.reason }, 'comment not acted on');
       return;
     }
     logger.info(
@@ -852,14 +952,20 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       if (outcome !== null) carried.set(command, outcome);
     }
     const failed = [...carried.values()].some((outcome) => !outcome.ok);
-    await scm.addReaction(repo, event.commentId, failed ? '-1' : handled.reaction).catch((error: unknown) => {
+    const reaction =
+      failed || (stopped?.refused.length ?? 0) > 0
+        ? '-1'
+        : stopped !== null && handled.reaction === 'confused'
+          ? '+1'
+          : handled.reaction;
+    await scm.addReaction(repo, event.commentId, reaction).catch((error: unknown) => {
       // The comment was deleted meanwhile: the reply and the status comment still answer.
       if (!(error instanceof PermanentError)) throw error;
       logger.warn({ commentId: event.commentId, err: error }, 'could not react to the comment');
     });
     // An issue has no status comment to show what happened: there, every command gets a reply.
     if (handled.replyNeeded || carried.size > 0 || !loaded) {
-      const reply = handled.renderReply(carried);
+      const reply = [handled.renderReply(carried), ...(stopped?.lines ?? [])].join('\n');
       const marker = `${REPLY_MARKER_START}${String(event.commentId)} -->`;
       // A crashed run may have answered already: one reply per comment, whatever happens.
       const answered =
@@ -869,6 +975,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
         );
       if (!answered) await scm.createComment(repo, event.number, `${defuseMarkers(reply)}\n${marker}`);
     }
+    if (stopped !== null) await afterStops(event, resolved, stopped, logger);
     if (loaded) await notifyOutcomes(event, loaded, handled.results, carried);
     // The answers first, the state last (see `publish`): a failed answer is retried with the whole comment.
     if (loaded) await publish(loaded, state, logger);
