@@ -1,3 +1,5 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,19 +30,39 @@ spec:
       update: pull-request
       from: dev
       approvals: { required: 1, approvers: [bob] }
+  notify:
+    - name: ops
+      kind: webhook
+      url: { env: PROMOBOT_TEST_STOP_NOTIFY_URL }
+      secret: { env: PROMOBOT_TEST_STOP_NOTIFY_SECRET }
+      events: [command-refused]
 `;
 
 /**
  * The global stop through the running service on the strict Gitea double with a real Redis: `/hold env=prod` on an
  * issue keeps an approved, green prod PR from merging and the PR says why; the stop survives a Redis FLUSHALL and a
  * restart (rebuilt from the issue's comments on the host); `/unhold env=prod` lets it merge by itself. A reader's
- * `/hold all` is refused with a reply.
+ * `/hold all` is refused with a reply and a command-refused notification.
  */
 describe('a global stop on a deploy-repo issue', () => {
   let world: GiteaWorld;
   let promobot: PromobotUnderTest;
+  const got: { kind: string; app: string; env: string; pr?: number; summary: string }[] = [];
+  let closeReceiver: () => Promise<void>;
 
   beforeAll(async () => {
+    const receiver = createServer((req: IncomingMessage, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        got.push(JSON.parse(Buffer.concat(chunks).toString()) as (typeof got)[number]);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    closeReceiver = () => new Promise<void>((r) => receiver.close(() => r()));
+    process.env.PROMOBOT_TEST_STOP_NOTIFY_SECRET = 'stop-sink-secret';
+    process.env.PROMOBOT_TEST_STOP_NOTIFY_URL = `http://127.0.0.1:${String((receiver.address() as AddressInfo).port)}/`;
     world = await startGiteaWorld({
       name: 'global-stop',
       policy: POLICY,
@@ -54,6 +76,9 @@ describe('a global stop on a deploy-repo issue', () => {
     // The world closes the promobot it started; a restarted one is closed here.
     if (promobot !== world?.promobot) await promobot?.close();
     await world?.close();
+    await closeReceiver?.();
+    delete process.env.PROMOBOT_TEST_STOP_NOTIFY_URL;
+    delete process.env.PROMOBOT_TEST_STOP_NOTIFY_SECRET;
   });
 
   const replyTo = (issue: number, commentId: number) =>
@@ -71,6 +96,13 @@ describe('a global stop on a deploy-repo issue', () => {
     const refused = await gitea.comment(DEPLOY_REPO, issue.index, 'mallory', '/hold all');
     expect((await replyTo(issue.index, refused.id)).body).toContain(
       '@mallory\n- ❌ `/hold all`: @mallory has read permission on bootcamp/notes-deploy; /hold all needs write permission',
+    );
+    const notified = await eventually('the command-refused notification', () =>
+      got.find((g) => g.kind === 'command-refused'),
+    );
+    expect(notified).toMatchObject({ app: 'all', env: 'all', pr: issue.index });
+    expect(notified.summary).toBe(
+      `/hold all by @mallory on issue #${String(issue.index)}: @mallory has read permission on bootcamp/notes-deploy; /hold all needs write permission`,
     );
 
     await world.push(promobot.app.baseUrl, TAG, 1_790_000_000);

@@ -820,6 +820,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     stopped: StopHandling,
     logger: Logger,
   ): Promise<void> => {
+    await notifyStopRefusals(event, resolved, stopped);
     if (stopped.changed.length === 0) return;
     const { scm, policy, botLogin } = resolved;
     const touched = new Set<string>();
@@ -845,6 +846,35 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     const why = stopped.changed.map((c) => formatStopCommand(c)).join(', ');
     for (const app of apps)
       await deps.requestReconcile(policy.metadata.name, app, `global stop: ${why} by @${event.author}`);
+  };
+
+  /**
+   * One `command-refused` per issue comment whose stop commands were refused (the reasons, never the comment's
+   * text). An issue has no head commit: the event is made unique by the comment (`c<id>`), its `sha` is a
+   * placeholder, and `app`/`env` are the first refused scope's (`all` where it names none).
+   */
+  const notifyStopRefusals = async (
+    event: CommentCreated,
+    resolved: ResolvedRepo,
+    stopped: StopHandling,
+  ): Promise<void> => {
+    const [first] = stopped.refused;
+    if (deps.notify === undefined || first === undefined) return;
+    await deps.notify({
+      kind: 'command-refused',
+      policy: resolved.policy.metadata.name,
+      app: first.command.scope.app ?? 'all',
+      env: first.command.scope.env ?? 'all',
+      pr: event.number,
+      sha: '0000',
+      key: `c${String(event.commentId)}`,
+      summary: stopped.refused
+        .map(
+          (r) =>
+            `${formatStopCommand(r.command)} by @${event.author} on issue #${String(event.number)}: ${r.why}`,
+        )
+        .join('; '),
+    });
   };
 
   const handleOneComment = async (
