@@ -177,8 +177,8 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
   const pushedKey = (policy: string, app: string) => keys.pushed(policy, app);
 
   const queue = createReconcileQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix });
-  const requestReconcile = (policy: string, app: string, reason: string) =>
-    queue.request({ policy, app, reason });
+  const requestReconcile = (policy: string, app: string, reason: string, at?: number) =>
+    queue.request({ policy, app, reason }, at);
 
   // Notifications: an emit only enqueues (never throws, waits at most a few seconds); the notify worker sends.
   const notifier = createNotifier({

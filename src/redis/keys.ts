@@ -64,6 +64,8 @@ export interface RedisKeys {
   globalStops(scm: string, repo: string): string;
   /** The lock taken while a stop command changes them. */
   globalStopsLock(scm: string, repo: string): string;
+  /** Since when (epoch ms) a PR head has waited for its approvals and nothing else (`repo` lower-cased). */
+  waitingSince(repo: string, pr: number, headSha: string): string;
 }
 
 /** The keys under `prefix`. */
@@ -99,5 +101,6 @@ export function redisKeys(prefix: string): RedisKeys {
     notifyRate: (policy, sink, minute) => `${prefix}:notify:rate:${policy}:${sink}:${String(minute)}`,
     globalStops: (scm, repo) => `${prefix}:stops:${scm}:${repo.toLowerCase()}`,
     globalStopsLock: (scm, repo) => `${prefix}:stops:${scm}:${repo.toLowerCase()}:lock`,
+    waitingSince: (repo, pr, sha) => `${prefix}:waiting-since:${repo.toLowerCase()}:${String(pr)}:${sha}`,
   };
 }

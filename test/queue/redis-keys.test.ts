@@ -35,6 +35,7 @@ describe('redis keys', () => {
       notifyRate: keys.notifyRate('chat', 'ops-slack', 29_447_040),
       globalStops: keys.globalStops('gitea', 'Team/Deploy'),
       globalStopsLock: keys.globalStopsLock('github', 'Team/Deploy'),
+      waitingSince: keys.waitingSince('Team/Deploy', 12, 'a1b2c3'),
     }).toEqual({
       jobKey: 'promobot:events:gitea-3f2a',
       gatesHead: 'promobot:gates:head:team/deploy:12',
@@ -63,6 +64,7 @@ describe('redis keys', () => {
       notifyRate: 'promobot:notify:rate:chat:ops-slack:29447040',
       globalStops: 'promobot:stops:gitea:team/deploy',
       globalStopsLock: 'promobot:stops:github:team/deploy:lock',
+      waitingSince: 'promobot:waiting-since:team/deploy:12:a1b2c3',
     });
   });
 
@@ -95,6 +97,7 @@ describe('redis keys', () => {
         'rolloutPoke',
         'rolloutPublished',
         'rolloutWatch',
+        'waitingSince',
         'watchCurrent',
         'watchState',
       ].sort(),

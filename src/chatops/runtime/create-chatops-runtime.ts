@@ -1,6 +1,9 @@
 import { decideFreeze } from '../../freeze/decide-freeze.js';
 import { MANUAL_MERGE_MARKER, renderManualMergeComment } from '../../governance/manual-merge.js';
 import { covers, formatStopCommand } from '../../governance/global-stop.js';
+import { waitingOnlyForApprovals, waitingSummary } from '../../governance/waiting-for-approval.js';
+import { parseDuration } from '../../policy/schema.js';
+import { redisKeys } from '../../redis/keys.js';
 import { createStopRuntime, type StopHandling, type StopRepo } from '../../governance/stop-runtime.js';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -71,8 +74,8 @@ export interface ChatopsRuntimeDeps {
   /** The policy named in a promotion PR's metadata; `mergeReadiness` has only the PR to go on. */
   policyNamed: (name: string) => PromotionPolicy | undefined;
   gateStatus: (repo: RepoRef, pr: number, headSha: string) => Promise<GateVerdict>;
-  /** Asks the promotion runtime to reconcile `app` of policy `policy` (by name). */
-  requestReconcile: (policy: string, app: string, reason: string) => Promise<void>;
+  /** Asks the promotion runtime to reconcile `app` of policy `policy` (by name), now or at `at` (epoch ms). */
+  requestReconcile: (policy: string, app: string, reason: string, at?: number) => Promise<void>;
   /**
    * Remembers, in Redis, who asked (`/promote`, `/rollback`) for `app` into `env` until promotion writes the PR and
    * records them on it ({@link ChatopsRuntime.recordRequester}): an author of that PR for the self-approval rule.
@@ -144,6 +147,8 @@ export interface ChatopsRuntimeDeps {
  * the approvers' team stops counting within a minute.
  */
 export const APPROVER_CHECK_TTL_MS = 60_000;
+/** How long the time a PR head started waiting for approvals is kept: longer than anyone waits. */
+const WAITING_SINCE_TTL_SECONDS = 30 * 24 * 3600;
 /** Ends every reply, with the id of the comment it answers: one reply per comment, even after a crash. */
 const REPLY_MARKER_START = '<!-- promobot:reply-to ';
 /** Answers kept at most; the cache starts over when full. */
@@ -232,6 +237,7 @@ const LOCK_WAIT_MS = 60_000;
  */
 export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
   const store = createChatopsStore(deps.redis, deps.prefix);
+  const keys = redisKeys(deps.prefix);
   const stops = createStopRuntime({ redis: deps.redis, prefix: deps.prefix });
   const stopRepo = (scmKind: ScmKind, repo: RepoRef, resolved: ResolvedRepo): StopRepo => ({
     scmKind,
@@ -1219,10 +1225,44 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     // Unknown state must never merge: a hold might be in it.
     if (typeof loaded === 'string') return { ready: false, why: loaded };
     const { effective, notes, merge } = await assess(loaded, loaded.stored.state);
-    const decision = decideMerge({ ...merge, state: effective, environment: env });
-    if (decision.action === 'wait') return { ready: false, why: [...decision.reasons, ...notes].join('; ') };
+    const input = { ...merge, state: effective, environment: env };
+    const decision = decideMerge(input);
+    if (decision.action === 'wait') {
+      await noteWaitingForApproval(loaded, input);
+      return { ready: false, why: [...decision.reasons, ...notes].join('; ') };
+    }
     const who = decision.approvers.map((a) => `@${a}`).join(', ');
     return { ready: true, why: who === '' ? 'everything passes' : `approved by ${who}` };
+  };
+
+  /**
+   * `notifyAfter.waitingForApproval`: a PR head that waits for its approvals and nothing else is timed from when
+   * promobot first saw it so (in Redis, per head); a reconcile is asked for when the time is up, and if the head still
+   * waits only for approvals then, one `waiting-for-approval` event is sent (its id, per PR head, dedupes repeats).
+   */
+  const noteWaitingForApproval = async (loaded: Loaded, input: MergeInput): Promise<void> => {
+    const after = loaded.resolved.policy.spec.notifyAfter?.waitingForApproval;
+    if (after === undefined || deps.notify === undefined || !waitingOnlyForApprovals(input)) return;
+    const { pr, meta } = loaded.promotion;
+    const key = keys.waitingSince(loaded.repo.fullName, pr.number, pr.headSha);
+    await deps.redis.set(key, String(now()), 'EX', WAITING_SINCE_TTL_SECONDS, 'NX');
+    const since = Number((await deps.redis.get(key)) ?? now());
+    const due = since + parseDuration(after);
+    const policy = loaded.resolved.policy.metadata.name;
+    if (now() < due) {
+      await deps.requestReconcile(policy, meta.app, `#${String(pr.number)} waiting for approval`, due + 500);
+      return;
+    }
+    await deps.notify({
+      kind: 'waiting-for-approval',
+      policy,
+      app: meta.app,
+      env: loaded.environment.name,
+      pr: pr.number,
+      url: pr.url,
+      sha: pr.headSha.toLowerCase(),
+      summary: waitingSummary(input, after),
+    });
   };
 
   const mergeTrailers = async (pr: PullRequest): Promise<string> => {
