@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Config } from '../config/index.js';
 import { ConfigError, PermanentError, PromobotError, errorMessage } from '../errors/index.js';
 import type { PullRequestChanged, ScmKind } from '../events/index.js';
@@ -53,6 +54,9 @@ return 1`;
 
 /** How often each deploy repo's working copy is repacked and its commit-graph written. */
 const MAINTENANCE_INTERVAL_MS = 10 * 60_000;
+
+/** How long a `promobot/freeze` status set on a PR head stands before a reconcile sets it again anyway. */
+const FREEZE_STATUS_REASSERT_S = 15 * 60;
 
 export interface PromotionRuntime {
   /** Handlers for the events queue. */
@@ -540,6 +544,17 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
             run,
           ),
         freezeOverride: (pr) => chatops.freezeOverride(pr),
+        setFreezeStatus: async (pr, status) => {
+          // Written when it changes (head, state or words), as the rollout status is; re-asserted after a while
+          // anyway, so a status someone else set in promobot's name does not stand for long.
+          const key = keys.freezePublished(policy.spec.deployRepo.repo, pr.number);
+          const fingerprint = createHash('sha256')
+            .update(JSON.stringify([pr.headSha, status]))
+            .digest('hex');
+          if ((await redis.get(key)) === fingerprint) return;
+          await scm.setCommitStatus(repoRef(policy.spec.deployRepo.repo), pr.headSha, status);
+          await redis.set(key, fingerprint, 'EX', FREEZE_STATUS_REASSERT_S);
+        },
         onFrozen: async (pr, env, until, reason) => {
           await notify({
             kind: 'frozen',

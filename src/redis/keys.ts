@@ -66,6 +66,8 @@ export interface RedisKeys {
   globalStopsLock(scm: string, repo: string): string;
   /** Since when (epoch ms) a PR head has waited for its approvals and nothing else (`repo` lower-cased). */
   waitingSince(repo: string, pr: number, headSha: string): string;
+  /** What `promobot/freeze` status was last set on a PR (`repo` lower-cased): it is set again only when it changes. */
+  freezePublished(repo: string, pr: number): string;
 }
 
 /** The keys under `prefix`. */
@@ -101,6 +103,7 @@ export function redisKeys(prefix: string): RedisKeys {
     notifyRate: (policy, sink, minute) => `${prefix}:notify:rate:${policy}:${sink}:${String(minute)}`,
     globalStops: (scm, repo) => `${prefix}:stops:${scm}:${repo.toLowerCase()}`,
     globalStopsLock: (scm, repo) => `${prefix}:stops:${scm}:${repo.toLowerCase()}:lock`,
+    freezePublished: (repo, pr) => `${prefix}:freeze-published:${repo.toLowerCase()}:${String(pr)}`,
     waitingSince: (repo, pr, sha) => `${prefix}:waiting-since:${repo.toLowerCase()}:${String(pr)}:${sha}`,
   };
 }

@@ -36,6 +36,7 @@ describe('redis keys', () => {
       globalStops: keys.globalStops('gitea', 'Team/Deploy'),
       globalStopsLock: keys.globalStopsLock('github', 'Team/Deploy'),
       waitingSince: keys.waitingSince('Team/Deploy', 12, 'a1b2c3'),
+      freezePublished: keys.freezePublished('Team/Deploy', 12),
     }).toEqual({
       jobKey: 'promobot:events:gitea-3f2a',
       gatesHead: 'promobot:gates:head:team/deploy:12',
@@ -65,6 +66,7 @@ describe('redis keys', () => {
       globalStops: 'promobot:stops:gitea:team/deploy',
       globalStopsLock: 'promobot:stops:github:team/deploy:lock',
       waitingSince: 'promobot:waiting-since:team/deploy:12:a1b2c3',
+      freezePublished: 'promobot:freeze-published:team/deploy:12',
     });
   });
 
@@ -82,6 +84,7 @@ describe('redis keys', () => {
         'chatopsState',
         'gatesHead',
         'gatesState',
+        'freezePublished',
         'gitLock',
         'globalStops',
         'globalStopsLock',
