@@ -717,10 +717,14 @@ describe('fuzzing ChatOps comments: an invalid comment changes no state', () => 
     });
     expect(await stored(world.fresh.number)).toMatchObject({ state: { approvals: [], holds: [] } });
     expect(world.foreign.number).toBeGreaterThan(world.fresh.number);
-    // Per PR: the state, and the number of the last write of its status comment.
+    // Per PR: the state, and the number of the last write of its status comment; per deploy repo, its global stops
+    // (none), recorded when the first merge decision read them.
     const seqKey = (pr: number) => stateKey(pr).replace(/:state$/, ':seq');
     expect(world.otherKeys).toEqual(
-      [world.held.number, world.fresh.number].flatMap((pr) => [stateKey(pr), seqKey(pr)]).sort(),
+      [
+        ...[world.held.number, world.fresh.number].flatMap((pr) => [stateKey(pr), seqKey(pr)]),
+        `${PREFIX}:stops:gitea:bootcamp/notes-deploy`,
+      ].sort(),
     );
     expect([...APPROVERS, WRITER, OUTSIDER].every((login) => h.tokens[login] !== undefined)).toBe(true);
   });
