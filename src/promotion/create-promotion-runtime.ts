@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
+import type { StopCommand } from '../governance/global-stop.js';
+import { createStopRuntime, type StopRuntime } from '../governance/stop-runtime.js';
 import { ConfigError, PermanentError, PromobotError, errorMessage } from '../errors/index.js';
 import type { ScmKind } from '../events/index.js';
 import { acquireRepoLock, createDeployRepo, type DeployRepo, type TokenSource } from '../git/index.js';
@@ -52,6 +55,9 @@ return 1`;
 /** How often each deploy repo's working copy is repacked and its commit-graph written. */
 const MAINTENANCE_INTERVAL_MS = 10 * 60_000;
 
+/** How long a `promobot/freeze` status set on a PR head stands before a reconcile sets it again anyway. */
+const FREEZE_STATUS_REASSERT_S = 15 * 60;
+
 /**
  * What ChatOps is handed of promotion by the worker's composition root: the PRs' state, the deploy repos' policies
  * and hosts, and the effects a command asks for (reconcile, rollback, a waiting requester, a notification).
@@ -61,6 +67,8 @@ export interface PromotionForChatops {
   prefix: string;
   resolve: (scm: ScmKind, repoFullName: string) => ResolvedRepo | null;
   pullRequests: PromotionPullRequests;
+  /** The deploy repos' global stops: ChatOps carries out `/hold <scope>` and `/unhold <scope>` on an issue with them. */
+  stops: StopRuntime;
   /** The login promobot acts as on `scm`, learnt once from the host (ChatOps recognises its own comments by it). */
   botLogin: (scm: ScmKind) => Promise<string>;
   requestReconcile: (policy: string, app: string, reason: string) => Promise<void>;
@@ -133,6 +141,8 @@ export interface PromotionRuntimeOptions {
   approverCheck: ApproverCheck;
   /** The commands of a comment's text (ChatOps' parser), to rebuild holds from the host's comments. */
   commandsIn: (body: string) => readonly Command[];
+  /** The global stop's commands in a comment's text (ChatOps' grammar), to rebuild stops from the host's comments. */
+  stopCommandsIn: (body: string) => readonly StopCommand[];
 }
 
 /**
@@ -240,8 +250,8 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
   const pushedKey = (policy: string, app: string) => keys.pushed(policy, app);
 
   const queue = createReconcileQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix });
-  const requestReconcile = (policy: string, app: string, reason: string) =>
-    queue.request({ policy, app, reason });
+  const requestReconcile = (policy: string, app: string, reason: string, at?: number) =>
+    queue.request({ policy, app, reason }, at);
 
   // Notifications: an emit only enqueues (never throws, waits at most a few seconds); the notify worker sends.
   const notifier = createNotifier({
@@ -397,6 +407,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     const login = botLogins.get(kind);
     return policy && login ? { policy, scm: scmFor(kind), botLogin: login } : null;
   };
+  const stops = createStopRuntime({ redis, prefix: config.queuePrefix, commandsIn: options.stopCommandsIn });
   const pullRequests: PromotionPullRequests = createPromotionPullRequests({
     redis,
     prefix: config.queuePrefix,
@@ -407,6 +418,9 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     stateKeys: config.stateKeys,
     approverCheck: options.approverCheck,
     commandsIn: options.commandsIn,
+    stops,
+    requestReconcile,
+    notify,
     rollout: async (policy, meta) => {
       const env = policy.spec.environments.find((e) => e.name === meta.env);
       const from = policy.spec.environments.find((e) => e.name === env?.from);
@@ -432,6 +446,7 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
     prefix: config.queuePrefix,
     resolve: resolveRepo,
     pullRequests,
+    stops,
     botLogin,
     requestReconcile,
     recordRequester: (policy, app, env, actor, via) =>
@@ -611,6 +626,17 @@ export async function createPromotionRuntime(options: PromotionRuntimeOptions): 
             run,
           ),
         freezeOverride: (pr) => pullRequests.freezeOverride(pr),
+        setFreezeStatus: async (pr, status) => {
+          // Written when it changes (head, state or words), as the rollout status is; re-asserted after a while
+          // anyway, so a status someone else set in promobot's name does not stand for long.
+          const key = keys.freezePublished(policy.spec.deployRepo.repo, pr.number);
+          const fingerprint = createHash('sha256')
+            .update(JSON.stringify([pr.headSha, status]))
+            .digest('hex');
+          if ((await redis.get(key)) === fingerprint) return;
+          await scm.setCommitStatus(repoRef(policy.spec.deployRepo.repo), pr.headSha, status);
+          await redis.set(key, fingerprint, 'EX', FREEZE_STATUS_REASSERT_S);
+        },
         onFrozen: async (pr, env, until, reason) => {
           await notify({
             kind: 'frozen',

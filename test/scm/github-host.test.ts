@@ -246,6 +246,15 @@ describe('scm/github', () => {
         ['promobot', 'soak done'],
         ['alice', '/approve'],
       ]);
+      // The repo-wide list: PR comments, marked as such by their web URL, with the number they are on.
+      expect(
+        (await host.listRepoComments!(repo))
+          .filter((c) => c.number === pr.number)
+          .map((c) => [c.id, c.body, c.pullRequest]),
+      ).toEqual([
+        [mine.id, 'soak done', true],
+        [theirs.id, '/approve', true],
+      ]);
       await double.review('bootcamp/notes-deploy', pr.number, 'alice', 'APPROVED', 'ship it');
       await double.review('bootcamp/notes-deploy', pr.number, 'bob', 'CHANGES_REQUESTED', 'wait');
       expect((await host.listReviews(repo, pr.number)).map((r) => [r.reviewer, r.state])).toEqual([
