@@ -19,6 +19,9 @@ const PURE_DECIDERS = [
   'src/hosts/gitea/scm/decide-merge-failure.ts',
   'src/hosts/github/scm/decide-github-merge-failure.ts',
   'src/setup/decide-hook-change.ts',
+  'src/governance/global-stop.ts',
+  'src/chatops/stop-commands.ts',
+  'src/promotion/pull-request-state/waiting-for-approval.ts',
 ];
 
 /** What a pure decider never imports: queues, Redis, SCM and git clients, HTTP servers, the file system, processes. */

@@ -106,7 +106,7 @@ export const MUTATION_MODULES: readonly MutationModule[] = [
       "return environment.merger === 'bot' && (environment.autoMerge || requiredApprovals(environment) > 0);",
       "return { action: botMerges(environment) ? 'merge' : 'ready', approvers };",
       'const enough = count >= required;',
-      "state: enough && holders.length === 0 ? 'success' : 'pending',",
+      "state: enough && holders.length === 0 && !stopped ? 'success' : 'pending',",
     ],
     equivalent: [],
   },

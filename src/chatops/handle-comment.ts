@@ -91,13 +91,26 @@ export function screenComment(
   return null;
 }
 
-/** On an issue, only `/promote` and `/rollback` (and what looks like a mistyped one) are read. */
+/**
+ * On an issue the global stop's `/hold <scope>` and `/unhold <scope>` are read by their own grammar
+ * (governance/global-stop.ts); here only what looks like a mistyped one of them is kept, for its answer.
+ */
+const STOP_COMMANDS: ReadonlySet<CommandName> = new Set<CommandName>(['hold', 'unhold']);
+
+/**
+ * On an issue, only `/promote` and `/rollback` (and what looks like a mistyped one, or a mistyped `/hold` or
+ * `/unhold`) are read here.
+ */
 function keepForIssue(commands: ParsedCommand[], problems: CommandProblem[]) {
   const kept = commands.filter((c) => ISSUE_COMMANDS.has(c.command.name));
   const keptProblems = problems.filter(
     (p) =>
       (p.kind === 'invalid' && ISSUE_COMMANDS.has(p.name)) ||
-      (p.kind === 'unknown' && p.suggestion !== null && ISSUE_COMMANDS.has(p.suggestion)),
+      // A look-alike of /hold (`/hоld`, `/hold.`), not a /hold line the stop grammar reads itself.
+      (p.kind === 'invalid' && STOP_COMMANDS.has(p.name) && !/^\/(hold|unhold)(\s|$)/.test(p.text)) ||
+      (p.kind === 'unknown' &&
+        p.suggestion !== null &&
+        (ISSUE_COMMANDS.has(p.suggestion) || STOP_COMMANDS.has(p.suggestion))),
   );
   return { commands: kept, problems: keptProblems };
 }

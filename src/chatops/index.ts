@@ -16,6 +16,7 @@ export * from './damerau-levenshtein.js';
 export * from './parse-commands.js';
 export * from './authorize.js';
 export * from './render.js';
+export * from './stop-commands.js';
 export * from './handle-comment.js';
 export * from './handle-review.js';
 export * from './runtime/index.js';

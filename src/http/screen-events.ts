@@ -1,5 +1,6 @@
 import { commentCommands } from '../chatops/handle-comment.js';
 import type { DomainEvent } from '../events/index.js';
+import { parseStopCommands } from '../chatops/stop-commands.js';
 import { findAppByImage, findByDeployRepo, type PromotionPolicy } from '../policy/index.js';
 import { verifiedApplications } from '../policy/verified-applications.js';
 
@@ -51,12 +52,15 @@ export function screenEvent(event: DomainEvent, policies: readonly PromotionPoli
   }
   if (event.type === 'CommentCreated') {
     const { commands, problems } = commentCommands(event);
-    if (commands.length === 0 && problems.length === 0) {
+    // On an issue, the global stop's /hold and /unhold are read by their own grammar.
+    const stop = event.isPullRequest ? null : parseStopCommands(event.body);
+    const asksStop = stop !== null && stop.commands.length + stop.problems.length > 0;
+    if (commands.length === 0 && problems.length === 0 && !asksStop) {
       return {
         reason: 'no-command',
         message: event.isPullRequest
           ? 'the comment holds no command'
-          : 'the comment holds no /promote or /rollback',
+          : 'the comment holds no /promote, /rollback, /hold or /unhold',
       };
     }
   }

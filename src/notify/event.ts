@@ -53,6 +53,7 @@ export function renderEventText(event: z.output<typeof NotifyEvent>): string {
     'command-refused': 'command refused',
     frozen: 'frozen',
     unfrozen: 'unfrozen',
+    'waiting-for-approval': 'waiting for approval',
   };
   const pr = event.pr !== undefined ? ` #${event.pr}` : '';
   const link = event.url ? ` ${event.url}` : '';

@@ -481,6 +481,7 @@ export const NOTIFY_EVENT_KINDS = [
   'command-refused',
   'frozen',
   'unfrozen',
+  'waiting-for-approval',
 ] as const;
 export const NotifyEventKind = z.enum(NOTIFY_EVENT_KINDS).describe('A promotion event.');
 
@@ -562,6 +563,16 @@ export const PolicySpec = z
         }
       })
       .describe('Notification sinks: chat bots and webhooks told about promotion events.'),
+    notifyAfter: z
+      .object({
+        waitingForApproval: Duration.describe(
+          'A promotion or rollback PR ready in every way but its approvals for this long sends one ' +
+            'waiting-for-approval event per PR head (e.g. 4h).',
+        ),
+      })
+      .strict()
+      .optional()
+      .describe('Events sent when something has waited too long.'),
     commit: z
       .object({
         message: z

@@ -112,6 +112,11 @@ export interface ReconcileDeps {
    * so the callee must be idempotent per head and window end (the notification's event id is).
    */
   onFrozen?: (pr: PullRequest, env: Environment, until: number, reason: string) => Promise<void>;
+  /**
+   * Sets `promobot/freeze` on the PR's head unless the same status was set there lately (every reconcile decides
+   * it again; most find it unchanged). Without it, the status is set every time.
+   */
+  setFreezeStatus?: (pr: PullRequest, status: CommitStatus) => Promise<void>;
 }
 
 export const PROMOTION_STATUS = 'promobot/promotion';
@@ -440,13 +445,12 @@ async function tryMerge(
     const decided = decideFreeze(spec, env, deps.now(), meta.kind);
     const overriddenBy = decided.frozen ? ((await deps.freezeOverride?.(listed)) ?? null) : null;
     const freeze = overriddenBy === null ? decided : { frozen: false, until: null, reason: null };
-    await deps.scm.setCommitStatus(
-      deps.repo,
-      listed.headSha,
+    const status =
       overriddenBy === null
         ? freezeStatus(freeze)
-        : { ...freezeStatus(freeze), description: `frozen, unfrozen by @${overriddenBy}` },
-    );
+        : { ...freezeStatus(freeze), description: `frozen, unfrozen by @${overriddenBy}` };
+    if (deps.setFreezeStatus) await deps.setFreezeStatus(listed, status);
+    else await deps.scm.setCommitStatus(deps.repo, listed.headSha, status);
     if (freeze.frozen) {
       log.info({ pr: listed.number, until: freeze.until, reason: freeze.reason }, 'promotion PR frozen');
       await deps.scheduleRecheck(freeze.until! + 500, `freeze of #${listed.number} ends`);

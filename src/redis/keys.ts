@@ -60,6 +60,14 @@ export interface RedisKeys {
   requestedEarlier(policy: string, app: string): string;
   /** Messages sent to one notification sink in one minute (`minute` is epoch minutes), for its rate limit. */
   notifyRate(policy: string, sink: string, minute: number): string;
+  /** The global stops (`/hold <scope>` on an issue) of a deploy repo (`repo` lower-cased), as JSON. */
+  globalStops(scm: string, repo: string): string;
+  /** The lock taken while a stop command changes them. */
+  globalStopsLock(scm: string, repo: string): string;
+  /** Since when (epoch ms) a PR head has waited for its approvals and nothing else (`repo` lower-cased). */
+  waitingSince(repo: string, pr: number, headSha: string): string;
+  /** What `promobot/freeze` status was last set on a PR (`repo` lower-cased): it is set again only when it changes. */
+  freezePublished(repo: string, pr: number): string;
 }
 
 /** The keys under `prefix`. */
@@ -93,5 +101,9 @@ export function redisKeys(prefix: string): RedisKeys {
     boardRounds: (repo, pr, sha) => `${prefix}:board:rounds:${repo}:${String(pr)}:${sha}`,
     requestedEarlier: (policy, app) => `${prefix}:requested:${policy}:${app}`,
     notifyRate: (policy, sink, minute) => `${prefix}:notify:rate:${policy}:${sink}:${String(minute)}`,
+    globalStops: (scm, repo) => `${prefix}:stops:${scm}:${repo.toLowerCase()}`,
+    globalStopsLock: (scm, repo) => `${prefix}:stops:${scm}:${repo.toLowerCase()}:lock`,
+    freezePublished: (repo, pr) => `${prefix}:freeze-published:${repo.toLowerCase()}:${String(pr)}`,
+    waitingSince: (repo, pr, sha) => `${prefix}:waiting-since:${repo.toLowerCase()}:${String(pr)}:${sha}`,
   };
 }

@@ -142,8 +142,10 @@ export const ACCESS_RULES: readonly AccessRule[] = [
       'GET /repos/{owner}/{repo}/issues/{index}/comments',
       'POST /repos/{owner}/{repo}/issues/{index}/comments',
       'PATCH /repos/{owner}/{repo}/issues/comments/{id}',
+      'GET /repos/{owner}/{repo}/issues/comments',
     ],
-    usedFor: 'answer commands, keep the status and gate report comments',
+    usedFor:
+      'answer commands, keep the status and gate report comments, rebuild the global stops from issue comments',
     scope: 'write:issue',
     role: 'repo read',
     source: 'api.go `/issues` group: tokenRequiresScopes(issue), reqToken(); a locked PR needs write',
@@ -301,13 +303,20 @@ export const ACCESS_RULES: readonly AccessRule[] = [
     calls: [
       'GET/POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
       'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}',
+      'GET /repos/{owner}/{repo}/issues/comments',
     ],
-    usedFor: 'answer commands, keep the status and gate report comments',
+    usedFor:
+      'answer commands, keep the status and gate report comments, rebuild the global stops from issue comments',
     scope: 'repo; fine-grained: Issues: write (or Pull requests: write)',
     role: 'repo read',
     source: 'REST "Issue comments"',
     github: {
-      operations: ['issues/list-comments', 'issues/create-comment', 'issues/update-comment'],
+      operations: [
+        'issues/list-comments',
+        'issues/create-comment',
+        'issues/update-comment',
+        'issues/list-comments-for-repo',
+      ],
       classic: 'repo',
       fine: [
         ['issues', 'write'],

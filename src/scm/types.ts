@@ -36,6 +36,13 @@ export const Comment = z.object({
 });
 export type Comment = z.infer<typeof Comment>;
 
+export const RepoComment = Comment.extend({
+  /** The issue or PR the comment is on. */
+  number: z.number().int().positive(),
+  pullRequest: z.boolean(),
+});
+export type RepoComment = z.infer<typeof RepoComment>;
+
 export const Review = z.object({
   id: z.number().int().positive(),
   reviewer: z.string(),
@@ -99,6 +106,11 @@ export interface ScmHost {
   createComment(repo: RepoRef, number: number, body: string): Promise<Comment>;
   updateComment(repo: RepoRef, commentId: number, body: string): Promise<Comment>;
   listComments(repo: RepoRef, number: number): Promise<Comment[]>;
+  /**
+   * Every comment on the repo's issues and PRs, oldest first, with the number each is on and whether that is a PR
+   * (Gitea and GitHub: `GET /repos/{owner}/{repo}/issues/comments`). The global stops are rebuilt from it.
+   */
+  listRepoComments?(repo: RepoRef): Promise<RepoComment[]>;
   listReviews(repo: RepoRef, number: number): Promise<Review[]>;
   /** `+1`, `-1`, `eyes`, `confused`, ... on a comment. */
   addReaction(repo: RepoRef, commentId: number, reaction: '+1' | '-1' | 'eyes' | 'confused'): Promise<void>;

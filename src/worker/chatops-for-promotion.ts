@@ -1,5 +1,6 @@
 import { authorize } from '../chatops/authorize.js';
 import { parseCommands } from '../chatops/parse-commands.js';
+export { stopCommandsIn } from '../chatops/stop-commands.js';
 import type { ApproverCheck, Command } from '../promotion/pull-request-state/index.js';
 
 /**

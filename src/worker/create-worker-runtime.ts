@@ -4,6 +4,7 @@ import type { Config } from '../config/index.js';
 import { ConfigError, PromobotError, errorMessage } from '../errors/index.js';
 import type { ScmKind } from '../events/index.js';
 import { createGateRunner, createPrometheusClient } from '../gates/index.js';
+import { createStopRuntime } from '../governance/stop-runtime.js';
 import { createArgoCdClient } from '../hosts/argocd/index.js';
 import type { Logger } from '../logger/index.js';
 import type { Metrics } from '../metrics/index.js';
@@ -26,7 +27,7 @@ import { createReconcileQueue, createReconcileWorker } from '../queue/reconcile-
 import { connectRedis } from '../redis/index.js';
 import { createRolloutVerifier } from '../rollout/runtime/index.js';
 import { repoRef } from '../scm/index.js';
-import { approverCheck, commandsIn } from './chatops-for-promotion.js';
+import { approverCheck, commandsIn, stopCommandsIn } from './chatops-for-promotion.js';
 import { createDeployRepos } from './deploy-repos.js';
 import { commentCreated } from './handlers/comment-created.js';
 import { imagePushed } from './handlers/image-pushed.js';
@@ -86,8 +87,8 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promis
     createDeployRepoPort(repos.deployRepoFor(policy), config.git.authorEmail, log);
 
   const queue = createReconcileQueue({ redisUrl: config.redisUrl, prefix });
-  const requestReconcile = (policy: string, app: string, reason: string) =>
-    queue.request({ policy, app, reason });
+  const requestReconcile = (policy: string, app: string, reason: string, at?: number) =>
+    queue.request({ policy, app, reason }, at);
 
   // Notifications: an emit only enqueues (never throws, waits at most a few seconds); the notify worker sends.
   const notifier = createNotifier({
@@ -197,6 +198,9 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promis
     const login = hosts.knownBotLogin(kind);
     return policy && login ? { policy, scm: scmFor(kind), botLogin: login } : null;
   };
+  // The deploy repos' global stops (`/hold <scope>` on an issue): ChatOps carries the commands out, the PRs' state
+  // reads them into every merge decision.
+  const stops = createStopRuntime({ redis, prefix, commandsIn: stopCommandsIn });
   const pullRequests = createPromotionPullRequests({
     redis,
     prefix,
@@ -207,6 +211,9 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promis
     stateKeys: config.stateKeys,
     approverCheck,
     commandsIn,
+    stops,
+    requestReconcile,
+    notify,
     rollout: sourceRollout(rolloutVerifier),
     hasForeignCommits: foreignCommitsOnce(deployRepoPort, logger),
   });
@@ -222,6 +229,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promis
     logger,
     resolve: resolveRepo,
     pullRequests,
+    stops,
     requestReconcile,
     recordRequester: (policy, app, env, actor, via) =>
       pendingRequesters.add(policy, app, via === 'rollback' ? 'rollback' : 'promotion', env, actor),

@@ -7,4 +7,4 @@ export {
   type WorkerRuntime,
   type WorkerRuntimeOptions,
 } from './create-worker-runtime.js';
-export { approverCheck, commandsIn } from './chatops-for-promotion.js';
+export { approverCheck, commandsIn, stopCommandsIn } from './chatops-for-promotion.js';

@@ -127,4 +127,20 @@ describe('a command promobot cannot decide for lack of its own access', () => {
     expect(h.commandErrors.slice(errors)).toEqual(['read-org-teams', 'read-org-teams']);
     gitea().setTeamMember('bootcamp', 'sre', 'promobot', true);
   });
+
+  it('answers a global stop on an issue it cannot decide the same way, and stops nothing', async () => {
+    gitea().setAccess(REPO.fullName, 'promobot', 'write');
+    const issue = await gitea().openIssue(REPO.fullName, { author: 'carol', title: 'incident' });
+    await h.double.comment(REPO.fullName, issue.index, 'carol', '/hold all incident 7');
+    await h.pump();
+    const [reply, ...more] = await replies(issue.index);
+    expect(more).toEqual([]);
+    expect(reply?.body).toContain(
+      "@carol promobot could not decide your `/hold all incident 7`: promobot could not read @carol's permission on bootcamp/notes-deploy",
+    );
+    expect(reply?.body).toContain('write the command again');
+    const stored = await h.redis.get('test:stops:gitea:bootcamp/notes-deploy');
+    expect(stored === null ? [] : (JSON.parse(stored) as { stops: unknown[] }).stops).toEqual([]);
+    gitea().setAccess(REPO.fullName, 'promobot', 'admin');
+  });
 });

@@ -16,7 +16,8 @@ import {
   type PromotionPullRequests,
   type PromotionPullRequestsDeps,
 } from '../../src/promotion/pull-request-state/index.js';
-import { approverCheck, commandsIn } from '../../src/worker/index.js';
+import { createStopRuntime } from '../../src/governance/stop-runtime.js';
+import { approverCheck, commandsIn, stopCommandsIn } from '../../src/worker/index.js';
 import type { ScmKind } from '../../src/events/index.js';
 import { normalizeGitHub } from '../../src/hosts/github/normalize.js';
 import { normalizeGitea } from '../../src/hosts/gitea/normalize.js';
@@ -346,6 +347,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
         redis,
         prefix: 'test',
         logger,
+        stops: createStopRuntime({ redis, prefix: 'test', commandsIn: stopCommandsIn }),
         resolve: (scm, fullName) =>
           scm === kind && fullName.toLowerCase() === REPO.fullName
             ? { policy, scm: host, botLogin: 'promobot' }

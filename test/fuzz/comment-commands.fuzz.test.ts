@@ -25,7 +25,8 @@ import {
 import type { CommentCreated } from '../../src/events/index.js';
 import { normalizeGitea } from '../../src/hosts/gitea/normalize.js';
 import { EVENTS_QUEUE } from '../../src/queue/index.js';
-import { approverCheck, commandsIn } from '../../src/worker/index.js';
+import { createStopRuntime } from '../../src/governance/stop-runtime.js';
+import { approverCheck, commandsIn, stopCommandsIn } from '../../src/worker/index.js';
 import { createScmHost } from '../../src/hosts/index.js';
 import { type CommitStatus, type ScmHost } from '../../src/scm/index.js';
 import { REPO, logger, policyFor, startHarness, type Harness } from '../chatops/runtime-harness.js';
@@ -489,7 +490,9 @@ function runtimeOver(scm: ScmHost, asks: Ask[]): ChatopsRuntime {
   const policy = policyFor('gitea');
   const resolve: ChatopsRuntimeDeps['resolve'] = (kind, fullName) =>
     kind === 'gitea' && fullName.toLowerCase() === repoKey ? { policy, scm, botLogin: BOT } : null;
+  const stops = createStopRuntime({ redis: h.redis, prefix: PREFIX, commandsIn: stopCommandsIn });
   const pullRequests = createPromotionPullRequests({
+    stops,
     redis: h.redis,
     prefix: PREFIX,
     logger,
@@ -505,6 +508,7 @@ function runtimeOver(scm: ScmHost, asks: Ask[]): ChatopsRuntime {
     logger,
     resolve,
     pullRequests,
+    stops,
     requestReconcile: (_policy, app, reason) => {
       asks.push(`reconcile ${app}: ${reason}`);
       return Promise.resolve();
@@ -733,10 +737,14 @@ describe('fuzzing ChatOps comments: an invalid comment changes no state', () => 
     });
     expect(await stored(world.fresh.number)).toMatchObject({ state: { approvals: [], holds: [] } });
     expect(world.foreign.number).toBeGreaterThan(world.fresh.number);
-    // Per PR: the state, and the number of the last write of its status comment.
+    // Per PR: the state, and the number of the last write of its status comment; per deploy repo, its global stops
+    // (none), recorded when the first merge decision read them.
     const seqKey = (pr: number) => stateKey(pr).replace(/:state$/, ':seq');
     expect(world.otherKeys).toEqual(
-      [world.held.number, world.fresh.number].flatMap((pr) => [stateKey(pr), seqKey(pr)]).sort(),
+      [
+        ...[world.held.number, world.fresh.number].flatMap((pr) => [stateKey(pr), seqKey(pr)]),
+        `${PREFIX}:stops:gitea:bootcamp/notes-deploy`,
+      ].sort(),
     );
     expect([...APPROVERS, WRITER, OUTSIDER].every((login) => h.tokens[login] !== undefined)).toBe(true);
   });

@@ -129,12 +129,15 @@ describe('intake screening', () => {
     expect(await waitingJobs()).toBe(before + 1);
   });
 
-  it('reads an issue comment as the worker does: only /promote and /rollback count there', async () => {
+  it('reads an issue comment as the worker does: only /promote, /rollback and the global stop count there', async () => {
     expect(await sendGitea('issue_comment', comment('/approve', { onIssue: true }))).toMatchObject({
       status: 200,
       body: { reason: 'no-command' },
     });
     expect((await sendGitea('issue_comment', comment('/rollback prod', { onIssue: true }))).status).toBe(202);
+    expect((await sendGitea('issue_comment', comment('/hold all', { onIssue: true }))).status).toBe(202);
+    // A malformed one gets its answer too.
+    expect((await sendGitea('issue_comment', comment('/unhold', { onIssue: true }))).status).toBe(202);
   });
 
   it('ignores every event of a repository no policy names, and takes it once a policy does', async () => {

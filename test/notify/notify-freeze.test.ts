@@ -122,6 +122,12 @@ spec:
       got.filter((g) => g.kind === 'command-refused').length === 2 ? true : undefined,
     );
 
+    // promobot/freeze is set once for the frozen head, not again by each reconcile that finds it unchanged.
+    await world.idle('promobot');
+    const freezeWrites = () =>
+      world.gitea.statuses(REPO, staging.headSha).filter((s) => s.context === 'promobot/freeze');
+    expect(freezeWrites().map((s) => s.state)).toEqual(['pending']);
+
     await world.gitea.comment(REPO, staging.index, 'carol', '/unfreeze');
     await world.merged(staging.index);
     const unfrozen = await eventually('the unfrozen notification', () =>
@@ -130,6 +136,11 @@ spec:
     expect(unfrozen).toMatchObject({ env: 'staging', pr: staging.index, signed: true });
     expect(unfrozen.text).toContain('@carol');
     await world.idle('promobot');
+    // And once more when it changed: unfrozen by carol.
+    expect(freezeWrites().map((s) => s.description)).toEqual([
+      `frozen until ${new Date(windowEnd).toISOString().replace('.000Z', 'Z')}: staging change freeze`,
+      'frozen, unfrozen by @carol',
+    ]);
 
     expect(got.map((g) => g.kind).sort()).toEqual([
       'command-refused',

@@ -33,6 +33,10 @@ describe('redis keys', () => {
       rolloutWatch: keys.rolloutWatch('chat', 'chat-ui', 'prod'),
       rolloutPublished: keys.rolloutPublished('team/deploy', 12),
       notifyRate: keys.notifyRate('chat', 'ops-slack', 29_447_040),
+      globalStops: keys.globalStops('gitea', 'Team/Deploy'),
+      globalStopsLock: keys.globalStopsLock('github', 'Team/Deploy'),
+      waitingSince: keys.waitingSince('Team/Deploy', 12, 'a1b2c3'),
+      freezePublished: keys.freezePublished('Team/Deploy', 12),
     }).toEqual({
       jobKey: 'promobot:events:gitea-3f2a',
       gatesHead: 'promobot:gates:head:team/deploy:12',
@@ -59,6 +63,10 @@ describe('redis keys', () => {
       rolloutWatch: 'promobot:rollout-watch:chat:chat-ui:prod',
       rolloutPublished: 'promobot:rollout-published:team/deploy#12',
       notifyRate: 'promobot:notify:rate:chat:ops-slack:29447040',
+      globalStops: 'promobot:stops:gitea:team/deploy',
+      globalStopsLock: 'promobot:stops:github:team/deploy:lock',
+      waitingSince: 'promobot:waiting-since:team/deploy:12:a1b2c3',
+      freezePublished: 'promobot:freeze-published:team/deploy:12',
     });
   });
 
@@ -76,7 +84,10 @@ describe('redis keys', () => {
         'chatopsState',
         'gatesHead',
         'gatesState',
+        'freezePublished',
         'gitLock',
+        'globalStops',
+        'globalStopsLock',
         'jobKey',
         'notifyRate',
         'landed',
@@ -89,6 +100,7 @@ describe('redis keys', () => {
         'rolloutPoke',
         'rolloutPublished',
         'rolloutWatch',
+        'waitingSince',
         'watchCurrent',
         'watchState',
       ].sort(),

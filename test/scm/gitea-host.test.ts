@@ -231,6 +231,24 @@ describe('scm/gitea', () => {
     });
   });
 
+  describe('listRepoComments()', () => {
+    it('lists the comments of every issue and PR of the repo, telling which number each is on and whether a PR', async () => {
+      const pr = await host.findOpenPullRequest(repo, 'promobot/prod/chat-ui', 'main');
+      const issue = await double.openIssue('bootcamp/notes-deploy', { author: 'alice', title: 'incident' });
+      const onIssue = await double.comment('bootcamp/notes-deploy', issue.index, 'alice', '/hold all');
+      const onPr = await host.createComment(repo, pr!.number, 'on the PR');
+      const all = await host.listRepoComments!(repo);
+      expect(all.find((c) => c.id === onIssue.id)).toMatchObject({
+        number: issue.index,
+        pullRequest: false,
+        author: 'alice',
+        body: '/hold all',
+      });
+      expect(all.find((c) => c.id === onPr.id)).toMatchObject({ number: pr!.number, pullRequest: true });
+      expect(all.map((c) => c.id)).toEqual([...all.map((c) => c.id)].sort((a, b) => a - b));
+    });
+  });
+
   describe('errors', () => {
     it('turns a 401 into a PermanentError whose advice names the scope', async () => {
       const stranger = createGiteaHost({

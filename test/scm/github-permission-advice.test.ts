@@ -31,6 +31,7 @@ const CALLS: Record<string, [string, string]> = {
   'issues/create-comment': ['POST', '/repos/o/r/issues/3/comments'],
   'issues/update-comment': ['PATCH', '/repos/o/r/issues/comments/9'],
   'issues/list-comments': ['GET', '/repos/o/r/issues/3/comments'],
+  'issues/list-comments-for-repo': ['GET', '/repos/o/r/issues/comments'],
   'reactions/create-for-issue-comment': ['POST', '/repos/o/r/issues/comments/9/reactions'],
   'repos/get-collaborator-permission-level': ['GET', '/repos/o/r/collaborators/alice/permission'],
   'git/delete-ref': ['DELETE', '/repos/o/r/git/refs/heads/promobot/x'],

@@ -324,6 +324,15 @@ describe.each(HOSTS)('ScmHost contract: $kind', ({ kind, start }) => {
       ['promobot', 'superseded by 3f9c2ab'],
       ['alice', '/promote'],
     ]);
+    // The repo-wide list (the global stop's rebuild): PR comments marked as such, with the number they are on.
+    expect(
+      (await host.listRepoComments!(repo))
+        .filter((c) => c.number === pr.number)
+        .map((c) => [c.id, c.body, c.pullRequest]),
+    ).toEqual([
+      [mine.id, 'superseded by 3f9c2ab', true],
+      [theirs.id, '/promote', true],
+    ]);
 
     await fixture.review(pr.number, 'alice', 'approve', 'ship it');
     await fixture.review(pr.number, 'bob', 'reject', 'not yet');

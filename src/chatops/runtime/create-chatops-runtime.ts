@@ -15,13 +15,17 @@ import {
   type Command,
   type LoadedPromotion,
   type PromotionPullRequests,
+  readPromotionPullRequest,
   type PullRequestKey,
   type RequesterRecord,
   type ResolvedRepo,
   type StoredPromotion,
 } from '../../promotion/pull-request-state/index.js';
 import type { NotifyEvent } from '../../notify/index.js';
+import { covers, formatStopCommand } from '../../governance/global-stop.js';
+import type { StopHandling, StopRepo, StopRuntime } from '../../governance/stop-runtime.js';
 import { isBotActor, type PermissionLookup } from '../authorize.js';
+import { parseStopCommands, renderStopLine, renderStopProblem } from '../stop-commands.js';
 import { staleApprovalReason } from '../approval-timing.js';
 import { commentCommands, handleComment, type ChatopsContext } from '../handle-comment.js';
 import { handleReview } from '../handle-review.js';
@@ -41,6 +45,8 @@ export interface ChatopsRuntimeDeps {
    * authorized, and has it publish the state (status comment, `promobot/approval`).
    */
   pullRequests: PromotionPullRequests;
+  /** The deploy repos' global stops, which `/hold <scope>` and `/unhold <scope>` on an issue put and lift. */
+  stops: StopRuntime;
   /** Asks the promotion runtime to reconcile `app` of policy `policy` (by name). */
   requestReconcile: (policy: string, app: string, reason: string) => Promise<void>;
   /**
@@ -83,6 +89,9 @@ export interface ChatopsRuntimeDeps {
   notify?: (event: Omit<NotifyEvent, 'at'>) => Promise<void>;
 }
 
+/** What an issue comment's global stop commands did, and the lines of the reply that says so. */
+type StopAnswer = StopHandling & { lines: string[] };
+
 export interface ChatopsRuntime {
   /**
    * Acts on one newly created comment (a `CommentCreated` event off the queue). `holder` names the job handling it
@@ -102,6 +111,38 @@ export interface ChatopsRuntime {
 export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
   const claims = createPullRequestStore(deps.redis, deps.prefix);
   const { pullRequests } = deps;
+  const stopRepo = (scmKind: ScmKind, repo: RepoRef, resolved: ResolvedRepo): StopRepo => ({
+    scmKind,
+    repo,
+    policy: resolved.policy,
+    scm: resolved.scm,
+    botLogin: resolved.botLogin,
+  });
+  /**
+   * The global stop's commands of a comment on an issue, carried out, with the reply's lines (one per command and per
+   * malformed `/hold` or `/unhold` line); null on a PR or when the comment has none.
+   */
+  const handleStops = async (
+    event: CommentCreated,
+    resolved: ResolvedRepo,
+    logger: Logger,
+  ): Promise<StopAnswer | null> => {
+    if (event.isPullRequest) return null;
+    const { commands, problems } = parseStopCommands(event.body);
+    if (commands.length === 0 && problems.length === 0) return null;
+    const handling = await deps.stops.handle(
+      event,
+      stopRepo(event.scm, event.repo, resolved),
+      commands.map((c) => c.command),
+      instant(),
+      logger,
+    );
+    const lines = [
+      ...handling.results.map((r) => renderStopLine(r.command, r.result, r.before)),
+      ...problems.map(renderStopProblem),
+    ];
+    return { ...handling, lines };
+  };
   const now = deps.now ?? Date.now;
   const instant = () => new Date(now()).toISOString();
 
@@ -307,6 +348,106 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     }
   };
 
+  /**
+   * The one reply to an issue comment that held only stop commands (and lines that look like them), then what
+   * follows from them (see {@link afterStops}).
+   */
+  const answerStops = async (
+    event: CommentCreated,
+    resolved: ResolvedRepo,
+    stopped: StopAnswer,
+    head: string,
+    resumed: boolean,
+    logger: Logger,
+  ): Promise<void> => {
+    const { scm, botLogin } = resolved;
+    const reaction = stopped.refused.length > 0 ? '-1' : stopped.changed.length > 0 ? '+1' : 'confused';
+    await scm.addReaction(event.repo, event.commentId, reaction).catch((error: unknown) => {
+      if (!(error instanceof PermanentError)) throw error;
+      logger.warn({ commentId: event.commentId, err: error }, 'could not react to the comment');
+    });
+    const marker = `${REPLY_MARKER_START}${String(event.commentId)} -->`;
+    const answered =
+      resumed &&
+      (await scm.listComments(event.repo, event.number)).some(
+        (c) => sameLogin(c.author, botLogin) && c.body.endsWith(marker),
+      );
+    if (!answered)
+      await scm.createComment(
+        event.repo,
+        event.number,
+        `${defuseMarkers([head, ...stopped.lines].join('\n'))}\n${marker}`,
+      );
+    await afterStops(event, resolved, stopped, logger);
+  };
+
+  /**
+   * After a stop was put or lifted: every open promotion PR it covers says so now (status comment and
+   * `promobot/approval`), and its app is reconciled, so a lifted stop merges what waited on it by itself.
+   */
+  const afterStops = async (
+    event: CommentCreated,
+    resolved: ResolvedRepo,
+    stopped: StopAnswer,
+    logger: Logger,
+  ): Promise<void> => {
+    await notifyStopRefusals(event, resolved, stopped);
+    if (stopped.changed.length === 0) return;
+    const { scm, policy, botLogin } = resolved;
+    const touched = new Set<string>();
+    for (const pr of await scm.listOpenPullRequests(event.repo, policy.spec.deployRepo.branch)) {
+      const promotion = readPromotionPullRequest(pr, botLogin);
+      if (promotion === null || promotion.meta.kind !== 'promotion') continue;
+      const { app, env } = promotion.meta;
+      if (!stopped.changed.some((c) => covers(c.scope, app, env))) continue;
+      touched.add(app);
+      const key: PullRequestKey = { scm: event.scm, repo: event.repo.fullName, number: pr.number };
+      await pullRequests.withLock(key, logger, async () => {
+        const loaded = await pullRequests.load(event.scm, event.repo, resolved, pr, logger);
+        if (typeof loaded !== 'string') await pullRequests.publish(loaded, loaded.stored.state, logger);
+      });
+    }
+    const apps = policy.spec.apps
+      .map((a) => a.name)
+      .filter(
+        (app) =>
+          touched.has(app) ||
+          stopped.changed.some((c) => policy.spec.environments.some((e) => covers(c.scope, app, e.name))),
+      );
+    const why = stopped.changed.map((c) => formatStopCommand(c)).join(', ');
+    for (const app of apps)
+      await deps.requestReconcile(policy.metadata.name, app, `global stop: ${why} by @${event.author}`);
+  };
+
+  /**
+   * One `command-refused` per issue comment whose stop commands were refused (the reasons, never the comment's
+   * text). An issue has no head commit: the event is made unique by the comment (`c<id>`), its `sha` is a
+   * placeholder, and `app`/`env` are the first refused scope's (`all` where it names none).
+   */
+  const notifyStopRefusals = async (
+    event: CommentCreated,
+    resolved: ResolvedRepo,
+    stopped: StopAnswer,
+  ): Promise<void> => {
+    const [first] = stopped.refused;
+    if (deps.notify === undefined || first === undefined) return;
+    await deps.notify({
+      kind: 'command-refused',
+      policy: resolved.policy.metadata.name,
+      app: first.command.scope.app ?? 'all',
+      env: first.command.scope.env ?? 'all',
+      pr: event.number,
+      sha: '0000',
+      key: `c${String(event.commentId)}`,
+      summary: stopped.refused
+        .map(
+          (r) =>
+            `${formatStopCommand(r.command)} by @${event.author} on issue #${String(event.number)}: ${r.why}`,
+        )
+        .join('; '),
+    });
+  };
+
   const handleOneComment = async (
     event: CommentCreated,
     resolved: ResolvedRepo,
@@ -347,7 +488,10 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
     };
     const merge = loaded ? await pullRequests.mergeInput(loaded) : undefined;
     let handled: Awaited<ReturnType<typeof handleComment>>;
+    /** The global stop's commands, on an issue; null on a PR or when the comment has none. */
+    let stopped: StopAnswer | null = null;
     try {
+      if (!loaded) stopped = await handleStops(event, resolved, logger);
       handled = await handleComment(event, stored.state, context, lookupFor(scm, repo), instant(), merge);
     } catch (error) {
       // The host refused promobot itself a look-up: say so in the PR instead of failing in silence.
@@ -361,7 +505,8 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       return;
     }
     if (!handled.acted) {
-      logger.debug({ why: handled.reason }, 'comment not acted on');
+      if (stopped !== null) await answerStops(event, resolved, stopped, `@${event.author}`, resumed, logger);
+      else logger.debug({ why: handled.reason }, 'comment not acted on');
       return;
     }
     logger.info(
@@ -407,14 +552,20 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       if (outcome !== null) carried.set(command, outcome);
     }
     const failed = [...carried.values()].some((outcome) => !outcome.ok);
-    await scm.addReaction(repo, event.commentId, failed ? '-1' : handled.reaction).catch((error: unknown) => {
+    const reaction =
+      failed || (stopped?.refused.length ?? 0) > 0
+        ? '-1'
+        : stopped !== null && handled.reaction === 'confused'
+          ? '+1'
+          : handled.reaction;
+    await scm.addReaction(repo, event.commentId, reaction).catch((error: unknown) => {
       // The comment was deleted meanwhile: the reply and the status comment still answer.
       if (!(error instanceof PermanentError)) throw error;
       logger.warn({ commentId: event.commentId, err: error }, 'could not react to the comment');
     });
     // An issue has no status comment to show what happened: there, every command gets a reply.
     if (handled.replyNeeded || carried.size > 0 || !loaded) {
-      const reply = handled.renderReply(carried);
+      const reply = [handled.renderReply(carried), ...(stopped?.lines ?? [])].join('\n');
       const marker = `${REPLY_MARKER_START}${String(event.commentId)} -->`;
       // A crashed run may have answered already: one reply per comment, whatever happens.
       const answered =
@@ -424,6 +575,7 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
         );
       if (!answered) await scm.createComment(repo, event.number, `${defuseMarkers(reply)}\n${marker}`);
     }
+    if (stopped !== null) await afterStops(event, resolved, stopped, logger);
     if (loaded) await notifyOutcomes(event, loaded, handled.results, carried);
     // The answers first, the state last (see `publish`): a failed answer is retried with the whole comment.
     if (loaded) await pullRequests.publish(loaded, state, logger);

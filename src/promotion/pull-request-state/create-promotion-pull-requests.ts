@@ -1,11 +1,14 @@
 import { decideFreeze } from '../../freeze/decide-freeze.js';
 import { MANUAL_MERGE_MARKER, renderManualMergeComment } from '../../governance/manual-merge.js';
+import type { StopRuntime } from '../../governance/stop-runtime.js';
+import type { NotifyEvent } from '../../notify/index.js';
+import { redisKeys } from '../../redis/keys.js';
 import type { Redis } from 'ioredis';
 import { PermanentError } from '../../errors/index.js';
 import type { RepoRef, ScmKind } from '../../events/index.js';
 import { acquireRepoLock } from '../../git/index.js';
 import type { Logger } from '../../logger/index.js';
-import type { Environment, PromotionPolicy } from '../../policy/schema.js';
+import { parseDuration, type Environment, type PromotionPolicy } from '../../policy/schema.js';
 import { parsePromotionMeta, type PromotionMeta } from '../promotion-meta.js';
 import { repoRef, type Comment, type PullRequest, type ScmHost } from '../../scm/types.js';
 import { sameLogin } from '../../scm/same-login.js';
@@ -33,6 +36,7 @@ import {
 import { createStateSeal, staleBlock, statusCommentScope, STATE_WRITE_TOLERANCE_MS } from './state-seal.js';
 import { createPullRequestStore, type PullRequestKey, type StoredPromotion } from './pull-request-store.js';
 import { readPromotionPullRequest, type PromotionPullRequest } from './promotion-pull-request.js';
+import { waitingOnlyForApprovals, waitingSummary } from './waiting-for-approval.js';
 
 /** The gate verdict for a PR head as the gates module reports it; `none` while no gate has run. */
 export type GateVerdict = 'none' | 'pending' | 'success' | 'failure';
@@ -86,6 +90,15 @@ export interface PromotionPullRequestsDeps {
   approverCheck: ApproverCheck;
   /** The commands of a comment's text (ChatOps' parser), to rebuild holds from the host's comments. */
   commandsIn: (body: string) => readonly Command[];
+  /** The deploy repos' global stops (governance/stop-runtime.ts): a promotion they cover never merges. */
+  stops: StopRuntime;
+  /**
+   * Asks for a reconcile of `app` of policy `policy` at `at` (epoch ms): when a PR head waiting for its approvals is
+   * due for `notifyAfter.waitingForApproval`. Without it (or `notify`), waiting is not timed.
+   */
+  requestReconcile?: (policy: string, app: string, reason: string, at?: number) => Promise<void>;
+  /** Emits a notification (`waiting-for-approval`); never throws. */
+  notify?: (event: Omit<NotifyEvent, 'at'>) => Promise<void>;
 }
 
 /**
@@ -101,6 +114,8 @@ export const APPROVER_CHECK_TTL_MS = 60_000;
 export const REPLY_MARKER_START = '<!-- promobot:reply-to ';
 /** Answers kept at most; the cache starts over when full. */
 const APPROVER_CHECK_ENTRIES = 1_000;
+/** How long the time a PR head started waiting for approvals is kept: longer than anyone waits. */
+const WAITING_SINCE_TTL_SECONDS = 30 * 24 * 3600;
 
 export interface MergeReadiness {
   ready: boolean;
@@ -233,6 +248,7 @@ export function createPromotionPullRequests(deps: PromotionPullRequestsDeps): Pr
   };
   const now = deps.now ?? Date.now;
   const instant = () => new Date(now()).toISOString();
+  const keys = redisKeys(deps.prefix);
 
   const withLock = async <T>(key: PullRequestKey, logger: Logger, run: () => Promise<T>): Promise<T> => {
     const lease = await acquireRepoLock({
@@ -451,7 +467,19 @@ export function createPromotionPullRequests(deps: PromotionPullRequestsDeps): Pr
     const { pr, meta } = loaded.promotion;
     const verdict = await deps.gateStatus(loaded.repo, pr.number, pr.headSha);
     const rollout = meta.kind === 'promotion' ? await deps.rollout?.(loaded.resolved.policy, meta) : null;
+    // The global stop holds promotions; a rollback (the way out of an incident) is never held by it.
+    const { scm, policy, botLogin } = loaded.resolved;
+    const stop =
+      meta.kind === 'promotion'
+        ? await deps.stops.decide(
+            { scmKind: loaded.key.scm, repo: loaded.repo, policy, scm, botLogin },
+            meta.app,
+            loaded.environment.name,
+            deps.logger,
+          )
+        : null;
     return {
+      stopped: stop?.reason ?? null,
       gateStatus: verdict === 'none' ? null : verdict,
       mergeable: pr.mergeable,
       held: rollout?.held ?? false,
@@ -516,7 +544,11 @@ export function createPromotionPullRequests(deps: PromotionPullRequestsDeps): Pr
       await scm.updateComment(loaded.repo, statusCommentId, bodyFor(statusCommentId));
     }
     if (pr.state === 'open' && !(await deps.hasForeignCommits?.(loaded.resolved.policy, pr)))
-      await scm.setCommitStatus(loaded.repo, pr.headSha, approvalStatus(effective, loaded.environment));
+      await scm.setCommitStatus(
+        loaded.repo,
+        pr.headSha,
+        approvalStatus(effective, loaded.environment, merge.stopped ?? null),
+      );
     // Saved last: until then a retry of the same event redoes everything (answering twice at worst), rather than
     // finding the event processed and leaving it unanswered.
     await store.save(loaded.key, { state, statusCommentId });
@@ -661,12 +693,48 @@ export function createPromotionPullRequests(deps: PromotionPullRequestsDeps): Pr
     // Unknown state must never merge: a hold might be in it.
     if (typeof loaded === 'string') return { ready: false, why: loaded };
     const { effective, notes, merge } = await assess(loaded, loaded.stored.state);
-    const decision = decideMerge({ ...merge, state: effective, environment: env });
-    if (decision.action === 'wait') return { ready: false, why: [...decision.reasons, ...notes].join('; ') };
+    const input = { ...merge, state: effective, environment: env };
+    const decision = decideMerge(input);
+    if (decision.action === 'wait') {
+      await noteWaitingForApproval(loaded, input);
+      return { ready: false, why: [...decision.reasons, ...notes].join('; ') };
+    }
     // The one merge decision: only `merge` lets the bot merge; `ready` is everything passing where people merge.
     if (decision.action === 'ready') return { ready: false, why: 'everything passes; people merge this one' };
     const who = decision.approvers.map((a) => `@${a}`).join(', ');
     return { ready: true, why: who === '' ? 'everything passes' : `approved by ${who}` };
+  };
+
+  /**
+   * `notifyAfter.waitingForApproval`: a PR head that waits for its approvals and nothing else is timed from when
+   * promobot first saw it so (in Redis, per head); a reconcile is asked for when the time is up, and if the head still
+   * waits only for approvals then, one `waiting-for-approval` event is sent (its id, per PR head, dedupes repeats).
+   */
+  const noteWaitingForApproval = async (loaded: LoadedPromotion, input: MergeInput): Promise<void> => {
+    const after = loaded.resolved.policy.spec.notifyAfter?.waitingForApproval;
+    const { notify, requestReconcile } = deps;
+    if (after === undefined || notify === undefined || requestReconcile === undefined) return;
+    if (!waitingOnlyForApprovals(input)) return;
+    const { pr, meta } = loaded.promotion;
+    const key = keys.waitingSince(loaded.repo.fullName, pr.number, pr.headSha);
+    await deps.redis.set(key, String(now()), 'EX', WAITING_SINCE_TTL_SECONDS, 'NX');
+    const since = Number((await deps.redis.get(key)) ?? now());
+    const due = since + parseDuration(after);
+    const policy = loaded.resolved.policy.metadata.name;
+    if (now() < due) {
+      await requestReconcile(policy, meta.app, `#${String(pr.number)} waiting for approval`, due + 500);
+      return;
+    }
+    await notify({
+      kind: 'waiting-for-approval',
+      policy,
+      app: meta.app,
+      env: loaded.environment.name,
+      pr: pr.number,
+      url: pr.url,
+      sha: pr.headSha.toLowerCase(),
+      summary: waitingSummary(input, after),
+    });
   };
 
   const mergeTrailers = async (pr: PullRequest): Promise<string> => {

@@ -16,6 +16,11 @@ export interface MergeInput {
   held: boolean;
   /** A rollback whose policy lets it skip the gates (`rollback.skipGates`); approvals are never skipped. */
   skipGates?: boolean;
+  /**
+   * The global stop that holds this promotion (`decideGlobalStop` in governance/global-stop.ts), as the PR says it:
+   * "held by @alice on issue #7: incident 42"; absent or null when none does.
+   */
+  stopped?: string | null;
 }
 
 export type MergeDecision =
@@ -65,6 +70,7 @@ export function decideMerge(input: MergeInput): MergeDecision {
   }
   for (const h of state.holds) reasons.push(`held by @${h.by}${h.reason === null ? '' : `: ${h.reason}`}`);
   if (input.held && state.holds.length === 0) reasons.push('the promotion is held');
+  if (input.stopped) reasons.push(input.stopped);
   if (input.mergeable === null) reasons.push('the host is still checking whether the PR can merge');
   else if (!input.mergeable) reasons.push('the PR cannot merge as it is (a conflict, or branch protection)');
 
@@ -76,17 +82,23 @@ export function decideMerge(input: MergeInput): MergeDecision {
  * The `promobot/approval` commit status: `pending` "1 of 2 approvals" until enough people approved the current
  * head, then `success`; a hold keeps it `pending` so branch protection stops people merging too.
  */
-export function approvalStatus(state: PromotionState, environment: Environment): CommitStatus {
+export function approvalStatus(
+  state: PromotionState,
+  environment: Environment,
+  /** A global stop that holds the promotion (see {@link MergeInput.stopped}); it keeps the status `pending`. */
+  stopped: string | null = null,
+): CommitStatus {
   const count = countedApprovals(state, environment.approvals).length;
   const required = requiredApprovals(environment);
   const enough = count >= required;
   const holders = state.holds.map((h) => `@${h.by}`);
   let description = required === 0 ? 'no approval required' : approvalsLine(count, required);
   if (holders.length > 0) description += `; held by ${holders.join(', ')}`;
+  if (stopped) description = `${stopped}; ${description}`;
   if (description.length > 140) description = `${description.slice(0, 139)}…`;
   return {
     context: APPROVAL_STATUS_CONTEXT,
-    state: enough && holders.length === 0 ? 'success' : 'pending',
+    state: enough && holders.length === 0 && !stopped ? 'success' : 'pending',
     description,
   };
 }

@@ -13,4 +13,5 @@ export * from './holds-from-comments.js';
 export * from './pull-request-store.js';
 export * from './promotion-pull-request.js';
 export * from './approver-check.js';
+export * from './waiting-for-approval.js';
 export * from './create-promotion-pull-requests.js';

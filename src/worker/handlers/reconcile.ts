@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { GATES_STATUS_CONTEXT } from '../../gates/index.js';
 import { acquireRepoLock } from '../../git/index.js';
 import type { Logger } from '../../logger/index.js';
@@ -10,6 +11,9 @@ import { verifies } from '../../rollout/runtime/index.js';
 import { repoRef } from '../../scm/index.js';
 import { requiredStatusContexts } from '../../setup/wanted-protection.js';
 import type { WorkerParts } from '../parts.js';
+
+/** How long a `promobot/freeze` status set on a PR head stands before a reconcile sets it again anyway. */
+const FREEZE_STATUS_REASSERT_S = 15 * 60;
 
 /** A reconcile job: the job, its logger (with the job's trace), and when it was asked for (epoch ms). */
 export type ReconcileHandler = (job: ReconcileJob, logger: Logger, enqueuedAt: number) => Promise<void>;
@@ -144,6 +148,17 @@ export function reconcile(parts: WorkerParts): ReconcileHandler {
           pullRequests.onCandidate(kind, repo, pr.number, pr.headSha, meta.tag),
         mergeLock: (pr, run) => pullRequests.withPullRequestLock(kind, repo, pr.number, jobLogger, run),
         freezeOverride: (pr) => pullRequests.freezeOverride(pr),
+        setFreezeStatus: async (pr, status) => {
+          // Written when it changes (head, state or words), as the rollout status is; re-asserted after a while
+          // anyway, so a status someone else set in promobot's name does not stand for long.
+          const key = keys.freezePublished(policy.spec.deployRepo.repo, pr.number);
+          const fingerprint = createHash('sha256')
+            .update(JSON.stringify([pr.headSha, status]))
+            .digest('hex');
+          if ((await redis.get(key)) === fingerprint) return;
+          await scm.setCommitStatus(repo, pr.headSha, status);
+          await redis.set(key, fingerprint, 'EX', FREEZE_STATUS_REASSERT_S);
+        },
         onFrozen: async (pr, env, until, reason) => {
           await notify({
             kind: 'frozen',

@@ -552,7 +552,7 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
       emit(
         repo,
         plainIssueCommentEvent(
-          render.comment(c),
+          render.comment(c, false),
           {
             id: issue.id,
             number: issue.index,
@@ -597,6 +597,9 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
     emit(p.repo, reviewEvent(state, body, await renderPull(p), render.repo(p.repo), render.user(reviewer)));
     return r;
   }
+
+  /** Whether a comment is on a PR (plain issues share the numbering). */
+  const isPullIndex = (c: DoubleComment) => pulls.some((p) => p.repo === c.repo && p.index === c.index);
 
   function paged<T>(items: T[], query: URLSearchParams, path: string): HttpAnswer {
     const limit = Math.min(Number(query.get('limit') ?? 30) || 30, 50);
@@ -767,13 +770,26 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
       }
       case 'issueCreateComment': {
         const c = await addComment(repo!, Number(params.index), user, String(body.body ?? ''));
-        return c ? new HttpAnswer(201, render.comment(c)) : notFound();
+        return c ? new HttpAnswer(201, render.comment(c, isPullIndex(c))) : notFound();
       }
       case 'issueGetComments':
         return new HttpAnswer(
           200,
-          comments.filter((c) => c.repo === repo && String(c.index) === params.index).map(render.comment),
+          comments
+            .filter((c) => c.repo === repo && String(c.index) === params.index)
+            .map((c) => render.comment(c, isPullIndex(c))),
         );
+      case 'issueGetRepoComments': {
+        // routers/api/v1/repo/issue_comment.go ListRepoIssueComments: every comment of the repo's issues and PRs,
+        // oldest first, paged by page/limit with X-Total-Count.
+        const found = comments.filter((c) => c.repo === repo).sort((a, b) => a.id - b.id);
+        const answer = paged(found, query, path);
+        return new HttpAnswer(
+          200,
+          (answer.body as DoubleComment[]).map((c) => render.comment(c, isPullIndex(c))),
+          answer.headers,
+        );
+      }
       case 'issueEditComment': {
         const c = comments.find((x) => x.repo === repo && String(x.id) === params.id);
         if (!c) return notFound();
@@ -798,7 +814,7 @@ export async function startGiteaDouble(options: GiteaDoubleOptions = {}): Promis
             ),
           );
         }
-        return new HttpAnswer(200, render.comment(c));
+        return new HttpAnswer(200, render.comment(c, isPullIndex(c)));
       }
       case 'issueDeleteComment': {
         // routers/api/v1/repo/issue_comment.go deleteIssueComment: the same guard as an edit (the poster, or anyone

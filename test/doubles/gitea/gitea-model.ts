@@ -259,11 +259,15 @@ export function createRenderer(baseUrl: string) {
     pin_order: 0,
   });
 
-  const comment = (c: DoubleComment) => ({
+  /**
+   * models/issues/comment.go `IssueURL`/`PRURL`: the web URL of the issue or PR, each "" on the other kind (the
+   * fixture issue_comment.on_pr.created.json shows `"issue_url": ""` on a PR comment). `isPull` unless told.
+   */
+  const comment = (c: DoubleComment, isPull = true) => ({
     id: c.id,
-    html_url: `${baseUrl}/${c.repo.owner}/${c.repo.name}/pulls/${c.index}#issuecomment-${c.id}`,
-    pull_request_url: `${baseUrl}/${c.repo.owner}/${c.repo.name}/pulls/${c.index}`,
-    issue_url: `${baseUrl}/api/v1/repos/${c.repo.owner}/${c.repo.name}/issues/${c.index}`,
+    html_url: `${baseUrl}/${c.repo.owner}/${c.repo.name}/${isPull ? 'pulls' : 'issues'}/${c.index}#issuecomment-${c.id}`,
+    pull_request_url: isPull ? `${baseUrl}/${c.repo.owner}/${c.repo.name}/pulls/${c.index}` : '',
+    issue_url: isPull ? '' : `${baseUrl}/${c.repo.owner}/${c.repo.name}/issues/${c.index}`,
     user: user(c.author),
     original_author: '',
     original_author_id: 0,

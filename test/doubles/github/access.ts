@@ -76,6 +76,14 @@ export const NEEDS: Record<string, Need> = {
       ['pull_requests', 'read'],
     ],
   },
+  // "List issue comments for a repository": the same as an issue's list (issues and PRs share the endpoint).
+  'issues/list-comments-for-repo': {
+    classic: REPO,
+    fine: [
+      ['issues', 'read'],
+      ['pull_requests', 'read'],
+    ],
+  },
   // Reactions on an issue (or PR) comment are listed under "Issues" only.
   'reactions/create-for-issue-comment': { classic: REPO, fine: [['issues', 'write']] },
   'repos/get-collaborator-permission-level': { classic: REPO, fine: [['metadata', 'read']] },

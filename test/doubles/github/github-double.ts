@@ -1025,6 +1025,19 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
         const c = await addComment(repo!, Number(params.issue_number), user, String(body.body));
         return c ? new Answer(201, renderComment(c)) : notFound();
       }
+      case 'issues/list-comments-for-repo': {
+        // docs.github.com rest/issues/comments "List issue comments for a repository": comments on issues and PRs,
+        // ascending by id unless `sort`/`direction` say otherwise (promobot asks created, asc: the same order here).
+        const direction = query.get('direction') === 'desc' ? -1 : 1;
+        return paged(
+          comments
+            .filter((c) => c.repo === repo)
+            .sort((a, b) => direction * (a.id - b.id))
+            .map(renderComment),
+          query,
+          path,
+        );
+      }
       case 'issues/list-comments':
         return paged(
           comments

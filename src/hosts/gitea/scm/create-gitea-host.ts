@@ -1,13 +1,21 @@
 import type { RepoRef } from '../../../events/index.js';
 import type { Logger } from '../../../logger/index.js';
 import { exponentialDelay, PermanentError, TransientError } from '../../../errors/index.js';
-import type { CommitStatus, MergeResult, Permission, PullRequest, ScmHost } from '../../../scm/types.js';
+import type {
+  CommitStatus,
+  MergeResult,
+  Permission,
+  PullRequest,
+  RepoComment,
+  ScmHost,
+} from '../../../scm/types.js';
 import { cannotReadMembers, cannotReadPermission, cannotReadTeams } from './access-errors.js';
 import { decideMergeFailure } from './decide-merge-failure.js';
 import { createGiteaClient, type RetryOptions } from './gitea-client.js';
 import {
   GiteaCombinedStatus,
   GiteaComment,
+  GiteaRepoComment,
   GiteaPermission,
   GiteaPullRequest,
   GiteaReview,
@@ -215,6 +223,20 @@ export function createGiteaHost(options: GiteaHostOptions): ScmHost {
         schema: GiteaComment,
       });
       return toComment(data as GiteaComment);
+    },
+
+    async listRepoComments(repo) {
+      const items = await client.paginate(`${repoPath(repo)}/issues/comments`, GiteaRepoComment);
+      const found: RepoComment[] = [];
+      for (const item of items) {
+        const pullRequest = (item.pull_request_url ?? '') !== '';
+        const url = pullRequest ? (item.pull_request_url ?? '') : (item.issue_url ?? '');
+        const number = Number(/\/(\d+)\/?$/.exec(url)?.[1] ?? NaN);
+        // A comment Gitea cannot place (its issue failed to load: both URLs empty) is left out.
+        if (!Number.isInteger(number) || number <= 0) continue;
+        found.push({ ...toComment(item), number, pullRequest });
+      }
+      return found;
     },
 
     async listComments(repo, number) {

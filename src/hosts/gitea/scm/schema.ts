@@ -41,6 +41,17 @@ export const GiteaComment = z.object({
 });
 export type GiteaComment = z.infer<typeof GiteaComment>;
 
+/**
+ * A comment as `GET /repos/{owner}/{repo}/issues/comments` lists it. Gitea fills `issue_url` only for a comment on
+ * an issue and `pull_request_url` only for one on a PR, each the web URL ending in the number
+ * (models/issues/comment.go `IssueURL`, `PRURL`: "" when `Issue.IsPull` says otherwise).
+ */
+export const GiteaRepoComment = GiteaComment.extend({
+  issue_url: z.string().nullish(),
+  pull_request_url: z.string().nullish(),
+});
+export type GiteaRepoComment = z.infer<typeof GiteaRepoComment>;
+
 export const GiteaReview = z.object({
   id: z.number().int().positive(),
   user: GiteaUser.nullish(),

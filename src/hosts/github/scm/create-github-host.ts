@@ -21,6 +21,7 @@ import { webUrl } from './web-url.js';
 import {
   GitHubCombinedStatus,
   GitHubComment,
+  GitHubRepoComment,
   GitHubMembership,
   GitHubMergeResult,
   GitHubPermission,
@@ -401,6 +402,27 @@ export function createGitHubHost(options: GitHubHostOptions): GitHubHost {
         octokit.rest.issues.updateComment({ ...ids(repo), comment_id: commentId, body }),
       );
       return toComment(comment);
+    },
+
+    async listRepoComments(repo) {
+      const comments = await call(
+        'GET',
+        `${where(repo)}/issues/comments`,
+        GitHubRepoComment.array(),
+        async () => ({
+          data: await octokit.paginate(octokit.rest.issues.listCommentsForRepo, {
+            ...ids(repo),
+            sort: 'created',
+            direction: 'asc',
+            per_page: 100,
+          }),
+        }),
+      );
+      return comments.flatMap((c) => {
+        const number = Number(/\/issues\/(\d+)$/.exec(c.issue_url)?.[1] ?? NaN);
+        if (!Number.isInteger(number) || number <= 0) return [];
+        return [{ ...toComment(c), number, pullRequest: /\/pull\/\d+#/.test(c.html_url) }];
+      });
     },
 
     async listComments(repo, number) {

@@ -31,6 +31,17 @@ export const GitHubComment = z.object({
 });
 export type GitHubComment = z.infer<typeof GitHubComment>;
 
+/**
+ * A comment as `GET /repos/{owner}/{repo}/issues/comments` lists it ("every pull request is an issue": PR comments
+ * are listed too). `issue_url` ends in the number either way; `html_url` is `.../pull/<n>#issuecomment-<id>` on a PR
+ * and `.../issues/<n>#issuecomment-<id>` on an issue (docs.github.com rest/issues/comments, its example).
+ */
+export const GitHubRepoComment = GitHubComment.extend({
+  issue_url: z.string(),
+  html_url: z.string(),
+});
+export type GitHubRepoComment = z.infer<typeof GitHubRepoComment>;
+
 export const GitHubReview = z.object({
   id: z.number().int().positive(),
   user: GitHubUser.nullish(),
