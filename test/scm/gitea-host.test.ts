@@ -233,10 +233,16 @@ describe('scm/gitea', () => {
 
   describe('listRepoComments()', () => {
     it('lists the comments of every issue and PR of the repo, telling which number each is on and whether a PR', async () => {
-      const pr = await host.findOpenPullRequest(repo, 'promobot/prod/chat-ui', 'main');
+      pushBranch('promobot/stop/chat-ui', 'chat-ui/stop.txt', 'stop\n');
+      const pr = await host.createPullRequest(repo, {
+        head: 'promobot/stop/chat-ui',
+        base: 'main',
+        title: 'stop',
+        body: '',
+      });
       const issue = await double.openIssue('bootcamp/notes-deploy', { author: 'alice', title: 'incident' });
       const onIssue = await double.comment('bootcamp/notes-deploy', issue.index, 'alice', '/hold all');
-      const onPr = await host.createComment(repo, pr!.number, 'on the PR');
+      const onPr = await host.createComment(repo, pr.number, 'on the PR');
       const all = await host.listRepoComments!(repo);
       expect(all.find((c) => c.id === onIssue.id)).toMatchObject({
         number: issue.index,
@@ -244,7 +250,7 @@ describe('scm/gitea', () => {
         author: 'alice',
         body: '/hold all',
       });
-      expect(all.find((c) => c.id === onPr.id)).toMatchObject({ number: pr!.number, pullRequest: true });
+      expect(all.find((c) => c.id === onPr.id)).toMatchObject({ number: pr.number, pullRequest: true });
       expect(all.map((c) => c.id)).toEqual([...all.map((c) => c.id)].sort((a, b) => a - b));
     });
   });
