@@ -11,12 +11,17 @@
  * `CommentCreated` and `ReviewSubmitted` events; the PR's state, its lock and its status comment are promotion's
  * (`createPromotionPullRequests`), which it is handed. Imports go one way: chatops → promotion.
  */
-export * from './command-lines.js';
-export * from './damerau-levenshtein.js';
-export * from './parse-commands.js';
-export * from './authorize.js';
-export * from './render.js';
-export * from './stop-commands.js';
-export * from './handle-comment.js';
-export * from './handle-review.js';
-export * from './runtime/index.js';
+export { MAX_COMMENT_LENGTH, ParseResult, ParsedCommand, parseCommands } from './parse-commands.js';
+export {
+  Actor,
+  Authorization,
+  type AuthorizeContext,
+  type PermissionLookup,
+  authorize,
+  isBotActor,
+} from './authorize.js';
+export { renderCommandReply, renderHelp } from './render.js';
+export { parseStopCommands, stopCommandsIn } from './stop-commands.js';
+export { type ChatopsContext, commentCommands, handleComment } from './handle-comment.js';
+export { handleReview } from './handle-review.js';
+export { type ChatopsRuntime, type ChatopsRuntimeDeps, createChatopsRuntime } from './runtime/index.js';

@@ -2,4 +2,8 @@
  * ChatOps carried out: comments and reviews from the queue claimed, authorized and answered against the code host;
  * what they change is applied and published by promotion's PR state.
  */
-export * from './create-chatops-runtime.js';
+export {
+  type ChatopsRuntime,
+  type ChatopsRuntimeDeps,
+  createChatopsRuntime,
+} from './create-chatops-runtime.js';
