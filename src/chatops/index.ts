@@ -24,4 +24,9 @@ export { renderCommandReply, renderHelp } from './render.js';
 export { parseStopCommands, stopCommandsIn } from './stop-commands.js';
 export { type ChatopsContext, commentCommands, handleComment } from './handle-comment.js';
 export { handleReview } from './handle-review.js';
-export { type ChatopsRuntime, type ChatopsRuntimeDeps, createChatopsRuntime } from './runtime/index.js';
+export {
+  type ChatopsRuntime,
+  type ChatopsRuntimeDeps,
+  createChatopsRuntime,
+  createCommentClaims,
+} from './runtime/index.js';

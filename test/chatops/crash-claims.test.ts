@@ -1,9 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createPullRequestStore,
-  readStatusComment,
-  type PullRequestKey,
-} from '../../src/promotion/pull-request-state/index.js';
+import { createCommentClaims } from '../../src/chatops/index.js';
+import { readStatusComment, type PullRequestKey } from '../../src/promotion/pull-request-state/index.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { REPO, startHarness, type Harness } from './runtime-harness.js';
 
@@ -31,7 +28,7 @@ afterAll(async () => {
   await redisServer?.close();
 });
 
-const store = () => createPullRequestStore(h.redis, 'test');
+const store = () => createCommentClaims(h.redis, 'test');
 const keyOf = (number: number): PullRequestKey => ({ scm: 'gitea', repo: REPO.fullName, number });
 
 async function approvers(number: number) {

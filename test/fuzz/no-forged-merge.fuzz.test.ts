@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createPullRequestStore } from '../../src/promotion/pull-request-state/index.js';
+import { createCommentClaims } from '../../src/chatops/index.js';
 import { sameLogin } from '../../src/scm/same-login.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { REPO, startHarness, type Harness } from '../chatops/runtime-harness.js';
@@ -152,7 +152,7 @@ describe('no merge without genuine approvals', () => {
                 const delivery = h.double.deliveries.at(-1);
                 if (!delivery) throw new Error('no delivery');
                 const holder = `job-${run}-${(jobs += 1)}`;
-                await createPullRequestStore(h.redis, 'test').claimComment(
+                await createCommentClaims(h.redis, 'test').claimComment(
                   { scm: 'gitea', repo: REPO.fullName, number },
                   posted.id,
                   holder,

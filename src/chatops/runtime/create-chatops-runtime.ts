@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { createCommentClaims } from './comment-claims.js';
 import { isAccessError, isPermanent, PermanentError } from '../../errors/index.js';
 import type { CommentCreated, RepoRef, ReviewSubmitted, ScmKind } from '../../events/index.js';
 import type { Logger } from '../../logger/index.js';
@@ -8,7 +9,6 @@ import type { PullRequest, ScmHost } from '../../scm/types.js';
 import { sameLogin } from '../../scm/same-login.js';
 import {
   addRequester,
-  createPullRequestStore,
   defuseMarkers,
   formatCommand,
   REPLY_MARKER_START,
@@ -109,7 +109,7 @@ export interface ChatopsRuntime {
  * comments arriving together never lose each other's effect.
  */
 export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
-  const claims = createPullRequestStore(deps.redis, deps.prefix);
+  const claims = createCommentClaims(deps.redis, deps.prefix);
   const { pullRequests } = deps;
   const stopRepo = (scmKind: ScmKind, repo: RepoRef, resolved: ResolvedRepo): StopRepo => ({
     scmKind,

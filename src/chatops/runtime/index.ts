@@ -7,3 +7,4 @@ export {
   type ChatopsRuntimeDeps,
   createChatopsRuntime,
 } from './create-chatops-runtime.js';
+export { type CommentClaim, type CommentClaims, createCommentClaims } from './comment-claims.js';
