@@ -7,6 +7,7 @@ import {
 } from '../governance/global-stop.js';
 import { DNS_LABEL, MAX_HOLD_REASON } from '../promotion/pull-request-state/command.js';
 import { commandLines } from './command-lines.js';
+import { MAX_COMMANDS_PER_COMMENT, MAX_COMMENT_LENGTH } from './parse-commands.js';
 
 /**
  * The global stop's commands as written on a deploy-repo issue (the stop itself, who may and what it holds are
@@ -98,6 +99,8 @@ function parseStopLine(name: 'hold' | 'unhold', rest: string): LineOutcome {
 export function parseStopCommands(body: string): { commands: ParsedStop[]; problems: StopProblem[] } {
   const commands: ParsedStop[] = [];
   const problems: StopProblem[] = [];
+  // The same caps as a PR's commands: a sender cannot make promobot write, look up or notify without bound.
+  if (body.length > MAX_COMMENT_LENGTH) return { commands, problems };
   const seen = new Set<string>();
   for (const { line, text } of commandLines(body)) {
     const match = /^\/(hold|unhold)(?:\s(.*))?$/.exec(text);
@@ -107,6 +110,15 @@ export function parseStopCommands(body: string): { commands: ParsedStop[]; probl
     const key = JSON.stringify(outcome.kind === 'command' ? outcome.command : { text });
     if (seen.has(key)) continue;
     seen.add(key);
+    if (seen.size > MAX_COMMANDS_PER_COMMENT) {
+      problems.push({
+        line,
+        text,
+        name,
+        message: `not read, nor any line after it: at most ${String(MAX_COMMANDS_PER_COMMENT)} stop commands are read per comment`,
+      });
+      break;
+    }
     if (outcome.kind === 'command') commands.push({ line, text, command: outcome.command });
     else problems.push({ line, text, name: outcome.name, message: outcome.message });
   }

@@ -50,6 +50,21 @@ describe('the global stop grammar on an issue', () => {
     ]);
   });
 
+  it('reads at most 10 stop commands of a comment, says where it stopped, and none of a comment too long', () => {
+    const lines = Array.from({ length: 6000 }, (_, i) => `/hold app=a${String(i)}`);
+    const { commands, problems } = parseStopCommands(lines.slice(0, 12).join('\n'));
+    expect(commands.map((c) => c.text)).toEqual(lines.slice(0, 10));
+    expect(problems).toEqual([
+      {
+        line: 11,
+        text: '/hold app=a10',
+        name: 'hold',
+        message: 'not read, nor any line after it: at most 10 stop commands are read per comment',
+      },
+    ]);
+    expect(parseStopCommands(lines.join('\n'))).toEqual({ commands: [], problems: [] });
+  });
+
   it('reads no command in code, quotes or a longer word', () => {
     const { commands, problems } = parseStopCommands(
       '`/hold all`\n> /hold all\n/holder all\n```\n/hold all\n```',
