@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { CommentCreated, RepoRef, ScmKind } from '../events/index.js';
+import { TransientError } from '../errors/index.js';
 import { acquireRepoLock } from '../git/index.js';
 import type { Logger } from '../logger/index.js';
 import type { PromotionPolicy } from '../policy/schema.js';
@@ -129,6 +130,26 @@ export function createStopRuntime(deps: StopRuntimeDeps): StopRuntime {
     try {
       let stops =
         (await store.load(target.scmKind, repo.fullName)) ?? (await rebuild(target, logger, event.commentId));
+      // A retry of a comment already carried out (its reply failed, or a redelivery): the same answer, nothing
+      // changed again — re-applying an old /unhold would lift a stop written after it.
+      const done = await store.applied(target.scmKind, repo.fullName, event.commentId);
+      if (done !== null && done.results.length === commands.length) {
+        const results = commands.map((command, i) => ({ command, result: done.results[i]!, before: stops }));
+        logger.info(
+          { author: event.author },
+          'global stop commands already carried out: answering as before',
+        );
+        return {
+          results,
+          refused: results.flatMap((r) =>
+            'refused' in r.result ? [{ command: r.command, why: r.result.refused }] : [],
+          ),
+          changed: results.flatMap((r) =>
+            'outcome' in r.result && r.result.outcome === 'done' ? [r.command] : [],
+          ),
+          stops,
+        };
+      }
       const results: StopHandling['results'] = [];
       const refused: StopHandling['refused'] = [];
       const changed: StopCommand[] = [];
@@ -159,7 +180,13 @@ export function createStopRuntime(deps: StopRuntimeDeps): StopRuntime {
         if (applied.outcome === 'done') changed.push(command);
         stops = applied.stops;
       }
-      await store.save(target.scmKind, repo.fullName, stops);
+      // Redis lost the lock meanwhile (a flush): another command may have saved since; writing now would undo it.
+      if (lease.lost)
+        throw new TransientError('the global stops lock was lost before saving; handling again');
+      await store.save(target.scmKind, repo.fullName, stops, {
+        commentId: event.commentId,
+        results: results.map((r) => r.result),
+      });
       logger.info(
         {
           author: event.author,

@@ -367,11 +367,11 @@ export function createChatopsRuntime(deps: ChatopsRuntimeDeps): ChatopsRuntime {
       logger.warn({ commentId: event.commentId, err: error }, 'could not react to the comment');
     });
     const marker = `${REPLY_MARKER_START}${String(event.commentId)} -->`;
-    const answered =
-      resumed &&
-      (await scm.listComments(event.repo, event.number)).some(
-        (c) => sameLogin(c.author, botLogin) && c.body.endsWith(marker),
-      );
+    // Looked for on every run, not only a resumed one: a retry after a failure past the reply (republishing the
+    // covered PRs) must not answer twice.
+    const answered = (await scm.listComments(event.repo, event.number)).some(
+      (c) => sameLogin(c.author, botLogin) && c.body.endsWith(marker),
+    );
     if (!answered)
       await scm.createComment(
         event.repo,
