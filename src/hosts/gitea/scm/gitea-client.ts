@@ -62,6 +62,8 @@ export interface GiteaClient {
 }
 
 const PAGE_SIZE = 50;
+/** The most pages of one list read: 50,000 entries. */
+const MAX_PAGES = 1000;
 
 /** A thin Gitea REST v1 client: token auth, bounded retries of transient failures, zod-parsed answers. */
 export function createGiteaClient(options: GiteaClientOptions): GiteaClient {
@@ -180,7 +182,7 @@ export function createGiteaClient(options: GiteaClientOptions): GiteaClient {
 
     async paginate(path, item, query = {}) {
       const all: z.infer<typeof item>[] = [];
-      for (let page = 1; page < 1000; page += 1) {
+      for (let page = 1; page <= MAX_PAGES; page += 1) {
         const { data, headers } = await client.request('GET', path, {
           query: { ...query, page, limit: PAGE_SIZE },
           schema: item.array(),
@@ -188,9 +190,13 @@ export function createGiteaClient(options: GiteaClientOptions): GiteaClient {
         const items = (data ?? []) as z.infer<typeof item>[];
         all.push(...items);
         const total = Number(headers.get('x-total-count') ?? Number.NaN);
-        if (items.length < PAGE_SIZE || (Number.isFinite(total) && all.length >= total)) break;
+        if (items.length < PAGE_SIZE || (Number.isFinite(total) && all.length >= total)) return all;
       }
-      return all;
+      // Never a short list passed off as the whole: a caller deciding from it (the global stops' rebuild) would
+      // miss the newest entries.
+      throw new PermanentError(
+        `GET ${path} lists more than ${String(MAX_PAGES * PAGE_SIZE)} entries: more than promobot reads`,
+      );
     },
   };
   return client;
