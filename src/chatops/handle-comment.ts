@@ -20,7 +20,7 @@ import {
   type CommandResult,
   type PromotionState,
 } from '../promotion/pull-request-state/promotion-state.js';
-import { renderCommandReply, type CarriedOut } from './render.js';
+import { holdNamesAScope, renderCommandReply, type CarriedOut } from './render.js';
 
 /**
  * The whole ChatOps answer to one new comment, from the normalized event to the new state and the words
@@ -227,7 +227,7 @@ export async function handleComment(
       .filter((c) => c.name === 'promote' || c.name === 'rollback' || c.name === 'gates'),
     reply,
     renderReply,
-    replyNeeded: !quiet || problems.length > 0,
+    replyNeeded: !quiet || problems.length > 0 || applied.results.some((r) => holdNamesAScope(r.command)),
     reaction: refused ? '-1' : applied.results.length === 0 ? 'confused' : '+1',
   };
 }

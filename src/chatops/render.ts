@@ -139,6 +139,8 @@ export function renderCommandReply(input: {
     if (command.name === 'approve' && result.outcome === 'accepted' && state && environment) {
       message += ` (approvals: ${approvalsCount(state, environment)})`;
     }
+    if (holdNamesAScope(command))
+      message += `; this holds only this PR: a global stop (${inlineCode(`/hold ${command.reason ?? ''}`)}) is written on an issue of the deploy repo`;
     lines.push(`${RESULT_ICON[result.outcome]} ${written}: ${message}`);
   }
   for (const problem of input.problems) lines.push(problemLine(problem));
@@ -147,4 +149,12 @@ export function renderCommandReply(input: {
     ...lines.map((line) => `- ${line}`),
     ...extras.flatMap((extra) => ['', extra]),
   ].join('\n');
+}
+
+/**
+ * A PR's `/hold` whose reason starts like a global stop's scope (`all`, `app=…`, `env=…`): written on a PR it holds
+ * only that PR, so the reply says where a global stop is written instead of a silent 👍.
+ */
+export function holdNamesAScope(command: Command): command is Extract<Command, { name: 'hold' }> {
+  return command.name === 'hold' && command.reason !== null && /^(all\b|app=|env=)/.test(command.reason);
 }

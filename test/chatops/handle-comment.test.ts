@@ -162,6 +162,23 @@ describe('chatops/handleComment() on Gitea deliveries', () => {
     expect(handled.state.holds).toEqual([]);
   });
 
+  it('holds only this PR for a /hold all written on it, and says where a global stop is written', async () => {
+    const handled = await acted(
+      candidate(),
+      giteaComment({ id: 14, body: '/hold all incident', login: 'bob' }),
+    );
+    expect(handled.state.holds.map((h) => [h.by, h.reason])).toEqual([['bob', 'all incident']]);
+    expect(handled.replyNeeded).toBe(true);
+    expect(handled.reply).toContain(
+      'this holds only this PR: a global stop (`/hold all incident`) is written on an issue of the deploy repo',
+    );
+    const plain = await acted(
+      candidate(),
+      giteaComment({ id: 15, body: '/hold waiting for QA', login: 'bob' }),
+    );
+    expect(plain.replyNeeded).toBe(false);
+  });
+
   it.each([
     ['a code block', '```\n/approve\n```'],
     ['inline code', 'type `/approve` to approve'],
