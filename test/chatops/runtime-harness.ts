@@ -15,10 +15,11 @@ import {
   type GateVerdict,
   type PromotionPullRequests,
   type PromotionPullRequestsDeps,
+  readStatusComment,
 } from '../../src/promotion/pull-request-state/index.js';
 import { createStopRuntime } from '../../src/governance/stop-runtime.js';
 import { approverCheck, commandsIn, stopCommandsIn } from '../../src/worker/index.js';
-import type { ScmKind } from '../../src/events/index.js';
+import type { DomainEvent, ScmKind } from '../../src/events/index.js';
 import { normalizeGitHub } from '../../src/hosts/github/normalize.js';
 import { normalizeGitea } from '../../src/hosts/gitea/normalize.js';
 import { createLogger } from '../../src/logger/index.js';
@@ -68,6 +69,8 @@ spec:
     - { name: ledger, image: registry.example/bootcamp/ledger }
     - { name: forum, image: registry.example/bootcamp/forum }
     - { name: shop, image: registry.example/bootcamp/shop }
+    - { name: mail, image: registry.example/bootcamp/mail }
+    - { name: status, image: registry.example/bootcamp/status }
   environments:
     - { name: staging, path: '{{app}}/staging', update: pull-request }
     - name: prod
@@ -100,6 +103,8 @@ export interface Harness {
   /** The Gitea double itself, to change the bot's role; null on GitHub. */
   readonly gitea: GiteaDouble | null;
   readonly host: ScmHost;
+  /** How many times the host's client tries one call before it throws (its retries of a 5xx included). */
+  readonly attempts: number;
   readonly runtime: PullRequestRuntime;
   readonly redis: Redis;
   readonly prod: Environment;
@@ -132,6 +137,8 @@ export interface Harness {
   pushCandidate(app: string, tag: string, writtenAt?: Date): Promise<string>;
   /** Deliveries the double sent since the last call, normalized and handed to the runtime. */
   pump(): Promise<Delivery[]>;
+  /** The domain events of one delivery, normalized by the host's normalizer as in production. */
+  normalize(delivery: Delivery): readonly DomainEvent[];
   /** Hands one delivery to the runtime (again); `holder` is the job id the worker would pass. */
   dispatch(delivery: Delivery, holder?: string): Promise<void>;
   /** A new runtime over the same Redis, as after a worker restart. */
@@ -169,6 +176,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
   let double: Double;
   let giteaDouble: GiteaDouble | null = null;
   let host: ScmHost;
+  let attempts: number;
   let sreMembers: Set<string> | undefined;
   if (kind === 'gitea') {
     const gitea = await startGiteaDouble({ webhook });
@@ -188,8 +196,9 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
       baseUrl: gitea.url,
       token: tokens.promobot ?? '',
       logger,
-      retry: { baseDelayMs: 5 },
+      retry: { attempts: 3, baseDelayMs: 5 },
     });
+    attempts = 3;
   } else {
     const github = await startGitHubDouble({ webhook });
     for (const login of USERS) tokens[login] = github.addUser(login).token;
@@ -214,6 +223,8 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
       retry: { retryAfterBaseValue: 5 },
       throttle: { enabled: false },
     });
+    // The first try and octokit's three retries of a 5xx (create-github-host.ts).
+    attempts = 4;
   }
   const policy = policyFor(kind);
   const prod = policy.spec.environments.find((e) => e.name === 'prod') as Environment;
@@ -225,6 +236,7 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
     double,
     gitea: giteaDouble,
     host,
+    attempts,
     redis,
     prod,
     tokens,
@@ -317,14 +329,16 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
       await harness.pump();
       return headSha;
     },
-    async dispatch(delivery, holder) {
+    normalize(delivery) {
       const payload: unknown = JSON.parse(delivery.body);
       const result =
         kind === 'gitea'
           ? normalizeGitea(delivery.headers, payload)
           : normalizeGitHub(delivery.headers, payload);
-      if (!('events' in result)) return;
-      for (const event of result.events) {
+      return 'events' in result ? result.events : [];
+    },
+    async dispatch(delivery, holder) {
+      for (const event of harness.normalize(delivery)) {
         if (event.type === 'CommentCreated') await harness.runtime.onComment(event, logger, holder);
         if (event.type === 'ReviewSubmitted') await harness.runtime.onReview(event, logger);
       }
@@ -410,4 +424,32 @@ export async function startHarness(kind: ScmKind, redisServer: RedisServer): Pro
   };
   harness.restart();
   return harness;
+}
+
+/** What a test says on a PR and reads back of the bot, the same on every host. */
+export function conversation(h: Harness) {
+  const statusState = async (number: number) => {
+    const status = (await h.botComments(number)).find((c) => c.body.includes('promobot:chatops-status'));
+    return status ? readStatusComment(status.body) : null;
+  };
+  return {
+    /** `login` comments `body` on PR `number` through the double; the deliveries it sends are handed over. */
+    async say(number: number, login: string, body: string) {
+      const comment = await h.double.comment(REPO.fullName, number, login, body);
+      await h.pump();
+      return comment;
+    },
+    /** The state sealed in the PR's status comment, or null when there is none. */
+    statusState,
+    /** Who approved the current candidate, by the status comment. */
+    async approvers(number: number) {
+      const state = await statusState(number);
+      const head = state?.candidate?.headSha;
+      return (state?.approvals ?? []).filter((a) => a.headSha === head).map((a) => a.by);
+    },
+    /** The bot's comments on the PR but its status comment. */
+    async replies(number: number) {
+      return (await h.botComments(number)).filter((c) => !c.body.includes('promobot:chatops-status'));
+    },
+  };
 }
