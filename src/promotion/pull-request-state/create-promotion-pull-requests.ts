@@ -556,6 +556,34 @@ export function createPromotionPullRequests(deps: PromotionPullRequestsDeps): Pr
     return decision;
   };
 
+  /**
+   * Runs `run` under the PR's lock with the promotion PR loaded (its host, the PR as the host has it now, its state);
+   * `otherwise` when the repo is not promobot's or the PR is not a promotion PR it can load.
+   */
+  const withLoadedPromotion = async <T>(
+    scmKind: ScmKind,
+    repo: RepoRef,
+    number: number,
+    otherwise: T,
+    run: (context: {
+      pr: PullRequest;
+      loaded: LoadedPromotion;
+      resolved: ResolvedRepo;
+      logger: Logger;
+    }) => Promise<T>,
+  ): Promise<T> => {
+    const logger = deps.logger.child({ component: 'chatops', repo: repo.fullName, number });
+    const resolved = deps.resolve(scmKind, repo.fullName);
+    if (resolved === null) return otherwise;
+    const key: PullRequestKey = { scm: scmKind, repo: repo.fullName, number };
+    return withLock(key, logger, async () => {
+      const pr = await resolved.scm.getPullRequest(repo, number);
+      const loaded = await loadPromotion(scmKind, repo, resolved, pr, logger);
+      if (typeof loaded === 'string') return otherwise;
+      return run({ pr, loaded, resolved, logger });
+    });
+  };
+
   const onCandidate = async (
     scmKind: ScmKind,
     repo: RepoRef,
@@ -563,14 +591,7 @@ export function createPromotionPullRequests(deps: PromotionPullRequestsDeps): Pr
     headSha: string,
     tag: string,
   ) => {
-    const logger = deps.logger.child({ component: 'chatops', repo: repo.fullName, number });
-    const resolved = deps.resolve(scmKind, repo.fullName);
-    if (resolved === null) return;
-    const key: PullRequestKey = { scm: scmKind, repo: repo.fullName, number };
-    await withLock(key, logger, async () => {
-      const pr = await resolved.scm.getPullRequest(repo, number);
-      const loaded = await loadPromotion(scmKind, repo, resolved, pr, logger);
-      if (typeof loaded === 'string') return;
+    await withLoadedPromotion(scmKind, repo, number, undefined, async ({ loaded, resolved, logger }) => {
       const state = setCandidate(loaded.stored.state, {
         tag,
         headSha,
@@ -589,14 +610,7 @@ export function createPromotionPullRequests(deps: PromotionPullRequestsDeps): Pr
     number,
     requester,
   ) => {
-    const logger = deps.logger.child({ component: 'chatops', repo: repo.fullName, number });
-    const resolved = deps.resolve(scmKind, repo.fullName);
-    if (resolved === null) return false;
-    const key: PullRequestKey = { scm: scmKind, repo: repo.fullName, number };
-    return withLock(key, logger, async () => {
-      const pr = await resolved.scm.getPullRequest(repo, number);
-      const loaded = await loadPromotion(scmKind, repo, resolved, pr, logger);
-      if (typeof loaded === 'string') return false;
+    return withLoadedPromotion(scmKind, repo, number, false, async ({ loaded, logger }) => {
       const state = addRequester(loaded.stored.state, { ...requester, at: instant() });
       if (state !== loaded.stored.state || loaded.stored.statusCommentId === null)
         await publish(loaded, state, logger);
@@ -606,14 +620,8 @@ export function createPromotionPullRequests(deps: PromotionPullRequestsDeps): Pr
   };
 
   const onMerged = async (scmKind: ScmKind, repo: RepoRef, number: number) => {
-    const logger = deps.logger.child({ component: 'chatops', repo: repo.fullName, number });
-    const resolved = deps.resolve(scmKind, repo.fullName);
-    if (resolved === null) return;
-    const key: PullRequestKey = { scm: scmKind, repo: repo.fullName, number };
-    await withLock(key, logger, async () => {
-      const pr = await resolved.scm.getPullRequest(repo, number);
-      const loaded = await loadPromotion(scmKind, repo, resolved, pr, logger);
-      if (typeof loaded === 'string' || !pr.merged) return;
+    await withLoadedPromotion(scmKind, repo, number, undefined, async ({ pr, loaded, resolved, logger }) => {
+      if (!pr.merged) return;
       const { state } = loaded.stored;
       if (state.audit.some((e) => e.action === 'merge')) return;
       const { effective, merge } = await assess(loaded, state);
@@ -644,14 +652,8 @@ export function createPromotionPullRequests(deps: PromotionPullRequestsDeps): Pr
     by,
     notGreen,
   ) => {
-    const logger = deps.logger.child({ component: 'chatops', repo: repo.fullName, number });
-    const resolved = deps.resolve(scmKind, repo.fullName);
-    if (resolved === null) return;
-    const key: PullRequestKey = { scm: scmKind, repo: repo.fullName, number };
-    await withLock(key, logger, async () => {
-      const pr = await resolved.scm.getPullRequest(repo, number);
-      const loaded = await loadPromotion(scmKind, repo, resolved, pr, logger);
-      if (typeof loaded === 'string' || !pr.merged) return;
+    await withLoadedPromotion(scmKind, repo, number, undefined, async ({ pr, loaded, resolved, logger }) => {
+      if (!pr.merged) return;
       const { state } = loaded.stored;
       if (state.audit.some((e) => e.action === 'merge by hand')) return;
       // The comment before the record; a run that posted it and failed before the record does not post it again.
