@@ -305,6 +305,19 @@ export function createPromotionPullRequests(deps: PromotionPullRequestsDeps): Pr
                 toleranceMs: deps.stateWriteToleranceMs ?? STATE_WRITE_TOLERANCE_MS,
               })
             : null;
+        // The comment as promobot created it, before sealing it for its id failed (the host refused the second
+        // write): never edited by anyone, so nothing in it was written by a person. No state was saved from it.
+        if (
+          read.kind === 'rejected' &&
+          read.unsigned &&
+          Date.parse(status.updatedAt) === Date.parse(status.createdAt)
+        ) {
+          logger.info(
+            { pr: key.number, statusComment: status.id },
+            'status comment never sealed: starting afresh',
+          );
+          return hostHolds({ state: emptyPromotionState(), statusCommentId: status.id });
+        }
         if (read.kind === 'verified' && stale === null) {
           await store.raiseSeq(key, read.seq);
           logger.info(

@@ -248,7 +248,8 @@ export function readStatusComment(body: string): PromotionState | null {
 export type SignedState =
   | { kind: 'none' }
   | { kind: 'verified'; state: PromotionState; seq: number; at: string }
-  | { kind: 'rejected'; reason: string };
+  /** `unsigned`: the block carries no signature at all (as promobot writes it before it knows the comment's id). */
+  | { kind: 'rejected'; reason: string; unsigned?: true };
 
 /**
  * The state hidden in a status comment, only if its signature verifies (`verify` knows the keys and the PR).
@@ -262,7 +263,8 @@ export function readSignedState(
   const encoded = match?.[1];
   if (encoded === undefined) return { kind: 'none' };
   const signature = match?.[2];
-  if (signature === undefined) return { kind: 'rejected', reason: 'the state block is not signed' };
+  if (signature === undefined)
+    return { kind: 'rejected', reason: 'the state block is not signed', unsigned: true };
   if (!verify(encoded, signature))
     return { kind: 'rejected', reason: 'the signature of the state block does not verify' };
   const block = decodeBlock(encoded);
