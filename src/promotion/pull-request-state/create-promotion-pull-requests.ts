@@ -305,19 +305,6 @@ export function createPromotionPullRequests(deps: PromotionPullRequestsDeps): Pr
                 toleranceMs: deps.stateWriteToleranceMs ?? STATE_WRITE_TOLERANCE_MS,
               })
             : null;
-        // The comment as promobot created it, before sealing it for its id failed (the host refused the second
-        // write): never edited by anyone, so nothing in it was written by a person. No state was saved from it.
-        if (
-          read.kind === 'rejected' &&
-          read.unsigned &&
-          Date.parse(status.updatedAt) === Date.parse(status.createdAt)
-        ) {
-          logger.info(
-            { pr: key.number, statusComment: status.id },
-            'status comment never sealed: starting afresh',
-          );
-          return hostHolds({ state: emptyPromotionState(), statusCommentId: status.id });
-        }
         if (read.kind === 'verified' && stale === null) {
           await store.raiseSeq(key, read.seq);
           logger.info(
@@ -554,6 +541,9 @@ export function createPromotionPullRequests(deps: PromotionPullRequestsDeps): Pr
       );
       // A new comment's id is known only once it exists: created with the state unsealed, then sealed for its id.
       statusCommentId = existing?.id ?? (await scm.createComment(loaded.repo, pr.number, bodyFor(null))).id;
+      // Its id is remembered at once, beside the state as it was before this write: a retry after the sealing write
+      // failed starts from that, instead of reading the unsealed block back and holding the PR as forged.
+      await store.save(loaded.key, { state: loaded.stored.state, statusCommentId });
       await scm.updateComment(loaded.repo, statusCommentId, bodyFor(statusCommentId));
     }
     if (pr.state === 'open' && !(await deps.hasForeignCommits?.(loaded.resolved.policy, pr)))

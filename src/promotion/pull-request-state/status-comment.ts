@@ -248,8 +248,7 @@ export function readStatusComment(body: string): PromotionState | null {
 export type SignedState =
   | { kind: 'none' }
   | { kind: 'verified'; state: PromotionState; seq: number; at: string }
-  /** `unsigned`: the block carries no signature at all (as promobot writes it before it knows the comment's id). */
-  | { kind: 'rejected'; reason: string; unsigned?: true };
+  | { kind: 'rejected'; reason: string };
 
 /**
  * The state hidden in a status comment, only if its signature verifies (`verify` knows the keys and the PR).
@@ -263,8 +262,7 @@ export function readSignedState(
   const encoded = match?.[1];
   if (encoded === undefined) return { kind: 'none' };
   const signature = match?.[2];
-  if (signature === undefined)
-    return { kind: 'rejected', reason: 'the state block is not signed', unsigned: true };
+  if (signature === undefined) return { kind: 'rejected', reason: 'the state block is not signed' };
   if (!verify(encoded, signature))
     return { kind: 'rejected', reason: 'the signature of the state block does not verify' };
   const block = decodeBlock(encoded);
