@@ -317,10 +317,10 @@ function world(name: string, scenarios: ReadonlySet<Scenario>) {
   });
 }
 
-world(
-  'approvals on a GitHub that applies its access rules',
-  new Set(['approvals', 'secret-team', 'under-privileged']),
-);
+world('approvals on a GitHub that applies its access rules', new Set(['approvals', 'secret-team']));
+// A world of its own, as the fine-grained token's below: a third scenario in one world outlived its Prometheus
+// history on a loaded machine (see `world`).
+world('an under-privileged bot', new Set(['under-privileged']));
 world(
   "GitHub's refusals promobot meets: branch protection and rate limits",
   new Set(['protection', 'rate-limit']),
